@@ -1,0 +1,86 @@
+"""``ckan govservice …`` commands run by the stack scripts and by operators."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.lib import api_token
+
+__all__ = ["govservice"]
+
+
+@click.group(short_help="GovService platform commands.")
+def govservice():
+    """GovService platform commands."""
+
+
+def _site_context() -> dict:
+    return {"ignore_auth": True, "user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]}
+
+
+def _token_is_live(token: str) -> bool:
+    """True when the token decodes with this site's secret and is still on record."""
+    try:
+        data = api_token.decode(token)
+    except Exception:
+        return False
+    return bool(data.get("jti")) and model.ApiToken.get(data["jti"]) is not None
+
+
+@govservice.command("init-site")
+@click.option("--sysadmin", "name", default=None,
+              help="Sysadmin user name (default: ckanext.govservice.sysadmin_name).")
+@click.option("--email", default="admin@govservice.localhost", show_default=True)
+@click.option("--password-env", default="GOVSERVICE_ADMIN_PASSWORD", show_default=True,
+              help="Environment variable holding the sysadmin's password.")
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where the local tools' API token is kept (created 0600).")
+def init_site(name: str | None, email: str, password_env: str, token_file: Path):
+    """Make sure the sysadmin and the local tools' API token exist.
+
+    Safe to run any number of times: an existing user gets its password and
+    sysadmin flag put back; a token file whose token is no longer valid (for
+    example after the database was reset) is replaced.
+    """
+    name = name or tk.config.get("ckanext.govservice.sysadmin_name")
+    password = os.environ.get(password_env)
+    if not password:
+        raise click.UsageError(f"set {password_env} to the sysadmin's password")
+    context = _site_context()
+    user = model.User.get(name)
+    if user is None:
+        tk.get_action("user_create")(context, {"name": name, "email": email, "password": password})
+        user = model.User.get(name)
+        click.echo(f"created sysadmin {name}")
+    elif not user.validate_password(password):
+        user.set_password(password)
+    if not user.sysadmin or user.state != model.State.ACTIVE:
+        user.sysadmin = True
+        user.state = model.State.ACTIVE
+    model.repo.commit()
+
+    if token_file.exists() and _token_is_live(token_file.read_text().strip()):
+        click.echo(f"API token for {name} in {token_file} is valid")
+        return
+    token = tk.get_action("api_token_create")(
+        context, {"user": name, "name": "local-tools"})["token"]
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    click.echo(f"wrote a new API token for {name} to {token_file}")
+
+
+@govservice.command("health")
+def health_command():
+    """Print `govservice_health` as JSON; exit 1 unless every service is up."""
+    result = tk.get_action("govservice_health")({"ignore_auth": True}, {})
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    if result["status"] != "ok":
+        raise SystemExit(1)
+

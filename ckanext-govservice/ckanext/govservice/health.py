@@ -1,0 +1,177 @@
+"""Probes of the services the platform stands on, for `govservice_health`.
+
+Each probe returns a plain dict: ``{"status": "up", "version": ...}`` or
+``{"status": "down", "error": "<what failed, in words an operator can act
+on>"}``. A probe never raises: a dead dependency is a finding, not a crash.
+Every probe is bounded by ``ckanext.govservice.health.timeout``.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import rq
+import sqlalchemy as sa
+from redis import Redis
+
+import ckan
+import ckan.model as model
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+from ckan.lib import jobs
+
+UP, DOWN = "up", "down"
+Probe = dict[str, Any]
+
+
+def overall_status(services: dict[str, Probe]) -> str:
+    """``ok`` when every service is up, otherwise ``degraded``."""
+    return "ok" if all(s["status"] == UP for s in services.values()) else "degraded"
+
+
+def redact_url(url: str) -> str:
+    """The URL without user name or password, safe to show to anyone."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def timed(probe: Callable[[], Probe]) -> Probe:
+    """Run a probe, adding how long it took; turn any exception into "down"."""
+    started = time.perf_counter()
+    try:
+        result = probe()
+    except Exception as e:  # a health check reports failures, it never raises
+        result = {"status": DOWN, "error": _reason(e)}
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+def _reason(e: Exception) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def _timeout() -> float:
+    return tk.config.get("ckanext.govservice.health.timeout")
+
+
+def check_ckan() -> Probe:
+    return {"status": UP, "version": ckan.__version__}
+
+
+def check_postgresql() -> Probe:
+    url = tk.config["sqlalchemy.url"]
+    try:
+        with model.meta.engine.connect() as conn:
+            conn.execute(sa.text("SET LOCAL statement_timeout = :ms"),
+                         {"ms": int(_timeout() * 1000)})
+            version = conn.execute(sa.text("SHOW server_version")).scalar()
+            database = conn.execute(sa.text("SELECT current_database()")).scalar()
+    except sa.exc.SQLAlchemyError as e:
+        return {"status": DOWN, "url": redact_url(url),
+                "error": f"PostgreSQL did not answer at {redact_url(url)}: {_reason(e.orig or e)}"}
+    return {"status": UP, "version": str(version).split()[0], "database": database}
+
+
+def check_datastore() -> Probe:
+    if not p.plugin_loaded("datastore"):
+        return {"status": DOWN, "error": "the datastore plugin is not enabled in ckan.plugins"}
+    from ckanext.datastore.backend.postgres import get_read_engine
+
+    url = tk.config["ckan.datastore.read_url"]
+    try:
+        with get_read_engine().connect() as conn:
+            database = conn.execute(sa.text("SELECT current_database()")).scalar()
+            user = conn.execute(sa.text("SELECT current_user")).scalar()
+    except sa.exc.SQLAlchemyError as e:
+        return {"status": DOWN,
+                "error": f"the DataStore database did not answer at {redact_url(url)}: {_reason(e.orig or e)}"}
+    return {"status": UP, "database": database, "read_role": user}
+
+
+def check_solr() -> Probe:
+    core_url = tk.config["solr_url"].rstrip("/")
+    auth = None
+    if tk.config.get("solr_user") and tk.config.get("solr_password"):
+        auth = (tk.config["solr_user"], tk.config["solr_password"])
+    shown = redact_url(core_url)
+    try:
+        ping = requests.get(f"{core_url}/admin/ping", params={"wt": "json"},
+                            auth=auth, timeout=_timeout())
+        ping.raise_for_status()
+        system = requests.get(f"{core_url}/admin/system", params={"wt": "json"},
+                              auth=auth, timeout=_timeout())
+        system.raise_for_status()
+        count = requests.get(f"{core_url}/select",
+                             params={"q": "*:*", "rows": 0, "wt": "json"},
+                             auth=auth, timeout=_timeout())
+        count.raise_for_status()
+    except requests.ConnectionError:
+        return {"status": DOWN, "url": shown,
+                "error": f"Solr is not reachable at {shown} (connection refused or host unknown)"}
+    except requests.Timeout:
+        return {"status": DOWN, "url": shown,
+                "error": f"Solr did not answer at {shown} within {_timeout()} s"}
+    except requests.HTTPError as e:
+        return {"status": DOWN, "url": shown,
+                "error": f"Solr answered HTTP {e.response.status_code} at {e.request.url.split('?')[0]}"}
+    lucene = system.json().get("lucene", {})
+    return {"status": UP, "url": shown,
+            "version": lucene.get("solr-spec-version"),
+            "documents": count.json()["response"]["numFound"]}
+
+
+def _redis() -> Redis:
+    return Redis.from_url(tk.config["ckan.redis.url"],
+                          socket_timeout=_timeout(),
+                          socket_connect_timeout=_timeout())
+
+
+def check_redis() -> Probe:
+    url = tk.config["ckan.redis.url"]
+    conn = _redis()
+    try:
+        info = conn.info("server")
+    except Exception as e:
+        return {"status": DOWN, "url": redact_url(url),
+                "error": f"Redis did not answer at {redact_url(url)}: {_reason(e)}"}
+    finally:
+        conn.close()
+    return {"status": UP, "url": redact_url(url), "version": info["redis_version"]}
+
+
+def check_job_worker() -> Probe:
+    wanted = [jobs.add_queue_name_prefix(q)
+              for q in tk.config.get("ckanext.govservice.health.worker_queues")]
+    conn = _redis()
+    try:
+        workers = rq.Worker.all(connection=conn)
+        listening = [w for w in workers if set(w.queue_names()) & set(wanted)]
+        queued = {jobs.remove_queue_name_prefix(q): rq.Queue(q, connection=conn).count
+                  for q in wanted}
+    except Exception as e:
+        return {"status": DOWN, "error": f"could not read the job queues from Redis: {_reason(e)}"}
+    finally:
+        conn.close()
+    if not listening:
+        return {"status": DOWN, "workers": 0, "queued_jobs": queued,
+                "error": "no job worker is listening on queue(s) "
+                         + ", ".join(jobs.remove_queue_name_prefix(q) for q in wanted)
+                         + "; start one with `ckan jobs worker`"}
+    return {"status": UP, "workers": len(listening), "queued_jobs": queued,
+            "version": f"rq {rq.__version__}"}
+
+
+PROBES: dict[str, Callable[[], Probe]] = {
+    "ckan": check_ckan,
+    "postgresql": check_postgresql,
+    "datastore": check_datastore,
+    "solr": check_solr,
+    "redis": check_redis,
+    "job_worker": check_job_worker,
+}

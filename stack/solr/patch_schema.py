@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Make CKAN's Solr schema.xml analyse Chinese as well as English.
+
+    patch_schema.py CKAN_SCHEMA_XML OUT_SCHEMA_XML
+
+Input is the schema.xml that ships inside the installed ckan package
+(ckan/config/solr/schema.xml); it is not copied into our repository. The
+output differs from it only in the two full-text field types, `text` (title,
+notes, the `text` catch-all, extras_*, urls, ...) and `text_general` (author,
+maintainer, res_name, res_description); everything else, including the
+schema name "ckan-X.Y" that CKAN checks at start-up, stays as CKAN wrote it.
+
+CKAN's analysers split on whitespace only, so a Chinese title such as
+企业营业执照核发 becomes a single token and a search for 营业执照 finds nothing.
+In both types, in both the index and the query analyser, we:
+
+  * add CJKWidthCharFilter before the tokenizer: full-width Latin letters and
+    digits (ＡＢＣ１２３) become ASCII, half-width katakana become full-width;
+  * use StandardTokenizer instead of WhitespaceTokenizer: it emits every Han
+    character as its own token (type <IDEOGRAPHIC>). A PatternReplaceCharFilter
+    in front of it turns ASCII punctuation and dashes into "_", which
+    StandardTokenizer does not split on, so Latin text is still cut at
+    whitespace (essentially) and CKAN's WordDelimiterGraphFilter sees the same words as
+    before ("e-mail" -> e, mail, email; "data.example.gov" -> data, example, gov,
+    dataexamplegov);
+  * add CJKBigramFilter before LowerCaseFilter (so after CKAN's
+    WordDelimiterGraphFilter, which must not see graph input): runs of CJK
+    characters become overlapping bigrams, 营业执照 -> 营业 业执 执照. At index
+    time it also keeps the single characters (outputUnigrams) so that a
+    one-character query such as 证 still finds something; at query time it
+    does not, so longer queries are matched by bigrams only;
+  * set autoGeneratePhraseQueries="true" on the field type: the bigrams of
+    one query word must then appear consecutively (a phrase), so 营业执照 does
+    not match a text that merely contains 营业 and 执照 far apart. Words
+    separated by spaces are still separate clauses (dismax splits on
+    whitespace), so English multi-word queries behave as before.
+
+English keeps CKAN's filters (word delimiter, lower case, Porter stemming,
+ASCII folding, synonyms): "licences" still finds "licence".
+
+The script checks that CKAN's schema still looks like the one this was
+written for and stops with an error otherwise, rather than producing a schema
+that quietly differs from what we expect.
+"""
+
+import os
+import re
+import sys
+import tempfile
+import xml.dom.minidom
+
+PATCHED_TYPES = ("text", "text_general")
+MARKER = "patched by stack/solr/patch_schema.py"
+
+WHITESPACE_TOKENIZER = '<tokenizer class="solr.WhitespaceTokenizerFactory"/>'
+LOWERCASE_FILTER = '<filter class="solr.LowerCaseFilterFactory"/>'
+# ASCII punctuation and dashes, except ' and _, become "_" (same length, so offsets
+# stay right). StandardTokenizer keeps letters and digits joined by "_" in one
+# token, so it splits Latin text at whitespace, much like CKAN's
+# WhitespaceTokenizer did, and WordDelimiterGraphFilter still sees "e-mail" whole
+# and indexes "e", "mail" and "email" as before.
+PUNCT_CHAR_FILTER = (
+    '<charFilter class="solr.PatternReplaceCharFilterFactory"'
+    ' pattern="[\\p{Punct}\\p{Pd}&amp;&amp;[^\'_]]" replacement="_"/>'
+)
+
+
+class SchemaChanged(Exception):
+    pass
+
+
+def patch_analyzer(analyzer: str, kind: str, type_name: str) -> str:
+    where = f"fieldType {type_name!r}, {kind} analyzer"
+    if analyzer.count(WHITESPACE_TOKENIZER) != 1:
+        raise SchemaChanged(f"{where}: expected CKAN's WhitespaceTokenizerFactory")
+    if analyzer.count(LOWERCASE_FILTER) != 1:
+        raise SchemaChanged(f"{where}: expected one LowerCaseFilterFactory")
+    indent = re.search(r"\n([ \t]*)" + re.escape(WHITESPACE_TOKENIZER), analyzer)
+    pad = indent.group(1) if indent else "            "
+    analyzer = analyzer.replace(
+        WHITESPACE_TOKENIZER,
+        '<charFilter class="solr.CJKWidthCharFilterFactory"/>\n'
+        f"{pad}{PUNCT_CHAR_FILTER}\n"
+        f'{pad}<tokenizer class="solr.StandardTokenizerFactory"/>',
+    )
+    unigrams = "true" if kind == "index" else "false"
+    return analyzer.replace(
+        LOWERCASE_FILTER,
+        f'<filter class="solr.CJKBigramFilterFactory" outputUnigrams="{unigrams}"/>\n'
+        f"{pad}{LOWERCASE_FILTER}",
+    )
+
+
+def patch_field_type(schema: str, type_name: str) -> str:
+    pattern = re.compile(
+        r'<fieldType\s+name="%s"[^>]*>.*?</fieldType>' % re.escape(type_name), re.S
+    )
+    found = pattern.findall(schema)
+    if len(found) != 1:
+        raise SchemaChanged(f"expected one fieldType {type_name!r}, found {len(found)}")
+    block = found[0]
+
+    opening = block[: block.index(">") + 1]
+    if "autoGeneratePhraseQueries" in opening:
+        raise SchemaChanged(f"fieldType {type_name!r} already sets autoGeneratePhraseQueries")
+    new_opening = opening[:-1].rstrip("/ ") + ' autoGeneratePhraseQueries="true">'
+
+    def one_analyzer(match: "re.Match[str]") -> str:
+        return patch_analyzer(match.group(0), match.group(1), type_name)
+
+    body, n = re.subn(
+        r'<analyzer\s+type="(index|query)"\s*>.*?</analyzer>', one_analyzer,
+        block[len(opening):], flags=re.S,
+    )
+    if n != 2:
+        raise SchemaChanged(f"fieldType {type_name!r}: expected an index and a query analyzer")
+    return schema.replace(block, new_opening + body)
+
+
+def patch(schema: str) -> str:
+    if MARKER in schema:
+        raise SchemaChanged("input is already patched; give CKAN's original schema.xml")
+    if not re.search(r'<schema\s+name="ckan-[0-9.]+"', schema):
+        raise SchemaChanged('no <schema name="ckan-X.Y"> root: is this CKAN\'s schema.xml?')
+    for type_name in PATCHED_TYPES:
+        schema = patch_field_type(schema, type_name)
+
+    note = (
+        f"\n<!-- CKAN's schema.xml, {MARKER}: the \"text\" and \"text_general\"\n"
+        "     field types also analyse Chinese (CJK bigrams). Regenerated by\n"
+        "     stack/solr/prepare-home.sh from the installed ckan package: do not edit. -->"
+    )
+    decl = re.match(r"<\?xml[^>]*\?>", schema)
+    at = decl.end() if decl else 0
+    schema = schema[:at] + note + schema[at:]
+
+    # still well-formed, and every patched type really has what we put in
+    dom = xml.dom.minidom.parseString(schema.encode("utf-8"))
+    for ft in dom.getElementsByTagName("fieldType"):
+        if ft.getAttribute("name") in PATCHED_TYPES:
+            classes = [e.getAttribute("class") for e in ft.getElementsByTagName("*")]
+            assert classes.count("solr.CJKBigramFilterFactory") == 2, classes
+            assert classes.count("solr.StandardTokenizerFactory") == 2, classes
+            assert classes.count("solr.PatternReplaceCharFilterFactory") == 2, classes
+    return schema
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3:
+        print(f"usage: {argv[0]} CKAN_SCHEMA_XML OUT_SCHEMA_XML", file=sys.stderr)
+        return 2
+    src, dst = argv[1], argv[2]
+    with open(src, encoding="utf-8") as f:
+        original = f.read()
+    try:
+        patched = patch(original)
+    except SchemaChanged as e:
+        print(f"error: cannot patch {src}: {e}", file=sys.stderr)
+        return 1
+    try:
+        with open(dst, encoding="utf-8") as f:
+            if f.read() == patched:
+                return 0
+    except FileNotFoundError:
+        pass
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(dst)), prefix=".schema.")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(patched)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, dst)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,393 @@
+#!/usr/bin/env bash
+# The local GovService stack, without Docker:
+#   PostgreSQL 15 and Redis from Debian's packages, Solr 9.10.1 served by
+#   JettySolrRunner from Maven Central, CKAN 2.12 under gunicorn, a CKAN job worker.
+#
+#   stack/stack.sh install         system packages, Python venv (from the lock), Solr jars
+#   stack/stack.sh up              install what is missing, configure, start everything
+#   stack/stack.sh down            stop what `up` started
+#   stack/stack.sh status          each service: running or not, port, pid, log; then health
+#   stack/stack.sh start|stop SVC  one service: postgresql redis solr ckan worker
+#
+# Every step checks before it acts, so rerunning is safe and, when all is up, quick.
+# Ports and places can be moved with GOVSERVICE_* variables (see the top of this file).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VAR=${GOVSERVICE_VAR:-$ROOT/var}
+CACHE=${GOVSERVICE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/govservice}
+VENV=${GOVSERVICE_VENV:-$ROOT/.venv}
+PYTHON=${GOVSERVICE_PYTHON:-python3}
+CKAN_PORT=${GOVSERVICE_CKAN_PORT:-5000}
+SOLR_PORT=${GOVSERVICE_SOLR_PORT:-8983}
+REDIS_PORT=${GOVSERVICE_REDIS_PORT:-6379}
+PG_VERSION=15
+PG_CLUSTER=main
+PG_PORT=${GOVSERVICE_PG_PORT:-5432}
+SOLR_HEAP=${GOVSERVICE_SOLR_HEAP:-768m}
+CKAN_WORKERS=${GOVSERVICE_CKAN_WORKERS:-2}
+
+LOG=$VAR/log
+RUN=$VAR/run
+SECRETS=$VAR/secrets.env
+TOKEN_FILE=$VAR/api-token
+CKAN_INI=$ROOT/ckan.ini
+TEST_INI=$ROOT/test.ini
+SOLR_HOME=$VAR/solr
+SOLR_CACHE=$CACHE/solr-9.10.1
+
+APT_PACKAGES=(postgresql-$PG_VERSION postgresql-client-$PG_VERSION redis-server
+  openjdk-17-jdk-headless maven libpq-dev gcc libmagic1 gettext-base iproute2 curl
+  python3-venv python3-dev)
+
+say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# ---------------------------------------------------------------- install
+
+install_system_packages() {
+  local missing=() pkg
+  for pkg in "${APT_PACKAGES[@]}"; do
+    # python3-venv/-dev only matter when python3 is Debian's own
+    if [[ $pkg == python3-* ]] && [[ $(command -v "$PYTHON") != /usr/bin/* ]]; then continue; fi
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  if ! is_root; then
+    die "missing Debian packages: ${missing[*]}
+  install them with:  sudo apt-get install -y ${missing[*]}
+  then run this again."
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$LOG/apt.log" 2>&1 \
+    || { tail -20 "$LOG/apt.log"; die "apt-get install failed (full log: $LOG/apt.log)"; }
+}
+
+python_stamp() {
+  cat "$ROOT/requirements/lock.txt" "$ROOT/ckanext-govservice/pyproject.toml" \
+      "$ROOT/harvesters/pyproject.toml" 2>/dev/null | sha256sum | cut -c1-16
+}
+
+install_python() {
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+    || die "Python 3.11 is required ($PYTHON is $("$PYTHON" --version 2>&1)); set GOVSERVICE_PYTHON"
+  local stamp; stamp=$(python_stamp)
+  if [ -x "$VENV/bin/ckan" ] && [ "$(cat "$VENV/.govservice-stamp" 2>/dev/null)" = "$stamp" ]; then
+    return
+  fi
+  say "installing Python packages into $VENV (pinned by requirements/lock.txt)"
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip wheel 'setuptools<81' >"$LOG/pip.log" 2>&1 \
+    || { tail -20 "$LOG/pip.log"; die "pip could not upgrade itself (log: $LOG/pip.log)"; }
+  # --no-deps: the lock is complete; resolving again would trip over ckan's exact pins.
+  "$VENV/bin/pip" install -q --no-deps -r "$ROOT/requirements/lock.txt" >>"$LOG/pip.log" 2>&1 \
+    || { tail -20 "$LOG/pip.log"; die "installing requirements/lock.txt failed (log: $LOG/pip.log)"; }
+  "$VENV/bin/pip" install -q --no-deps --no-build-isolation -e "$ROOT/ckanext-govservice" \
+    $( [ -f "$ROOT/harvesters/pyproject.toml" ] && echo "-e $ROOT/harvesters" ) >>"$LOG/pip.log" 2>&1 \
+    || { tail -20 "$LOG/pip.log"; die "installing our packages failed (log: $LOG/pip.log)"; }
+  echo "$stamp" >"$VENV/.govservice-stamp"
+}
+
+install_solr() {
+  bash "$ROOT/stack/solr/build.sh" "$SOLR_CACHE"
+}
+
+cmd_install() {
+  mkdir -p "$LOG" "$RUN"
+  install_system_packages
+  install_python
+  install_solr
+}
+
+# ---------------------------------------------------------------- configuration
+
+new_secret() { "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(24))'; }
+
+ensure_secrets() {
+  if [ ! -f "$SECRETS" ]; then
+    say "generating local secrets in $SECRETS"
+    umask 077
+    cat >"$SECRETS" <<EOF
+GOVSERVICE_SECRET=$(new_secret)
+GOVSERVICE_DB_PASSWORD=$(new_secret)
+GOVSERVICE_DATASTORE_RO_PASSWORD=$(new_secret)
+GOVSERVICE_ADMIN_PASSWORD=$(new_secret)
+EOF
+    umask 022
+  fi
+  set -a; . "$SECRETS"; set +a
+}
+
+write_ini() {  # $1 target, $2 role, $3 site id, $4 ckan db, $5 datastore db, $6 redis db
+  local tmp; tmp=$(mktemp)
+  GOVSERVICE_CONFIG_ROLE=$2 GOVSERVICE_SITE_ID=$3 GOVSERVICE_DB=$4 GOVSERVICE_DATASTORE_DB=$5 \
+  GOVSERVICE_REDIS_DB=$6 GOVSERVICE_VAR=$VAR GOVSERVICE_CKAN_PORT=$CKAN_PORT \
+  GOVSERVICE_SOLR_PORT=$SOLR_PORT GOVSERVICE_REDIS_PORT=$REDIS_PORT GOVSERVICE_PG_PORT=$PG_PORT \
+    envsubst <"$ROOT/stack/ckan.ini.in" >"$tmp"
+  if ! cmp -s "$tmp" "$1"; then
+    mv "$tmp" "$1"; chmod 600 "$1"; say "wrote $(basename "$1")"; CONFIG_CHANGED=1
+  else
+    rm -f "$tmp"
+  fi
+}
+
+ensure_config() {
+  ensure_secrets
+  mkdir -p "$VAR/storage"
+  write_ini "$CKAN_INI" ckan.ini govservice govservice govservice_datastore 0
+  write_ini "$TEST_INI" test.ini govservice_test govservice_test govservice_datastore_test 1
+}
+
+# ---------------------------------------------------------------- processes
+
+pid_of() { local f="$RUN/$1.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"; }
+port_owner() { ss -Hltnp "sport = :$1" 2>/dev/null | head -1 | grep -o 'users:.*' || true; }
+port_open() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
+
+refuse_taken_port() {  # $1 service, $2 port
+  if port_open "$2"; then
+    local who; who=$(port_owner "$2")
+    die "port $2 (for $1) is already in use${who:+ by $who}. Stop that process, or move $1 with GOVSERVICE_$(echo "$1" | tr a-z A-Z)_PORT."
+  fi
+}
+
+wait_for() {  # $1 what, $2 seconds, $3 log, then the check command
+  local what=$1 limit=$2 log=$3; shift 3
+  local i
+  for ((i = 0; i < limit * 4; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.25
+  done
+  [ -f "$log" ] && tail -25 "$log" >&2
+  die "$what did not come up within ${limit}s (log: $log)"
+}
+
+spawn() {  # $1 name, rest: command. Runs detached; pid in $RUN/name.pid, output in $LOG/name.log
+  local name=$1; shift
+  setsid nohup "$@" >>"$LOG/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$name.pid"
+}
+
+stop_pid() {  # $1 name
+  local pid; pid=$(pid_of "$1") || { rm -f "$RUN/$1.pid"; return 0; }
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -0 "$pid" 2>/dev/null && { kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; }
+  rm -f "$RUN/$1.pid"
+  say "stopped $1"
+}
+
+# PostgreSQL: Debian's cluster 15/main, started with pg_ctlcluster.
+pg_running() { pg_lsclusters -h 2>/dev/null | awk -v v=$PG_VERSION -v c=$PG_CLUSTER '$1==v && $2==c {print $4}' | grep -q online; }
+as_postgres() {
+  if is_root; then runuser -u postgres -- "$@"
+  elif [ "$(id -un)" = postgres ]; then "$@"
+  else sudo -n -u postgres "$@"
+  fi
+}
+psql_admin() { as_postgres psql -p "$PG_PORT" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+start_postgresql() {
+  pg_lsclusters -h 2>/dev/null | grep -q "^$PG_VERSION $PG_CLUSTER " \
+    || die "PostgreSQL cluster $PG_VERSION/$PG_CLUSTER does not exist; create it with: sudo pg_createcluster $PG_VERSION $PG_CLUSTER"
+  pg_running && return
+  local port; port=$(pg_conftool -s $PG_VERSION $PG_CLUSTER show port 2>/dev/null || echo 5432)
+  [ "$port" = "$PG_PORT" ] || die "cluster $PG_VERSION/$PG_CLUSTER listens on $port, not $PG_PORT (GOVSERVICE_PG_PORT)"
+  refuse_taken_port postgresql "$PG_PORT"
+  is_root || die "PostgreSQL $PG_VERSION/$PG_CLUSTER is not running; start it with: sudo pg_ctlcluster $PG_VERSION $PG_CLUSTER start"
+  say "starting PostgreSQL $PG_VERSION/$PG_CLUSTER on port $PG_PORT"
+  pg_ctlcluster $PG_VERSION $PG_CLUSTER start
+  touch "$RUN/postgresql.started-by-stack"
+}
+
+stop_postgresql() {
+  [ -f "$RUN/postgresql.started-by-stack" ] || return 0   # not ours to stop
+  pg_running && is_root && pg_ctlcluster $PG_VERSION $PG_CLUSTER stop && say "stopped postgresql"
+  rm -f "$RUN/postgresql.started-by-stack"
+}
+
+start_redis() {
+  [ -n "$(pid_of redis)" ] && return
+  refuse_taken_port redis "$REDIS_PORT"
+  mkdir -p "$VAR/redis"
+  say "starting Redis on 127.0.0.1:$REDIS_PORT"
+  spawn redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$VAR/redis" \
+    --daemonize no --save 300 10 --appendonly no
+  wait_for Redis 20 "$LOG/redis.log" redis-cli -p "$REDIS_PORT" ping
+}
+
+solr_ping() { curl -fsS "http://127.0.0.1:$SOLR_PORT/solr/ckan/admin/ping?wt=json" | grep -q '"OK"'; }
+
+refresh_solr_home() {  # lay out / update the core's conf; restart a running Solr if it changed
+  local schema out
+  schema=$("$VENV/bin/python" -c 'import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), "config/solr/schema.xml"))')
+  out=$(bash "$ROOT/stack/solr/prepare-home.sh" "$schema" "$SOLR_HOME")
+  echo "$out" >>"$LOG/solr.log"
+  [[ $out == *": updated "* ]] || return 0
+  if [[ $out == *"schema changed and an index exists"* ]]; then REINDEX=1; fi
+  if [ -n "$(pid_of solr)" ]; then say "Solr's configuration changed: restarting it"; stop_pid solr; fi
+}
+
+start_solr() {
+  [ -n "$(pid_of solr)" ] && return
+  refuse_taken_port solr "$SOLR_PORT"
+  [ -f "$SOLR_HOME/ckan/conf/schema.xml" ] || refresh_solr_home
+  say "starting Solr 9 on 127.0.0.1:$SOLR_PORT"
+  spawn solr java -Xms256m "-Xmx$SOLR_HEAP" -XX:+UseSerialGC -Djava.awt.headless=true \
+    -Dfile.encoding=UTF-8 -Djava.net.preferIPv4Stack=true -cp "$SOLR_CACHE/classes:$SOLR_CACHE/lib/*" \
+    org.govservice.solr.SolrLauncher --home "$SOLR_HOME" --port "$SOLR_PORT"
+  wait_for Solr 120 "$LOG/solr.log" solr_ping
+}
+
+ckan_ping() { curl -fsS "http://127.0.0.1:$CKAN_PORT/api/3/action/status_show" | grep -q '"success": true'; }
+
+start_ckan() {
+  [ -n "$(pid_of ckan)" ] && return
+  refuse_taken_port ckan "$CKAN_PORT"
+  say "starting CKAN on http://127.0.0.1:$CKAN_PORT ($CKAN_WORKERS gunicorn workers)"
+  spawn ckan env CKAN_INI="$CKAN_INI" "$VENV/bin/gunicorn" --chdir "$ROOT/stack" wsgi:application \
+    --bind "127.0.0.1:$CKAN_PORT" --workers "$CKAN_WORKERS" --timeout 120 \
+    --access-logfile "$LOG/ckan-access.log"
+  wait_for CKAN 120 "$LOG/ckan.log" ckan_ping
+}
+
+start_worker() {
+  [ -n "$(pid_of worker)" ] && return
+  say "starting the CKAN job worker"
+  spawn worker "$VENV/bin/ckan" -c "$CKAN_INI" jobs worker default
+}
+
+# ---------------------------------------------------------------- databases
+
+db_stamp() { { python_stamp; grep '^ckan.plugins' "$CKAN_INI"; } | sha256sum | cut -c1-16; }
+
+ensure_databases() {
+  psql_admin -d postgres <<SQL
+SELECT format('CREATE ROLE %I LOGIN', r) FROM unnest(ARRAY['govservice', 'govservice_datastore_ro']) r
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec
+ALTER ROLE govservice WITH LOGIN PASSWORD '$GOVSERVICE_DB_PASSWORD';
+ALTER ROLE govservice_datastore_ro WITH LOGIN PASSWORD '$GOVSERVICE_DATASTORE_RO_PASSWORD';
+SELECT format('CREATE DATABASE %I OWNER govservice ENCODING ''UTF8'' TEMPLATE template0', d)
+  FROM unnest(ARRAY['govservice', 'govservice_datastore', 'govservice_test', 'govservice_datastore_test']) d
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = d) \gexec
+SQL
+  local ini stampfile
+  for ini in "$CKAN_INI" "$TEST_INI"; do
+    stampfile="$RUN/db-$(basename "$ini" .ini).stamp"
+    if [ "$(cat "$stampfile" 2>/dev/null)" = "$(db_stamp)" ] && ckan_tables_exist "$ini"; then continue; fi
+    say "initialising the CKAN database for $(basename "$ini")"
+    "$VENV/bin/ckan" -c "$ini" db init >>"$LOG/db-init.log" 2>&1 \
+      || { tail -20 "$LOG/db-init.log"; die "ckan db init failed for $ini (log: $LOG/db-init.log)"; }
+    # plugins' own migrations (activity, …): `db init` covers CKAN core only
+    "$VENV/bin/ckan" -c "$ini" db pending-migrations --apply >>"$LOG/db-init.log" 2>&1 \
+      || { tail -20 "$LOG/db-init.log"; die "plugin migrations failed for $ini (log: $LOG/db-init.log)"; }
+    "$VENV/bin/ckan" -c "$ini" datastore set-permissions 2>>"$LOG/db-init.log" \
+      | psql_admin -d postgres >>"$LOG/db-init.log" 2>&1 \
+      || { tail -20 "$LOG/db-init.log"; die "setting DataStore permissions failed for $ini"; }
+    db_stamp >"$stampfile"
+  done
+}
+
+ckan_tables_exist() {  # $1 ini: does its database have CKAN's tables?
+  local db; db=$(sed -n 's|^sqlalchemy.url = .*/||p' "$1")
+  [ "$(psql_admin -d "$db" -tAc "SELECT to_regclass('public.package') IS NOT NULL
+                                      AND to_regclass('public.activity_alembic_version') IS NOT NULL")" = t ]
+}
+
+ensure_site() {
+  if [ -s "$TOKEN_FILE" ] && curl -fsS -o /dev/null -H "Authorization: $(cat "$TOKEN_FILE")" \
+       "http://127.0.0.1:$CKAN_PORT/api/3/action/api_token_list?user_id=admin"; then
+    return
+  fi
+  say "creating the sysadmin and the local tools' API token"
+  "$VENV/bin/ckan" -c "$CKAN_INI" govservice init-site --token-file "$TOKEN_FILE" 2>>"$LOG/db-init.log"
+}
+
+# ---------------------------------------------------------------- commands
+
+cmd_up() {
+  cmd_install
+  ensure_config
+  start_postgresql
+  start_redis
+  refresh_solr_home
+  start_solr          # CKAN's command line wants Solr and Redis even for `db init`
+  ensure_databases
+  if [ "$CONFIG_CHANGED" = 1 ]; then stop_pid ckan; stop_pid worker; fi   # pick up the new ckan.ini
+  start_ckan
+  start_worker
+  ensure_site
+  if [ "$REINDEX" = 1 ]; then
+    say "re-indexing the portal's datasets for the new Solr schema"
+    "$VENV/bin/ckan" -c "$CKAN_INI" search-index rebuild >>"$LOG/solr.log" 2>&1
+  fi
+  say "up: CKAN http://127.0.0.1:$CKAN_PORT  (logs in $LOG, 'make status' for details)"
+}
+
+cmd_down() {
+  stop_pid worker
+  stop_pid ckan
+  stop_pid solr
+  stop_pid redis
+  stop_postgresql
+}
+
+row() { printf '%-12s %-9s %-7s %-8s %s\n' "$@"; }
+
+cmd_status() {
+  row SERVICE STATE PORT PID LOG
+  local pgstate=stopped; pg_running && pgstate=running
+  row postgresql "$pgstate" "$PG_PORT" - "/var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
+  local svc port
+  for svc in redis solr ckan worker; do
+    case $svc in redis) port=$REDIS_PORT ;; solr) port=$SOLR_PORT ;; ckan) port=$CKAN_PORT ;; *) port=- ;; esac
+    local pid; pid=$(pid_of $svc || true)
+    row "$svc" "$([ -n "$pid" ] && echo running || echo stopped)" "$port" "${pid:--}" "$LOG/$svc.log"
+  done
+  echo
+  if ckan_ping 2>/dev/null; then
+    curl -fsS "http://127.0.0.1:$CKAN_PORT/api/3/action/govservice_health" | "$VENV/bin/python" -c '
+import json, sys
+r = json.load(sys.stdin)["result"]
+print("govservice_health:", r["status"])
+for name, s in r["services"].items():
+    detail = s.get("error") or " ".join(f"{k}={v}" for k, v in s.items() if k not in ("status", "latency_ms"))
+    print("  %-11s %-5s %s" % (name, s["status"], detail))'
+  else
+    echo "govservice_health: CKAN is not answering on port $CKAN_PORT"
+  fi
+}
+
+cmd_start() {
+  ensure_config
+  case ${1:-} in
+    postgresql) start_postgresql ;; redis) start_redis ;; solr) start_solr ;;
+    ckan) start_ckan ;; worker) start_worker ;;
+    *) die "usage: stack.sh start postgresql|redis|solr|ckan|worker" ;;
+  esac
+}
+
+cmd_stop() {
+  case ${1:-} in
+    postgresql) stop_postgresql ;; redis|solr|ckan|worker) stop_pid "$1" ;;
+    *) die "usage: stack.sh stop postgresql|redis|solr|ckan|worker" ;;
+  esac
+}
+
+CONFIG_CHANGED=0
+REINDEX=0
+mkdir -p "$LOG" "$RUN"
+case ${1:-} in
+  install) cmd_install ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  start) cmd_start "${2:-}" ;;
+  stop) cmd_stop "${2:-}" ;;
+  config) ensure_config ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
