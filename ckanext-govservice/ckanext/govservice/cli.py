@@ -58,7 +58,7 @@ def init_site(name: str | None, email: str, password_env: str, token_file: Path)
         user = model.User.get(name)
         click.echo(f"created sysadmin {name}")
     elif not user.validate_password(password):
-        user.set_password(password)
+        user.password = password  # the secrets file is the source of truth
     if not user.sysadmin or user.state != model.State.ACTIVE:
         user.sysadmin = True
         user.state = model.State.ACTIVE
