@@ -1,6 +1,7 @@
 # The GovService platform. Two commands on a fresh machine:
 #   make demo   install what is missing, start the stack, load the demo city, serve the portal
 #   make test   the same set-up, then the whole test suite (or: make test T="path -k name")
+#               GOVSERVICE_TEST_SLOT=2 make test ...  runs beside another test run (own databases)
 SHELL := /bin/bash
 STACK := stack/stack.sh
 VENV  ?= .venv
@@ -27,7 +28,7 @@ demo: up            ## the portal, ready to browse
 	@echo "API token:   var/api-token     Logs: var/log/     Stop: make down"
 
 test: up            ## the suite against the real stack; T= narrows it (a path, -k ...)
-	@$(VENV)/bin/pytest --ckan-ini=test.ini $(T)
+	@$(VENV)/bin/pytest --ckan-ini=$$($(STACK) test-ini) $(T)
 
 lock:               ## re-resolve requirements/direct.txt into requirements/lock.txt
 	@rm -rf var/lock-venv && python3 -m venv var/lock-venv \

@@ -32,7 +32,16 @@ RUN=$VAR/run
 SECRETS=$VAR/secrets.env
 TOKEN_FILE=$VAR/api-token
 CKAN_INI=$ROOT/ckan.ini
-TEST_INI=$ROOT/test.ini
+# GOVSERVICE_TEST_SLOT=N gives a second test run its own test.ini (var/test-N.ini),
+# databases, Solr site id and Redis database, so two people (or agents) can run
+# tests side by side against one stack.
+TEST_SLOT=${GOVSERVICE_TEST_SLOT:-}
+if [ -n "$TEST_SLOT" ]; then
+  [[ $TEST_SLOT =~ ^[2-9]$ ]] || { echo "GOVSERVICE_TEST_SLOT must be a digit 2-9" >&2; exit 2; }
+  TEST_INI=$VAR/test-$TEST_SLOT.ini; TEST_SUFFIX=_test_$TEST_SLOT; TEST_REDIS_DB=$TEST_SLOT
+else
+  TEST_INI=$ROOT/test.ini; TEST_SUFFIX=_test; TEST_REDIS_DB=1
+fi
 SOLR_HOME=$VAR/solr
 SOLR_CACHE=$CACHE/solr-9.10.1
 
@@ -128,7 +137,8 @@ write_ini() {  # $1 target, $2 role, $3 site id, $4 ckan db, $5 datastore db, $6
   GOVSERVICE_SOLR_PORT=$SOLR_PORT GOVSERVICE_REDIS_PORT=$REDIS_PORT GOVSERVICE_PG_PORT=$PG_PORT \
     envsubst <"$ROOT/stack/ckan.ini.in" >"$tmp"
   if ! cmp -s "$tmp" "$1"; then
-    mv "$tmp" "$1"; chmod 600 "$1"; say "wrote $(basename "$1")"; CONFIG_CHANGED=1
+    mv "$tmp" "$1"; chmod 600 "$1"; say "wrote $(basename "$1")"
+    if [ "$1" = "$CKAN_INI" ]; then CONFIG_CHANGED=1; fi
   else
     rm -f "$tmp"
   fi
@@ -138,7 +148,8 @@ ensure_config() {
   ensure_secrets
   mkdir -p "$VAR/storage"
   write_ini "$CKAN_INI" ckan.ini govservice govservice govservice_datastore 0
-  write_ini "$TEST_INI" test.ini govservice_test govservice_test govservice_datastore_test 1
+  write_ini "$TEST_INI" test.ini "govservice$TEST_SUFFIX" "govservice$TEST_SUFFIX" \
+    "govservice_datastore$TEST_SUFFIX" "$TEST_REDIS_DB"
 }
 
 # ---------------------------------------------------------------- processes
@@ -272,12 +283,12 @@ SELECT format('CREATE ROLE %I LOGIN', r) FROM unnest(ARRAY['govservice', 'govser
 ALTER ROLE govservice WITH LOGIN PASSWORD '$GOVSERVICE_DB_PASSWORD';
 ALTER ROLE govservice_datastore_ro WITH LOGIN PASSWORD '$GOVSERVICE_DATASTORE_RO_PASSWORD';
 SELECT format('CREATE DATABASE %I OWNER govservice ENCODING ''UTF8'' TEMPLATE template0', d)
-  FROM unnest(ARRAY['govservice', 'govservice_datastore', 'govservice_test', 'govservice_datastore_test']) d
+  FROM unnest(ARRAY['govservice', 'govservice_datastore', 'govservice$TEST_SUFFIX', 'govservice_datastore$TEST_SUFFIX']) d
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = d) \gexec
 SQL
   local ini stampfile
   for ini in "$CKAN_INI" "$TEST_INI"; do
-    stampfile="$RUN/db-$(basename "$ini" .ini).stamp"
+    stampfile="$RUN/db-$(basename "$ini" .ini)$TEST_SLOT.stamp"
     if [ "$(cat "$stampfile" 2>/dev/null)" = "$(db_stamp)" ] && ckan_tables_exist "$ini"; then continue; fi
     say "initialising the CKAN database for $(basename "$ini")"
     "$VENV/bin/ckan" -c "$ini" db init >>"$LOG/db-init.log" 2>&1 \
@@ -389,5 +400,6 @@ case ${1:-} in
   start) cmd_start "${2:-}" ;;
   stop) cmd_stop "${2:-}" ;;
   config) ensure_config ;;
+  test-ini) echo "$TEST_INI" ;;
   *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -5,7 +5,8 @@
 
 Input is the schema.xml that ships inside the installed ckan package
 (ckan/config/solr/schema.xml); it is not copied into our repository. The
-output differs from it only in the two full-text field types, `text` (title,
+output differs from it in typed dynamic fields for extensions' facets
+(*_ss, *_i, *_f, *_b, see TYPED_DYNAMIC_FIELDS) and in the two full-text field types, `text` (title,
 notes, the `text` catch-all, extras_*, urls, ...) and `text_general` (author,
 maintainer, res_name, res_description); everything else, including the
 schema name "ckan-X.Y" that CKAN checks at start-up, stays as CKAN wrote it.
@@ -117,6 +118,28 @@ def patch_field_type(schema: str, type_name: str) -> str:
     return schema.replace(block, new_opening + body)
 
 
+# Typed dynamic fields for extensions' facets and sorts (ckanext-govservice's
+# themes_ss, in_person_visits_i, committed_days_f, is_free_b, …). CKAN's own
+# catch-all "*" is a single-valued string, which can neither hold a list nor
+# sort numbers. Longer patterns win over "*" in Solr, so these take precedence.
+TYPED_DYNAMIC_FIELDS = """\
+    <dynamicField name="*_ss" type="string" indexed="true" stored="true" docValues="true" multiValued="true"/>
+    <dynamicField name="*_i" type="pint" indexed="true" stored="true" docValues="true" multiValued="false"/>
+    <dynamicField name="*_f" type="pfloat" indexed="true" stored="true" docValues="true" multiValued="false"/>
+    <dynamicField name="*_b" type="boolean" indexed="true" stored="true" docValues="true" multiValued="false"/>
+"""
+CATCH_ALL = re.compile(r'^([ \t]*)<dynamicField name="\*" ', re.M)
+
+
+def add_typed_dynamic_fields(schema: str) -> str:
+    for t in ("pint", "pfloat", "boolean", "string"):
+        if not re.search(r'<fieldType\s+name="%s"' % t, schema):
+            raise SchemaChanged(f"expected a fieldType {t!r} for the typed dynamic fields")
+    if len(CATCH_ALL.findall(schema)) != 1:
+        raise SchemaChanged('expected one catch-all <dynamicField name="*">')
+    return CATCH_ALL.sub(lambda m: TYPED_DYNAMIC_FIELDS + m.group(0), schema, count=1)
+
+
 def patch(schema: str) -> str:
     if MARKER in schema:
         raise SchemaChanged("input is already patched; give CKAN's original schema.xml")
@@ -124,6 +147,7 @@ def patch(schema: str) -> str:
         raise SchemaChanged('no <schema name="ckan-X.Y"> root: is this CKAN\'s schema.xml?')
     for type_name in PATCHED_TYPES:
         schema = patch_field_type(schema, type_name)
+    schema = add_typed_dynamic_fields(schema)
 
     note = (
         f"\n<!-- CKAN's schema.xml, {MARKER}: the \"text\" and \"text_general\"\n"

@@ -5,7 +5,7 @@ import datetime as dt
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
-from .. import health
+from .. import health, schema
 
 
 @tk.side_effect_free
@@ -39,3 +39,104 @@ def govservice_health(context: Context, data_dict: DataDict) -> DataDict:
         "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "services": services,
     }
+
+
+def _field_description(f: dict) -> dict:
+    out = {
+        "field_name": f["field_name"],
+        "label": {lang: schema.label(f, lang) for lang in schema.LANGUAGES},
+        "required": bool(f.get("required")),
+        "derived": bool(f.get("govservice_derived")),
+        "column": f.get("govservice_column", f["field_name"]),
+    }
+    if f.get("help_text"):
+        out["help_text"] = {lang: schema.label({"label": f["help_text"]}, lang)
+                            for lang in schema.LANGUAGES}
+    if f.get("govservice_vocabulary"):
+        out["vocabulary"] = f["govservice_vocabulary"]
+        out["choices"] = [{"value": c["value"],
+                           "label": {lang: schema.label(c, lang) for lang in schema.LANGUAGES}}
+                          for c in schema.choices(f)]
+    facet = schema.facet_fields().get(f["field_name"])
+    if facet:
+        out["solr_field"] = facet
+    if f.get("cpsv"):
+        out["cpsv"] = f["cpsv"]
+    if f.get("repeating_subfields"):
+        out["subfields"] = [_field_description(sub) for sub in f["repeating_subfields"]]
+    return out
+
+
+@tk.side_effect_free
+def govservice_schema(context: Context, data_dict: DataDict) -> DataDict:
+    """Describe the `service` dataset type: every field, in Chinese and English.
+
+    Public and read-only. Developers use it to build forms and feeds, and to
+    learn which Solr field facets or sorts on what (``solr_field``, for
+    ``package_search``'s ``facet.field``, ``fq`` and ``sort``).
+
+    Takes no parameters.
+
+    :returns: ``{"dataset_type": "service", "fields": [field, ...],
+        "vocabularies": {name: [{"value", "label": {"zh_Hans_CN", "en"}}]}}``
+        where each ``field`` has ``field_name``, ``label`` and (when present)
+        ``help_text`` as ``{"zh_Hans_CN": ..., "en": ...}``, ``required``,
+        ``derived`` (computed by the platform, never sent by a publisher),
+        ``column`` (its name in the bulk files and feed templates),
+        ``vocabulary`` and ``choices`` for controlled values, ``solr_field``
+        for faceted fields, ``cpsv`` (the CPSV-AP property) and ``subfields``
+        for repeating fields (documents, fees, channels, legal basis…).
+    :rtype: dict
+    """
+    tk.check_access("govservice_schema", context, data_dict)
+    fields = [_field_description(f) for f in schema.service_fields()]
+    vocabularies = {}
+    for f in fields:
+        for item in [f, *f.get("subfields", [])]:
+            if item.get("vocabulary"):
+                vocabularies[item["vocabulary"]] = item["choices"]
+    return {"dataset_type": "service", "fields": fields, "vocabularies": vocabularies}
+
+
+@tk.side_effect_free
+def govservice_service_show(context: Context, data_dict: DataDict) -> DataDict:
+    """Look a service up by its service code, the identifier departments use.
+
+    :param service_code: the service's code (基本编码), e.g. ``330100-SC-0001``
+    :type service_code: string
+    :param department: the department's name or id; needed only when two
+        departments use the same code
+    :type department: string, optional
+
+    :returns: the service, exactly as ``package_show`` returns it
+    :rtype: dict
+    :raises ValidationError: ``service_code`` missing, or the code is used by
+        several departments and no ``department`` was given (the error lists them)
+    :raises ObjectNotFound: no service has that code (in that department)
+    """
+    tk.check_access("govservice_service_show", context, data_dict)
+    code = str(data_dict.get("service_code") or "").strip()
+    if not code:
+        raise tk.ValidationError({"service_code": ["Missing value"]})
+    fq = [f'dataset_type:service', f'service_code_ss:"{_solr_escape(code)}"']
+    department = data_dict.get("department")
+    if department:
+        org = tk.get_action("organization_show")(
+            {**context, "for_view": False}, {"id": department, "include_datasets": False})
+        fq.append(f'owner_org:"{org["id"]}"')
+    found = tk.get_action("package_search")(
+        context, {"fq": " AND ".join(fq), "rows": 10, "include_private": True,
+                  "fl": "id,organization"})
+    if not found["results"]:
+        where = f" in department {department}" if department else ""
+        raise tk.ObjectNotFound(f"no service with code {code}{where}")
+    if len(found["results"]) > 1:
+        owners = sorted(r["organization"] for r in found["results"])
+        raise tk.ValidationError({"department": [
+            f"service code {code} is used by several departments ({', '.join(owners)}); "
+            "say which one with department"]})
+    return tk.get_action("package_show")(context, {"id": found["results"][0]["id"]})
+
+
+def _solr_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')

@@ -1,0 +1,246 @@
+"""Validators of the `service` dataset type, registered for scheming by name.
+
+Each turns a bad value into an error that says, in the publisher's words, what
+is wrong and what was given. The rules themselves are in ``service_rules``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+import sqlalchemy as sa
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.lib.navl.dictization_functions import Invalid, missing
+from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
+
+from ckanext.scheming.validation import scheming_multiple_choice, scheming_validator
+
+from .. import schema as service_schema
+from .. import service_rules as rules
+
+SERVICE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+
+
+def _invalid_from(parse, value: Any) -> Any:
+    try:
+        return parse(value)
+    except ValueError as e:
+        raise Invalid(str(e)) from None
+
+
+def govservice_code(value: Any) -> str:
+    if not SERVICE_CODE.match(value):
+        raise Invalid(f"may only contain letters, digits, '.', '_' and '-', "
+                      f"and be at most 64 characters (got {value!r})")
+    return value
+
+
+def govservice_natural_number(value: Any) -> Any:
+    if value is missing or value is None or value == "":
+        return value
+    return _invalid_from(rules.parse_natural_number, value)
+
+
+def govservice_money(value: Any) -> Any:
+    if value is missing or value is None:
+        return value
+    return _invalid_from(rules.parse_money, value)
+
+
+def govservice_boolean(value: Any) -> Any:
+    if value is missing or value is None or value == "":
+        return value
+    return _invalid_from(rules.parse_boolean, value)
+
+
+def govservice_number(value: Any) -> Any:
+    """Output: a number stored as text in CKAN's extras comes back as a number."""
+    if value in (None, "", missing):
+        return None
+    return float(value)
+
+
+def govservice_web_url(value: Any) -> Any:
+    if value is missing or not value:
+        return value
+    value = str(value).strip()
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
+        raise Invalid(f"must be a web address starting with http:// or https:// (got {value!r})")
+    return value
+
+
+def govservice_iso_date(value: Any) -> Any:
+    if value is missing or not value:
+        return value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.strftime("%Y-%m-%d")
+    try:
+        return dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise Invalid(f"must be a date written YYYY-MM-DD (got {value!r})") from None
+
+
+def _unknown_choice(field: dict, value: Any) -> Invalid:
+    allowed = ", ".join(c["value"] for c in service_schema.choices(field))
+    return Invalid(f"{value!r} is not a known {service_schema.label(field, 'en').lower()} "
+                   f"(expected one of: {allowed})")
+
+
+@scheming_validator
+def govservice_choice(field: dict, schema: dict):
+    """One value from the field's vocabulary; the error names the value and the choices."""
+    allowed = {c["value"] for c in service_schema.choices(field)}
+
+    def validator(value: Any) -> Any:
+        if value is missing or value is None or value == "":
+            return value
+        if value not in allowed:
+            raise _unknown_choice(field, value)
+        return value
+    return validator
+
+
+@scheming_validator
+def govservice_choices(field: dict, schema: dict):
+    """Zero or more values from the field's vocabulary, stored as scheming stores them."""
+    allowed = {c["value"] for c in service_schema.choices(field)}
+    store = scheming_multiple_choice(field, schema)
+
+    def validator(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                  context: Context) -> None:
+        value = data.get(key, missing)
+        values = [value] if isinstance(value, str) else value
+        if isinstance(values, list):
+            unknown = [v for v in values if v not in allowed]
+            if unknown:
+                errors[key].append(_unknown_choice(
+                    field, unknown[0] if len(unknown) == 1 else ", ".join(map(str, unknown))).error)
+                return
+        store(key, data, errors, context)
+    return validator
+
+
+# ---------------------------------------------------------------- whole-record rules
+
+
+def _value(data: FlattenDataDict, name: str) -> Any:
+    v = data.get((name,), missing)
+    return None if v is missing or v == "" else v
+
+
+def _rows(data: FlattenDataDict, field: str) -> list[dict[str, Any]]:
+    """A repeating subfield (channels, fees, …) as a list of dicts, from the flat data."""
+    rows: dict[int, dict[str, Any]] = {}
+    for key, value in data.items():
+        if len(key) == 3 and key[0] == field and isinstance(key[1], int):
+            rows.setdefault(key[1], {})[key[2]] = value
+    return [rows[i] for i in sorted(rows)]
+
+
+def _list(value: Any) -> list[str]:
+    if value in (None, missing, ""):
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = [value]
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _has_errors(errors: FlattenErrorDict, *names: str) -> bool:
+    return any(errors.get((n,)) for n in names)
+
+
+def _set_derived(data: FlattenDataDict, name: str, value: Any) -> None:
+    """Store a computed field, as scheming stores any other: in the extras."""
+    data[(name,)] = value
+    text = "" if value is None else (json.dumps(value) if isinstance(value, bool) else str(value))
+    for key in [k for k in data if len(k) == 3 and k[0] == "extras" and k[2] == "key"]:
+        if data[key] == name:
+            data[("extras", key[1], "value")] = text
+            return
+    indexes = [k[1] for k in data if len(k) > 1 and k[0] == "extras"]
+    n = max(indexes) + 1 if indexes else 0
+    data[("extras", n, "key")] = name
+    data[("extras", n, "value")] = text
+
+
+def _duplicate_code_owner(code: str, owner_org: str, own_id: str | None) -> str | None:
+    """The name of another live service of this department that has this code."""
+    # CKAN 2.12 keeps extras in a JSONB column on the package row.
+    query = (
+        model.Session.query(model.Package.name)
+        .filter(model.Package.extras["service_code"].astext == code,
+                model.Package.owner_org == owner_org,
+                model.Package.type == "service",
+                model.Package.state != "deleted")
+    )
+    if own_id:
+        query = query.filter(model.Package.id != own_id)
+    row = query.first()
+    return row[0] if row else None
+
+
+def govservice_service_before(key: FlattenKey, data: FlattenDataDict,
+                              errors: FlattenErrorDict, context: Context) -> None:
+    """Before field validation: give a service without a URL name one made from
+    its department and code, so re-sending the same record finds the same dataset."""
+    if _value(data, "name") or not _value(data, "service_code") or not _value(data, "owner_org"):
+        return
+    org = model.Group.get(str(_value(data, "owner_org")))
+    if org is None:
+        return
+    code = re.sub(r"[^a-z0-9_\-]+", "-", str(_value(data, "service_code")).lower()).strip("-")
+    data[("name",)] = f"{org.name}-{code}"[:100]
+
+
+def govservice_service_rules(key: FlattenKey, data: FlattenDataDict,
+                             errors: FlattenErrorDict, context: Context) -> None:
+    """After field validation: rules across fields, then the derived fields."""
+    def error(field_key: tuple, message: str) -> None:
+        errors.setdefault(field_key, []).append(message)
+
+    statutory, committed = _value(data, "statutory_limit"), _value(data, "committed_limit")
+    s_unit = _value(data, "statutory_limit_unit") or "working_days"
+    c_unit = _value(data, "committed_limit_unit") or "working_days"
+    limits_ok = not _has_errors(errors, "statutory_limit", "committed_limit",
+                                "statutory_limit_unit", "committed_limit_unit")
+    if limits_ok and rules.committed_exceeds_statutory(statutory, s_unit, committed, c_unit):
+        error(("committed_limit",),
+              f"the committed time limit ({committed} {c_unit.replace('_', ' ')}) is longer than "
+              f"the statutory limit ({statutory} {s_unit.replace('_', ' ')}); "
+              "a department may only commit to the same or less")
+
+    valid_from, valid_to = _value(data, "valid_from"), _value(data, "valid_to")
+    if valid_from and valid_to and not _has_errors(errors, "valid_from", "valid_to") \
+            and valid_to < valid_from:
+        error(("valid_to",), f"valid to ({valid_to}) is before valid from ({valid_from})")
+
+    channels = _rows(data, "channels")
+    for i, field, reason in rules.channel_problems(channels):
+        error(("channels", i, field), reason)
+
+    code, owner_org = _value(data, "service_code"), _value(data, "owner_org")
+    if code and owner_org and not _has_errors(errors, "service_code", "owner_org"):
+        package = context.get("package")
+        own_id = _value(data, "id") or (package.id if package else None)
+        other = _duplicate_code_owner(code, owner_org, own_id)
+        if other:
+            error(("service_code",),
+                  f"service code {code} is already used by {other} in this department")
+
+    if limits_ok:
+        _set_derived(data, "processing_time", rules.iso_duration(committed, c_unit))
+        _set_derived(data, "committed_days", rules.calendar_days(committed, c_unit))
+        _set_derived(data, "time_limit_compression",
+                     rules.time_limit_compression(statutory, s_unit, committed, c_unit))
+    if not any(k[0] == "fees" for k, v in errors.items() if v):
+        _set_derived(data, "is_free", rules.is_free(_rows(data, "fees")))
+    if not _has_errors(errors, "online_depth", "in_person_visits"):
+        _set_derived(data, "fully_online", rules.fully_online(
+            _list(_value(data, "online_depth")), _value(data, "in_person_visits")))
