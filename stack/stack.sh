@@ -155,7 +155,10 @@ ensure_config() {
 # ---------------------------------------------------------------- processes
 
 pid_of() { local f="$RUN/$1.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"; }
-port_owner() { ss -Hltnp "sport = :$1" 2>/dev/null | head -1 | grep -o 'users:.*' || true; }
+port_owner() {  # "name (pid N)" of the process listening on port $1, as ss reports it
+  ss -Hltnp "sport = :$1" 2>/dev/null | head -1 \
+    | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p'
+}
 port_open() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
 
 refuse_taken_port() {  # $1 service, $2 port
@@ -374,10 +377,9 @@ for name, s in r["services"].items():
 }
 
 cmd_start() {
-  ensure_config
   case ${1:-} in
     postgresql) start_postgresql ;; redis) start_redis ;; solr) start_solr ;;
-    ckan) start_ckan ;; worker) start_worker ;;
+    ckan) ensure_config; start_ckan ;; worker) ensure_config; start_worker ;;
     *) die "usage: stack.sh start postgresql|redis|solr|ckan|worker" ;;
   esac
 }
