@@ -75,9 +75,12 @@ install_system_packages() {
     || { tail -20 "$LOG/apt.log"; die "apt-get install failed (full log: $LOG/apt.log)"; }
 }
 
-python_stamp() {
-  cat "$ROOT/requirements/lock.txt" "$ROOT/ckanext-govservice/pyproject.toml" \
-      "$ROOT/harvesters/pyproject.toml" 2>/dev/null | sha256sum | cut -c1-16
+# The installer itself is pinned too, so two installs a month apart are the same.
+PIP_PINS=(pip==26.3 wheel==0.48.0 setuptools==80.10.2)
+
+python_stamp() {  # changes when anything that decides the venv's contents changes
+  { echo "${PIP_PINS[*]}"; cat "$ROOT/requirements/lock.txt" "$ROOT/ckanext-govservice/pyproject.toml" \
+      "$ROOT/harvesters/pyproject.toml" 2>/dev/null; } | sha256sum | cut -c1-16
 }
 
 install_python() {
@@ -89,7 +92,7 @@ install_python() {
   fi
   say "installing Python packages into $VENV (pinned by requirements/lock.txt)"
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip wheel 'setuptools<81' >"$LOG/pip.log" 2>&1 \
+  "$VENV/bin/pip" install -q "${PIP_PINS[@]}" >"$LOG/pip.log" 2>&1 \
     || { tail -20 "$LOG/pip.log"; die "pip could not upgrade itself (log: $LOG/pip.log)"; }
   # --no-deps: the lock is complete; resolving again would trip over ckan's exact pins.
   "$VENV/bin/pip" install -q --no-deps -r "$ROOT/requirements/lock.txt" >>"$LOG/pip.log" 2>&1 \
