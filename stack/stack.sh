@@ -278,6 +278,12 @@ start_worker() {
   spawn worker "$VENV/bin/ckan" -c "$CKAN_INI" jobs worker default
 }
 
+code_stamp() {  # changes when the code or templates the web server and worker load change
+  find "$ROOT/ckanext-govservice/ckanext" "$ROOT/stack/wsgi.py" -type f \
+       \( -name '*.py' -o -name '*.yaml' -o -name '*.html' -o -name '*.css' -o -name '*.js' -o -name '*.json' \) \
+       -not -path '*/tests/*' -print0 | sort -z | xargs -0 cat | sha256sum | cut -c1-16
+}
+
 # ---------------------------------------------------------------- databases
 
 db_stamp() { { python_stamp; grep '^ckan.plugins' "$CKAN_INI"; } | sha256sum | cut -c1-16; }
@@ -289,7 +295,8 @@ SELECT format('CREATE ROLE %I LOGIN', r) FROM unnest(ARRAY['govservice', 'govser
 ALTER ROLE govservice WITH LOGIN PASSWORD '$GOVSERVICE_DB_PASSWORD';
 ALTER ROLE govservice_datastore_ro WITH LOGIN PASSWORD '$GOVSERVICE_DATASTORE_RO_PASSWORD';
 SELECT format('CREATE DATABASE %I OWNER govservice ENCODING ''UTF8'' TEMPLATE template0', d)
-  FROM unnest(ARRAY['govservice', 'govservice_datastore', 'govservice$TEST_SUFFIX', 'govservice_datastore$TEST_SUFFIX']) d
+  FROM unnest(ARRAY['govservice', 'govservice_datastore', 'govservice$TEST_SUFFIX', 'govservice_datastore$TEST_SUFFIX',
+                    'govharvest', 'govharvest$TEST_SUFFIX']) d
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = d) \gexec
 SQL
   local ini stampfile
@@ -307,6 +314,24 @@ SQL
       || { tail -20 "$LOG/db-init.log"; die "setting DataStore permissions failed for $ini"; }
     db_stamp >"$stampfile"
   done
+}
+
+ensure_harvest_db() {  # the harvesters' own database: settings file, then migrations
+  local env=$VAR/harvest.env
+  local want="GOVHARVEST_DB_URL=postgresql://govservice:$GOVSERVICE_DB_PASSWORD@127.0.0.1:$PG_PORT/govharvest
+GOVHARVEST_TEST_DB_URL=postgresql://govservice:$GOVSERVICE_DB_PASSWORD@127.0.0.1:$PG_PORT/govharvest$TEST_SUFFIX
+GOVHARVEST_CKAN_URL=http://127.0.0.1:$CKAN_PORT
+GOVHARVEST_CKAN_TOKEN_FILE=$TOKEN_FILE"
+  if [ "$(cat "$env" 2>/dev/null)" != "$want" ]; then (umask 077; echo "$want" >"$env"); fi
+  local url stamp
+  stamp=$(cat "$ROOT"/harvesters/govharvest/migrations/*.sql | sha256sum | cut -c1-16)$TEST_SLOT
+  [ "$(cat "$RUN/harvest-db.stamp" 2>/dev/null)" = "$stamp" ] && return
+  for url in "postgresql://govservice:$GOVSERVICE_DB_PASSWORD@127.0.0.1:$PG_PORT/govharvest" \
+             "postgresql://govservice:$GOVSERVICE_DB_PASSWORD@127.0.0.1:$PG_PORT/govharvest$TEST_SUFFIX"; do
+    GOVHARVEST_DB_URL=$url "$VENV/bin/govharvest" db upgrade >>"$LOG/db-init.log" 2>&1 \
+      || { tail -20 "$LOG/db-init.log"; die "harvest database migrations failed (log: $LOG/db-init.log)"; }
+  done
+  echo "$stamp" >"$RUN/harvest-db.stamp"
 }
 
 ckan_tables_exist() {  # $1 ini: does its database have CKAN's tables?
@@ -334,9 +359,15 @@ cmd_up() {
   refresh_solr_home
   start_solr          # CKAN's command line wants Solr and Redis even for `db init`
   ensure_databases
-  if [ "$CONFIG_CHANGED" = 1 ]; then stop_pid ckan; stop_pid worker; fi   # pick up the new ckan.ini
+  ensure_harvest_db
+  # pick up a new ckan.ini, or changed extension code, in the web server and the worker
+  if [ "$CONFIG_CHANGED" = 1 ] || [ "$(cat "$RUN/code.stamp" 2>/dev/null)" != "$(code_stamp)" ]; then
+    if [ -n "$(pid_of ckan)$(pid_of worker)" ]; then say "configuration or code changed: restarting CKAN"; fi
+    stop_pid ckan; stop_pid worker
+  fi
   start_ckan
   start_worker
+  code_stamp >"$RUN/code.stamp"
   ensure_site
   if [ "$REINDEX" = 1 ]; then
     say "re-indexing the portal's datasets for the new Solr schema"

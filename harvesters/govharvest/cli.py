@@ -1,12 +1,160 @@
-"""The ``govharvest`` command."""
+"""The ``govharvest`` command.
+
+Settings come from the environment (GOVHARVEST_DB_URL, GOVHARVEST_CKAN_URL,
+GOVHARVEST_CKAN_TOKEN or GOVHARVEST_CKAN_TOKEN_FILE); GOVHARVEST_ENV_FILE may
+name a file of KEY=value lines to read them from (the local stack writes
+var/harvest.env).
+"""
 from __future__ import annotations
 
-import click
+import json
+import os
+from pathlib import Path
 
-from . import __version__
+import click
+import ckanapi
+
+from . import __version__, db, pipeline, sources
+
+
+def _load_env_file() -> None:
+    path = os.environ.get("GOVHARVEST_ENV_FILE")
+    if not path:
+        return
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() and not key.startswith("#"):
+            os.environ.setdefault(key.strip(), value.strip())
+
+
+def ckan_from_env() -> ckanapi.RemoteCKAN:
+    url = os.environ.get("GOVHARVEST_CKAN_URL")
+    token = os.environ.get("GOVHARVEST_CKAN_TOKEN")
+    if not token and os.environ.get("GOVHARVEST_CKAN_TOKEN_FILE"):
+        token = Path(os.environ["GOVHARVEST_CKAN_TOKEN_FILE"]).read_text().strip()
+    if not url or not token:
+        raise click.UsageError("set GOVHARVEST_CKAN_URL and GOVHARVEST_CKAN_TOKEN (or _TOKEN_FILE)")
+    return ckanapi.RemoteCKAN(url, apikey=token, user_agent=f"govharvest/{__version__}")
+
+
+def _echo_json(value) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
 @click.group()
 @click.version_option(__version__, prog_name="govharvest")
 def main():
     """Harvest department service catalogues and statistics into CKAN."""
+    _load_env_file()
+
+
+@main.group("db")
+def db_group():
+    """The harvest database."""
+
+
+@db_group.command("upgrade")
+def db_upgrade():
+    """Apply the migrations not applied yet."""
+    applied = db.upgrade()
+    click.echo("applied: " + ", ".join(applied) if applied else "harvest database is up to date")
+
+
+@main.group("source")
+def source_group():
+    """Harvest sources: one per department feed."""
+
+
+@source_group.command("add")
+@click.argument("name")
+@click.option("--department", required=True, help="CKAN organisation name")
+@click.option("--format", "format_", required=True, help="csv, xlsx or json")
+@click.option("--location", required=True, help="http(s) URL or local path")
+@click.option("--kind", default="services", show_default=True)
+@click.option("--schedule", default=None, help="cron expression, e.g. '0 2 * * *'")
+@click.option("--withdraw-threshold", default=0.2, show_default=True, type=float)
+def source_add(name, department, format_, location, kind, schedule, withdraw_threshold):
+    """Register (or redefine) a source."""
+    with db.connect() as conn:
+        try:
+            row = sources.add(conn, name=name, department=department, format=format_,
+                              location=location, kind=kind, schedule=schedule,
+                              withdraw_threshold=withdraw_threshold)
+        except sources.SourceError as e:
+            raise click.UsageError(str(e))
+    click.echo(f"source {row['name']} ({row['format']} from {row['location']}) for {row['department']}")
+
+
+@source_group.command("list")
+def source_list():
+    with db.connect() as conn:
+        for s in sources.all_sources(conn):
+            state = "" if s["enabled"] else "  (disabled)"
+            click.echo(f"{s['name']:<28} {s['department']:<28} {s['format']:<5} {s['location']}{state}")
+
+
+@source_group.command("show")
+@click.argument("name")
+def source_show(name):
+    with db.connect() as conn:
+        try:
+            _echo_json(sources.get(conn, name))
+        except sources.SourceError as e:
+            raise click.ClickException(str(e))
+
+
+@source_group.command("disable")
+@click.argument("name")
+def source_disable(name):
+    with db.connect() as conn:
+        try:
+            sources.disable(conn, name)
+        except sources.SourceError as e:
+            raise click.ClickException(str(e))
+    click.echo(f"source {name} disabled")
+
+
+@main.command("run")
+@click.argument("name")
+@click.option("--now", "in_process", is_flag=True, required=True,
+              help="run in this process (queued runs come with the workers)")
+def run(name, in_process):
+    """Harvest one source now and print its report."""
+    with db.connect() as conn:
+        pipeline.fail_overdue_jobs(conn)
+        try:
+            source = sources.get(conn, name)
+        except sources.SourceError as e:
+            raise click.ClickException(str(e))
+        job_id = pipeline.start_job(conn, source)
+    pipeline.run_job(db.connect, job_id, ckan_from_env())
+    with db.connect() as conn:
+        result = pipeline.report(conn, job_id)
+    _echo_json(result)
+    if result["status"] == "failed":
+        raise SystemExit(1)
+
+
+@main.command("jobs")
+@click.option("--source", default=None)
+def jobs(source):
+    """Recent jobs, newest first."""
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute("""SELECT job.id, source.name, job.status, job.counts, job.started_at, job.error
+                       FROM job JOIN source ON source.id = job.source_id
+                       WHERE %(s)s::text IS NULL OR source.name = %(s)s
+                       ORDER BY job.id DESC LIMIT 50""", {"s": source})
+        for j in cur.fetchall():
+            click.echo(f"{j['id']:>6} {j['name']:<28} {j['status']:<8} {json.dumps(j['counts'])} "
+                       f"{j['error'] or ''}")
+
+
+@main.command("report")
+@click.argument("job_id", type=int)
+def report(job_id):
+    """A job's report as JSON: counts, field-by-field changes, rejections."""
+    with db.connect() as conn:
+        try:
+            _echo_json(pipeline.report(conn, job_id))
+        except LookupError as e:
+            raise click.ClickException(str(e))

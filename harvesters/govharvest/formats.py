@@ -1,0 +1,70 @@
+"""Read a fetched file into raw records, by the source's format.
+
+Each reader yields (source line or position, raw record). A file that cannot be
+parsed at all raises FormatError with the reason, before anything is loaded.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from . import tabular
+
+Raw = Iterator[tuple[str, dict[str, Any]]]
+
+
+class FormatError(Exception):
+    """The body is not what the format promises; the message says where and why."""
+
+
+def read_csv(path: Path) -> Raw:
+    with open(path, "rb") as f:
+        try:
+            for line, record, _unknown in tabular.read_csv(f):
+                yield f"line {line}", record
+        except (ValueError, UnicodeDecodeError) as e:
+            raise FormatError(f"CSV could not be read: {e}") from None
+
+
+def read_xlsx(path: Path) -> Raw:
+    try:
+        for line, record, _unknown in tabular.read_xlsx(str(path)):
+            yield f"row {line}", record
+    except (ValueError, KeyError, OSError) as e:
+        raise FormatError(f"XLSX could not be read: {e}") from None
+    except Exception as e:   # openpyxl raises zipfile/XML errors on a damaged file
+        raise FormatError(f"XLSX could not be read: {type(e).__name__}: {e}") from None
+
+
+def read_json_feed(path: Path) -> Raw:
+    """The platform's JSON feed: {"services": [...]} (one page) or a bare list."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            body = json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise FormatError(f"JSON could not be parsed: {e}") from None
+    items = body.get("services") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise FormatError('JSON feed must be a list of services or {"services": [...]}')
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise FormatError(f"JSON feed item {i + 1} is not an object")
+        yield f"item {i + 1}", item
+
+
+READERS: dict[str, Callable[[Path], Raw]] = {
+    "csv": read_csv,
+    "xlsx": read_xlsx,
+    "json": read_json_feed,
+}
+
+
+def next_page(path: Path) -> str | None:
+    """The JSON feed's link to its next page, if it is paginated."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            body = json.load(f)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body.get("next") if isinstance(body, dict) else None

@@ -1,0 +1,59 @@
+"""Write harvested services into CKAN through its Action API, with retries."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import ckanapi
+
+RETRIES = 4
+
+
+def with_retries(call: Callable[[], Any], *, retries: int = RETRIES, pause: float = 0.5) -> Any:
+    """Retry on CKAN 5xx answers and network failures, backing off; never on a
+    validation error, which is the record's fault and is reported instead."""
+    for attempt in range(retries + 1):
+        try:
+            return call()
+        except ckanapi.CKANAPIError as e:
+            if attempt == retries or not _is_server_error(e):
+                raise
+        except (ConnectionError, OSError):
+            if attempt == retries:
+                raise
+        time.sleep(pause * 2 ** attempt)
+
+
+def _is_server_error(e: ckanapi.CKANAPIError) -> bool:
+    text = str(e)
+    return any(f"{code}" in text[:40] for code in (500, 502, 503, 504))
+
+
+class CkanTarget:
+    """The CKAN the harvest writes into."""
+
+    def __init__(self, ckan: ckanapi.RemoteCKAN | ckanapi.LocalCKAN):
+        self.ckan = ckan
+
+    def upsert_service(self, dataset: dict[str, Any], known_name: str | None) -> dict:
+        """Create the service, or update it when it exists already (by name, which
+        is stable: department + service code), so a re-run never duplicates."""
+        action = self.ckan.action
+        name = known_name
+        if name is None:
+            try:
+                return with_retries(lambda: action.package_create(**dataset))
+            except ckanapi.ValidationError as e:
+                if "name" not in e.error_dict or "already in use" not in str(e.error_dict["name"]):
+                    raise
+            # a record loaded by a run that died before it could note the name
+            name = self.existing_name(dataset)
+        return with_retries(lambda: action.package_update(**{**dataset, "id": name}))
+
+    def existing_name(self, dataset: dict[str, Any]) -> str:
+        found = self.ckan.action.govservice_service_show(
+            service_code=dataset["service_code"], department=dataset["owner_org"])
+        return found["name"]
+
+    def withdraw(self, name: str) -> None:
+        with_retries(lambda: self.ckan.action.package_patch(id=name, status="withdrawn"))

@@ -1,0 +1,74 @@
+"""Turn a record as a department sent it into the service schema's shape.
+
+Cells from spreadsheets are text: lists come separated by ; ， 、 or newlines,
+repeating subfields (documents, channels, fees…) as JSON text. Values keep
+their meaning; checking them is CKAN's validation's job, against the one schema.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Mapping
+
+from ckanext.govservice import schema
+
+LIST_SEPARATORS = re.compile(r"[;；,，、\n]+")
+PROVENANCE = {"source", "source_record_id", "harvested_at", "content_hash"}
+
+
+class RecordError(ValueError):
+    """A record that cannot be read: field and reason."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+def _kind(f: Mapping[str, Any]) -> str:
+    if f.get("repeating_subfields"):
+        return "rows"
+    if f.get("preset") in ("multiple_checkbox", "multiple_select"):
+        return "list"
+    return "scalar"
+
+
+FIELDS = {f["field_name"]: f for f in schema.service_fields()
+          if not f.get("govservice_derived") and f["field_name"] not in PROVENANCE}
+
+
+def normalise(raw: Mapping[str, Any], mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The record with schema field names and shapes; unknown fields are dropped."""
+    mapping = mapping or {}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = mapping.get(key, key)
+        f = FIELDS.get(name)
+        if f is None or name == "owner_org":
+            continue
+        kind = _kind(f)
+        if isinstance(value, str):
+            value = value.strip()
+        if value in (None, ""):
+            if kind != "scalar":
+                out[name] = []
+            continue
+        if kind == "list":
+            if isinstance(value, str):
+                value = [v.strip() for v in LIST_SEPARATORS.split(value) if v.strip()]
+            out[name] = sorted(set(map(str, value)))
+        elif kind == "rows":
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    raise RecordError(name, "must be a JSON list of objects "
+                                            f"(got {value[:40]!r})") from None
+            if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+                raise RecordError(name, "must be a list of objects")
+            out[name] = [{k: v for k, v in r.items() if v not in (None, "")} for r in value]
+        else:
+            out[name] = value if not isinstance(value, float) or not value.is_integer() else int(value)
+    if not str(out.get("service_code", "")).strip():
+        raise RecordError("service_code", "is missing: every record needs its service code")
+    out["service_code"] = str(out["service_code"]).strip()
+    return out

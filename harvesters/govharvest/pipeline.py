@@ -1,0 +1,214 @@
+"""One harvest job: extract → read and normalise → compare → load → report.
+
+Two passes over the spooled file keep memory bounded and publishing safe: the
+first reads every record and computes its hash (only ids and hashes are kept),
+so a body that turns out truncated or unparseable fails the job before CKAN is
+touched; the second loads the new and changed records one by one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import ckanapi
+import psycopg2.extras
+
+from . import compare, extract, formats
+from .load import CkanTarget
+from .normalise import RecordError, normalise
+
+log = logging.getLogger(__name__)
+Json = psycopg2.extras.Json
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def start_job(conn, source: dict) -> int:
+    """Queue a job for the source, or return the one already queued or running."""
+    with conn.cursor() as cur:
+        cur.execute("""INSERT INTO job (source_id) VALUES (%s)
+                       ON CONFLICT (source_id) WHERE status IN ('queued', 'running') DO NOTHING
+                       RETURNING id""", (source["id"],))
+        row = cur.fetchone()
+        if row:
+            return row["id"]
+        cur.execute("SELECT id FROM job WHERE source_id = %s AND status IN ('queued', 'running')",
+                    (source["id"],))
+        return cur.fetchone()["id"]
+
+
+def fail_overdue_jobs(conn) -> list[int]:
+    """The watchdog: a running job with no heartbeat for longer than its time limit
+    is marked failed, so nothing stays 'running' forever after a crash."""
+    with conn.cursor() as cur:
+        cur.execute("""UPDATE job SET status = 'failed', finished_at = now(),
+                              error = 'no sign of life within the time limit; the worker probably died'
+                       WHERE status = 'running'
+                         AND coalesce(heartbeat_at, started_at) < now() - make_interval(secs => time_limit_s)
+                       RETURNING id""")
+        return [r["id"] for r in cur.fetchall()]
+
+
+def _dataset(record: dict, source: dict, record_id: str, digest: str) -> dict[str, Any]:
+    return {**record, "type": "service", "owner_org": source["department"],
+            "source": source["name"], "source_record_id": record_id,
+            "harvested_at": now().isoformat(timespec="seconds"), "content_hash": digest}
+
+
+def run_job(conn_factory, job_id: int, ckan: ckanapi.RemoteCKAN | ckanapi.LocalCKAN) -> dict:
+    """Run a queued job to the end. Returns the job's counts. Never raises for a
+    bad source or bad records: those end up in the job's status and report."""
+    with conn_factory() as conn, conn.cursor() as cur:
+        cur.execute("""UPDATE job SET status = 'running', started_at = now(), heartbeat_at = now()
+                       WHERE id = %s RETURNING source_id""", (job_id,))
+        cur.execute("SELECT * FROM source WHERE id = %s", (cur.fetchone()["source_id"],))
+        source = cur.fetchone()
+        cur.execute("SELECT source_record_id, content_hash, dataset_name, content, state "
+                    "FROM record WHERE source_id = %s", (source["id"],))
+        previous = {r["source_record_id"]: r for r in cur.fetchall()}
+    try:
+        counts = _harvest(conn_factory, job_id, source, previous, CkanTarget(ckan))
+    except (extract.ExtractError, formats.FormatError) as e:
+        _finish(conn_factory, job_id, "failed", {}, str(e))
+        log.warning("harvest job %s of %s failed: %s", job_id, source["name"], e)
+        return {}
+    status = "held" if counts.get("held") else "done"
+    _finish(conn_factory, job_id, status, counts, None)
+    return counts
+
+
+def _finish(conn_factory, job_id: int, status: str, counts: dict, error: str | None) -> None:
+    with conn_factory() as conn, conn.cursor() as cur:
+        cur.execute("""UPDATE job SET status = %s, finished_at = now(), counts = %s, error = %s
+                       WHERE id = %s""", (status, Json(counts), error, job_id))
+
+
+def _read(path, source) -> formats.Raw:
+    return formats.READERS[source["format"]](path)
+
+
+def _harvest(conn_factory, job_id, source, previous, target: CkanTarget) -> dict:
+    fetched = extract.fetch(source["location"])
+    try:
+        # pass 1: every record readable? ids and hashes only
+        current: dict[str, str] = {}
+        rejected: dict[str, dict] = {}
+        for where, raw in _read(fetched.path, source):
+            try:
+                record = normalise(raw, source["mapping"])
+            except RecordError as e:
+                rejected[str(raw.get("service_code") or where)] = {e.field: [f"{where}: {e.reason}"]}
+                continue
+            record_id = record["service_code"]
+            if record_id in current:
+                rejected[record_id] = {"service_code": [f"{where}: appears more than once in this source"]}
+                continue
+            current[record_id] = compare.content_hash(record)
+        result = compare.compare({k: v["content_hash"] for k, v in previous.items()
+                                  if v["state"] == "published"}, current)
+        to_load = set(result.new) | set(result.changed)
+        # records withdrawn earlier that came back are loaded again
+        to_load |= {k for k in current if k in previous and previous[k]["state"] == "withdrawn"}
+
+        counts = {"new": 0, "changed": 0, "unchanged": len(result.unchanged), "withdrawn": 0,
+                  "rejected": len(rejected), "held": 0}
+        with conn_factory() as conn, conn.cursor() as cur:
+            for record_id, errors in rejected.items():
+                _outcome(cur, job_id, record_id, "rejected", errors=errors)
+
+        # pass 2: load what is new or changed, one record at a time
+        for where, raw in _read(fetched.path, source):
+            try:
+                record = normalise(raw, source["mapping"])
+            except RecordError:
+                continue
+            record_id = record["service_code"]
+            if record_id not in to_load or record_id in rejected:
+                continue
+            digest = current[record_id]
+            before = previous.get(record_id)
+            try:
+                saved = target.upsert_service(_dataset(record, source, record_id, digest),
+                                              before["dataset_name"] if before else None)
+            except ckanapi.ValidationError as e:
+                errors = {k: v for k, v in e.error_dict.items() if k != "__type"}
+                with conn_factory() as conn, conn.cursor() as cur:
+                    _outcome(cur, job_id, record_id, "rejected",
+                             errors={k: [f"{where}: {m}" for m in (v if isinstance(v, list) else [v])]
+                                     for k, v in errors.items()})
+                counts["rejected"] += 1
+                continue
+            outcome = "changed" if before else "new"
+            changes = compare.field_changes(before["content"], record) if before else None
+            with conn_factory() as conn, conn.cursor() as cur:
+                cur.execute("""INSERT INTO record (source_id, source_record_id, content_hash,
+                                                   dataset_name, content, state, last_job_id)
+                               VALUES (%s, %s, %s, %s, %s, 'published', %s)
+                               ON CONFLICT (source_id, source_record_id) DO UPDATE SET
+                                 content_hash = EXCLUDED.content_hash, dataset_name = EXCLUDED.dataset_name,
+                                 content = EXCLUDED.content, state = 'published',
+                                 last_job_id = EXCLUDED.last_job_id""",
+                            (source["id"], record_id, digest, saved["name"], Json(record), job_id))
+                _outcome(cur, job_id, record_id, outcome,
+                         changes=[c.__dict__ for c in changes] if changes is not None else None)
+                cur.execute("UPDATE job SET heartbeat_at = now() WHERE id = %s", (job_id,))
+            counts[outcome] += 1
+
+        # records gone from the source: withdrawn (kept, restorable), or held for a person
+        hold = compare.withdrawal_needs_confirmation(result, source["withdraw_threshold"])
+        for record_id in result.missing:
+            with conn_factory() as conn, conn.cursor() as cur:
+                if hold:
+                    _outcome(cur, job_id, record_id, "held")
+                    counts["held"] += 1
+                    continue
+                target.withdraw(previous[record_id]["dataset_name"])
+                cur.execute("UPDATE record SET state = 'withdrawn', last_job_id = %s "
+                            "WHERE source_id = %s AND source_record_id = %s",
+                            (job_id, source["id"], record_id))
+                _outcome(cur, job_id, record_id, "withdrawn")
+                counts["withdrawn"] += 1
+        return counts
+    finally:
+        fetched.path.unlink(missing_ok=True)
+
+
+def _outcome(cur, job_id, record_id, outcome, changes=None, errors=None) -> None:
+    cur.execute("""INSERT INTO job_outcome (job_id, source_record_id, outcome, changes, errors)
+                   VALUES (%s, %s, %s, %s, %s)
+                   ON CONFLICT (job_id, source_record_id) DO UPDATE SET outcome = EXCLUDED.outcome,
+                     changes = EXCLUDED.changes, errors = EXCLUDED.errors""",
+                (job_id, record_id, outcome, Json(changes) if changes is not None else None,
+                 Json(errors) if errors is not None else None))
+
+
+def report(conn, job_id: int) -> dict:
+    """A job's report: status, counts, duration, each change field by field, each rejection."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT job.*, source.name AS source, source.department
+                       FROM job JOIN source ON source.id = job.source_id WHERE job.id = %s""", (job_id,))
+        job = cur.fetchone()
+        if job is None:
+            raise LookupError(f"no harvest job {job_id}")
+        cur.execute("SELECT source_record_id, outcome, changes, errors FROM job_outcome "
+                    "WHERE job_id = %s ORDER BY outcome, source_record_id", (job_id,))
+        outcomes = cur.fetchall()
+    duration = None
+    if job["started_at"] and job["finished_at"]:
+        duration = round((job["finished_at"] - job["started_at"]).total_seconds(), 3)
+    return {
+        "job": job_id, "source": job["source"], "department": job["department"],
+        "status": job["status"], "error": job["error"], "counts": job["counts"],
+        "started_at": job["started_at"].isoformat() if job["started_at"] else None,
+        "duration_s": duration,
+        "changed": [{"record": o["source_record_id"], "changes": o["changes"]}
+                    for o in outcomes if o["outcome"] == "changed"],
+        "rejected": [{"record": o["source_record_id"], "errors": o["errors"]}
+                     for o in outcomes if o["outcome"] == "rejected"],
+        "new": [o["source_record_id"] for o in outcomes if o["outcome"] == "new"],
+        "withdrawn": [o["source_record_id"] for o in outcomes if o["outcome"] == "withdrawn"],
+        "held": [o["source_record_id"] for o in outcomes if o["outcome"] == "held"],
+    }

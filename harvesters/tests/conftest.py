@@ -1,0 +1,104 @@
+"""Harvest tests run against the real stack: the harvest test database, the
+portal over HTTP, and feeds served over real HTTP from a temporary folder."""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from ckanapi import RemoteCKAN
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _settings() -> dict[str, str]:
+    env = {}
+    for line in (ROOT / "var" / "harvest.env").read_text().splitlines():
+        key, _, value = line.partition("=")
+        env[key] = value
+    return env
+
+
+@pytest.fixture(scope="session")
+def settings():
+    return _settings()
+
+
+@pytest.fixture
+def harvest_db(settings, monkeypatch):
+    """The harvest test database, emptied, as GOVHARVEST_DB_URL."""
+    import psycopg2
+    url = settings["GOVHARVEST_TEST_DB_URL"]
+    monkeypatch.setenv("GOVHARVEST_DB_URL", url)
+    conn = psycopg2.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute("TRUNCATE job_outcome, record, job, source RESTART IDENTITY CASCADE")
+    conn.close()
+    return url
+
+
+@pytest.fixture
+def portal(settings):
+    token = Path(settings["GOVHARVEST_CKAN_TOKEN_FILE"]).read_text().strip()
+    with RemoteCKAN(settings["GOVHARVEST_CKAN_URL"], apikey=token) as ckan:
+        yield ckan
+
+
+@pytest.fixture
+def department(portal):
+    """A department of its own on the portal, purged with its services afterwards."""
+    name = f"harvest-test-{uuid.uuid4().hex[:8]}"
+    org = portal.action.organization_create(name=name, title="采集测试局")
+    yield org
+    _drain_job_queue(portal)   # background jobs (catalogue files) may still be writing
+    for dataset in portal.action.package_search(fq=f"owner_org:{org['id']}", rows=1000,
+                                                include_private=True)["results"]:
+        _purge(portal, dataset["id"])
+    portal.action.organization_purge(id=org["id"])
+
+
+def _purge(portal, dataset_id: str, attempts: int = 10) -> None:
+    """Purge, retrying while a background job (xloader, catalogue files) still
+    writes resources of the dataset."""
+    import time
+    from ckanapi import CKANAPIError
+    for attempt in range(attempts):
+        try:
+            portal.action.dataset_purge(id=dataset_id)
+            return
+        except CKANAPIError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1)
+
+
+def _drain_job_queue(portal, timeout: float = 60) -> None:
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        worker = portal.action.govservice_health()["services"]["job_worker"]
+        if not any(worker.get("queued_jobs", {}).values()):
+            time.sleep(1)   # the job that was just taken off the queue, finishing
+            return
+        time.sleep(0.5)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def feed_server(tmp_path, monkeypatch):
+    """A real HTTP server on loopback serving tmp_path; loopback allowed for the test."""
+    monkeypatch.setenv("GOVHARVEST_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
