@@ -279,9 +279,18 @@ start_worker() {
 }
 
 code_stamp() {  # changes when the code or templates the web server and worker load change
-  find "$ROOT/ckanext-govservice/ckanext" "$ROOT/stack/wsgi.py" -type f \
+  find "$ROOT/ckanext-govservice/ckanext" "$ROOT/harvesters/govharvest" "$ROOT/stack/wsgi.py" -type f \
        \( -name '*.py' -o -name '*.yaml' -o -name '*.html' -o -name '*.css' -o -name '*.js' -o -name '*.json' \) \
        -not -path '*/tests/*' -print0 | sort -z | xargs -0 cat | sha256sum | cut -c1-16
+}
+
+start_harvest() {  # harvest worker and scheduler (settings: var/harvest.env)
+  local svc
+  for svc in harvest-worker harvest-scheduler; do
+    [ -n "$(pid_of $svc)" ] && continue
+    say "starting the $svc"
+    spawn $svc env GOVHARVEST_ENV_FILE="$VAR/harvest.env" "$VENV/bin/govharvest" "${svc#harvest-}"
+  done
 }
 
 # ---------------------------------------------------------------- databases
@@ -321,7 +330,9 @@ ensure_harvest_db() {  # the harvesters' own database: settings file, then migra
   local want="GOVHARVEST_DB_URL=postgresql://govservice:$GOVSERVICE_DB_PASSWORD@127.0.0.1:$PG_PORT/govharvest
 GOVHARVEST_TEST_DB_URL=postgresql://govservice:$GOVSERVICE_DB_PASSWORD@127.0.0.1:$PG_PORT/govharvest$TEST_SUFFIX
 GOVHARVEST_CKAN_URL=http://127.0.0.1:$CKAN_PORT
-GOVHARVEST_CKAN_TOKEN_FILE=$TOKEN_FILE"
+GOVHARVEST_CKAN_TOKEN_FILE=$TOKEN_FILE
+GOVHARVEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/10
+GOVHARVEST_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/1$TEST_REDIS_DB"
   if [ "$(cat "$env" 2>/dev/null)" != "$want" ]; then (umask 077; echo "$want" >"$env"); fi
   local url stamp
   stamp=$(cat "$ROOT"/harvesters/govharvest/migrations/*.sql | sha256sum | cut -c1-16)$TEST_SLOT
@@ -363,10 +374,11 @@ cmd_up() {
   # pick up a new ckan.ini, or changed extension code, in the web server and the worker
   if [ "$CONFIG_CHANGED" = 1 ] || [ "$(cat "$RUN/code.stamp" 2>/dev/null)" != "$(code_stamp)" ]; then
     if [ -n "$(pid_of ckan)$(pid_of worker)" ]; then say "configuration or code changed: restarting CKAN"; fi
-    stop_pid ckan; stop_pid worker
+    stop_pid ckan; stop_pid worker; stop_pid harvest-worker; stop_pid harvest-scheduler
   fi
   start_ckan
   start_worker
+  start_harvest
   code_stamp >"$RUN/code.stamp"
   ensure_site
   if [ "$REINDEX" = 1 ]; then
@@ -377,6 +389,8 @@ cmd_up() {
 }
 
 cmd_down() {
+  stop_pid harvest-scheduler
+  stop_pid harvest-worker
   stop_pid worker
   stop_pid ckan
   stop_pid solr
@@ -384,14 +398,14 @@ cmd_down() {
   stop_postgresql
 }
 
-row() { printf '%-12s %-9s %-7s %-8s %s\n' "$@"; }
+row() { printf '%-18s %-9s %-7s %-8s %s\n' "$@"; }
 
 cmd_status() {
   row SERVICE STATE PORT PID LOG
   local pgstate=stopped; pg_running && pgstate=running
   row postgresql "$pgstate" "$PG_PORT" - "/var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
   local svc port
-  for svc in redis solr ckan worker; do
+  for svc in redis solr ckan worker harvest-worker harvest-scheduler; do
     case $svc in redis) port=$REDIS_PORT ;; solr) port=$SOLR_PORT ;; ckan) port=$CKAN_PORT ;; *) port=- ;; esac
     local pid; pid=$(pid_of $svc || true)
     row "$svc" "$([ -n "$pid" ] && echo running || echo stopped)" "$port" "${pid:--}" "$LOG/$svc.log"
@@ -414,13 +428,14 @@ cmd_start() {
   case ${1:-} in
     postgresql) start_postgresql ;; redis) start_redis ;; solr) start_solr ;;
     ckan) ensure_config; start_ckan ;; worker) ensure_config; start_worker ;;
+    harvest) start_harvest ;;
     *) die "usage: stack.sh start postgresql|redis|solr|ckan|worker" ;;
   esac
 }
 
 cmd_stop() {
   case ${1:-} in
-    postgresql) stop_postgresql ;; redis|solr|ckan|worker) stop_pid "$1" ;;
+    postgresql) stop_postgresql ;; redis|solr|ckan|worker|harvest-worker|harvest-scheduler) stop_pid "$1" ;;
     *) die "usage: stack.sh stop postgresql|redis|solr|ckan|worker" ;;
   esac
 }

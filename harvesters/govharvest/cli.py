@@ -116,16 +116,20 @@ def source_disable(name):
 
 @main.command("run")
 @click.argument("name")
-@click.option("--now", "in_process", is_flag=True, required=True,
-              help="run in this process (queued runs come with the workers)")
+@click.option("--now", "in_process", is_flag=True,
+              help="run in this process and print the report (default: queue it for a worker)")
 def run(name, in_process):
-    """Harvest one source now and print its report."""
+    """Harvest one source: queued for the workers, or --now in this process."""
+    from . import queue
     with db.connect() as conn:
         pipeline.fail_overdue_jobs(conn)
         try:
             source = sources.get(conn, name)
         except sources.SourceError as e:
             raise click.ClickException(str(e))
+        if not in_process:
+            click.echo(f"queued harvest job {queue.enqueue(conn, source)} for {name}")
+            return
         job_id = pipeline.start_job(conn, source)
     pipeline.run_job(db.connect, job_id, ckan_from_env())
     with db.connect() as conn:
@@ -133,6 +137,37 @@ def run(name, in_process):
     _echo_json(result)
     if result["status"] == "failed":
         raise SystemExit(1)
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="stop when the queue is empty")
+def worker(burst):
+    """Run queued harvest jobs (start several for more throughput)."""
+    from . import queue
+    queue.run_worker(burst=burst)
+
+
+@main.command("scheduler")
+@click.option("--once", is_flag=True, help="one tick: fail overdue jobs, queue due sources")
+@click.option("--interval", default=30.0, show_default=True, help="seconds between ticks")
+def scheduler(once, interval):
+    """Queue sources whose cron schedule is due; mark dead jobs failed."""
+    from . import queue
+    if once:
+        click.echo(f"queued jobs: {queue.schedule_once()}")
+    else:
+        queue.run_scheduler(interval)
+
+
+@main.command("confirm-withdrawals")
+@click.argument("job_id", type=int)
+def confirm_withdrawals(job_id):
+    """Withdraw the records a job held back for confirmation."""
+    try:
+        n = pipeline.confirm_withdrawals(db.connect, job_id, ckan_from_env())
+    except (LookupError, ValueError) as e:
+        raise click.ClickException(str(e))
+    click.echo(f"withdrew {n} services held by job {job_id}")
 
 
 @main.command("jobs")

@@ -185,6 +185,34 @@ def _outcome(cur, job_id, record_id, outcome, changes=None, errors=None) -> None
                  Json(errors) if errors is not None else None))
 
 
+def confirm_withdrawals(conn_factory, job_id: int, ckan) -> int:
+    """A person confirms a held job's withdrawals: withdraw them now. Returns how many."""
+    target = CkanTarget(ckan)
+    with conn_factory() as conn, conn.cursor() as cur:
+        cur.execute("SELECT status, source_id FROM job WHERE id = %s", (job_id,))
+        job = cur.fetchone()
+        if job is None:
+            raise LookupError(f"no harvest job {job_id}")
+        if job["status"] != "held":
+            raise ValueError(f"job {job_id} is {job['status']}, not held: nothing to confirm")
+        cur.execute("""SELECT o.source_record_id, r.dataset_name FROM job_outcome o
+                       JOIN record r ON r.source_id = %s AND r.source_record_id = o.source_record_id
+                       WHERE o.job_id = %s AND o.outcome = 'held'""", (job["source_id"], job_id))
+        held = cur.fetchall()
+    for row in held:
+        target.withdraw(row["dataset_name"])
+        with conn_factory() as conn, conn.cursor() as cur:
+            cur.execute("UPDATE record SET state = 'withdrawn', last_job_id = %s "
+                        "WHERE source_id = %s AND source_record_id = %s",
+                        (job_id, job["source_id"], row["source_record_id"]))
+            _outcome(cur, job_id, row["source_record_id"], "withdrawn")
+    with conn_factory() as conn, conn.cursor() as cur:
+        cur.execute("""UPDATE job SET status = 'done',
+                              counts = counts || jsonb_build_object('held', 0, 'withdrawn', %s)
+                       WHERE id = %s""", (len(held), job_id))
+    return len(held)
+
+
 def report(conn, job_id: int) -> dict:
     """A job's report: status, counts, duration, each change field by field, each rejection."""
     with conn.cursor() as cur:
