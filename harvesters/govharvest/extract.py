@@ -111,3 +111,47 @@ def fetch(location: str, *, timeout: float = 30, etag: str | None = None,
         path.unlink(missing_ok=True)
         raise ExtractError(f"source body was truncated or broken at {location}: "
                            f"{type(e).__name__}") from None
+
+
+def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = None,
+                     last_modified: str | None = None, max_pages: int = 10000) -> Fetched:
+    """Follow a paginated JSON feed ({"services": [...], "next": url}) to its end,
+    spooling the services as JSON lines: one page in memory at a time.
+
+    The first page carries the HTTP validators: if it is not modified, neither is
+    the feed, and nothing else is fetched.
+    """
+    import json
+
+    first = fetch(location, timeout=timeout, etag=etag, last_modified=last_modified)
+    if first.not_modified:
+        return first
+    fd, name = tempfile.mkstemp(prefix="govharvest-", suffix=".jsonl")
+    os.close(fd)
+    out_path = Path(name)
+    page, url, seen = first, location, 0
+    try:
+        with open(out_path, "w", encoding="utf-8") as out:
+            while True:
+                try:
+                    body = json.loads(page.path.read_text(encoding="utf-8-sig"))
+                except ValueError as e:
+                    raise ExtractError(f"page {seen + 1} of the feed is not JSON ({e}): {url}") from None
+                finally:
+                    page.path.unlink(missing_ok=True)
+                items = body.get("services") if isinstance(body, dict) else body
+                if not isinstance(items, list):
+                    raise ExtractError(f'page {seen + 1} of the feed has no "services" list: {url}')
+                for item in items:
+                    out.write(json.dumps(item, ensure_ascii=False) + "\n")
+                seen += 1
+                url = body.get("next") if isinstance(body, dict) else None
+                if not url:
+                    break
+                if seen >= max_pages:
+                    raise ExtractError(f"the feed has more than {max_pages} pages: {location}")
+                page = fetch(url, timeout=timeout)
+    except Exception:
+        out_path.unlink(missing_ok=True)
+        raise
+    return Fetched(out_path, first.etag, first.last_modified)

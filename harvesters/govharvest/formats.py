@@ -53,18 +53,23 @@ def read_json_feed(path: Path) -> Raw:
         yield f"item {i + 1}", item
 
 
+def read_json_lines(path: Path) -> Raw:
+    """The JSON feed as extract.fetch_json_pages spools it: one service per line."""
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            try:
+                item = json.loads(line)
+            except ValueError as e:
+                raise FormatError(f"feed item {i} is not JSON: {e}") from None
+            if not isinstance(item, dict):
+                raise FormatError(f"feed item {i} is not an object")
+            yield f"item {i}", item
+
+
 READERS: dict[str, Callable[[Path], Raw]] = {
     "csv": read_csv,
     "xlsx": read_xlsx,
-    "json": read_json_feed,
+    "json": read_json_lines,     # fetched page by page, see extract.fetch_json_pages
 }
 
 
-def next_page(path: Path) -> str | None:
-    """The JSON feed's link to its next page, if it is paginated."""
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            body = json.load(f)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body.get("next") if isinstance(body, dict) else None

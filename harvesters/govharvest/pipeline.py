@@ -90,8 +90,20 @@ def _read(path, source) -> formats.Raw:
     return formats.READERS[source["format"]](path)
 
 
+def _fetch(source) -> extract.Fetched:
+    if source["format"] == "json":
+        return extract.fetch_json_pages(source["location"], etag=source["last_etag"],
+                                        last_modified=source["last_modified"])
+    return extract.fetch(source["location"], etag=source["last_etag"],
+                         last_modified=source["last_modified"])
+
+
 def _harvest(conn_factory, job_id, source, previous, target: CkanTarget) -> dict:
-    fetched = extract.fetch(source["location"])
+    fetched = _fetch(source)
+    if fetched.not_modified:
+        # the source says nothing changed since the last good harvest: nothing to do
+        return {"new": 0, "changed": 0, "unchanged": len(previous), "withdrawn": 0,
+                "rejected": 0, "held": 0, "not_modified": True}
     try:
         # pass 1: every record readable? ids and hashes only
         current: dict[str, str] = {}
@@ -171,6 +183,9 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget) -> dict
                             (job_id, source["id"], record_id))
                 _outcome(cur, job_id, record_id, "withdrawn")
                 counts["withdrawn"] += 1
+        with conn_factory() as conn, conn.cursor() as cur:   # validators of this good fetch
+            cur.execute("UPDATE source SET last_etag = %s, last_modified = %s WHERE id = %s",
+                        (fetched.etag, fetched.last_modified, source["id"]))
         return counts
     finally:
         fetched.path.unlink(missing_ok=True)
