@@ -170,6 +170,35 @@ def confirm_withdrawals(job_id):
     click.echo(f"withdrew {n} services held by job {job_id}")
 
 
+@main.command("push")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--department", required=True, help="CKAN organisation name")
+@click.option("--admin-url", envvar="GOVHARVEST_ADMIN_URL", required=True,
+              help="the harvest admin app, e.g. https://data.example.gov.cn/harvest")
+@click.option("--token", envvar="GOVHARVEST_PUSH_TOKEN", required=True,
+              help="your CKAN API token (or set GOVHARVEST_PUSH_TOKEN)")
+def push(file, department, admin_url, token):
+    """Publish a CSV, XLSX or JSON file of your department's services."""
+    import requests
+    with open(file, "rb") as f:
+        r = requests.post(f"{admin_url.rstrip('/')}/api/push/{department}",
+                          headers={"Authorization": token},
+                          files={"file": (Path(file).name, f)}, timeout=3600)
+    if r.status_code != 200:
+        raise click.ClickException(f"the platform refused the file: HTTP {r.status_code} "
+                                   f"{r.json().get('error', r.text) if r.headers.get('content-type', '').startswith('application/json') else r.text[:200]}")
+    _echo_json(r.json())
+
+
+@main.command("admin")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8800, show_default=True)
+def admin(host, port):
+    """Serve the harvest admin app (sources, jobs, reports, run now, push)."""
+    from .admin import create_app
+    create_app().run(host=host, port=port, threaded=True)
+
+
 @main.command("jobs")
 @click.option("--source", default=None)
 def jobs(source):

@@ -70,6 +70,7 @@ READERS: dict[str, Callable[[Path], Raw]] = {
     "csv": read_csv,
     "xlsx": read_xlsx,
     "json": read_json_lines,     # fetched page by page, see extract.fetch_json_pages
+    "json-file": read_json_feed,  # one JSON document, e.g. a pushed file
 }
 
 

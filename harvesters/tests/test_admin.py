@@ -1,0 +1,109 @@
+"""The harvest admin app: every endpoint needs a CKAN token; departments see only their own."""
+import io
+import threading
+import uuid
+
+import pytest
+from werkzeug.serving import make_server
+
+from govharvest import admin, db, sources
+
+from test_pipeline import HEADER, ROWS
+
+
+@pytest.fixture
+def editor_of(portal):
+    """A user who edits one department, and that user's CKAN API token."""
+    made = []
+
+    def make(department):
+        name = f"editor-{uuid.uuid4().hex[:8]}"
+        portal.action.user_create(name=name, email=f"{name}@example.gov.cn",
+                                  password=uuid.uuid4().hex)
+        portal.action.organization_member_create(id=department["id"], username=name, role="editor")
+        made.append(name)
+        return portal.action.api_token_create(user=name, name="test")["token"]
+    yield make
+    for name in made:
+        portal.action.user_delete(id=name)
+
+
+@pytest.fixture
+def other_department(portal):
+    org = portal.action.organization_create(name=f"harvest-other-{uuid.uuid4().hex[:8]}")
+    yield org
+    portal.action.organization_purge(id=org["id"])
+
+
+@pytest.fixture
+def client(settings, harvest_db, department, other_department, tmp_path, monkeypatch):
+    monkeypatch.setenv("GOVHARVEST_PUSH_DIR", str(tmp_path))
+    with db.connect() as conn:
+        sources.add(conn, name="mine", department=department["name"], format="csv",
+                    location=str(tmp_path / "mine.csv"))
+        sources.add(conn, name="theirs", department=other_department["name"], format="csv",
+                    location=str(tmp_path / "theirs.csv"))
+    return admin.create_app(settings["GOVHARVEST_CKAN_URL"]).test_client()
+
+
+def test_no_token_no_entry(client):
+    response = client.get("/api/sources")
+    assert response.status_code == 401
+    assert "CKAN API token" in response.json["error"]
+
+
+def test_a_department_sees_only_its_own_sources(client, editor_of, department):
+    token = editor_of(department)
+    response = client.get("/api/sources", headers={"Authorization": token})
+    assert [s["name"] for s in response.json] == ["mine"]
+
+
+def test_a_department_token_cannot_run_another_departments_source(client, editor_of, department,
+                                                                   other_department):
+    token = editor_of(department)
+    response = client.post("/api/sources/theirs/run", headers={"Authorization": token})
+    assert response.status_code == 403
+    assert other_department["name"] in response.json["error"]
+
+
+def test_a_sysadmin_sees_every_source(client, settings):
+    from pathlib import Path
+    token = Path(settings["GOVHARVEST_CKAN_TOKEN_FILE"]).read_text().strip()
+    response = client.get("/api/sources", headers={"Authorization": token})
+    assert sorted(s["name"] for s in response.json) == ["mine", "theirs"]
+
+
+def test_a_department_pushes_a_file_and_gets_the_report(client, editor_of, department, portal):
+    token = editor_of(department)
+    body = (HEADER + ROWS["SC-1"]).encode("gbk")
+
+    response = client.post(f"/api/push/{department['name']}", headers={"Authorization": token},
+                           data={"file": (io.BytesIO(body), "services.csv")},
+                           content_type="multipart/form-data")
+
+    assert response.status_code == 200, response.json
+    assert response.json["counts"]["new"] == 1
+    shown = portal.action.govservice_service_show(service_code="SC-1", department=department["name"])
+    assert shown["source"] == f"push-{department['name']}"
+
+
+def test_a_department_cannot_push_for_another(client, editor_of, department, other_department):
+    token = editor_of(department)
+    response = client.post(f"/api/push/{other_department['name']}", headers={"Authorization": token},
+                           data={"file": (io.BytesIO(b"x"), "services.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 403
+
+
+def test_report_page_shows_harvested_text_as_text(client, settings, department):
+    from pathlib import Path
+    from govharvest import pipeline
+    token = Path(settings["GOVHARVEST_CKAN_TOKEN_FILE"]).read_text().strip()
+    with db.connect() as conn, conn.cursor() as cur:
+        job_id = pipeline.start_job(conn, sources.get(conn, "mine"))
+        cur.execute("""INSERT INTO job_outcome (job_id, source_record_id, outcome, errors)
+                       VALUES (%s, '<script>alert(1)</script>', 'rejected', '{"title": ["bad"]}')""",
+                    (job_id,))
+    page = client.get(f"/jobs/{job_id}", headers={"Authorization": token}).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
