@@ -84,3 +84,15 @@ def health_command():
     if result["status"] != "ok":
         raise SystemExit(1)
 
+
+
+@govservice.command("catalogue-build")
+@click.option("--department", default=None,
+              help="Rebuild only this department's files (name or id) and the platform's.")
+def catalogue_build(department: str | None):
+    """Rebuild the bulk catalogue files now, in this process (no job queue)."""
+    from . import catalogue_publish
+
+    for result in catalogue_publish.build(department):
+        click.echo(f"{result['dataset']}: {result['count']} services "
+                   f"({', '.join(sorted(result['resources']))})")

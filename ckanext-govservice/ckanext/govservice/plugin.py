@@ -4,10 +4,16 @@ import json
 from typing import Any
 
 from ckan.common import CKANConfig
+import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from . import search
+from . import catalogue_publish, search
+
+try:  # xloader is optional; when present, keep it off our generated catalogue files
+    from ckanext.xloader.interfaces import IXloader
+except ImportError:  # pragma: no cover
+    IXloader = None
 
 SERVICE_SCHEMA = "ckanext.govservice:schemas/service.yaml"
 DEPARTMENT_SCHEMA = "ckanext.govservice:schemas/department.yaml"
@@ -22,17 +28,38 @@ DEPARTMENT_SCHEMA = "ckanext.govservice:schemas/department.yaml"
 class GovServicePlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IBlueprint)
+    p.implements(p.IFacets, inherit=True)
+    if IXloader is not None:
+        p.implements(IXloader, inherit=True)
 
     # IConfigurer
     def update_config(self, config: CKANConfig):
-        # Our dataset and organisation types live in our own package; a site
-        # that lists no schemas of its own gets ours, so scheming (loaded after
-        # us) finds them.
+        # Our dataset and organisation types live in our own package. CKAN runs
+        # update_config in reverse plugin order, so scheming has read its options
+        # already: ckan.ini must name the schemas (stack/ckan.ini.in does); these
+        # defaults serve code that reads the options later (govservice_schema…).
         if not config.get("scheming.dataset_schemas"):
             config["scheming.dataset_schemas"] = SERVICE_SCHEMA
         if not config.get("scheming.organization_schemas"):
             config["scheming.organization_schemas"] = DEPARTMENT_SCHEMA
         tk.add_template_directory(config, "templates")
+        tk.add_resource("assets", "govservice")
+
+    # IBlueprint: the open-standards endpoints (Open311, OpenAPI, /service/<name>.ttl).
+    # If views.py comes with @tk.blanket.blueprints, that replaces this method:
+    # then export these three from views.py instead.
+    def get_blueprint(self):
+        from . import open311, openapi, rdf, views
+        return [open311.open311, openapi.openapi, rdf.service_rdf, *views.get_blueprints()]
+
+    # IFacets: the service search page narrows by department, theme, life event…,
+    # titled in the page's language from the schema.
+    def dataset_facets(self, facets_dict, package_type):
+        if package_type != "service":
+            return facets_dict
+        from . import helpers
+        return helpers.service_facets()
 
     # IPackageController
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
@@ -44,3 +71,27 @@ class GovServicePlugin(p.SingletonPlugin):
             pkg_dict.pop(key, None)
         pkg_dict.update(add)
         return pkg_dict
+
+    # Regenerate the bulk catalogue files in the background when a service changes.
+    # The catalogue datasets themselves are type "dataset", so rebuilding them
+    # never schedules another rebuild.
+    def after_dataset_create(self, context, pkg_dict: dict[str, Any]) -> None:
+        self._service_changed(pkg_dict.get("type"), pkg_dict.get("owner_org"))
+
+    def after_dataset_update(self, context, pkg_dict: dict[str, Any]) -> None:
+        self._service_changed(pkg_dict.get("type"), pkg_dict.get("owner_org"))
+
+    def after_dataset_delete(self, context, pkg_dict: dict[str, Any]) -> None:
+        pkg = model.Package.get(pkg_dict.get("id"))
+        if pkg is not None:
+            self._service_changed(pkg.type, pkg.owner_org)
+
+    def _service_changed(self, dataset_type: str | None, owner_org: str | None) -> None:
+        if dataset_type == "service" and owner_org:
+            catalogue_publish.rebuild_after_commit(owner_org)
+
+    # IXloader: the catalogue files are downloads, not DataStore tables (their
+    # cells hold JSON lists), and they are rewritten on every rebuild.
+    def can_upload(self, resource_id: str) -> bool:
+        resource = model.Resource.get(resource_id)
+        return not (resource is not None and resource.extras.get(catalogue_publish.FILE_KEY))

@@ -118,11 +118,12 @@ def govservice_service_show(context: Context, data_dict: DataDict) -> DataDict:
     code = str(data_dict.get("service_code") or "").strip()
     if not code:
         raise tk.ValidationError({"service_code": ["Missing value"]})
+    if any(ord(c) < 32 for c in code):
+        raise tk.ObjectNotFound(f"no service with code {code!r}")
     fq = [f'dataset_type:service', f'service_code_ss:"{_solr_escape(code)}"']
     department = data_dict.get("department")
     if department:
-        org = tk.get_action("organization_show")(
-            {**context, "for_view": False}, {"id": department, "include_datasets": False})
+        org = _department(context, department)
         fq.append(f'owner_org:"{org["id"]}"')
     found = tk.get_action("package_search")(
         context, {"fq": " AND ".join(fq), "rows": 10, "include_private": True,
@@ -138,5 +139,41 @@ def govservice_service_show(context: Context, data_dict: DataDict) -> DataDict:
     return tk.get_action("package_show")(context, {"id": found["results"][0]["id"]})
 
 
+def _department(context: Context, name_or_id) -> dict:
+    """The department (organisation) named, or ObjectNotFound — also for values no
+    name can be, such as text with control characters, which PostgreSQL refuses."""
+    text = str(name_or_id)
+    if len(text) > 100 or any(ord(c) < 32 for c in text):
+        raise tk.ObjectNotFound(f"no department {text[:100]!r}")
+    return tk.get_action("organization_show")(
+        {**context, "for_view": False}, {"id": text, "include_datasets": False})
+
+
 def _solr_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def govservice_catalogue_build(context: Context, data_dict: DataDict) -> DataDict:
+    """Queue a rebuild of the bulk catalogue files (CSV, JSON, XLSX).
+
+    Sysadmins only. The files are rebuilt by the job worker, not in this
+    request: one department's files and then the whole platform's, or, with
+    no ``department``, every department's and the platform's. A rebuild of the
+    same scope that is still waiting in the queue is reused, not doubled.
+
+    :param department: the department's name or id; leave out to rebuild all
+    :type department: string, optional
+
+    :returns: ``{"job_id": rq job id, "queued": True}`` for a newly queued job,
+        or the id of the job already waiting and ``"queued": False``
+    :rtype: dict
+    :raises NotAuthorized: the user is not a sysadmin
+    :raises ObjectNotFound: no department has that name or id
+    """
+    from .. import catalogue_publish
+
+    tk.check_access("govservice_catalogue_build", context, data_dict)
+    department = data_dict.get("department")
+    if department:
+        department = _department(context, department)["id"]
+    return catalogue_publish.enqueue_rebuild(department or None)

@@ -1,6 +1,30 @@
 import pytest
 
+import ckan.plugins.toolkit as tk
+from ckan.tests import factories
+
+from . import factories as gov
+
 
 @pytest.fixture(autouse=True)
 def load_plugins(with_plugins):
     """Every test here runs with the plugins test.ini lists (ours, scheming, datastore…)."""
+
+
+@pytest.fixture(autouse=True)
+def no_catalogue_rebuilds(monkeypatch):
+    """Saving a service queues a rebuild of the bulk files; the test worker would run
+    those jobs while later tests reset the database. Tests that want them turn them on."""
+    monkeypatch.setitem(tk.config, "ckanext.govservice.catalogue.auto_rebuild", False)
+
+
+@pytest.fixture
+def sysadmin(clean_db):
+    """A clean database and a sysadmin's context to act in."""
+    return {"user": factories.Sysadmin()["name"]}
+
+
+@pytest.fixture
+def dept(sysadmin):
+    """The market regulation bureau, a department to own services."""
+    return gov.department(name="market-regulation")

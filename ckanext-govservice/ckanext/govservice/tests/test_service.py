@@ -9,16 +9,6 @@ from ckanext.govservice import schema as service_schema
 from . import factories as gov
 
 
-@pytest.fixture
-def sysadmin(clean_db):
-    return {"user": factories.Sysadmin()["name"]}
-
-
-@pytest.fixture
-def dept(sysadmin):
-    return gov.department(name="market-regulation")
-
-
 def create(dept, sysadmin, **overrides):
     return gov.service(dept["id"], context=dict(sysadmin), **overrides)
 

@@ -1,0 +1,301 @@
+"""Publish the bulk catalogue files as resources, and rebuild them in the background.
+
+Which services go in: public (not private), active (not deleted or draft)
+services of type ``service``, whatever their status; a suspended or withdrawn
+service stays in the files with its ``status`` column saying so, because a
+developer needs to see that a service was withdrawn, not have it silently
+vanish. Private services are never published.
+
+Where the files go:
+
+* one dataset per department, ``<org-name>-service-catalogue``, owned by it;
+* one for the whole platform, ``service-catalogue``, owned by the
+  ``govservice-platform`` organisation (created when missing).
+
+Each holds three uploaded resources, CSV, JSON and XLSX, found again by the
+resource field ``govservice_catalogue_file`` (csv/json/xlsx), so a rebuild
+replaces the files rather than adding resources. Catalogue datasets are of
+type ``dataset``, so updating them does not schedule another rebuild.
+
+Background rebuilds: saving or deleting a service schedules, after the
+database commit, one job per department (deterministic rq job id, see
+``job_ids``) that rebuilds that department's files and then the platform's.
+A job already waiting in the queue for the same department absorbs the new
+request; a job already running does not, since it may have read the services
+before the change.
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import event
+from werkzeug.datastructures import FileStorage
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from . import catalogue
+
+log = logging.getLogger(__name__)
+
+PLATFORM_ORG = "govservice-platform"
+PLATFORM_DATASET = "service-catalogue"
+PAGE_SIZE = 1000
+FILE_KEY = "govservice_catalogue_file"
+CATALOGUE_EXTRA = "govservice_catalogue"
+ALL = "all"
+
+FORMATS: dict[str, dict[str, str]] = {
+    "csv": {"format": "CSV", "mimetype": "text/csv"},
+    "json": {"format": "JSON", "mimetype": "application/json"},
+    "xlsx": {"format": "XLSX",
+             "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+}
+WAITING = ("queued", "deferred", "scheduled")
+
+
+def site_context() -> dict[str, Any]:
+    user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    return {"user": user, "ignore_auth": True}
+
+
+# ---------------------------------------------------------------- reading services
+
+def public_services(context: dict[str, Any], owner_org: str | None = None) -> list[dict[str, Any]]:
+    """Every public, non-deleted service (of one department, by id), sorted by name."""
+    fq = "+dataset_type:service"
+    if owner_org:
+        fq += f' +owner_org:"{owner_org}"'
+    out: list[dict[str, Any]] = []
+    start = 0
+    while True:
+        page = tk.get_action("package_search")(
+            dict(context), {"fq": fq, "rows": PAGE_SIZE, "start": start, "sort": "name asc",
+                            "include_private": False, "include_drafts": False})
+        out.extend(page["results"])
+        start += PAGE_SIZE
+        if start >= page["count"] or not page["results"]:
+            return out
+
+
+def department_ids_with_catalogues(context: dict[str, Any]) -> list[str]:
+    """Departments that have public services or already publish a catalogue."""
+    found = tk.get_action("package_search")(dict(context), {
+        "fq": "dataset_type:service", "rows": 0, "facet": "true",
+        "facet.field": ["owner_org"], "facet.limit": -1})
+    ids = {item["name"] for item in found["search_facets"].get("owner_org", {}).get("items", [])}
+    existing = tk.get_action("package_search")(dict(context), {
+        "fq": f"extras_{CATALOGUE_EXTRA}:department", "rows": 1000, "fl": "owner_org"})
+    ids.update(r["owner_org"] for r in existing["results"] if r.get("owner_org"))
+    return sorted(ids)
+
+
+# ---------------------------------------------------------------- the catalogue datasets
+
+def _platform_org(context: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return tk.get_action("organization_show")(
+            dict(context), {"id": PLATFORM_ORG, "include_datasets": False})
+    except tk.ObjectNotFound:
+        return tk.get_action("organization_create")(dict(context), {
+            "name": PLATFORM_ORG, "title": "政务服务平台", "title_en": "GovService platform"})
+
+
+def _catalogue_dataset(context: dict[str, Any], name: str, org: dict[str, Any],
+                       title: str, notes: str, scope: str) -> dict[str, Any]:
+    try:
+        return tk.get_action("package_show")(dict(context), {"id": name})
+    except tk.ObjectNotFound:
+        return tk.get_action("package_create")(dict(context), {
+            "type": "dataset", "name": name, "title": title, "notes": notes,
+            "owner_org": org["id"], "private": False, "license_id": "cc-by",
+            "extras": [{"key": CATALOGUE_EXTRA, "value": scope}]})
+
+
+def department_dataset_name(org_name: str) -> str:
+    return f"{org_name}-service-catalogue"
+
+
+def _store_files(context: dict[str, Any], dataset: dict[str, Any], files: dict[str, Path],
+                 description: str) -> dict[str, str]:
+    """Upload each file over the resource of its kind (or create it); {kind: resource id}."""
+    by_kind = {r.get(FILE_KEY): r for r in dataset.get("resources", []) if r.get(FILE_KEY)}
+    out = {}
+    for kind, path in files.items():
+        spec = FORMATS[kind]
+        filename = f"{dataset['name']}.{kind}"
+        with open(path, "rb") as stream:
+            upload = FileStorage(stream=stream, filename=filename, content_type=spec["mimetype"])
+            data = {"name": filename, "format": spec["format"], "mimetype": spec["mimetype"],
+                    "description": f"{description} ({spec['format']})", FILE_KEY: kind,
+                    "url": "", "upload": upload}
+            existing = by_kind.get(kind)
+            if existing:
+                res = tk.get_action("resource_patch")(dict(context), {"id": existing["id"], **data})
+            else:
+                res = tk.get_action("resource_create")(dict(context), {"package_id": dataset["id"], **data})
+        out[kind] = res["id"]
+    return out
+
+
+def _write_files(services: list[dict[str, Any]], directory: Path, scope: str | None) -> dict[str, Path]:
+    rows = [catalogue.service_row(s) for s in services]
+    paths = {kind: directory / f"catalogue.{kind}" for kind in FORMATS}
+    catalogue.write_csv(rows, paths["csv"])
+    catalogue.write_json(services, paths["json"], scope=scope)
+    catalogue.write_xlsx(rows, paths["xlsx"])
+    return paths
+
+
+def _publish(context, services, dataset, scope, description) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="govservice-catalogue-") as tmp:
+        files = _write_files(services, Path(tmp), scope)
+        resources = _store_files(context, dataset, files, description)
+    return {"dataset": dataset["name"], "count": len(services), "resources": resources}
+
+
+def build_department(department: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Rebuild one department's files (department: name or id).
+
+    :returns: ``{"dataset": name, "count": services, "resources": {kind: id}}``
+    """
+    context = context or site_context()
+    org = tk.get_action("organization_show")(dict(context), {"id": department, "include_datasets": False})
+    services = public_services(context, org["id"])
+    title_en = org.get("title_en") or org["name"]
+    dataset = _catalogue_dataset(
+        context, department_dataset_name(org["name"]), org,
+        title=f"{org['title']} 政务服务事项目录 / {title_en} service catalogue",
+        notes=(f"{org['title']}的全部公开政务服务事项，每个事项一行。\n\n"
+               f"Every public service of {title_en}, one row per service, as CSV, JSON and XLSX."),
+        scope="department")
+    return _publish(context, services, dataset, org["name"],
+                    f"{org['title']} 政务服务事项目录 / {title_en} service catalogue")
+
+
+def build_platform(context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Rebuild the whole platform's files. Returns as ``build_department``."""
+    context = context or site_context()
+    org = _platform_org(context)
+    services = public_services(context)
+    dataset = _catalogue_dataset(
+        context, PLATFORM_DATASET, org, title="政务服务事项目录 / Service catalogue",
+        notes=("本平台全部部门的公开政务服务事项，每个事项一行。\n\n"
+               "Every public service of every department on the platform, one row per service."),
+        scope="platform")
+    return _publish(context, services, dataset, None, "政务服务事项目录 / Service catalogue")
+
+
+def build(department: str | None = None) -> list[dict[str, Any]]:
+    """Rebuild one department's files and the platform's; or, with no department, all of them."""
+    context = site_context()
+    departments = [department] if department else department_ids_with_catalogues(context)
+    results = [build_department(d, context) for d in departments]
+    results.append(build_platform(context))
+    return results
+
+
+# ---------------------------------------------------------------- background jobs
+
+def _job_base(department: str | None) -> str:
+    return f"govservice-catalogue-{tk.config.get('ckan.site_id')}-{department or ALL}"
+
+
+def job_ids(department: str | None) -> list[str]:
+    """The two deterministic rq job ids a department's rebuilds take turns with.
+
+    Two, so a request arriving while one rebuild runs can queue the next one
+    under the other id without overwriting the running job's record.
+    """
+    base = _job_base(department)
+    return [base, base + "-next"]
+
+
+def _status(job_id: str) -> str | None:
+    from ckan.lib import jobs
+    try:
+        return str(jobs.job_from_id(job_id).get_status(refresh=True).value)
+    except KeyError:
+        return None
+
+
+def rebuild_job(department: str | None) -> list[dict[str, Any]]:
+    """The background job: one department's files then the platform's (or everything).
+
+    The platform rebuild is skipped when another department's rebuild is
+    still waiting in the queue: that job rebuilds the platform after it, so
+    a harvest touching twenty departments rebuilds the platform files once
+    or twice, not twenty times.
+    """
+    context = site_context()
+    if department is None:
+        return build(None)
+    try:
+        results = [build_department(department, context)]
+    except tk.ObjectNotFound:
+        log.info("catalogue rebuild: department %s no longer exists", department)
+        results = []
+    if not _another_rebuild_waiting(department):
+        results.append(build_platform(context))
+    return results
+
+
+def _another_rebuild_waiting(department: str) -> bool:
+    from ckan.lib import jobs
+    prefix = f"govservice-catalogue-{tk.config.get('ckan.site_id')}-"
+    mine = set(job_ids(department))
+    for job_id in jobs.get_queue().get_job_ids():
+        if job_id.startswith(prefix) and job_id not in mine:
+            return True
+    return False
+
+
+def enqueue_rebuild(department: str | None) -> dict[str, Any]:
+    """Queue a rebuild for a department (id or name) or, with None, of everything.
+
+    :returns: ``{"job_id": id, "queued": True}`` for a new job, or the waiting
+        job's id and ``"queued": False`` when one was already waiting.
+    """
+    ids = job_ids(department)
+    statuses = {job_id: _status(job_id) for job_id in ids}
+    for job_id, status in statuses.items():
+        if status in WAITING:
+            return {"job_id": job_id, "queued": False}
+    free = next((j for j in ids if statuses[j] != "started"), f"{ids[0]}-{uuid.uuid4().hex[:8]}")
+    job = tk.enqueue_job(rebuild_job, [department],
+                         title=f"rebuild the service catalogue files ({department or ALL})",
+                         rq_kwargs={"job_id": free})
+    return {"job_id": job.id, "queued": True}
+
+
+_PENDING = "govservice_catalogue_pending"
+
+
+def rebuild_after_commit(department: str) -> None:
+    """Schedule a department's rebuild for when the current transaction commits.
+
+    The IPackageController hooks run before CKAN commits; a job started at
+    once could read the catalogue without the change. Failing to reach Redis
+    is logged, never turned into a failed save.
+    """
+    if not tk.config.get("ckanext.govservice.catalogue.auto_rebuild"):
+        return
+    session = model.Session()
+    session.info.setdefault(_PENDING, set()).add(department)
+    # A plain listener, kept for the session's life: a `once` listener that
+    # has fired stays registered as a no-op and cannot be registered again.
+    if not event.contains(session, "after_commit", _enqueue_pending):
+        event.listen(session, "after_commit", _enqueue_pending)
+
+
+def _enqueue_pending(session) -> None:
+    pending = session.info.pop(_PENDING, set())
+    for department in sorted(pending):
+        try:
+            enqueue_rebuild(department)
+        except Exception:  # Redis down: the service is saved; the files catch up next time
+            log.exception("could not queue the catalogue rebuild for department %s", department)

@@ -1,0 +1,60 @@
+"""schema.org GovernmentService JSON-LD for a service page."""
+from __future__ import annotations
+
+import json
+
+from pyld import jsonld
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF
+
+from ckanext.govservice.jsonld import service_jsonld
+
+from . import samples
+
+SDO = Namespace("https://schema.org/")
+# The schema.org context, inline: parsing must not fetch it from the web.
+CONTEXT = {"@vocab": "https://schema.org/"}
+
+
+def offline(doc: dict) -> dict:
+    return {**doc, "@context": CONTEXT}
+
+
+def test_it_expands_as_json_ld_with_the_expected_values():
+    doc = service_jsonld(samples.as_shown(1), samples.DEPARTMENT, url="http://127.0.0.1:5000/service/x")
+    assert doc["@context"] == "https://schema.org"
+    [node] = [n for n in jsonld.expand(offline(doc)) if n.get("@id") == "http://127.0.0.1:5000/service/x"]
+    assert node["@type"] == ["https://schema.org/GovernmentService"]
+    assert node["https://schema.org/identifier"] == [{"@value": "SC-S001"}]
+
+
+def test_it_parses_with_rdflib_and_has_provider_area_channels_output_and_offers():
+    service = samples.as_shown(1)
+    doc = service_jsonld(service, samples.DEPARTMENT, url="http://127.0.0.1:5000/service/x")
+    g = Graph().parse(data=json.dumps(offline(doc)), format="json-ld")
+    ref = URIRef("http://127.0.0.1:5000/service/x")
+    assert (ref, RDF.type, SDO.GovernmentService) in g
+    assert g.value(ref, SDO.name) == Literal("样例事项1")
+    provider = g.value(ref, SDO.provider)
+    assert g.value(provider, SDO.name) == Literal("滨江市市场监督管理局")
+    assert g.value(provider, SDO.alternateName) == Literal("Binjiang Market Regulation Bureau")
+    assert g.value(g.value(ref, SDO.areaServed), SDO.name) == Literal("滨江市")
+    channels = list(g.objects(ref, SDO.availableChannel))
+    assert len(channels) == len(service["channels"])
+    assert all((c, RDF.type, SDO.ServiceChannel) in g for c in channels)
+    urls = {str(g.value(c, SDO.serviceUrl)) for c in channels}
+    assert "https://zwfw.example.gov.cn/online/1" in urls
+    assert g.value(g.value(ref, SDO.serviceOutput), SDO.name) == Literal("营业执照")
+    offer = g.value(ref, SDO.offers)
+    assert float(g.value(offer, SDO.price)) == 10.5
+    assert g.value(offer, SDO.priceCurrency) == Literal("CNY")
+
+
+def test_a_free_service_offers_at_price_zero():
+    doc = service_jsonld({**samples.as_shown(1), "fees": []})
+    assert doc["offers"] == [{"@type": "Offer", "price": 0, "priceCurrency": "CNY"}]
+
+
+def test_a_licence_is_a_permit():
+    assert service_jsonld({**samples.as_shown(0), "output_type": "licence"})["serviceOutput"] == {
+        "@type": "Permit", "name": "营业执照"}

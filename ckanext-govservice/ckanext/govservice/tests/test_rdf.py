@@ -1,0 +1,221 @@
+"""Services as CPSV-AP 3.2: every output validates against the official SHACL shapes."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pyshacl
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS as DCT, RDF, SKOS, XSD
+
+from ckan.tests import helpers
+
+from ckanext.govservice import rdf, schema
+
+from . import factories as gov
+from . import samples
+
+REPO = Path(__file__).resolve().parents[4]
+STANDARD = REPO.parent / "shared" / "standards" / "cpsv-ap-3.2.0"
+BASE = "http://127.0.0.1:5000"
+FORMATS = {"ttl": "turtle", "rdf": "xml", "xml": "xml", "jsonld": "json-ld"}
+
+
+@functools.cache
+def shapes() -> Graph:
+    return Graph().parse(STANDARD / "cpsv-ap-SHACL.ttl")
+
+
+def assert_conforms(g: Graph) -> None:
+    conforms, _, report = pyshacl.validate(g, shacl_graph=shapes())
+    assert conforms, report
+
+
+def sample_graph() -> Graph:
+    return rdf.services_to_graph([(samples.as_shown(i), samples.DEPARTMENT)
+                                  for i in range(samples.count())], BASE)
+
+
+# ---------------------------------------------------------------- pure: the mapping
+
+class TestMapping:
+    def test_the_sample_uses_every_vocabulary_value(self):
+        g = sample_graph()
+        for name, f in rdf._vocabulary_fields().items():
+            if name == "level":
+                continue  # a department's vocabulary, not a service's
+            for c in schema.choices(f):
+                assert (rdf.concept_uri(BASE, name, c["value"]), RDF.type, SKOS.Concept) in g, (name, c)
+
+    @pytest.mark.parametrize("fmt", ["turtle", "xml", "json-ld"])
+    def test_every_serialisation_of_the_sample_conforms_to_cpsv_ap(self, fmt):
+        text = sample_graph().serialize(format=fmt)
+        assert_conforms(Graph().parse(data=text, format=fmt))
+
+    def test_a_service_without_description_or_output_name_still_conforms(self):
+        service = {**samples.as_shown(1), "notes": "", "notes_en": "", "output_name": "",
+                   "eligibility": "", "eligibility_en": "", "fees": [], "legal_basis": [{"title": "条例"}]}
+        department = {"id": "d", "name": "d", "title": "某局"}  # no area, no English name
+        assert_conforms(rdf.services_to_graph([(service, department)], BASE))
+
+    def test_the_shapes_do_catch_a_broken_service(self):
+        g = rdf.services_to_graph([(samples.as_shown(1), samples.DEPARTMENT)], BASE)
+        ref = next(g.subjects(RDF.type, rdf.CPSV.PublicService))
+        g.add((ref, DCT.identifier, Literal("a second identifier")))
+        conforms, _, _ = pyshacl.validate(g, shacl_graph=shapes())
+        assert not conforms
+
+    def test_every_schema_field_with_a_cpsv_property_is_emitted_with_it(self):
+        g = rdf.services_to_graph([(samples.as_shown(1), samples.DEPARTMENT)], BASE)
+        ref = next(g.subjects(RDF.type, rdf.CPSV.PublicService))
+        for f in schema.service_fields():
+            if not f.get("cpsv"):
+                continue
+            prefix, _, local = f["cpsv"].split("@")[0].partition(":")
+            predicate = URIRef(str(rdf.NAMESPACES[prefix]) + local)
+            assert g.value(ref, predicate) is not None, f["field_name"]
+
+    def test_titles_and_descriptions_are_tagged_zh_and_en(self):
+        g = rdf.services_to_graph([(samples.as_shown(2), samples.DEPARTMENT)], BASE)
+        ref = next(g.subjects(RDF.type, rdf.CPSV.PublicService))
+        assert set(g.objects(ref, DCT.title)) == {Literal("样例事项2", lang="zh"),
+                                                   Literal("Sample service 2", lang="en")}
+        assert Literal("Registers a company and issues its business licence.", lang="en") in set(
+            g.objects(ref, DCT.description))
+
+    def test_the_committed_limit_is_an_xsd_duration(self):
+        service = {**samples.as_shown(2), "committed_limit": 5, "committed_limit_unit": "working_days",
+                   "processing_time": "P7D"}
+        g = rdf.services_to_graph([(service, samples.DEPARTMENT)], BASE)
+        assert set(g.objects(None, rdf.CV.processingTime)) == {Literal("P7D", datatype=XSD.duration)}
+
+    def test_the_competent_authority_has_bilingual_labels_and_an_area(self):
+        g = rdf.services_to_graph([(samples.as_shown(1), samples.DEPARTMENT)], BASE)
+        org = next(g.subjects(RDF.type, rdf.CV.PublicOrganisation))
+        assert set(g.objects(org, SKOS.prefLabel)) == {
+            Literal("滨江市市场监督管理局", lang="zh"), Literal("Binjiang Market Regulation Bureau", lang="en")}
+        place = g.value(org, DCT.spatial)
+        assert g.value(place, DCT.identifier) == Literal("330100")
+        assert g.value(place, SKOS.prefLabel) == Literal("滨江市", lang="zh")
+
+    def test_a_fee_is_a_cost_with_a_double_value_and_an_eu_currency(self):
+        g = rdf.services_to_graph([(samples.as_shown(1), samples.DEPARTMENT)], BASE)
+        cost = next(g.subjects(RDF.type, rdf.CV.Cost))
+        assert g.value(cost, rdf.CV.hasValue) == Literal(10.5, datatype=XSD.double)
+        assert g.value(cost, rdf.CV.currency) == URIRef(
+            "http://publications.europa.eu/resource/authority/currency/CNY")
+
+
+# ---------------------------------------------------------------- pure: reading back
+
+FIELDS_READ_BACK = ["service_code", "local_code", "version", "title", "title_en", "notes", "notes_en",
+                    "service_type", "audience", "legal_basis", "eligibility", "eligibility_en",
+                    "documents", "process_steps", "statutory_limit", "statutory_limit_unit",
+                    "committed_limit", "committed_limit_unit", "fees", "channels", "in_person_visits",
+                    "output_type", "output_name", "contact_phone", "complaint_phone", "status",
+                    "valid_from", "valid_to", "processing_time", "name"]
+
+
+class TestReader:
+    @pytest.mark.parametrize("fmt", ["turtle", "xml", "json-ld"])
+    def test_our_output_reads_back_to_the_same_field_values(self, fmt):
+        text = sample_graph().serialize(format=fmt)
+        read = rdf.services_from_cpsv(Graph().parse(data=text, format=fmt))
+        assert len(read) == samples.count()
+        for i, back in enumerate(read):
+            original = samples.as_shown(i)
+            for key in FIELDS_READ_BACK:
+                assert back.get(key) == original[key], (i, key)
+            for key in ("themes", "life_events", "online_depth"):
+                assert back[key] == sorted(original[key]), (i, key)
+            assert back["department"] == {k: samples.DEPARTMENT[k] for k in (
+                "title", "title_en", "department_code", "level", "area", "area_code")}
+
+    def test_the_specifications_example_parses_and_reads(self):
+        g = Graph().parse(STANDARD / "example-rdf_public_service.ttl")
+        service = URIRef("http://example.com/publicService1")
+        assert (service, RDF.type, rdf.CPSV.PublicService) in g
+        authority = g.value(service, rdf.CV.hasCompetentAuthority)
+        assert Literal("Federal Public Service FINANCE", lang="en") in set(g.objects(authority, SKOS.prefLabel))
+        assert g.value(g.value(service, rdf.CV.contactPoint), rdf.CV.telephone) == Literal("+32 257 25757")
+
+        [read] = rdf.services_from_cpsv(g)
+        assert read["service_code"] == "Tax-on-web"
+        assert read["title_en"] == "Tax-on-web"
+        assert read["contact_phone"] == "+32 257 25757"
+        assert read["department"]["title_en"] == "Federal Public Service FINANCE"
+        assert read["channels"] == [{"channel_type": "b37115f83e"}]
+        assert read["documents"][0]["mandatory"] is True  # it supports the service's requirement
+
+
+# ---------------------------------------------------------------- on the stack: ckanext-dcat's endpoints
+
+@pytest.fixture
+def published(clean_db, clean_index):
+    sysadmin = {"user": gov.factories.Sysadmin()["name"]}
+    dept = gov.department(name="market-regulation", title_en="Binjiang Market Regulation Bureau",
+                          area="滨江市", area_code="330100", department_code="11330100MB0000000X")
+    services = [helpers.call_action("package_create", context=dict(sysadmin),
+                                    **samples.sent(i, dept["id"]))
+                for i in range(samples.count())]
+    return dept, services
+
+
+def fetch(app, url: str, fmt: str) -> Graph:
+    response = app.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    return Graph().parse(data=response.get_data(as_text=True), format=FORMATS[fmt])
+
+
+@pytest.mark.usefixtures("with_request_context")
+class TestEndpoints:
+    @pytest.mark.parametrize("fmt", ["ttl", "rdf", "jsonld"])
+    def test_each_service_is_served_as_valid_cpsv_ap(self, app, published, fmt):
+        _, services = published
+        for service in services:
+            g = fetch(app, f"/dataset/{service['name']}.{fmt}", fmt)
+            assert_conforms(g)
+            [read] = rdf.services_from_cpsv(g)
+            assert read["service_code"] == service["service_code"]
+            assert read["department"]["title_en"] == "Binjiang Market Regulation Bureau"
+
+    @pytest.mark.parametrize("fmt", ["ttl", "xml", "jsonld"])
+    def test_a_service_is_served_at_its_own_address_too(self, app, published, fmt):
+        service = published[1][0]
+        g = fetch(app, f"/service/{service['name']}.{fmt}", fmt)
+        assert_conforms(g)
+        assert rdf.services_from_cpsv(g)[0]["title"] == service["title"]
+
+    def test_a_service_is_not_also_described_as_a_dcat_dataset(self, app, published):
+        service = published[1][0]
+        g = fetch(app, f"/dataset/{service['name']}.ttl", "ttl")
+        assert not set(g.subjects(RDF.type, URIRef("http://www.w3.org/ns/dcat#Dataset")))
+
+    @pytest.mark.parametrize("fmt", ["ttl", "rdf", "jsonld"])
+    def test_the_catalogue_is_valid_cpsv_ap_and_holds_every_service(self, app, published, fmt):
+        _, services = published
+        g = fetch(app, f"/catalog.{fmt}", fmt)
+        assert_conforms(g)
+        codes = [s["service_code"] for s in rdf.services_from_cpsv(g)]
+        assert codes == sorted(s["service_code"] for s in services)
+
+    @pytest.mark.ckan_config("ckanext.dcat.datasets_per_page", "2")
+    def test_the_catalogue_is_paged(self, app, published):
+        n = samples.count()
+        query = "/catalog.ttl?fq=dataset_type:service&page="
+        pages = [rdf.services_from_cpsv(fetch(app, f"{query}{page}", "ttl"))
+                 for page in range(1, (n + 1) // 2 + 1)]
+        assert [len(p) for p in pages] == [2] * (n // 2) + [1] * (n % 2)
+        codes = sorted(s["service_code"] for page in pages for s in page)
+        assert codes == sorted(s["service_code"] for s in published[1])
+        g = fetch(app, f"{query}1", "ttl")
+        hydra = URIRef("http://www.w3.org/ns/hydra/core#totalItems")
+        assert int(next(g.objects(None, hydra))) == n
+
+    def test_other_datasets_are_still_dcat_ap(self, app, published):
+        dataset = gov.factories.Dataset(owner_org=published[0]["id"], notes="A plain dataset")
+        g = fetch(app, f"/dataset/{dataset['name']}.ttl", "ttl")
+        ref = URIRef(f"{BASE}/dataset/{dataset['id']}")
+        assert (ref, RDF.type, URIRef("http://www.w3.org/ns/dcat#Dataset")) in g
+        assert not set(g.subjects(RDF.type, rdf.CPSV.PublicService))

@@ -1,0 +1,79 @@
+"""Citizen pages beyond CKAN's own: services by theme and by life event (一件事).
+
+/service/<name> and /service/ are CKAN's dataset pages for the `service` type
+(templates/scheming/package/read.html, templates/package/search.html).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+import ckan.plugins.toolkit as tk
+
+from . import life_events, schema
+
+pages = Blueprint("govservice_pages", __name__, url_prefix="/service")
+
+# How far one page lists: a theme or life event across every department.
+MAX_SERVICES = 1000
+
+
+def _vocabulary(field_name: str) -> dict[str, dict[str, Any]]:
+    return {c["value"]: c for c in schema.choices(schema.field(field_name))}
+
+
+def _services(solr_field: str, value: str) -> list[dict[str, Any]]:
+    # value is a vocabulary code checked by the caller, so it is safe in fq.
+    result = tk.get_action("package_search")({}, {
+        "fq": f'+dataset_type:service +{solr_field}:"{value}"',
+        "rows": MAX_SERVICES, "sort": "title_string asc"})
+    return result["results"]
+
+
+def _counts(field_names: list[str]) -> dict[str, dict[str, int]]:
+    solr = schema.facet_fields()
+    result = tk.get_action("package_search")({}, {
+        "fq": "+dataset_type:service", "rows": 0, "facet.limit": -1,
+        "facet.field": [solr[f] for f in field_names]})
+    return {f: result["facets"].get(solr[f], {}) for f in field_names}
+
+
+def index():
+    counts = _counts(["themes", "life_events"])
+    return tk.render("govservice/browse.html", {
+        "themes": schema.choices(schema.field("themes")),
+        "life_events": schema.choices(schema.field("life_events")),
+        "counts": counts,
+    })
+
+
+def theme(value: str):
+    choice = _vocabulary("themes").get(value)
+    if choice is None:
+        return tk.abort(404, tk._("Theme not found"))
+    return tk.render("govservice/theme.html", {
+        "choice": choice, "value": value,
+        "services": _services(schema.facet_fields()["themes"], value),
+    })
+
+
+def life_event(value: str):
+    choice = _vocabulary("life_events").get(value)
+    if choice is None:
+        return tk.abort(404, tk._("Life event not found"))
+    services = _services(schema.facet_fields()["life_events"], value)
+    return tk.render("govservice/life_event.html", {
+        "choice": choice, "value": value, "services": services,
+        "combined": life_events.combine(services),
+    })
+
+
+pages.add_url_rule("/theme/", "index", index)
+pages.add_url_rule("/life-event/", "life_event_index", index)
+pages.add_url_rule("/theme/<value>", "theme", theme)
+pages.add_url_rule("/life-event/<value>", "life_event", life_event)
+
+
+def get_blueprints() -> list[Blueprint]:
+    return [pages]
