@@ -263,3 +263,12 @@ class TestStructuredData:
         assert data["@type"] == "GovernmentService"
         assert "alert(1)</script>" in json.dumps(data, ensure_ascii=False)   # as data…
         assert "<script>alert(1)" not in page                                 # …never as markup
+
+
+@pytest.mark.usefixtures("clean_index")
+def test_a_harvested_service_shows_its_source_and_last_harvest(app, dept, sysadmin):
+    create(dept, sysadmin, name="harvested", source="market-feed",
+           harvested_at="2026-11-28T06:00:00+00:00")
+    text = text_of(app.get("/service/harvested").body)
+    assert "数据来源 market-feed" in text
+    assert "采集时间 2026-11-28T06:00:00+00:00" in text
