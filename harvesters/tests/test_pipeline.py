@@ -1,4 +1,7 @@
 """A harvest end to end: a department's CSV over HTTP into the running portal."""
+import os
+import time
+
 import pytest
 
 from govharvest import db, pipeline, sources
@@ -12,7 +15,15 @@ ROWS = {
 
 
 def write_feed(folder, rows, encoding="gbk"):
-    (folder / "services.csv").write_bytes((HEADER + "".join(rows)).encode(encoding))
+    """Rewrite the feed file, moving its mtime on a whole second: HTTP's
+    Last-Modified has one-second resolution, and the harvester honours it."""
+    import os
+    import time
+    path = folder / "services.csv"
+    previous = path.stat().st_mtime if path.exists() else time.time()
+    path.write_bytes((HEADER + "".join(rows)).encode(encoding))
+    stamp = int(max(previous, time.time())) + 1
+    os.utime(path, (stamp, stamp))
 
 
 def harvest(portal, source_name):
@@ -118,6 +129,7 @@ def test_a_broken_source_fails_the_job_and_changes_nothing(portal, department, s
         (source / "services.csv").unlink()
     else:
         (source / "services.csv").write_bytes(b"\xff\xfe\x00\x81garbage")
+        os.utime(source / "services.csv", (time.time() + 5, time.time() + 5))
 
     report = harvest(portal, "market")
 
