@@ -1,6 +1,7 @@
 """Write harvested services into CKAN through its Action API, with retries."""
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, Callable
 
@@ -25,8 +26,10 @@ def with_retries(call: Callable[[], Any], *, retries: int = RETRIES, pause: floa
 
 
 def _is_server_error(e: ckanapi.CKANAPIError) -> bool:
-    text = str(e)
-    return any(f"{code}" in text[:40] for code in (500, 502, 503, 504))
+    """ckanapi reports an unexpected answer as repr([url, status, body]); a 5xx
+    status is worth another try. (The URL comes first and may be long, so the
+    status is found by its place in the list, not by position in the text.)"""
+    return re.search(r"', 5\d\d, ", str(e)) is not None
 
 
 class CkanTarget:

@@ -102,3 +102,14 @@ def feed_server(tmp_path, monkeypatch):
     thread.start()
     yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@pytest.fixture
+def source(harvest_db, department, feed_server):
+    """A CSV source "csv-feed" for the department, served from the returned folder."""
+    from govharvest import db, sources
+    folder, url = feed_server
+    with db.connect() as conn:
+        sources.add(conn, name="csv-feed", department=department["name"], format="csv",
+                    location=f"{url}/services.csv")
+    return folder

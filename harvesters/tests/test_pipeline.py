@@ -34,15 +34,6 @@ def harvest(portal, source_name):
         return pipeline.report(conn, job_id)
 
 
-@pytest.fixture
-def source(harvest_db, department, feed_server):
-    folder, url = feed_server
-    with db.connect() as conn:
-        sources.add(conn, name="market", department=department["name"], format="csv",
-                    location=f"{url}/services.csv")
-    return folder
-
-
 def services_of(portal, department):
     found = portal.action.package_search(fq=f"owner_org:{department['id']} AND dataset_type:service",
                                          rows=100, sort="name asc")
@@ -53,7 +44,7 @@ def test_first_harvest_loads_good_records_and_rejects_bad_ones_with_reasons(port
     bad = "SC-9,承诺超时事项,administrative_licence,business,5,12,1\r\n"
     write_feed(source, [ROWS["SC-1"], ROWS["SC-2"], bad])
 
-    report = harvest(portal, "market")
+    report = harvest(portal, "csv-feed")
 
     assert report["status"] == "done"
     assert report["counts"] == {"new": 2, "changed": 0, "unchanged": 0, "withdrawn": 0,
@@ -64,16 +55,16 @@ def test_first_harvest_loads_good_records_and_rejects_bad_ones_with_reasons(port
     published = services_of(portal, department)
     assert sorted(published) == ["SC-1", "SC-2"]
     assert published["SC-1"]["title"] == "企业营业执照核发"
-    assert published["SC-1"]["source"] == "market"
+    assert published["SC-1"]["source"] == "csv-feed"
     assert published["SC-1"]["content_hash"]
 
 
 def test_an_unchanged_reharvest_writes_nothing(portal, department, source):
     write_feed(source, [ROWS["SC-1"], ROWS["SC-2"]])
-    harvest(portal, "market")
+    harvest(portal, "csv-feed")
     before = {code: d["metadata_modified"] for code, d in services_of(portal, department).items()}
 
-    report = harvest(portal, "market")
+    report = harvest(portal, "csv-feed")
 
     assert report["counts"]["unchanged"] == 2
     assert report["counts"]["new"] == report["counts"]["changed"] == 0
@@ -82,10 +73,10 @@ def test_an_unchanged_reharvest_writes_nothing(portal, department, source):
 
 def test_a_one_field_change_is_reported_as_that_diff(portal, department, source):
     write_feed(source, [ROWS["SC-1"], ROWS["SC-2"]])
-    harvest(portal, "market")
+    harvest(portal, "csv-feed")
     write_feed(source, [ROWS["SC-1"].replace(",20,5,", ",20,3,"), ROWS["SC-2"]])
 
-    report = harvest(portal, "market")
+    report = harvest(portal, "csv-feed")
 
     assert report["changed"] == [{"record": "SC-1", "changes": [
         {"field": "committed_limit", "old": "5", "new": "3"}]}]
@@ -95,11 +86,11 @@ def test_a_one_field_change_is_reported_as_that_diff(portal, department, source)
 def test_a_record_gone_from_the_source_is_withdrawn_not_deleted(portal, department, source):
     write_feed(source, [ROWS["SC-1"], ROWS["SC-2"], ROWS["SC-3"]] + [
         f"SC-{i},事项{i},public_service,citizen,,1,0\r\n" for i in range(10, 17)])
-    harvest(portal, "market")
+    harvest(portal, "csv-feed")
     write_feed(source, [ROWS["SC-1"], ROWS["SC-2"]] + [
         f"SC-{i},事项{i},public_service,citizen,,1,0\r\n" for i in range(10, 17)])
 
-    report = harvest(portal, "market")
+    report = harvest(portal, "csv-feed")
 
     assert report["withdrawn"] == ["SC-3"]
     assert services_of(portal, department)["SC-3"]["status"] == "withdrawn"
@@ -107,10 +98,10 @@ def test_a_record_gone_from_the_source_is_withdrawn_not_deleted(portal, departme
 
 def test_withdrawing_more_than_a_fifth_at_once_is_held_for_a_person(portal, department, source):
     write_feed(source, [ROWS["SC-1"], ROWS["SC-2"], ROWS["SC-3"]])
-    harvest(portal, "market")
+    harvest(portal, "csv-feed")
     write_feed(source, [ROWS["SC-1"]])
 
-    report = harvest(portal, "market")
+    report = harvest(portal, "csv-feed")
 
     assert report["status"] == "held"
     assert report["held"] == ["SC-2", "SC-3"]
@@ -123,7 +114,7 @@ def test_withdrawing_more_than_a_fifth_at_once_is_held_for_a_person(portal, depa
 ])
 def test_a_broken_source_fails_the_job_and_changes_nothing(portal, department, source, fault, reason):
     write_feed(source, [ROWS["SC-1"]])
-    harvest(portal, "market")
+    harvest(portal, "csv-feed")
     before = services_of(portal, department)
     if fault == "missing":
         (source / "services.csv").unlink()
@@ -131,7 +122,7 @@ def test_a_broken_source_fails_the_job_and_changes_nothing(portal, department, s
         (source / "services.csv").write_bytes(b"\xff\xfe\x00\x81garbage")
         os.utime(source / "services.csv", (time.time() + 5, time.time() + 5))
 
-    report = harvest(portal, "market")
+    report = harvest(portal, "csv-feed")
 
     assert report["status"] == "failed"
     assert reason in report["error"]

@@ -30,19 +30,10 @@ def rows(n, start=1):
     return [f"R-{i},事项{i},public_service,citizen,10,{1 + i % 5},0\r\n" for i in range(start, start + n)]
 
 
-@pytest.fixture
-def source(harvest_db, department, feed_server):
-    folder, url = feed_server
-    with db.connect() as conn:
-        sources.add(conn, name="civil", department=department["name"], format="csv",
-                    location=f"{url}/services.csv")
-    return folder
-
-
 def test_a_queued_run_is_done_by_a_worker(portal, department, source, harvest_queue):
     write_feed(source, rows(3))
     with db.connect() as conn:
-        job_id = queue.enqueue(conn, sources.get(conn, "civil"))
+        job_id = queue.enqueue(conn, sources.get(conn, "csv-feed"))
 
     subprocess.run([GOVHARVEST, "worker", "--burst"], check=True, timeout=120, env=os.environ)
 
@@ -53,15 +44,15 @@ def test_a_queued_run_is_done_by_a_worker(portal, department, source, harvest_qu
 
 def test_running_twice_at_once_joins_the_open_job(source):
     with db.connect() as conn:
-        src = sources.get(conn, "civil")
+        src = sources.get(conn, "csv-feed")
         assert pipeline.start_job(conn, src) == pipeline.start_job(conn, src)
 
 
 def test_a_held_job_withdraws_once_a_person_confirms(portal, department, source):
     write_feed(source, rows(3))
-    harvest(portal, "civil")
+    harvest(portal, "csv-feed")
     write_feed(source, rows(1))
-    held = harvest(portal, "civil")
+    held = harvest(portal, "csv-feed")
     assert held["status"] == "held"
 
     with db.connect() as conn:
@@ -76,7 +67,7 @@ def test_the_scheduler_queues_due_sources_and_fails_dead_jobs(source, harvest_qu
     with db.connect() as conn, conn.cursor() as cur:
         cur.execute("UPDATE source SET schedule = '*/5 * * * *', "
                     "created_at = now() - interval '1 hour' WHERE name = 'civil'")
-        dead = pipeline.start_job(conn, sources.get(conn, "civil"))
+        dead = pipeline.start_job(conn, sources.get(conn, "csv-feed"))
         cur.execute("UPDATE job SET status = 'running', queued_at = now() - interval '2 hours', "
                     "started_at = now() - interval '2 hours', "
                     "heartbeat_at = now() - interval '2 hours' WHERE id = %s", (dead,))
@@ -96,7 +87,7 @@ def test_a_job_killed_mid_way_leaves_no_duplicates_and_the_next_run_completes(
     write_feed(source, rows(40))
     env = {**os.environ, "GOVHARVEST_CKAN_URL": settings["GOVHARVEST_CKAN_URL"],
            "GOVHARVEST_CKAN_TOKEN_FILE": settings["GOVHARVEST_CKAN_TOKEN_FILE"]}
-    proc = subprocess.Popen([GOVHARVEST, "run", "civil", "--now"], env=env,
+    proc = subprocess.Popen([GOVHARVEST, "run", "csv-feed", "--now"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while _loaded(settings) < 5 and time.monotonic() < deadline:
@@ -108,7 +99,7 @@ def test_a_job_killed_mid_way_leaves_no_duplicates_and_the_next_run_completes(
     with db.connect() as conn, conn.cursor() as cur:   # the watchdog's view, an hour later
         cur.execute("UPDATE job SET heartbeat_at = now() - interval '2 hours', time_limit_s = 60")
         pipeline.fail_overdue_jobs(conn)
-    report = harvest(portal, "civil")
+    report = harvest(portal, "csv-feed")
 
     assert report["status"] == "done"
     found = portal.action.package_search(
