@@ -66,7 +66,7 @@ def test_a_held_job_withdraws_once_a_person_confirms(portal, department, source)
 def test_the_scheduler_queues_due_sources_and_fails_dead_jobs(source, harvest_queue):
     with db.connect() as conn, conn.cursor() as cur:
         cur.execute("UPDATE source SET schedule = '*/5 * * * *', "
-                    "created_at = now() - interval '1 hour' WHERE name = 'civil'")
+                    "created_at = now() - interval '1 hour' WHERE name = 'csv-feed'")
         dead = pipeline.start_job(conn, sources.get(conn, "csv-feed"))
         cur.execute("UPDATE job SET status = 'running', queued_at = now() - interval '2 hours', "
                     "started_at = now() - interval '2 hours', "
