@@ -328,21 +328,23 @@ SQL
 ensure_harvest_db() {  # the harvesters' own database: settings file, then migrations
   local env=$VAR/harvest.env
   local want="GOVHARVEST_DB_URL=postgresql://govservice:$GOVSERVICE_DB_PASSWORD@127.0.0.1:$PG_PORT/govharvest
-GOVHARVEST_TEST_DB_URL=postgresql://govservice:$GOVSERVICE_DB_PASSWORD@127.0.0.1:$PG_PORT/govharvest$TEST_SUFFIX
+GOVHARVEST_TEST_DB_URL=postgresql://govservice:$GOVSERVICE_DB_PASSWORD@127.0.0.1:$PG_PORT/govharvest_test
 GOVHARVEST_CKAN_URL=http://127.0.0.1:$CKAN_PORT
 GOVHARVEST_CKAN_TOKEN_FILE=$TOKEN_FILE
 GOVHARVEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/10
-GOVHARVEST_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/1$TEST_REDIS_DB"
+GOVHARVEST_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/11"
+  # One settings file for every test slot: the harvest tests add the slot
+  # (GOVSERVICE_TEST_SLOT) to the test database and Redis db themselves.
   if [ "$(cat "$env" 2>/dev/null)" != "$want" ]; then (umask 077; echo "$want" >"$env"); fi
   local url stamp
   stamp=$(cat "$ROOT"/harvesters/govharvest/migrations/*.sql | sha256sum | cut -c1-16)$TEST_SLOT
-  [ "$(cat "$RUN/harvest-db.stamp" 2>/dev/null)" = "$stamp" ] && return
+  [ "$(cat "$RUN/harvest-db$TEST_SLOT.stamp" 2>/dev/null)" = "$stamp" ] && return
   for url in "postgresql://govservice:$GOVSERVICE_DB_PASSWORD@127.0.0.1:$PG_PORT/govharvest" \
              "postgresql://govservice:$GOVSERVICE_DB_PASSWORD@127.0.0.1:$PG_PORT/govharvest$TEST_SUFFIX"; do
     GOVHARVEST_DB_URL=$url "$VENV/bin/govharvest" db upgrade >>"$LOG/db-init.log" 2>&1 \
       || { tail -20 "$LOG/db-init.log"; die "harvest database migrations failed (log: $LOG/db-init.log)"; }
   done
-  echo "$stamp" >"$RUN/harvest-db.stamp"
+  echo "$stamp" >"$RUN/harvest-db$TEST_SLOT.stamp"
 }
 
 ckan_tables_exist() {  # $1 ini: does its database have CKAN's tables?

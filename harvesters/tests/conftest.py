@@ -20,6 +20,10 @@ def _settings() -> dict[str, str]:
     for line in (ROOT / "var" / "harvest.env").read_text().splitlines():
         key, _, value = line.partition("=")
         env[key] = value
+    slot = os.environ.get("GOVSERVICE_TEST_SLOT")
+    if slot:   # a parallel test run: its own harvest database and Redis db
+        env["GOVHARVEST_TEST_DB_URL"] += f"_{slot}"
+        env["GOVHARVEST_TEST_REDIS_URL"] = env["GOVHARVEST_TEST_REDIS_URL"][:-2] + f"1{slot}"
     return env
 
 
