@@ -6,6 +6,9 @@ ready for ``<script type="application/ld+json">``. Mapping:
 =================  ===================================================
 schema.org         service field
 =================  ===================================================
+@id                the service's URI, the same as in its CPSV-AP RDF:
+                   ``<site>/id/service/<department>/<service_code>``
+url                the service page
 identifier         service_code
 name / description title, notes (Chinese; ``alternateName`` is title_en)
 serviceType        the service type's label
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import schema
+from . import rdf, schema
 
 OUTPUT_TYPES = {"certificate": "Certificate", "licence": "Permit"}
 
@@ -44,9 +47,15 @@ def _compact(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def service_jsonld(pkg: dict[str, Any], department: dict[str, Any] | None = None,
-                   url: str | None = None) -> dict[str, Any]:
-    """schema.org GovernmentService for ``pkg``; ``department`` adds the English name and area."""
+                   url: str | None = None, uri: str | None = None) -> dict[str, Any]:
+    """schema.org GovernmentService for ``pkg``; ``department`` adds the English name and area.
+
+    ``url`` is the service page (``<site>/service/<name>``); ``uri``, the ``@id``,
+    defaults to the service's RDF URI on the page's site (``rdf.service_uri``).
+    """
     department = department or pkg.get("organization") or {}
+    if uri is None and url and "/service/" in url and pkg.get("service_code"):
+        uri = str(rdf.service_uri(url.rsplit("/service/", 1)[0], pkg, department))
     area = department.get("area")
     provider = _compact({"@type": "GovernmentOrganization", "name": department.get("title") or department.get("name"),
                          "alternateName": department.get("title_en"),
@@ -76,7 +85,7 @@ def service_jsonld(pkg: dict[str, Any], department: dict[str, Any] | None = None
     return _compact({
         "@context": "https://schema.org",
         "@type": "GovernmentService",
-        "@id": url,
+        "@id": uri,
         "url": url,
         "identifier": pkg.get("service_code"),
         "name": pkg.get("title"),

@@ -10,6 +10,8 @@ import ckan.plugins.toolkit as tk
 
 from . import catalogue_publish, search
 
+from ckanext.dcat.interfaces import IDCATURIGenerator
+
 try:  # xloader is optional; when present, keep it off our generated catalogue files
     from ckanext.xloader.interfaces import IXloader
 except ImportError:  # pragma: no cover
@@ -30,6 +32,7 @@ class GovServicePlugin(p.SingletonPlugin):
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IBlueprint)
     p.implements(p.IFacets, inherit=True)
+    p.implements(IDCATURIGenerator, inherit=True)
     if IXloader is not None:
         p.implements(IXloader, inherit=True)
 
@@ -52,6 +55,12 @@ class GovServicePlugin(p.SingletonPlugin):
     def get_blueprint(self):
         from . import open311, openapi, rdf, views
         return [open311.open311, openapi.openapi, rdf.service_rdf, *views.get_blueprints()]
+
+    # IDCATURIGenerator: services at /id/service/<department>/<code>, catalogue
+    # datasets at /dataset/<name>: RDF URIs that survive re-harvests (see rdf.py).
+    def dataset_uri(self, dataset_dict, default_uri):
+        from . import rdf
+        return rdf.dataset_uri(dataset_dict, default_uri)
 
     # IFacets: the service search page narrows by department, theme, life event…,
     # titled in the page's language from the schema.

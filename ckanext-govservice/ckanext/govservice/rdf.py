@@ -41,30 +41,54 @@ valid_from / valid_to  dct:temporal → dct:PeriodOfTime (dcat:startDate/endDate
 version                owl:versionInfo
 =====================  ==========================================================
 
-What CPSV-AP has no property for is said in our own namespace (``gs:``,
-GOVSERVICE below) so a reader loses nothing: statutory and committed limits
-with their units, online stages, in-person visits, process steps, the
-complaints phone, and a document's issuer and number of copies.
+What CPSV-AP has no property for is said in the platform's own terms
+(``gs:``, namespace ``<site>/ns/govservice#``, described in RDFS — labels in
+zh and en, domain and range — and served at ``/ns/govservice``; see TERMS):
+statutory and committed limits with their units, online stages, in-person
+visits, process steps, the complaints phone, a rule's article, and a
+document's issuer and number of copies. A reader finds them by their local
+names under any site's ``/ns/govservice#``, so one platform can harvest another.
 
-Every controlled value is a skos:Concept at ``<site>/vocabulary/<vocabulary>/<code>``
-with its code as skos:notation and its labels from the schema, so readers
-need not parse URIs.
+Identifiers and URIs. A service is ``<site>/id/service/<department>/<service
+code>`` — the department's URL name (Open311's ``jurisdiction_id``) and the
+code (``dct:identifier``, Open311's ``service_code``), neither of which changes
+when a harvest updates the service; the platform answers that address with a
+303 to the service page (or to its RDF with an RDF ``Accept``). The schema.org
+JSON-LD on the page uses the same URI as its ``@id``.
+
+Vocabulary values. Where an EU authority table has the value, it is used
+itself: the currency (``…/authority/currency/CNY``) and the service's languages
+(``…/authority/language/ZHO``, ``ENG``, as dct:LinguisticSystem). Every other
+controlled value is a skos:Concept of the platform's vocabularies at
+``<site>/vocabulary/<vocabulary>/<code>`` (served there, and the whole scheme at
+``<site>/vocabulary/<vocabulary>``), with its code as skos:notation and its
+labels from the schema, so readers need not parse URIs; where an EU or ADMS
+concept is close, the concept says so with skos:exactMatch / closeMatch /
+broadMatch (EU_MATCHES).
+
+The catalogue. CPSV-AP hangs public services off a dcat:Dataset with
+dct:hasPart: a service says it is part of its department's bulk catalogue
+dataset (``<site>/dataset/<department>-service-catalogue``) and of the
+platform's (``<site>/dataset/service-catalogue``), and those datasets (DCAT-AP 3,
+with language-tagged titles and a publisher that is a CPSV-AP Agent) carry the
+hasPart, so every page of ``/catalog.ttl`` validates on its own.
 
 Repeating things (documents, fees, channels, legal basis, steps) get URIs
 ``<service>#<kind>-<n>`` and identifiers ``<service_code>/<kind>/<n>`` — RDF
 has no order, the number keeps it.
 
 ``service_graph`` and ``services_from_cpsv`` are pure (plain dicts in and
-out, rdflib only); the ckanext-dcat profile at the bottom is the thin shell
+out, rdflib only); the ckanext-dcat profiles at the bottom are the thin shell
 that fetches the department and the site URL.
 """
 from __future__ import annotations
 
 import re
 from typing import Any, Iterable
+from urllib.parse import quote
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, SKOS, TIME, XSD
+from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, RDFS, SKOS, TIME, XSD
 
 from . import schema
 
@@ -74,22 +98,120 @@ ADMS = Namespace("http://www.w3.org/ns/adms#")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 LOCN = Namespace("http://www.w3.org/ns/locn#")
 ORG = Namespace("http://www.w3.org/ns/org#")
-# Our own terms for what CPSV-AP cannot say. An experimental URN rather than
-# an http namespace nobody serves.
-GOVSERVICE = Namespace("urn:x-govservice:ns#")
-GS = GOVSERVICE
-EU_CURRENCY = "http://publications.europa.eu/resource/authority/currency/"
+EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
+EU_CURRENCY = EU_AUTHORITY + "currency/"
+# The languages every service is described in (EU Language authority table).
+LANGUAGES = {"zh": EU_AUTHORITY + "language/ZHO", "en": EU_AUTHORITY + "language/ENG"}
+ADMS_STATUS = "http://purl.org/adms/status/"
+COFOG = EU_AUTHORITY + "main-activity/"
+# Our concepts that an EU or ADMS concept matches: (vocabulary, code) → (SKOS
+# mapping property, URI). Only matches we are sure of; no guessed codes.
+EU_MATCHES = {
+    ("theme", "health"): ("exactMatch", COFOG + "health"),
+    ("theme", "housing"): ("broadMatch", COFOG + "hc-am"),  # housing and community amenities
+    ("status", "active"): ("closeMatch", ADMS_STATUS + "Completed"),
+    ("status", "withdrawn"): ("exactMatch", ADMS_STATUS + "Withdrawn"),
+}
 
 NAMESPACES = {"cpsv": CPSV, "cv": CV, "dct": DCT, "adms": ADMS, "eli": ELI, "locn": LOCN,
-              "org": ORG, "skos": SKOS, "time": TIME, "foaf": FOAF, "dcat": DCAT, "gs": GS}
+              "org": ORG, "skos": SKOS, "time": TIME, "foaf": FOAF, "dcat": DCAT}
+
+# ---------------------------------------------------------------- the platform's terms
+
+TERMS_PATH = "/ns/govservice"
+
+
+def terms_namespace(base: str) -> Namespace:
+    """The platform's own terms, ``<site>/ns/govservice#`` (served there as RDFS)."""
+    return Namespace(f"{base.rstrip('/')}{TERMS_PATH}#")
+
+
+# name: (rdf:Property or rdfs:Class, domain, range, label zh, label en, comment)
+TERMS: dict[str, tuple[str, str | None, str | None, str, str, str]] = {
+    "statutoryLimit": ("Property", "cpsv:PublicService", "xsd:integer", "法定办结时限", "statutory time limit",
+                       "The time limit set by law, in statutoryLimitUnit."),
+    "statutoryLimitUnit": ("Property", "cpsv:PublicService", "skos:Concept", "法定时限单位",
+                           "statutory limit unit", "Working days, calendar days or hours (vocabulary time_unit)."),
+    "committedLimit": ("Property", "cpsv:PublicService", "xsd:integer", "承诺办结时限", "committed time limit",
+                       "The limit the department commits to, in committedLimitUnit; never longer than the "
+                       "statutory limit; 0 means decided on the spot. cv:processingTime is its ISO 8601 duration."),
+    "committedLimitUnit": ("Property", "cpsv:PublicService", "skos:Concept", "承诺时限单位",
+                           "committed limit unit", "Working days, calendar days or hours (vocabulary time_unit)."),
+    "onlineStage": ("Property", "cpsv:PublicService", "skos:Concept", "网上办理深度", "online stage",
+                    "A stage of the service that can be done online (vocabulary online_stage)."),
+    "inPersonVisits": ("Property", "cpsv:PublicService", "xsd:integer", "到办事现场次数", "in-person visits",
+                       "How many times at most the applicant must come in person; 0 means never."),
+    "processStep": ("Property", "cpsv:PublicService", "gs:ProcessStep", "办理流程", "process step",
+                    "A step from application to result; gs:position orders them."),
+    "ProcessStep": ("Class", None, None, "办理环节", "process step",
+                    "One step of a service's process, with dct:title and dct:description."),
+    "position": ("Property", "gs:ProcessStep", "xsd:integer", "顺序", "position",
+                 "The step's place in the process, from 1."),
+    "complaintsContactPoint": ("Property", "cpsv:PublicService", "cv:ContactPoint", "监督投诉方式",
+                               "complaints contact point", "Where to complain about the service (e.g. 12345)."),
+    "article": ("Property", "cpsv:Rule", "rdf:langString", "条款", "article",
+                "The article of the law or rule the service follows."),
+    "issuedBy": ("Property", "cv:Evidence", "skos:Concept", "材料来源", "issued by",
+                 "Whether the applicant brings the document or a government body issues it "
+                 "(vocabulary document_source)."),
+    "copies": ("Property", "cv:Evidence", "xsd:integer", "份数", "copies", "How many copies to bring."),
+}
 
 ZH, EN = "zh", "en"
 SCHEMA_LANG = {ZH: "zh_Hans_CN", EN: "en"}
 
 
-def bind_namespaces(g: Graph) -> None:
+def bind_namespaces(g: Graph, base: str | None = None) -> None:
     for prefix, ns in NAMESPACES.items():
         g.bind(prefix, ns, override=True, replace=True)
+    if base:
+        g.bind("gs", terms_namespace(base), override=True, replace=True)
+
+
+def terms_graph(base: str) -> Graph:
+    """The platform's terms as RDFS, for ``/ns/govservice``."""
+    gs = terms_namespace(base)
+    g = Graph()
+    bind_namespaces(g, base)
+    g.bind("rdfs", RDFS)
+    g.bind("owl", OWL)
+    ontology = URIRef(str(gs).rstrip("#"))
+    g.add((ontology, RDF.type, OWL.Ontology))
+    _text(g, ontology, DCT.title, "政务服务平台术语", "GovService platform terms")
+    _text(g, ontology, DCT.description, None,
+          "What a GovService public service says that CPSV-AP 3.2 has no property for.")
+
+    def curie(text: str) -> URIRef:
+        prefix, _, local = text.partition(":")
+        spaces = {**NAMESPACES, "gs": gs, "xsd": XSD, "rdf": RDF}
+        return URIRef(str(spaces[prefix]) + local)
+
+    for name, (kind, domain, range_, zh, en, comment) in TERMS.items():
+        term = gs[name]
+        g.add((term, RDF.type, RDFS.Class if kind == "Class" else RDF.Property))
+        g.add((term, RDFS.isDefinedBy, ontology))
+        _text(g, term, RDFS.label, zh, en)
+        _text(g, term, RDFS.comment, None, comment)
+        if domain:
+            g.add((term, RDFS.domain, curie(domain)))
+        if range_:
+            g.add((term, RDFS.range, curie(range_)))
+    return g
+
+
+def vocabulary_graph(base: str, vocabulary: str) -> Graph | None:
+    """One platform vocabulary as a skos:ConceptScheme, for ``/vocabulary/<name>``."""
+    f = _vocabulary_fields().get(vocabulary)
+    if f is None:
+        return None
+    g = Graph()
+    bind_namespaces(g, base)
+    scheme = URIRef(f"{base.rstrip('/')}/vocabulary/{vocabulary}")
+    g.add((scheme, RDF.type, SKOS.ConceptScheme))
+    _text(g, scheme, DCT.title, schema.label(f, "zh_Hans_CN"), schema.label(f, "en"))
+    for c in schema.choices(f):
+        g.add((scheme, SKOS.hasTopConcept, _concept(g, base, vocabulary, c["value"])))
+    return g
 
 
 # ---------------------------------------------------------------- vocabularies
@@ -118,6 +240,9 @@ def _concept(g: Graph, base: str, vocabulary: str, code: str) -> URIRef:
     if f is not None:
         for lang, schema_lang in SCHEMA_LANG.items():
             g.add((ref, SKOS.prefLabel, Literal(schema.choice_label(f, code, schema_lang), lang=lang)))
+    match = EU_MATCHES.get((vocabulary, code))
+    if match:
+        g.add((ref, SKOS[match[0]], URIRef(match[1])))
     return ref
 
 
@@ -142,7 +267,49 @@ def _part(ref: URIRef, kind: str, n: int) -> URIRef:
 
 
 def department_uri(base: str, department: dict[str, Any]) -> URIRef:
+    """The department's URI: the one ckanext-dcat gives a dataset's publisher, so the
+    competent authority and the publisher of its catalogue dataset are one node."""
     return URIRef(f"{base.rstrip('/')}/organization/{department.get('id') or department['name']}")
+
+
+def department_identifier(department: dict[str, Any]) -> str:
+    """The department's one dct:identifier: its unified social credit code, else its URL name."""
+    return department.get("department_code") or department.get("name") or department.get("id") or ""
+
+
+SERVICE_ID_PATH = "/id/service"
+
+
+def service_uri(base: str, service: dict[str, Any], department: dict[str, Any] | None = None) -> URIRef:
+    """``<site>/id/service/<department name>/<service code>``: stable across harvests
+    and edits (neither part changes when a service is updated), and the same pair
+    Open311 uses (``jurisdiction_id``, ``service_code``)."""
+    department = department or service.get("organization") or {}
+    owner = department.get("name") or service.get("owner_org") or ""
+    return URIRef(f"{base.rstrip('/')}{SERVICE_ID_PATH}/{quote(owner, safe='')}/"
+                  f"{quote(service['service_code'], safe='')}")
+
+
+def dataset_uri(dataset_dict: dict[str, Any], default_uri: str) -> str | None:
+    """The URI ckanext-dcat gives a dataset (IDCATURIGenerator): a service's
+    ``service_uri``; a bulk catalogue dataset's ``<site>/dataset/<name>`` (what
+    ``catalogue_dataset_uris`` links services from); None (the default) otherwise."""
+    base = default_uri.rsplit("/dataset/", 1)[0]
+    if dataset_dict.get("type") == "service" and dataset_dict.get("service_code"):
+        return str(service_uri(base, dataset_dict))
+    extras = {e.get("key"): e.get("value") for e in dataset_dict.get("extras") or []}
+    if extras.get("govservice_catalogue") and dataset_dict.get("name"):
+        return f"{base}/dataset/{dataset_dict['name']}"
+    return None
+
+
+def catalogue_dataset_uris(base: str, department: dict[str, Any] | None) -> list[URIRef]:
+    """The bulk catalogue datasets a service is part of: its department's and the platform's
+    (names as catalogue_publish makes them; URIs as the govservice plugin gives them)."""
+    names = ["service-catalogue"]
+    if department and department.get("name"):
+        names.insert(0, f"{department['name']}-service-catalogue")
+    return [URIRef(f"{base.rstrip('/')}/dataset/{name}") for name in names]
 
 
 def _department(g: Graph, base: str, department: dict[str, Any]) -> tuple[URIRef, Any]:
@@ -152,7 +319,7 @@ def _department(g: Graph, base: str, department: dict[str, Any]) -> tuple[URIRef
     _text(g, ref, SKOS.prefLabel, department.get("title") or department.get("name"),
           department.get("title_en"))
     if department.get("department_code"):
-        g.add((ref, DCT.identifier, Literal(department["department_code"])))
+        g.add((ref, DCT.identifier, Literal(department_identifier(department))))
     if department.get("level"):
         g.add((ref, ORG.classification, _concept(g, base, "level", department["level"])))
     # CPSV-AP requires a spatial coverage for every public organisation.
@@ -171,14 +338,19 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
     """Add one service (a ``package_show`` dict) to ``g`` as a cpsv:PublicService at ``ref``.
 
     ``base`` is the site URL (concept and department URIs hang off it);
+    ``ref`` is normally ``service_uri(base, service, department)``;
     ``department`` is the ``organization_show`` dict of its owner (defaults to
     the summary in ``service["organization"]``, which lacks the English
     name and the area).
     """
-    bind_namespaces(g)
+    bind_namespaces(g, base)
+    gs = terms_namespace(base)
     code = service["service_code"]
     g.add((ref, RDF.type, CPSV.PublicService))
     g.add((ref, DCT.identifier, Literal(code)))
+    for language in LANGUAGES.values():
+        g.add((ref, DCT.language, URIRef(language)))
+        g.add((URIRef(language), RDF.type, DCT.LinguisticSystem))
     if service.get("local_code"):
         local = BNode()
         g.add((ref, ADMS.identifier, local))
@@ -219,8 +391,11 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
         authority, place = _department(g, base, department)
         g.add((ref, CV.hasCompetentAuthority, authority))
         g.add((ref, DCT.spatial, place))
+    # the catalogue: CPSV-AP's Dataset has the service as a part (see the module docstring)
+    for catalogue in catalogue_dataset_uris(base, department):
+        g.add((catalogue, DCT.hasPart, ref))
 
-    _legal_basis(g, ref, code, service.get("legal_basis") or [])
+    _legal_basis(g, gs, ref, code, service.get("legal_basis") or [])
     _requirements_and_documents(g, base, ref, code, service)
     _costs(g, ref, code, service.get("fees") or [])
     _channels(g, base, ref, code, service.get("channels") or [], authority)
@@ -231,20 +406,20 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
     for kind in ("statutory", "committed"):
         value = service.get(f"{kind}_limit")
         if value not in (None, ""):
-            g.add((ref, GS[f"{kind}Limit"], Literal(int(value))))
+            g.add((ref, gs[f"{kind}Limit"], Literal(int(value))))
             unit = service.get(f"{kind}_limit_unit") or "working_days"
-            g.add((ref, GS[f"{kind}LimitUnit"], _concept(g, base, _vocabulary(f"{kind}_limit_unit"), unit)))
+            g.add((ref, gs[f"{kind}LimitUnit"], _concept(g, base, _vocabulary(f"{kind}_limit_unit"), unit)))
 
     # online and in person
     for stage in service.get("online_depth") or []:
-        g.add((ref, GS.onlineStage, _concept(g, base, _vocabulary("online_depth"), stage)))
+        g.add((ref, gs.onlineStage, _concept(g, base, _vocabulary("online_depth"), stage)))
     if service.get("in_person_visits") not in (None, ""):
-        g.add((ref, GS.inPersonVisits, Literal(int(service["in_person_visits"]))))
+        g.add((ref, gs.inPersonVisits, Literal(int(service["in_person_visits"]))))
     for n, step in enumerate(service.get("process_steps") or [], 1):
         node = _part(ref, "step", n)
-        g.add((ref, GS.processStep, node))
-        g.add((node, RDF.type, GS.ProcessStep))
-        g.add((node, GS.position, Literal(n)))
+        g.add((ref, gs.processStep, node))
+        g.add((node, RDF.type, gs.ProcessStep))
+        g.add((node, gs.position, Literal(n)))
         _text(g, node, DCT.title, step.get("name"))
         _text(g, node, DCT.description, step.get("description"))
 
@@ -263,7 +438,7 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
 
     # contact
     for predicate, phone, kind in ((CV.contactPoint, service.get("contact_phone"), "contact"),
-                                   (GS.complaintsContactPoint, service.get("complaint_phone"), "complaints")):
+                                   (gs.complaintsContactPoint, service.get("complaint_phone"), "complaints")):
         if phone:
             node = _part(ref, kind, 1)
             g.add((ref, predicate, node))
@@ -284,7 +459,7 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
     return ref
 
 
-def _legal_basis(g: Graph, ref: URIRef, code: str, rows: list[dict[str, Any]]) -> None:
+def _legal_basis(g: Graph, gs: Namespace, ref: URIRef, code: str, rows: list[dict[str, Any]]) -> None:
     for n, row in enumerate(rows, 1):
         law = URIRef(row["url"]) if row.get("url") else _part(ref, "legal", n)
         g.add((law, RDF.type, ELI.LegalResource))
@@ -298,12 +473,13 @@ def _legal_basis(g: Graph, ref: URIRef, code: str, rows: list[dict[str, Any]]) -
         # A rule must have a description: the article, or the law itself.
         _text(g, rule, DCT.description, row.get("article") or row.get("title"))
         if row.get("article"):
-            g.add((rule, GS.article, Literal(row["article"], lang=ZH)))
+            g.add((rule, gs.article, Literal(row["article"], lang=ZH)))
         g.add((rule, CPSV.implements, law))
 
 
 def _requirements_and_documents(g: Graph, base: str, ref: URIRef, code: str,
                                 service: dict[str, Any]) -> None:
+    gs = terms_namespace(base)
     documents = service.get("documents") or []
     requirement = None
     if service.get("eligibility") or service.get("eligibility_en") or any(
@@ -324,9 +500,9 @@ def _requirements_and_documents(g: Graph, base: str, ref: URIRef, code: str,
         if doc.get("form"):
             g.add((node, DCT.type, _concept(g, base, _vocabulary("documents", "form"), doc["form"])))
         if doc.get("issued_by"):
-            g.add((node, GS.issuedBy, _concept(g, base, _vocabulary("documents", "issued_by"), doc["issued_by"])))
+            g.add((node, gs.issuedBy, _concept(g, base, _vocabulary("documents", "issued_by"), doc["issued_by"])))
         if doc.get("copies") not in (None, ""):
-            g.add((node, GS.copies, Literal(int(doc["copies"]))))
+            g.add((node, gs.copies, Literal(int(doc["copies"]))))
         if doc.get("mandatory") and requirement is not None:
             g.add((requirement, CV.hasSupportingEvidence, node))
             g.add((node, CV.supportsRequirement, requirement))
@@ -408,10 +584,10 @@ def _codes(g: Graph, subject, predicate) -> list[str]:
     return sorted(c for c in (_code(g, o) for o in g.objects(subject, predicate)) if c)
 
 
-def _numbered(g: Graph, subject, predicate) -> list:
+def _numbered(g: Graph, subject, predicate, gs: Namespace | None = None) -> list:
     """The objects in the order their identifiers (…/<kind>/<n>) or URIs (…-<n>) number them."""
     def number(node):
-        ident = g.value(node, DCT.identifier) or g.value(node, GS.position) or node
+        ident = g.value(node, DCT.identifier) or (gs is not None and g.value(node, gs.position)) or node
         m = re.search(r"(\d+)$", str(ident))
         return (int(m.group(1)) if m else 0, str(node))
     return sorted(g.objects(subject, predicate), key=number)
@@ -420,6 +596,18 @@ def _numbered(g: Graph, subject, predicate) -> list:
 def _value(g: Graph, subject, predicate) -> Any:
     v = g.value(subject, predicate)
     return v.toPython() if isinstance(v, Literal) else v
+
+
+TERMS_IN_ANY_SITE = re.compile(r"^(.*" + re.escape(TERMS_PATH) + "#)")
+
+
+def terms_in(g: Graph) -> Namespace:
+    """The platform-terms namespace a graph uses (whichever site wrote it)."""
+    for predicate in g.predicates(unique=True):
+        m = TERMS_IN_ANY_SITE.match(str(predicate))
+        if m:
+            return Namespace(m.group(1))
+    return terms_namespace("http://invalid")  # no platform terms: none will match
 
 
 def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
@@ -433,6 +621,7 @@ def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
     Services come sorted by service code.
     """
     g = graph
+    gs = terms_in(g)
     out = []
     for ref in g.subjects(RDF.type, CPSV.PublicService):
         s: dict[str, Any] = {"service_code": str(g.value(ref, DCT.identifier) or "")}
@@ -470,7 +659,7 @@ def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
         for rule in _numbered(g, ref, CPSV.follows):
             law = g.value(rule, CPSV.implements)
             row = {"title": _lang(g, rule, DCT.title, ZH) or (law and _lang(g, law, DCT.title, ZH))}
-            article = g.value(rule, GS.article)
+            article = g.value(rule, gs.article)
             if article is not None:
                 row["article"] = str(article)
             if isinstance(law, URIRef) and "#legal-" not in str(law):
@@ -493,9 +682,9 @@ def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
                    "mandatory": any(True for _ in g.objects(doc, CV.supportsRequirement))
                    or any((r, CV.hasSupportingEvidence, doc) in g for r in requirements),
                    "form": _code(g, g.value(doc, DCT.type)),
-                   "issued_by": _code(g, g.value(doc, GS.issuedBy))}
-            if g.value(doc, GS.copies) is not None:
-                row["copies"] = _value(g, doc, GS.copies)
+                   "issued_by": _code(g, g.value(doc, gs.issuedBy))}
+            if g.value(doc, gs.copies) is not None:
+                row["copies"] = _value(g, doc, gs.copies)
             s["documents"].append({k: v for k, v in row.items() if v is not None})
 
         s["fees"] = []
@@ -526,22 +715,22 @@ def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
         if g.value(ref, CV.processingTime) is not None:
             s["processing_time"] = str(g.value(ref, CV.processingTime))
         for kind in ("statutory", "committed"):
-            if g.value(ref, GS[f"{kind}Limit"]) is not None:
-                s[f"{kind}_limit"] = _value(g, ref, GS[f"{kind}Limit"])
-                s[f"{kind}_limit_unit"] = _code(g, g.value(ref, GS[f"{kind}LimitUnit"]))
-        s["online_depth"] = _codes(g, ref, GS.onlineStage)
-        if g.value(ref, GS.inPersonVisits) is not None:
-            s["in_person_visits"] = _value(g, ref, GS.inPersonVisits)
+            if g.value(ref, gs[f"{kind}Limit"]) is not None:
+                s[f"{kind}_limit"] = _value(g, ref, gs[f"{kind}Limit"])
+                s[f"{kind}_limit_unit"] = _code(g, g.value(ref, gs[f"{kind}LimitUnit"]))
+        s["online_depth"] = _codes(g, ref, gs.onlineStage)
+        if g.value(ref, gs.inPersonVisits) is not None:
+            s["in_person_visits"] = _value(g, ref, gs.inPersonVisits)
         s["process_steps"] = [{k: v for k, v in {"name": _lang(g, st, DCT.title, ZH),
                                                  "description": _lang(g, st, DCT.description, ZH)}.items()
                                if v is not None}
-                              for st in _numbered(g, ref, GS.processStep)]
+                              for st in _numbered(g, ref, gs.processStep, gs)]
 
         output = g.value(ref, CPSV.produces)
         if output is not None:
             s["output_type"] = _code(g, g.value(output, DCT.type))
             s["output_name"] = _lang(g, output, DCT.title, ZH)
-        for key, predicate in (("contact_phone", CV.contactPoint), ("complaint_phone", GS.complaintsContactPoint)):
+        for key, predicate in (("contact_phone", CV.contactPoint), ("complaint_phone", gs.complaintsContactPoint)):
             contact = g.value(ref, predicate)
             if contact is not None and g.value(contact, CV.telephone) is not None:
                 s[key] = str(g.value(contact, CV.telephone))
@@ -559,9 +748,9 @@ def services_to_graph(services: Iterable[tuple[dict[str, Any], dict[str, Any] | 
                       base: str) -> Graph:
     """A graph of several services, each given as (package_show dict, department dict)."""
     g = Graph()
-    bind_namespaces(g)
+    bind_namespaces(g, base)
     for service, department in services:
-        service_graph(g, service, URIRef(f"{base.rstrip('/')}/dataset/{service['id']}"), base, department)
+        service_graph(g, service, service_uri(base, service, department), base, department)
     return g
 
 
@@ -587,20 +776,71 @@ if RDFProfile is not None:
             except tk.ObjectNotFound:
                 pass  # g, compatibility_mode and the languages are set before the raise
 
-    class DCATAP3Profile(_WithoutDatasetSchema, EuropeanDCATAP3Profile):
+    class _Departments:
+        def _department(self, dataset_dict):
+            """The owner's organization_show dict (None when it has none or it is gone)."""
+            org = dataset_dict.get("organization") or {}
+            org_id = org.get("id") or dataset_dict.get("owner_org")
+            if not org_id:
+                return None
+            # One lookup per department per serialisation: a catalogue page
+            # holds many services of few departments.
+            cache = self.g.__dict__.setdefault("_govservice_departments", {})
+            if org_id not in cache:
+                try:
+                    cache[org_id] = tk.get_action("organization_show")(
+                        {"ignore_auth": True}, {"id": org_id, "include_datasets": False,
+                                                "include_users": False, "include_extras": True})
+                except tk.ObjectNotFound:
+                    cache[org_id] = None
+            return cache[org_id]
+
+    class DCATAP3Profile(_WithoutDatasetSchema, _Departments, EuropeanDCATAP3Profile):
         """ckanext-dcat's DCAT-AP 3 profile for every dataset but services.
 
         Services are public services, not datasets: the ``cpsv_ap`` profile
         describes them, and DCAT-AP triples on the same node would only
         contradict it. Registered as ``govservice_dcat_ap_3``.
+
+        What it adds, so that a catalogue mixing datasets and services is valid
+        CPSV-AP too (CPSV-AP's Dataset and Agent shapes apply to every
+        dcat:Dataset and foaf:Agent in the graph): titles and descriptions
+        tagged with their language; exactly one publisher, the department (a
+        foaf:Agent with a dct:title in zh and en and one dct:identifier), or
+        the platform for a dataset without one.
         """
 
         def graph_from_dataset(self, dataset_dict, dataset_ref):
             if dataset_dict.get("type") == "service":
                 return
             super().graph_from_dataset(dataset_dict, dataset_ref)
+            _tag_languages(self.g, dataset_ref, {DCT.title: dataset_dict.get("title_en"),
+                                                 DCT.description: dataset_dict.get("notes_en")})
+            self._publisher_as_agent(dataset_dict, dataset_ref)
 
-    class CPSVAPProfile(_WithoutDatasetSchema, RDFProfile):
+        def _publisher_as_agent(self, dataset_dict, dataset_ref):
+            from ckanext.dcat.utils import catalog_uri
+            base = catalog_uri()
+            department = self._department(dataset_dict)
+            publishers = list(self.g.objects(dataset_ref, DCT.publisher))
+            if department is not None and publishers:
+                agent = publishers[0]
+                title, title_en = department.get("title") or department["name"], department.get("title_en")
+                identifier = department_identifier(department)
+            else:
+                for other in publishers:
+                    self.g.remove((dataset_ref, DCT.publisher, other))
+                agent = URIRef(f"{base.rstrip('/')}/#publisher")
+                self.g.add((dataset_ref, DCT.publisher, agent))
+                self.g.add((agent, RDF.type, FOAF.Agent))
+                title = tk.config.get("ckan.site_title") or base
+                title_en, identifier = None, base
+                self.g.add((agent, FOAF.name, Literal(title)))
+            _text(self.g, agent, DCT.title, title, title_en)
+            if not any(self.g.objects(agent, DCT.identifier)):
+                self.g.add((agent, DCT.identifier, Literal(identifier)))
+
+    class CPSVAPProfile(_WithoutDatasetSchema, _Departments, RDFProfile):
         """CPSV-AP 3.2 for datasets of type ``service`` (see the module docstring).
 
         Registered as ``cpsv_ap``; list it after the DCAT-AP profile in
@@ -613,27 +853,29 @@ if RDFProfile is not None:
                 return
             from ckanext.dcat.utils import catalog_uri
             service_graph(self.g, dataset_dict, dataset_ref, catalog_uri(),
-                          self._department(dataset_dict))
+                          self._department(dataset_dict) or dataset_dict.get("organization"))
 
         def graph_from_catalog(self, catalog_dict, catalog_ref):
-            bind_namespaces(self.g)
+            from ckanext.dcat.utils import catalog_uri
+            bind_namespaces(self.g, catalog_uri())
+            _tag_languages(self.g, catalog_ref, {})
 
-        def _department(self, dataset_dict):
-            org = dataset_dict.get("organization") or {}
-            org_id = org.get("id") or dataset_dict.get("owner_org")
-            if not org_id:
-                return org or None
-            # One lookup per department per serialisation: a catalogue page
-            # holds many services of few departments.
-            cache = self.g.__dict__.setdefault("_govservice_departments", {})
-            if org_id not in cache:
-                try:
-                    cache[org_id] = tk.get_action("organization_show")(
-                        {"ignore_auth": True}, {"id": org_id, "include_datasets": False,
-                                                "include_users": False, "include_extras": True})
-                except tk.ObjectNotFound:
-                    cache[org_id] = org
-            return cache[org_id]
+
+def _has_chinese(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def _tag_languages(g: Graph, subject, english: dict) -> None:
+    """Tag the plain dct:title and dct:description of ``subject``: zh when the text has
+    Chinese characters (a bilingual "中文 / English" title counts as Chinese), en
+    otherwise; ``english`` ({predicate: text}) adds an English version when there is one."""
+    for predicate in (DCT.title, DCT.description):
+        for value in list(g.objects(subject, predicate)):
+            if isinstance(value, Literal) and not value.language and value.datatype is None:
+                g.remove((subject, predicate, value))
+                g.add((subject, predicate, Literal(str(value), lang=ZH if _has_chinese(str(value)) else EN)))
+        if english.get(predicate):
+            g.add((subject, predicate, Literal(english[predicate], lang=EN)))
 
 
 # ---------------------------------------------------------------- /service/<name>.<format>
@@ -652,3 +894,66 @@ if RDFProfile is not None:
     # gives services the same under the address their pages have.
     service_rdf.add_url_rule("/service/<_id>.<_format>", view_func=read_service,
                              endpoint="read_service")
+
+    RDF_FORMATS = {"ttl": ("turtle", "text/turtle"), "rdf": ("xml", "application/rdf+xml"),
+                   "xml": ("xml", "application/rdf+xml"), "jsonld": ("json-ld", "application/ld+json")}
+
+    def _wanted_format(_format: str | None) -> str | None:
+        """The RDF format asked for by extension, else by Accept (None: a person's browser)."""
+        from flask import request
+        if _format:
+            return _format if _format in RDF_FORMATS else None
+        best = request.accept_mimetypes.best_match(
+            ["text/html", "text/turtle", "application/rdf+xml", "application/ld+json"], "text/html")
+        return {"text/turtle": "ttl", "application/rdf+xml": "rdf", "application/ld+json": "jsonld"}.get(best)
+
+    def _rdf_response(g: Graph, _format: str):
+        from flask import Response
+        rdflib_format, mimetype = RDF_FORMATS[_format]
+        return Response(g.serialize(format=rdflib_format), mimetype=mimetype)
+
+    def _base() -> str:
+        from ckanext.dcat.utils import catalog_uri
+        return catalog_uri()
+
+    def read_terms(_format: str | None = None):
+        """The platform's terms (gs:) as RDFS: Turtle unless another RDF format is asked for."""
+        fmt = _wanted_format(_format) or ("ttl" if not _format else None)
+        if fmt is None:
+            return tk.abort(404, f"unknown format {_format!r}: use .ttl, .rdf or .jsonld")
+        return _rdf_response(terms_graph(_base()), fmt)
+
+    def read_vocabulary(vocabulary: str, code: str | None = None, _format: str | None = None):
+        """A platform vocabulary as a skos:ConceptScheme; a concept's URI answers with its scheme."""
+        g = vocabulary_graph(_base(), vocabulary)
+        known = g is not None and (code is None or (concept_uri(_base(), vocabulary, code), RDF.type,
+                                                    SKOS.Concept) in g)
+        fmt = _wanted_format(_format) or ("ttl" if not _format else None)
+        if not known or fmt is None:
+            return tk.abort(404, f"no vocabulary value {vocabulary}/{code or ''} here")
+        return _rdf_response(g, fmt)
+
+    def resolve_service(department: str, service_code: str):
+        """``/id/service/<department>/<code>``: 303 to the service's page, or to its RDF
+        when the client asks for Turtle, RDF/XML or JSON-LD."""
+        from flask import redirect
+        try:
+            service = tk.get_action("govservice_service_show")(
+                {}, {"service_code": service_code, "department": department})
+        except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
+            return tk.abort(404, f"no service {service_code!r} in department {department!r}")
+        fmt = _wanted_format(None)
+        if fmt:
+            target = tk.url_for("govservice_service_rdf.read_service", _id=service["name"], _format=fmt)
+        else:
+            target = tk.url_for("service.read", id=service["name"])
+        return redirect(target, code=303)
+
+    service_rdf.add_url_rule(TERMS_PATH, view_func=read_terms, endpoint="terms")
+    service_rdf.add_url_rule(f"{TERMS_PATH}.<_format>", view_func=read_terms, endpoint="terms_format")
+    service_rdf.add_url_rule("/vocabulary/<vocabulary>", view_func=read_vocabulary, endpoint="vocabulary")
+    service_rdf.add_url_rule("/vocabulary/<vocabulary>.<_format>", view_func=read_vocabulary,
+                             endpoint="vocabulary_format")
+    service_rdf.add_url_rule("/vocabulary/<vocabulary>/<code>", view_func=read_vocabulary, endpoint="concept")
+    service_rdf.add_url_rule(f"{SERVICE_ID_PATH}/<department>/<service_code>", view_func=resolve_service,
+                             endpoint="resolve_service")

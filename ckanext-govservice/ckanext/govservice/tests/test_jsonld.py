@@ -7,6 +7,7 @@ from pyld import jsonld
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
+from ckanext.govservice import rdf
 from ckanext.govservice.jsonld import service_jsonld
 
 from . import samples
@@ -20,10 +21,13 @@ def offline(doc: dict) -> dict:
     return {**doc, "@context": CONTEXT}
 
 
+URI = "http://127.0.0.1:5000/id/service/market-regulation/SC-S001"
+
+
 def test_it_expands_as_json_ld_with_the_expected_values():
     doc = service_jsonld(samples.as_shown(1), samples.DEPARTMENT, url="http://127.0.0.1:5000/service/x")
     assert doc["@context"] == "https://schema.org"
-    [node] = [n for n in jsonld.expand(offline(doc)) if n.get("@id") == "http://127.0.0.1:5000/service/x"]
+    [node] = [n for n in jsonld.expand(offline(doc)) if n.get("@id") == URI]
     assert node["@type"] == ["https://schema.org/GovernmentService"]
     assert node["https://schema.org/identifier"] == [{"@value": "SC-S001"}]
 
@@ -32,7 +36,8 @@ def test_it_parses_with_rdflib_and_has_provider_area_channels_output_and_offers(
     service = samples.as_shown(1)
     doc = service_jsonld(service, samples.DEPARTMENT, url="http://127.0.0.1:5000/service/x")
     g = Graph().parse(data=json.dumps(offline(doc)), format="json-ld")
-    ref = URIRef("http://127.0.0.1:5000/service/x")
+    ref = URIRef(URI)
+    assert str(g.value(ref, SDO.url)) == "http://127.0.0.1:5000/service/x"
     assert (ref, RDF.type, SDO.GovernmentService) in g
     assert g.value(ref, SDO.name) == Literal("样例事项1")
     provider = g.value(ref, SDO.provider)
@@ -48,6 +53,12 @@ def test_it_parses_with_rdflib_and_has_provider_area_channels_output_and_offers(
     offer = g.value(ref, SDO.offers)
     assert float(g.value(offer, SDO.price)) == 10.5
     assert g.value(offer, SDO.priceCurrency) == Literal("CNY")
+
+
+def test_its_id_is_the_services_rdf_uri():
+    service = samples.as_shown(1)
+    doc = service_jsonld(service, samples.DEPARTMENT, url="http://127.0.0.1:5000/service/sample-service-1")
+    assert doc["@id"] == str(rdf.service_uri("http://127.0.0.1:5000", service, samples.DEPARTMENT)) == URI
 
 
 def test_a_free_service_offers_at_price_zero():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyshacl
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS as DCT, RDF, SKOS, XSD
+from rdflib.namespace import DCTERMS as DCT, FOAF, RDF, RDFS, SKOS, XSD
 
 from ckan.tests import helpers
 
@@ -17,6 +17,7 @@ from . import factories as gov
 from . import samples
 
 REPO = Path(__file__).resolve().parents[4]
+DCAT_DATASET = URIRef("http://www.w3.org/ns/dcat#Dataset")
 STANDARD = REPO.parent / "shared" / "standards" / "cpsv-ap-3.2.0"
 BASE = "http://127.0.0.1:5000"
 FORMATS = {"ttl": "turtle", "rdf": "xml", "xml": "xml", "jsonld": "json-ld"}
@@ -99,6 +100,38 @@ class TestMapping:
         assert g.value(place, DCT.identifier) == Literal("330100")
         assert g.value(place, SKOS.prefLabel) == Literal("滨江市", lang="zh")
 
+    def test_a_service_uri_is_its_department_and_code(self):
+        g = rdf.services_to_graph([(samples.as_shown(1), samples.DEPARTMENT)], BASE)
+        assert set(g.subjects(RDF.type, rdf.CPSV.PublicService)) == {
+            URIRef(f"{BASE}/id/service/market-regulation/SC-S001")}
+
+    def test_services_are_parts_of_their_catalogue_datasets(self):
+        g = rdf.services_to_graph([(samples.as_shown(1), samples.DEPARTMENT)], BASE)
+        service = URIRef(f"{BASE}/id/service/market-regulation/SC-S001")
+        assert set(g.subjects(DCT.hasPart, service)) == {
+            URIRef(f"{BASE}/dataset/market-regulation-service-catalogue"),
+            URIRef(f"{BASE}/dataset/service-catalogue")}
+
+    def test_no_placeholder_namespace_and_every_platform_term_is_declared(self):
+        g = sample_graph()
+        terms = rdf.terms_graph(BASE)
+        gs = str(rdf.terms_namespace(BASE))
+        used = {p for p in g.predicates(unique=True)} | set(g.objects(None, RDF.type))
+        assert not [u for u in used if str(u).startswith("urn:")]
+        ours = {u for u in used if str(u).startswith(gs)}
+        assert len(ours) >= 10
+        assert all((u, RDFS.label, None) in terms and (u, RDFS.comment, None) in terms for u in ours)
+
+    def test_languages_and_currency_are_eu_authority_uris_and_close_eu_concepts_are_matched(self):
+        g = rdf.services_to_graph([(samples.as_shown(1), samples.DEPARTMENT)], BASE)
+        ref = next(g.subjects(RDF.type, rdf.CPSV.PublicService))
+        assert set(g.objects(ref, DCT.language)) == {
+            URIRef("http://publications.europa.eu/resource/authority/language/ZHO"),
+            URIRef("http://publications.europa.eu/resource/authority/language/ENG")}
+        health = rdf.concept_uri(BASE, "theme", "health")
+        assert g.value(health, SKOS.exactMatch) == URIRef(
+            "http://publications.europa.eu/resource/authority/main-activity/health")
+
     def test_a_fee_is_a_cost_with_a_double_value_and_an_eu_currency(self):
         g = rdf.services_to_graph([(samples.as_shown(1), samples.DEPARTMENT)], BASE)
         cost = next(g.subjects(RDF.type, rdf.CV.Cost))
@@ -159,6 +192,13 @@ def published(clean_db, clean_index):
     services = [helpers.call_action("package_create", context=dict(sysadmin),
                                     **samples.sent(i, dept["id"]))
                 for i in range(samples.count())]
+    # the catalogue also holds ordinary DCAT datasets: a department's bulk
+    # catalogue (bilingual title) and a plain one with a landing page
+    gov.factories.Dataset(owner_org=dept["id"], name="market-regulation-service-catalogue",
+                          title="滨江市市场监督管理局 政务服务事项目录 / Binjiang Market Regulation Bureau service catalogue",
+                          notes="全部公开政务服务事项。", extras=[{"key": "govservice_catalogue", "value": "department"}])
+    gov.factories.Dataset(owner_org=dept["id"], name="plain-dataset", title="Plain dataset",
+                          notes="A plain dataset", url="https://data.example.gov.cn/plain")
     return dept, services
 
 
@@ -193,12 +233,22 @@ class TestEndpoints:
         assert not set(g.subjects(RDF.type, URIRef("http://www.w3.org/ns/dcat#Dataset")))
 
     @pytest.mark.parametrize("fmt", ["ttl", "rdf", "jsonld"])
-    def test_the_catalogue_is_valid_cpsv_ap_and_holds_every_service(self, app, published, fmt):
+    def test_the_whole_catalogue_with_datasets_and_services_is_valid_cpsv_ap(self, app, published, fmt):
         _, services = published
         g = fetch(app, f"/catalog.{fmt}", fmt)
         assert_conforms(g)
         codes = [s["service_code"] for s in rdf.services_from_cpsv(g)]
         assert codes == sorted(s["service_code"] for s in services)
+        datasets = set(g.subjects(RDF.type, DCAT_DATASET))
+        assert len(datasets) == 2
+        catalogue = URIRef(f"{BASE}/dataset/market-regulation-service-catalogue")
+        assert catalogue in datasets
+        assert len(set(g.objects(catalogue, DCT.hasPart))) == len(services)
+        assert set(g.objects(catalogue, DCT.title)) == {Literal(
+            "滨江市市场监督管理局 政务服务事项目录 / Binjiang Market Regulation Bureau service catalogue", lang="zh")}
+        publisher = g.value(catalogue, DCT.publisher)
+        assert (publisher, RDF.type, FOAF.Agent) in g
+        assert g.value(publisher, DCT.identifier) == Literal("11330100MB0000000X")
 
     @pytest.mark.ckan_config("ckanext.dcat.datasets_per_page", "2")
     def test_the_catalogue_is_paged(self, app, published):
@@ -214,8 +264,40 @@ class TestEndpoints:
         assert int(next(g.objects(None, hydra))) == n
 
     def test_other_datasets_are_still_dcat_ap(self, app, published):
-        dataset = gov.factories.Dataset(owner_org=published[0]["id"], notes="A plain dataset")
+        dataset = helpers.call_action("package_show", id="plain-dataset")
         g = fetch(app, f"/dataset/{dataset['name']}.ttl", "ttl")
         ref = URIRef(f"{BASE}/dataset/{dataset['id']}")
-        assert (ref, RDF.type, URIRef("http://www.w3.org/ns/dcat#Dataset")) in g
+        assert (ref, RDF.type, DCAT_DATASET) in g
+        assert g.value(ref, DCT.title) == Literal("Plain dataset", lang="en")
         assert not set(g.subjects(RDF.type, rdf.CPSV.PublicService))
+        assert_conforms(g)
+
+    def test_the_uri_is_stable_and_the_same_in_rdf_json_ld_and_open311(self, app, published):
+        service = published[1][0]  # active: Open311 lists it
+        uri = f"{BASE}/id/service/market-regulation/{service['service_code']}"
+        g = fetch(app, f"/service/{service['name']}.ttl", "ttl")
+        assert set(g.subjects(RDF.type, rdf.CPSV.PublicService)) == {URIRef(uri)}
+        # an edit (as a re-harvest makes) keeps the URI
+        helpers.call_action("package_patch", context={"user": gov.factories.Sysadmin()["name"]},
+                            id=service["id"], notes_en="Changed.")
+        g = fetch(app, f"/dataset/{service['id']}.ttl", "ttl")
+        assert set(g.subjects(RDF.type, rdf.CPSV.PublicService)) == {URIRef(uri)}
+        page = app.get(f"/service/{service['name']}").get_data(as_text=True)
+        assert f'"@id": "{uri}"' in page
+        # Open311 names the service by the same two parts
+        listed = app.get("/open311/v2/services.json?jurisdiction_id=market-regulation").json
+        assert service["service_code"] in {s["service_code"] for s in listed}
+        # and the URI answers: the page for a browser, RDF for an RDF client
+        resolved = app.get(uri.replace(BASE, ""), follow_redirects=False)
+        assert resolved.status_code == 303 and resolved.location.endswith(f"/service/{service['name']}")
+        resolved = app.get(uri.replace(BASE, ""), headers={"Accept": "text/turtle"}, follow_redirects=False)
+        assert resolved.location.endswith(f"/service/{service['name']}.ttl")
+
+    def test_the_platform_terms_and_vocabularies_are_served(self, app):
+        terms = fetch(app, "/ns/govservice", "ttl")
+        assert (rdf.terms_namespace(BASE).inPersonVisits, RDFS.label, Literal("in-person visits", lang="en")) in terms
+        scheme = fetch(app, "/vocabulary/channel_type", "ttl")
+        online = rdf.concept_uri(BASE, "channel_type", "online")
+        assert scheme.value(online, SKOS.prefLabel) is not None
+        assert app.get("/vocabulary/channel_type/online").status_code == 200
+        assert app.get("/vocabulary/channel_type/teleport").status_code == 404
