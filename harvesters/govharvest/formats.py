@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from . import tabular
+from . import cpsv, tabular
 
 Raw = Iterator[tuple[str, dict[str, Any]]]
 
@@ -71,6 +71,7 @@ READERS: dict[str, Callable[[Path], Raw]] = {
     "xlsx": read_xlsx,
     "json": read_json_lines,     # fetched page by page, see extract.fetch_json_pages
     "json-file": read_json_feed,  # one JSON document, e.g. a pushed file
+    "cpsv": cpsv.read,           # CPSV-AP RDF, Turtle or JSON-LD (see cpsv.py)
 }
 
 

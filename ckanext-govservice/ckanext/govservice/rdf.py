@@ -616,7 +616,7 @@ def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
     The inverse of ``service_graph`` for our own output, and a best effort on
     anyone else's CPSV-AP: values we cannot place are left out, never guessed.
     Each dict has the service fields (``service_code``, ``title``,
-    ``channels``…) plus ``department`` with ``title``, ``title_en``, ``area``,
+    ``channels``…), ``uri`` (the service's subject) and ``department`` with ``title``, ``title_en``, ``area``,
     ``area_code``, ``department_code``, ``level`` of the competent authority.
     Services come sorted by service code.
     """
@@ -624,7 +624,7 @@ def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
     gs = terms_in(g)
     out = []
     for ref in g.subjects(RDF.type, CPSV.PublicService):
-        s: dict[str, Any] = {"service_code": str(g.value(ref, DCT.identifier) or "")}
+        s: dict[str, Any] = {"service_code": str(g.value(ref, DCT.identifier) or ""), "uri": str(ref)}
         local = g.value(ref, ADMS.identifier)
         if local is not None:
             s["local_code"] = str(g.value(local, SKOS.notation) or local)
