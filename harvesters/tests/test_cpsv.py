@@ -1,0 +1,123 @@
+"""CPSV-AP feeds: our own output reads back field by field, the specification's
+example is rejected by field, and a Turtle feed harvests over real HTTP."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from ckanext.govservice import rdf
+from ckanext.govservice.tests import samples
+from govharvest import cpsv, db, formats, pipeline, sources
+from govharvest.normalise import FIELDS, normalise
+
+BASE = "http://other-platform.example.gov.cn"
+EXAMPLE = (Path(__file__).resolve().parents[3] / "shared" / "standards" / "cpsv-ap-3.2.0"
+           / "example-rdf_public_service.ttl")
+# What the example lacks that every service must have (service.yaml's required fields).
+REQUIRED_MISSING_FROM_EXAMPLE = {"title", "service_type", "audience", "committed_limit", "in_person_visits"}
+
+
+def our_feed(indexes, fmt="turtle") -> str:
+    """What a GovService platform publishes for these sample services."""
+    return rdf.services_to_graph([(samples.as_shown(i), samples.DEPARTMENT) for i in indexes],
+                                 BASE).serialize(format=fmt)
+
+
+def read(tmp_path, text: str, name="feed") -> list[tuple[str, dict]]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return [(where, normalise(raw)) for where, raw in formats.READERS["cpsv"](path)]
+
+
+# ---------------------------------------------------------------- pure
+
+@pytest.mark.parametrize("fmt", ["turtle", "json-ld"])
+def test_our_output_of_every_sample_service_reads_back_into_identical_fields(tmp_path, fmt):
+    indexes = range(samples.count())
+    records = read(tmp_path, our_feed(indexes, fmt))
+    assert len(records) == samples.count()
+    compared = 0
+    for i, (where, record) in zip(indexes, records):
+        expected = normalise(samples.sent(i))
+        assert where == f"service {BASE}/id/service/market-regulation/{expected['service_code']}"
+        for field in FIELDS:
+            if field in ("owner_org", "name"):   # the source decides both
+                continue
+            assert record.get(field) == expected.get(field), (i, field)
+            compared += 1
+    assert compared == samples.count() * (len(FIELDS) - 2)
+
+
+def test_the_feed_does_not_take_over_department_page_name_or_derived_fields(tmp_path):
+    [(_, record)] = read(tmp_path, our_feed([1]))
+    assert not {"department", "uri", "name", "owner_org", "processing_time"} & set(record)
+
+
+def test_the_specifications_example_reads_what_it_has_and_lacks_the_required_fields(tmp_path):
+    [(where, record)] = read(tmp_path, EXAMPLE.read_text(encoding="utf-8"))
+    assert where == "service http://example.com/publicService1"
+    assert record["service_code"] == "Tax-on-web"
+    assert record["title_en"] == "Tax-on-web"
+    assert record["contact_phone"] == "+32 257 25757"
+    assert record["channels"] == [{"channel_type": "b37115f83e"}]   # a Europass channel type
+    assert record["documents"] == [{"mandatory": True}]   # named only in French
+    required = {f["field_name"] for f in FIELDS.values() if f.get("required")} - {"owner_org", "channels"}
+    assert required - set(record) == REQUIRED_MISSING_FROM_EXAMPLE
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("<!DOCTYPE html><html><body>Not found</body></html>", "looks like XML"),
+    ("@prefix dct: <http://purl.org/dc/terms/> . <http://x> dct:title \"a dataset\" .", "no cpsv:PublicService"),
+    ("<http://x> a <http://purl.org/vocab/cpsv#PublicService> ; broken", "not valid Turtle"),
+    ('{"@context": "https://example.org/cpsv-ap.jsonld", "@type": "PublicService"}', "does not fetch"),
+])
+def test_a_body_that_is_not_a_cpsv_ap_feed_fails_the_whole_harvest(tmp_path, body, reason):
+    with pytest.raises(formats.FormatError, match=reason):
+        read(tmp_path, body)
+
+
+def test_turtle_and_json_ld_are_told_apart_by_their_first_bytes():
+    assert cpsv.detect(b"\xef\xbb\xbf  {\"@graph\": []}") == "json-ld"
+    assert cpsv.detect(b"@prefix cv: <http://data.europa.eu/m8g/> .") == "turtle"
+    assert cpsv.detect(b"<http://example.com/s> a <http://purl.org/vocab/cpsv#PublicService> .") == "turtle"
+
+
+# ---------------------------------------------------------------- over real HTTP, into the portal
+
+def harvest(portal, source_name):
+    with db.connect() as conn:
+        job_id = pipeline.start_job(conn, sources.get(conn, source_name))
+    pipeline.run_job(db.connect, job_id, portal)
+    with db.connect() as conn:
+        return pipeline.report(conn, job_id)
+
+
+def test_a_turtle_feed_is_harvested_and_the_example_rejected_by_field(portal, harvest_db, department, feed_server):
+    folder, url = feed_server
+    # two services of another GovService platform, and the specification's example
+    (folder / "services.ttl").write_text(our_feed([0, 1]) + "\n" + EXAMPLE.read_text(encoding="utf-8"),
+                                         encoding="utf-8")
+    assert len(list(Graph().parse(folder / "services.ttl").subjects(None, rdf.CPSV.PublicService))) == 3
+    with db.connect() as conn:
+        sources.add(conn, name="cpsv-feed", department=department["name"], format="cpsv",
+                    location=f"{url}/services.ttl")
+
+    report = harvest(portal, "cpsv-feed")
+
+    assert report["status"] == "done", report
+    assert report["counts"] == {"new": 2, "changed": 0, "unchanged": 0, "withdrawn": 0, "rejected": 1, "held": 0}
+    [rejected] = report["rejected"]
+    assert rejected["record"] == "Tax-on-web"
+    assert REQUIRED_MISSING_FROM_EXAMPLE <= set(rejected["errors"]), rejected
+    assert rejected["errors"]["title"][0].startswith("service http://example.com/publicService1: ")
+    published = {d["service_code"]: d for d in portal.action.package_search(
+        fq=f"owner_org:{department['id']} AND dataset_type:service", rows=10)["results"]}
+    assert sorted(published) == ["SC-S000", "SC-S001"]
+    service, sent = published["SC-S001"], normalise(samples.sent(1))
+    for field in ("title_en", "documents", "channels", "fees", "legal_basis", "committed_limit", "themes"):
+        assert normalise({"service_code": "x", field: service[field]})[field] == sent[field], field
+    assert service["name"] == f"{department['name']}-sc-s001"   # ours, not the other platform's
+
+    assert harvest(portal, "cpsv-feed")["counts"]["unchanged"] == 2   # the same RDF, the same records
