@@ -166,6 +166,7 @@ def build_department(department: str, context: dict[str, Any] | None = None) -> 
     context = context or site_context()
     org = tk.get_action("organization_show")(dict(context), {"id": department, "include_datasets": False})
     services = public_services(context, org["id"])
+    _sync_kpi_catalogue(org, services)
     title_en = org.get("title_en") or org["name"]
     dataset = _catalogue_dataset(
         context, department_dataset_name(org["name"]), org,
@@ -175,6 +176,17 @@ def build_department(department: str, context: dict[str, Any] | None = None) -> 
         scope="department")
     return _publish(context, services, dataset, org["name"],
                     f"{org['title']} 政务服务事项目录 / {title_en} service catalogue")
+
+
+def _sync_kpi_catalogue(org: dict[str, Any], services: list[dict[str, Any]]) -> None:
+    """Keep the KPI engine's copy of the department's services in step (themes, visits…)."""
+    from . import statistics_store
+    try:
+        with statistics_store.engine().begin() as conn:
+            statistics_store.ensure_schema(conn)
+            statistics_store.sync_services(conn, org["name"], services)
+    except Exception:   # the DataStore down: the files still get rebuilt
+        log.exception("could not sync %s's services into the KPI engine", org["name"])
 
 
 def build_platform(context: dict[str, Any] | None = None) -> dict[str, Any]:

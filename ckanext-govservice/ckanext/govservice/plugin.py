@@ -8,7 +8,7 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from . import catalogue_publish, search
+from . import catalogue_publish, search, statistics_publish
 
 from ckanext.dcat.interfaces import IDCATURIGenerator
 
@@ -79,6 +79,18 @@ class GovServicePlugin(p.SingletonPlugin):
         for key in drop:
             pkg_dict.pop(key, None)
         pkg_dict.update(add)
+        performance = validated.get("performance")
+        if "performance" not in validated:
+            performance = statistics_publish.performance(validated)
+        pkg_dict.pop("performance", None)
+        pkg_dict.update(search.performance_index_fields(performance))
+        return pkg_dict
+
+    # The latest 12 months' performance travels with the service: in
+    # package_show, in search results (through the index) and on its page.
+    def after_dataset_show(self, context, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        if pkg_dict.get("type") == "service":
+            pkg_dict["performance"] = statistics_publish.performance(pkg_dict)
         return pkg_dict
 
     # Regenerate the bulk catalogue files in the background when a service changes.

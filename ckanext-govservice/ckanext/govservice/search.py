@@ -58,3 +58,21 @@ def service_index_fields(service: dict[str, Any]) -> tuple[dict[str, Any], list[
         if name in facets and name != "owner_org" and value not in (None, "", []):
             add[facets[name]] = value
     return add, drop
+
+
+PERFORMANCE_FIELDS = {
+    "on_time_rate": "performance_on_time_rate_f",
+    "digital_take_up": "performance_digital_take_up_f",
+    "satisfaction_rate": "performance_satisfaction_rate_f",
+    "volume": "performance_volume_i",
+}
+
+
+def performance_index_fields(performance: dict[str, Any] | None) -> dict[str, Any]:
+    """The latest 12 months' KPIs as sortable, filterable Solr fields (absent = no data)."""
+    out: dict[str, Any] = {}
+    for kpi, solr_field in PERFORMANCE_FIELDS.items():
+        value = (performance or {}).get(kpi)
+        if value is not None:
+            out[solr_field] = int(value) if solr_field.endswith("_i") else float(value)
+    return out

@@ -177,3 +177,228 @@ def govservice_catalogue_build(context: Context, data_dict: DataDict) -> DataDic
     if department:
         department = _department(context, department)["id"]
     return catalogue_publish.enqueue_rebuild(department or None)
+
+
+# ---------------------------------------------------------------- statistics and KPIs
+
+def govservice_statistics_load(context: Context, data_dict: DataDict) -> DataDict:
+    """Load a department's monthly performance statistics.
+
+    Rows go through PostgreSQL COPY into a staging table, are checked there
+    against every rule of ``statistics.yaml``, and the good ones are merged
+    into the ``service-statistics`` DataStore table: a row for a service,
+    month and channel already published replaces it (an identical row is
+    left alone), never duplicates it. Bad rows are reported and the rest
+    land. The KPI sums and the services' 12-month summaries are refreshed in
+    the same transaction; the search index catches up in the background.
+
+    Sysadmins, and editors and admins of the department.
+
+    :param department: the department's name or id
+    :type department: string
+    :param upload: a CSV file (UTF-8, BOM allowed) with a header row: column
+        names, their Chinese or English labels, or the aliases in
+        ``statistics.yaml`` (e.g. 事项编码, 统计月份, 办理渠道, 受理量…)
+    :type upload: file, or
+    :param records: the rows as JSON objects with the same keys
+    :type records: list of dicts
+
+    :returns: ``{"department", "rows", "inserted", "updated", "unchanged",
+        "rejected", "rejections": [{"line", "record": "code/period/channel",
+        "field", "value", "reason"}], "ignored_columns", "refreshed",
+        "services_reindexed"}`` — ``line`` counts the header as line 1 (for
+        ``records``, the first record is line 2)
+    :rtype: dict
+    :raises ValidationError: no department, no rows, a file that is not
+        UTF-8 CSV or lacks the service code, period or channel column
+    :raises NotAuthorized: the user may not publish for the department
+    """
+    from .. import statistics_publish, statistics_store as store
+
+    if not data_dict.get("department"):
+        raise tk.ValidationError({"department": ["Missing value"]})
+    org = _department(context, data_dict["department"])
+    tk.check_access("govservice_statistics_load", context, {**data_dict, "owner_org": org["id"]})
+    upload, records = data_dict.get("upload"), data_dict.get("records")
+    try:
+        if records is not None:
+            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+                raise tk.ValidationError({"records": ["must be a list of JSON objects, one per row"]})
+            headers, body = store.records_to_csv(records)
+        elif upload is not None and hasattr(upload, "stream"):
+            body = upload.stream
+            headers, _ = store.read_header(body)
+        else:
+            raise tk.ValidationError({"upload": ["send the rows as a CSV file (upload) or as records"]})
+        if not headers:
+            raise tk.ValidationError({"upload": ["the file is empty"]})
+        return statistics_publish.load(context, org, headers, body)
+    except ValueError as e:
+        raise tk.ValidationError({"upload" if upload is not None else "records": [str(e)]})
+
+
+def _period_param(data_dict: DataDict, name: str) -> str | None:
+    from .. import statistics as stats
+    value = data_dict.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        stats.parse_period(str(value))
+    except ValueError as e:
+        raise tk.ValidationError({name: [str(e)]})
+    return str(value)
+
+
+def _list_param(data_dict: DataDict, name: str, allowed, default) -> list[str]:
+    value = data_dict.get(name)
+    if value in (None, "", []):
+        return list(default)
+    items = value if isinstance(value, list) else str(value).split(",")
+    items = [str(i).strip() for i in items if str(i).strip()]
+    wrong = [i for i in items if i not in allowed]
+    if wrong:
+        raise tk.ValidationError({name: [
+            f"{', '.join(repr(w) for w in wrong)} not allowed; choose from {', '.join(allowed)}"]})
+    return list(dict.fromkeys(items))
+
+
+def _vocabulary_param(data_dict: DataDict, name: str, field_name: str) -> str | None:
+    value = data_dict.get(name)
+    if value in (None, ""):
+        return None
+    f = schema.field(field_name)
+    sub = schema.vocabulary_field(f)
+    allowed = [c["value"] for c in schema.choices(sub or f)]
+    if value not in allowed:
+        raise tk.ValidationError({name: [f"{str(value)[:100]!r} is not one of {', '.join(allowed)}"]})
+    return value
+
+
+def _kpi_query(context: Context, data_dict: DataDict) -> dict:
+    from .. import statistics as stats
+    query = {
+        "period_from": _period_param(data_dict, "period_from"),
+        "period_to": _period_param(data_dict, "period_to"),
+        "service": (str(data_dict["service"])[:64] if data_dict.get("service") else None),
+        "theme": _vocabulary_param(data_dict, "theme", "themes"),
+        "life_event": _vocabulary_param(data_dict, "life_event", "life_events"),
+        "channel": _vocabulary_param(data_dict, "channel", "channels"),
+        "department": None,
+    }
+    if query["period_from"] and query["period_to"] and query["period_from"] > query["period_to"]:
+        raise tk.ValidationError({"period_from": [
+            f"{query['period_from']} is after period_to {query['period_to']}"]})
+    period_type = data_dict.get("period_type") or "month"
+    if period_type not in stats.PERIOD_TYPES:
+        raise tk.ValidationError({"period_type": [
+            f"{str(period_type)[:50]!r} is not one of {', '.join(stats.PERIOD_TYPES)}"]})
+    query["period_type"] = period_type
+    query["group_by"] = _list_param(data_dict, "group_by", stats.GROUP_BY, ["period"])
+    query["kpis"] = _list_param(data_dict, "kpis", stats.kpi_names(), stats.kpi_names())
+    if data_dict.get("department"):
+        try:
+            query["department"] = _department(context, data_dict["department"])["name"]
+        except tk.ObjectNotFound:
+            raise tk.ValidationError({"department": [
+                f"no department called {str(data_dict['department'])[:100]!r}"]})
+    return query
+
+
+@tk.side_effect_free
+def govservice_kpis(context: Context, data_dict: DataDict) -> DataDict:
+    """Service performance KPIs, with their numerators, denominators and definitions.
+
+    Public and read-only. Statistics KPIs (on-time rate, digital take-up,
+    satisfaction rate and mean score, bad-review rectification rate, volume)
+    come from the monthly statistics; catalogue KPIs (time-limit compression,
+    zero-visit, at-most-one-visit and fully-online shares) from the services
+    as they are now, so they are given only when not grouping by period or
+    channel. A KPI whose denominator is zero or was never reported has
+    ``value`` null: "no data", never 0.
+
+    :param department: a department's name or id
+    :type department: string, optional
+    :param service: a service code
+    :type service: string, optional
+    :param theme: a theme (a value of the ``themes`` vocabulary)
+    :type theme: string, optional
+    :param life_event: a life event (a value of the ``life_events`` vocabulary)
+    :type life_event: string, optional
+    :param channel: a channel (``channel_type`` vocabulary)
+    :type channel: string, optional
+    :param period_from: first month, ``YYYY-MM`` (default: 11 months before ``period_to``)
+    :type period_from: string, optional
+    :param period_to: last month, ``YYYY-MM`` (default: the latest month with data)
+    :type period_to: string, optional
+    :param period_type: ``month`` (default), ``quarter`` or ``year``
+    :type period_type: string, optional
+    :param group_by: any of ``service``, ``department``, ``theme``,
+        ``life_event``, ``channel``, ``period`` (list or comma-separated;
+        default ``period``)
+    :type group_by: list of strings, optional
+    :param kpis: which KPIs (default: all; see ``definitions`` in the answer)
+    :type kpis: list of strings, optional
+
+    :returns: ``{"group_by", "period_type", "period_from", "period_to",
+        "filters", "definitions": {kpi: {"name", "label", "definition"
+        (zh_Hans_CN and en), "numerator", "denominator", "unit", "better",
+        "source"}}, "results": [{<group keys>, "period", "kpis": {kpi:
+        {"value", "numerator", "denominator", "change_previous",
+        "change_year", "rank", "of"}}}]}`` — changes (on the previous period
+        and the same period a year before) only when grouping by period; ranks
+        (1 = best, among departments in the same period) only when grouping by
+        department
+    :rtype: dict
+    :raises ValidationError: a period not written ``YYYY-MM``, ``period_from``
+        after ``period_to``, an unknown department, theme, life event or
+        channel, a ``group_by`` or KPI that does not exist
+    """
+    from .. import statistics_publish
+
+    tk.check_access("govservice_kpis", context, data_dict)
+    return statistics_publish.kpi_report(_kpi_query(context, data_dict))
+
+
+@tk.side_effect_free
+def govservice_league_table(context: Context, data_dict: DataDict) -> DataDict:
+    """Departments ranked on every KPI over a window of months.
+
+    Public and read-only. Each KPI of each department has its ``value``,
+    numerator and denominator, ``rank`` among the departments with data (1 =
+    best) and ``change_previous``: the change on the window of the same
+    length just before (null when either has no data), from which the
+    departments whose KPIs fell most can be read.
+
+    :param period_from: first month, ``YYYY-MM`` (default: 11 months before ``period_to``)
+    :type period_from: string, optional
+    :param period_to: last month, ``YYYY-MM`` (default: the latest month with data)
+    :type period_to: string, optional
+    :param sort: the KPI to order by (default ``on_time_rate``), best first
+    :type sort: string, optional
+
+    :returns: ``{"period_from", "period_to", "previous_period_from",
+        "previous_period_to", "definitions", "departments": [{"department",
+        "title": {"zh_Hans_CN", "en"}, "kpis": {kpi: {"value", "numerator",
+        "denominator", "rank", "of", "change_previous"}}}]}``
+    :rtype: dict
+    :raises ValidationError: a period not written ``YYYY-MM``, ``period_from``
+        after ``period_to``, an unknown KPI in ``sort``
+    """
+    from .. import statistics as stats, statistics_publish
+
+    tk.check_access("govservice_league_table", context, data_dict)
+    period_from = _period_param(data_dict, "period_from")
+    period_to = _period_param(data_dict, "period_to")
+    if period_from and period_to and period_from > period_to:
+        raise tk.ValidationError({"period_from": [f"{period_from} is after period_to {period_to}"]})
+    sort = _list_param(data_dict, "sort", stats.kpi_names(), ["on_time_rate"])[0]
+    table = statistics_publish.league_table(period_from, period_to)
+    titles = {o["name"]: o for o in tk.get_action("organization_list")(
+        {"ignore_auth": True}, {"all_fields": True, "limit": 1000})}
+    for entry in table["departments"]:
+        org = titles.get(entry["department"], {})
+        entry["title"] = {"zh_Hans_CN": org.get("title") or entry["department"],
+                          "en": org.get("title_en") or org.get("title") or entry["department"]}
+    table["departments"].sort(key=lambda e: (e["kpis"][sort].get("rank") or 10**6, e["department"]))
+    table["sort"] = sort
+    return table

@@ -28,3 +28,17 @@ def sysadmin(clean_db):
 def dept(sysadmin):
     """The market regulation bureau, a department to own services."""
     return gov.department(name="market-regulation")
+
+
+@pytest.fixture
+def statistics_db(clean_db, clean_index):
+    """Clean CKAN and DataStore databases, and an empty KPI engine."""
+    import sqlalchemy as sa
+    from sqlalchemy import orm
+    from ckanext.datastore.tests import helpers as datastore_helpers
+    from ckanext.govservice import statistics_store
+
+    engine = statistics_store.engine()
+    datastore_helpers.clear_db(orm.scoped_session(orm.sessionmaker(bind=engine)))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {statistics_store.SCHEMA} CASCADE"))

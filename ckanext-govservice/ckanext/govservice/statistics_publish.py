@@ -1,0 +1,229 @@
+"""The CKAN side of the statistics: the open dataset, loads, and keeping services in step.
+
+The statistics are published as the platform dataset ``service-statistics``
+(owned by ``govservice-platform``) whose resource ``service-statistics`` is a
+DataStore table — the one query point for ``datastore_search`` and
+``datastore_search_sql``. Each department's rows are the rows whose
+``department`` is its name (``filters={"department": ...}``).
+"""
+from __future__ import annotations
+
+import logging
+from typing import IO, Any
+
+import ckan.plugins.toolkit as tk
+
+from . import catalogue_publish, statistics as stats, statistics_store as store
+
+log = logging.getLogger(__name__)
+
+RESOURCE_NAME = "service-statistics"
+
+
+def _find_table(context: dict[str, Any]) -> str | None:
+    try:
+        dataset = tk.get_action("package_show")(dict(context), {"id": store.DATASET})
+    except tk.ObjectNotFound:
+        return None
+    for res in dataset.get("resources", []):
+        if res.get(store.RESOURCE_KEY) == "rows" and res.get("datastore_active"):
+            return res["id"]
+    return None
+
+
+def statistics_table(context: dict[str, Any] | None = None) -> str:
+    """The DataStore table's resource id, creating dataset, resource and table when missing."""
+    context = context or catalogue_publish.site_context()
+    found = _find_table(context)
+    if found:
+        return found
+    org = catalogue_publish._platform_org(context)
+    try:
+        dataset = tk.get_action("package_show")(dict(context), {"id": store.DATASET})
+    except tk.ObjectNotFound:
+        dataset = tk.get_action("package_create")(dict(context), {
+            "type": "dataset", "name": store.DATASET, "owner_org": org["id"],
+            "title": "政务服务绩效统计 / Service performance statistics",
+            "notes": (stats.statistics_schema()["about"]["zh_Hans_CN"] + "。每行一个事项、一个月、一个渠道。\n\n"
+                      + stats.statistics_schema()["about"]["en"]
+                      + ". One row per service, month and channel; query it with "
+                        "datastore_search or datastore_search_sql."),
+            "license_id": "cc-by", "private": False,
+            "extras": [{"key": store.RESOURCE_KEY, "value": "platform"}]})
+    created = tk.get_action("datastore_create")(dict(context), {
+        "resource": {"package_id": dataset["id"], "name": RESOURCE_NAME,
+                     "description": "政务服务绩效统计 / Service performance statistics",
+                     "format": "DataStore", store.RESOURCE_KEY: "rows"},
+        "fields": stats.datastore_fields(),
+        "primary_key": stats.primary_key(),
+        "force": True,
+    })
+    table = created["resource_id"]
+    with store.engine().begin() as conn:
+        store.ensure_schema(conn)
+        store.tune_table(conn, table)
+    return table
+
+
+def sync_department(conn, context: dict[str, Any], org: dict[str, Any],
+                    services: list[dict[str, Any]] | None = None) -> int:
+    """Put a department's public services into the KPI engine's catalogue."""
+    if services is None:
+        services = catalogue_publish.public_services(context, org["id"])
+    return store.sync_services(conn, org["name"], services)
+
+
+def load(context: dict[str, Any], org: dict[str, Any], headers: list[str], body: IO[bytes]) -> dict[str, Any]:
+    """Load one department's rows; the report says what landed and what was rejected, and why."""
+    site = catalogue_publish.site_context()
+    table = statistics_table(site)
+    with store.engine().begin() as conn:
+        store.ensure_schema(conn)
+        sync_department(conn, site, org)
+        report = store.load(conn, table, org["name"], headers, body, stats.current_period())
+        codes = store.affected_services(conn)
+        package_ids = store.refresh_summaries(conn, codes)
+    report["services_reindexed"] = len(package_ids)
+    if package_ids:
+        enqueue_reindex(package_ids)
+    return report
+
+
+def enqueue_reindex(package_ids: list[str]) -> None:
+    try:
+        tk.enqueue_job(reindex_services, [package_ids],
+                       title=f"reindex {len(package_ids)} services with new performance figures")
+    except Exception:   # Redis down: the figures are stored; the search index catches up later
+        log.exception("could not queue the reindex of %d services", len(package_ids))
+
+
+def reindex_services(package_ids: list[str]) -> int:
+    """Background job: put the services' new performance summaries into Solr."""
+    from ckan.lib.search import rebuild
+    done = 0
+    for package_id in package_ids:
+        try:
+            rebuild(package_id)
+            done += 1
+        except Exception:
+            log.exception("could not reindex service %s", package_id)
+    return done
+
+
+def performance(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
+    """The latest 12 months' summary of a service (a package dict), or None."""
+    code = pkg_dict.get("service_code")
+    org = pkg_dict.get("organization") or {}
+    if not code or not org.get("name"):
+        return None
+    try:
+        with store.engine().connect() as conn:
+            return store.summary(conn, org["name"], code)
+    except Exception:   # the statistics tables not there yet, or the DataStore down
+        log.debug("no performance summary for %s", code, exc_info=True)
+        return None
+
+
+def refresh_all(context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Re-sync every department's services and rebuild all sums and summaries."""
+    context = context or catalogue_publish.site_context()
+    table = statistics_table(context)
+    departments = tk.get_action("organization_list")(dict(context), {"all_fields": True, "limit": 1000})
+    with store.engine().begin() as conn:
+        store.ensure_schema(conn)
+        services = sum(sync_department(conn, context, org) for org in departments)
+        refreshed = store.refresh_aggregates(conn, table, everything=True)
+        package_ids = store.refresh_summaries(conn)
+    if package_ids:
+        enqueue_reindex(package_ids)
+    return {"departments": len(departments), "services": services, **refreshed,
+            "services_reindexed": len(package_ids)}
+
+
+# ---------------------------------------------------------------- KPI reports
+
+def _group_values(row: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    return {k: row.get(k) for k in keys}
+
+
+def kpi_report(query: dict[str, Any]) -> dict[str, Any]:
+    """The KPIs a validated ``govservice_kpis`` query asks for (see the action's docstring)."""
+    group_by: list[str] = query["group_by"]
+    period_type: str = query["period_type"]
+    names: list[str] = query["kpis"]
+    keys = [g for g in group_by if g != "period"]
+    filters = {k: query.get(k) for k in ("department", "service", "theme", "life_event", "channel")}
+    with store.engine().connect() as conn:
+        store.ensure_schema(conn)
+        conn.commit()
+        table = _find_table(catalogue_publish.site_context())
+        period_to = query.get("period_to") or store.latest_period(conn) or stats.current_period()
+        period_from = query.get("period_from") or stats.shift_period(period_to, -11)
+        by_period = "period" in group_by
+        # A year more than shown, for the changes on the previous period and a year before.
+        fetch_from = stats.shift_period(period_from, -12) if by_period else period_from
+        statistic_names = [n for n in names if n in stats.kpi_names("statistics")]
+        catalogue_names = [n for n in names if n in stats.kpi_names("catalogue")]
+        rows = []
+        if statistic_names and table:
+            rows = store.kpi_sums(conn, table, group_by=group_by, period_type=period_type,
+                                  period_from=fetch_from, period_to=period_to, **filters)
+        catalogue_rows = []
+        if catalogue_names and not by_period and "channel" not in group_by and not filters["channel"]:
+            catalogue_rows = store.catalogue_sums(
+                conn, group_by=group_by, **{k: v for k, v in filters.items() if k != "channel"})
+
+    results: dict[tuple, dict[str, Any]] = {}
+    first_bucket = stats.bucket(period_from, period_type)
+    for row in rows:
+        period = row.get("period") if by_period else f"{period_from}..{period_to}"
+        key = (period, *(row.get(k) for k in keys))
+        results[key] = {**_group_values(row, keys), "period": period,
+                        "kpis": stats.kpi_values(row, statistic_names)}
+    for row in catalogue_rows:
+        period = f"{period_from}..{period_to}"
+        key = (period, *(row.get(k) for k in keys))
+        entry = results.setdefault(key, {**_group_values(row, keys), "period": period, "kpis": {}})
+        entry["kpis"].update(stats.kpi_values(row, catalogue_names))
+    ordered = list(results.values())
+    for entry in ordered:   # every KPI asked for is present, as "no data" when nothing backs it
+        for name in names:
+            entry["kpis"].setdefault(name, {"value": None, "numerator": None, "denominator": None})
+    if by_period:
+        stats.add_changes(ordered, period_type, keys)
+        ordered = [r for r in ordered if r["period"] >= first_bucket]
+    if "department" in group_by:
+        stats.add_ranks(ordered, within="period")
+    ordered.sort(key=lambda r: tuple(str(r.get(k) or "") for k in keys) + (r["period"],))
+    definitions = {k["name"]: stats.published_definition(k) for k in stats.kpi_definitions()
+                   if k["name"] in names}
+    return {"group_by": group_by, "period_type": period_type, "period_from": period_from,
+            "period_to": period_to, "filters": {k: v for k, v in filters.items() if v},
+            "definitions": definitions, "results": ordered}
+
+
+def league_table(period_from: str | None, period_to: str | None) -> dict[str, Any]:
+    """Departments ranked on every KPI over a window, with the change on the window before."""
+    with store.engine().connect() as conn:
+        store.ensure_schema(conn)
+        conn.commit()
+        period_to = period_to or store.latest_period(conn) or stats.current_period()
+    period_from = period_from or stats.shift_period(period_to, -11)
+    y0, m0 = stats.parse_period(period_from)
+    y1, m1 = stats.parse_period(period_to)
+    months = (y1 - y0) * 12 + (m1 - m0) + 1
+    names = stats.kpi_names()
+    now = kpi_report({"group_by": ["department"], "period_type": "month", "kpis": names,
+                      "period_from": period_from, "period_to": period_to})
+    before = kpi_report({"group_by": ["department"], "period_type": "month",
+                         "kpis": stats.kpi_names("statistics"),
+                         "period_from": stats.shift_period(period_from, -months),
+                         "period_to": stats.shift_period(period_to, -months)})
+    previous = {r["department"]: r["kpis"] for r in before["results"]}
+    for r in now["results"]:
+        for name, figure in r["kpis"].items():
+            old = previous.get(r["department"], {}).get(name)
+            figure["change_previous"] = stats.change(figure["value"], old["value"] if old else None)
+    return {"period_from": period_from, "period_to": period_to,
+            "previous_period_from": before["period_from"], "previous_period_to": before["period_to"],
+            "definitions": now["definitions"], "departments": now["results"]}

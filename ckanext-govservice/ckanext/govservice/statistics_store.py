@@ -1,0 +1,642 @@
+"""The statistics store in the DataStore database: table, loader, KPI aggregates.
+
+Where things live (all in the DataStore database, so one SQL engine joins them):
+
+* the statistics rows: one DataStore table, the resource ``service-statistics``
+  of the platform dataset ``service-statistics`` — the one query point for
+  ``datastore_search`` / ``datastore_search_sql``; its primary key is
+  (service_code, period, channel), its data dictionary comes from
+  statistics.yaml;
+* our own schema ``govservice`` (not visible to DataStore SQL): ``service``
+  (each public service's code, department, themes, life events and catalogue
+  facts, synced from the catalogue), ``service_month`` and
+  ``department_month`` (the KPI sums, kept up to date incrementally after each
+  load — materialised, so reads stay fast however many rows there are) and
+  ``service_summary`` (the latest 12 months' KPIs shown on each service).
+
+Loading (``load``): the file is COPYed into a temporary staging table of text
+columns, every rule of statistics.yaml is checked in one SQL pass, the good
+rows are merged into the DataStore table with INSERT … ON CONFLICT (re-sending
+a row replaces it; an identical row is left alone), the bad ones come back with
+line, record, field and reason. All in one transaction: a load either lands
+its good rows and its aggregates together or changes nothing.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from decimal import Decimal
+from typing import IO, Any, Iterable, Mapping, Sequence
+
+import sqlalchemy as sa
+
+from . import statistics as stats
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "govservice"
+DATASET = "service-statistics"
+RESOURCE_KEY = "govservice_statistics"
+INT_RE = r"^\s*-?\d{1,9}\s*$"
+NUMBER_RE = r"^\s*-?\d{1,9}(\.\d+)?\s*$"
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "是")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "否")
+MAX_REJECTIONS = 1000   # reported one by one; beyond that, counted
+
+# The sums the KPIs are made of (kpis.yaml names them). A rate's numerator and
+# denominator come from the same rows: a row that reports completions but not
+# how many were on time does not count against the on-time rate.
+_LEVELS = [c["name"] for c in stats.rating_columns()]
+_ALL_LEVELS = " AND ".join(f"{c} IS NOT NULL" for c in _LEVELS)
+_SATISFIED = " + ".join(c["name"] for c in stats.rating_columns() if c["rating_score"] >= 3)
+_POINTS = " + ".join(f"{c['rating_score']} * {c['name']}" for c in stats.rating_columns())
+SUMS: dict[str, str] = {
+    "received": "sum(received)",
+    "completed": "sum(completed)",
+    "completed_on_time": "sum(completed_on_time) FILTER (WHERE completed IS NOT NULL AND completed_on_time IS NOT NULL)",
+    "completed_with_on_time": "sum(completed) FILTER (WHERE completed IS NOT NULL AND completed_on_time IS NOT NULL)",
+    "completed_online": "sum(completed_online)",
+    "ratings": f"sum({' + '.join(_LEVELS)}) FILTER (WHERE {_ALL_LEVELS})",
+    "satisfied_ratings": f"sum({_SATISFIED}) FILTER (WHERE {_ALL_LEVELS})",
+    "rating_points": f"sum({_POINTS}) FILTER (WHERE {_ALL_LEVELS})",
+    "bad_reviews": "sum(bad_reviews)",
+    "bad_reviews_rectified": "sum(bad_reviews_rectified) FILTER (WHERE bad_reviews IS NOT NULL AND bad_reviews_rectified IS NOT NULL)",
+    "bad_reviews_with_rectified": "sum(bad_reviews) FILTER (WHERE bad_reviews IS NOT NULL AND bad_reviews_rectified IS NOT NULL)",
+    "enquiries": "sum(enquiries)",
+}
+CATALOGUE_SUMS: dict[str, str] = {
+    "services": "count(*)",
+    "services_with_limits": "count(time_limit_compression)",
+    "compression_sum": "sum(time_limit_compression)",
+    "zero_visit_services": "count(*) FILTER (WHERE in_person_visits = 0)",
+    "at_most_one_visit_services": "count(*) FILTER (WHERE in_person_visits <= 1)",
+    "fully_online_services": "count(*) FILTER (WHERE fully_online)",
+}
+_SUM_COLUMNS = ", ".join(f"{name} numeric" for name in SUMS)
+
+
+def engine() -> sa.engine.Engine:
+    from ckanext.datastore.backend.postgres import get_write_engine
+    return get_write_engine()
+
+
+def ensure_schema(conn) -> None:
+    """Create our own tables in the DataStore database (idempotent)."""
+    conn.execute(sa.text(f"""
+        CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+        CREATE TABLE IF NOT EXISTS {SCHEMA}.service (
+            department text NOT NULL,
+            service_code text NOT NULL,
+            package_id text NOT NULL,
+            name text NOT NULL,
+            title text,
+            themes text[] NOT NULL DEFAULT '{{}}',
+            life_events text[] NOT NULL DEFAULT '{{}}',
+            in_person_visits int,
+            fully_online boolean,
+            time_limit_compression numeric,
+            status text,
+            PRIMARY KEY (department, service_code));
+        CREATE INDEX IF NOT EXISTS service_code_idx ON {SCHEMA}.service (service_code);
+        CREATE TABLE IF NOT EXISTS {SCHEMA}.service_month (
+            service_code text NOT NULL, period text NOT NULL, department text NOT NULL,
+            rows_reported int NOT NULL, {_SUM_COLUMNS},
+            PRIMARY KEY (service_code, period));
+        CREATE INDEX IF NOT EXISTS service_month_department_idx
+            ON {SCHEMA}.service_month (department, period);
+        CREATE TABLE IF NOT EXISTS {SCHEMA}.department_month (
+            department text NOT NULL, period text NOT NULL, channel text NOT NULL,
+            rows_reported int NOT NULL, {_SUM_COLUMNS},
+            PRIMARY KEY (department, period, channel));
+        CREATE TABLE IF NOT EXISTS {SCHEMA}.service_summary (
+            service_code text PRIMARY KEY, department text NOT NULL,
+            period_from text, period_to text,
+            on_time_rate numeric, digital_take_up numeric, satisfaction_rate numeric,
+            volume numeric, updated_at timestamptz NOT NULL DEFAULT now());
+    """))
+    # Columns a newer sums list added to tables an older version created.
+    for table in ("service_month", "department_month"):
+        for name in SUMS:
+            conn.execute(sa.text(
+                f"ALTER TABLE {SCHEMA}.{table} ADD COLUMN IF NOT EXISTS {name} numeric"))
+
+
+# ---------------------------------------------------------------- the catalogue side
+
+def service_row(service: Mapping[str, Any], department: str) -> dict[str, Any]:
+    """What the KPI engine keeps of a service (a package dict from CKAN)."""
+    def number(value):
+        return None if value in (None, "") else float(value)
+    visits = service.get("in_person_visits")
+    return {
+        "department": department,
+        "service_code": service.get("service_code") or service["name"],
+        "package_id": service["id"],
+        "name": service["name"],
+        "title": service.get("title"),
+        "themes": list(service.get("themes") or []),
+        "life_events": list(service.get("life_events") or []),
+        "in_person_visits": None if visits in (None, "") else int(visits),
+        "fully_online": bool(service.get("fully_online")),
+        "time_limit_compression": number(service.get("time_limit_compression")),
+        "status": service.get("status") or "active",
+    }
+
+
+def sync_services(conn, department: str, services: Iterable[Mapping[str, Any]]) -> int:
+    """Replace a department's services in the KPI engine with these (its public ones)."""
+    rows = [service_row(s, department) for s in services]
+    conn.execute(sa.text(f"DELETE FROM {SCHEMA}.service WHERE department = :d"), {"d": department})
+    if rows:
+        conn.execute(sa.text(f"""
+            INSERT INTO {SCHEMA}.service (department, service_code, package_id, name, title,
+                themes, life_events, in_person_visits, fully_online, time_limit_compression, status)
+            VALUES (:department, :service_code, :package_id, :name, :title, :themes, :life_events,
+                    :in_person_visits, :fully_online, :time_limit_compression, :status)
+            ON CONFLICT (department, service_code) DO NOTHING"""), rows)
+    return len(rows)
+
+
+# ---------------------------------------------------------------- the DataStore table
+
+def table_exists(conn, table: str) -> bool:
+    return conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"),
+                        {"t": f'public."{table}"'}).scalar()
+
+
+def tune_table(conn, table: str) -> None:
+    """Indexes for how statistics are read, instead of the DataStore's defaults.
+
+    The DataStore gives every text column a full-text index; statistics rows
+    are looked up by key, department and period, never by words in the
+    period or channel, and those indexes would cost most of a bulk load. The
+    row's ``_full_text`` (service code and department) keeps ``q=`` working.
+    """
+    indexes = conn.execute(sa.text("""
+        SELECT indexname, indexdef FROM pg_indexes
+        WHERE schemaname = 'public' AND tablename = :t"""), {"t": table}).all()
+    for name, definition in indexes:
+        if "to_tsvector" in definition:
+            conn.execute(sa.text(f'DROP INDEX IF EXISTS public."{name}"'))
+    conn.execute(sa.text(
+        f'CREATE INDEX IF NOT EXISTS "{table}_department_period" ON public."{table}" (department, period)'))
+
+
+# ---------------------------------------------------------------- loading
+
+def _rules(department_param: str, has_department: bool) -> list[tuple[str, str]]:
+    """(field, SQL giving the reason or NULL) for every rule, over the staging row ``s``."""
+    rules: list[tuple[str, str]] = []
+    for name in ("service_code", "period", "channel"):
+        rules.append((name, f"CASE WHEN s.{name} IS NULL THEN 'is missing' END"))
+    rules.append(("period", f"""CASE
+        WHEN s.period !~ '^\\d{{4}}-(0[1-9]|1[0-2])$' THEN 'is not a month written as YYYY-MM'
+        WHEN s.period > :current_period THEN 'is in the future (this month is ' || :current_period || ')' END"""))
+    rules.append(("channel", """CASE WHEN NOT (s.channel = ANY(:channels))
+        THEN 'is not a channel of the platform (' || array_to_string(:channels, ', ') || ')' END"""))
+    rules.append(("service_code", """CASE WHEN s.service_code NOT IN (
+        SELECT service_code FROM department_services)
+        THEN 'is not a service of department ' || :department || ' in the catalogue' END"""))
+    rules.append(("service_code", """CASE WHEN s.service_code IN (SELECT service_code FROM foreign_codes)
+        THEN 'already has statistics published by another department' END"""))
+    if has_department:
+        rules.append(("department", """CASE WHEN s.department IS DISTINCT FROM :department
+            THEN 'is not ' || :department || ', the department this file is loaded for' END"""))
+    for c in stats.columns():
+        name, kind = c["name"], c["type"]
+        if kind == "int":
+            rules.append((name, f"""CASE WHEN s.{name} IS NULL THEN NULL
+                WHEN s.{name} !~ '{INT_RE}' THEN 'is not a whole number'
+                WHEN s.{name}::bigint < 0 THEN 'is negative; counts cannot be below zero' END"""))
+        elif kind == "numeric":
+            rules.append((name, f"""CASE WHEN s.{name} IS NULL THEN NULL
+                WHEN s.{name} !~ '{NUMBER_RE}' THEN 'is not a number'
+                WHEN s.{name}::numeric < 0 THEN 'is negative' END"""))
+        elif kind == "bool":
+            words = ", ".join(f"'{w}'" for w in TRUE_WORDS + FALSE_WORDS)
+            rules.append((name, f"""CASE WHEN s.{name} IS NOT NULL AND lower(trim(s.{name})) NOT IN ({words})
+                THEN 'is not yes or no (true/false, 是/否)' END"""))
+
+    def n(col: str) -> str:  # the column as a number, NULL unless it is a valid count
+        return f"(CASE WHEN s.{col} ~ '{INT_RE}' THEN s.{col}::bigint END)"
+
+    def not_more(part: str, whole: str, what: str) -> tuple[str, str]:
+        return (part, f"""CASE WHEN {n(part)} > {n(whole)}
+            THEN 'is ' || {n(part)} || ', more than the {what} (' || {n(whole)} || ')' END""")
+
+    rules.append(not_more("completed_on_time", "completed", "applications completed"))
+    rules.append(not_more("completed_online", "completed", "applications completed"))
+    rules.append(not_more("bad_reviews_rectified", "bad_reviews", "bad reviews"))
+    levels = " + ".join(n(c) for c in _LEVELS)
+    rules.append(("ratings", f"""CASE WHEN {n('ratings')} <> {levels}
+        THEN 'is ' || {n('ratings')} || ' but the five rating levels add up to ' || ({levels}) END"""))
+    bad = " + ".join(n(c["name"]) for c in stats.rating_columns() if c.get("bad_review"))
+    rules.append(("bad_reviews", f"""CASE WHEN {n('bad_reviews')} <> {bad}
+        THEN 'is ' || {n('bad_reviews')} || ' but the dissatisfied and very dissatisfied ratings add up to ' || ({bad}) END"""))
+    figures = " OR ".join(f"s.{c} IS NOT NULL" for c in stats.column_names()
+                          if c not in ("service_code", "department", "period", "channel", "no_data", "note"))
+    rules.append(("no_data", f"""CASE WHEN lower(trim(s.no_data)) IN ({", ".join(f"'{w}'" for w in TRUE_WORDS)})
+        AND ({figures}) THEN 'says there is no data, but the row has figures; leave them empty for a month with no data' END"""))
+    return rules
+
+
+def _typed(name: str, kind: str) -> str:
+    if kind == "int":
+        return f"trim(s.{name})::bigint"
+    if kind == "numeric":
+        return f"trim(s.{name})::numeric"
+    if kind == "bool":
+        words = ", ".join(f"'{w}'" for w in TRUE_WORDS)
+        return f"CASE WHEN s.{name} IS NULL THEN NULL ELSE lower(trim(s.{name})) IN ({words}) END"
+    return f"s.{name}"
+
+
+def read_header(stream: IO[bytes]) -> tuple[list[str], bytes]:
+    """The CSV header (UTF-8, BOM allowed) and the raw bytes read for it."""
+    first = stream.readline()
+    if first.startswith(b"\xef\xbb\xbf"):
+        first = first[3:]
+    try:
+        text = first.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("the file is not UTF-8 text (save it as CSV UTF-8)")
+    return next(csv.reader([text]), []), first
+
+
+def records_to_csv(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], io.BytesIO]:
+    """JSON rows as a CSV stream the loader can COPY (header: the keys seen, in order)."""
+    headers: list[str] = []
+    for r in records:
+        for key in r:
+            if key not in headers:
+                headers.append(key)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for r in records:
+        writer.writerow(["" if r.get(h) is None else
+                         (json.dumps(r[h]) if isinstance(r[h], (dict, list)) else
+                          str(r[h]).lower() if isinstance(r[h], bool) else r[h]) for h in headers])
+    return headers, io.BytesIO(out.getvalue().encode("utf-8"))
+
+
+def load(conn, table: str, department: str, headers: list[str], body: IO[bytes],
+         current_period: str) -> dict[str, Any]:
+    """COPY ``body`` (CSV rows after the header, UTF-8) for a department, validate, merge.
+
+    ``conn`` is a SQLAlchemy connection inside a transaction the caller
+    commits. Returns the load report: counts (``rows``, ``inserted``,
+    ``updated``, ``unchanged``, ``rejected``), ``rejections`` (line, record,
+    field, value, reason; line 2 is the first row after the header), and
+    ``ignored_columns``.
+    """
+    mapped, unknown = stats.map_headers(headers)
+    missing = [c for c in ("service_code", "period", "channel") if c not in mapped]
+    if missing:
+        labels = {c["name"]: c["label"] for c in stats.columns()}
+        raise ValueError("the file has no column for " + ", ".join(
+            f"{labels[m]['zh_Hans_CN']} ({m})" for m in missing))
+    seen: set[str] = set()
+    stage_columns = []
+    for i, name in enumerate(mapped):
+        if name is None or name in seen:   # not ours, or a second column for the same field
+            stage_columns.append(f"ignored_{i}")
+        else:
+            stage_columns.append(name)
+            seen.add(name)
+    ours = [c for c in stats.column_names() if c in seen]
+    absent = [c for c in stats.column_names() if c not in seen]
+    has_department = "department" in seen
+
+    ensure_schema(conn)
+    col_defs = ", ".join(f"{c} text" for c in stage_columns)
+    absent_defs = "".join(f", {c} text" for c in absent)
+    conn.execute(sa.text(f"""
+        CREATE TEMP TABLE stage (line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2),
+                                 {col_defs}{absent_defs}) ON COMMIT DROP;
+        CREATE TEMP TABLE department_services ON COMMIT DROP AS
+            SELECT service_code FROM {SCHEMA}.service WHERE department = :d;
+        ANALYZE department_services;"""), {"d": department})
+    raw = conn.connection.dbapi_connection
+    with raw.cursor() as cur:
+        cur.copy_expert(
+            f"COPY stage ({', '.join(stage_columns)}) FROM STDIN WITH "
+            f"(FORMAT csv, FORCE_NULL ({', '.join(stage_columns)}))", body)
+    conn.execute(sa.text(f"""
+        CREATE TEMP TABLE foreign_codes ON COMMIT DROP AS
+            SELECT DISTINCT t.service_code FROM public."{table}" t
+            WHERE t.service_code IN (SELECT DISTINCT service_code FROM stage)
+              AND t.department <> :d;"""), {"d": department})
+
+    params = {"department": department, "current_period": current_period,
+              "channels": channel_vocabulary(), "d": department}
+    rules = _rules(department, has_department)
+    first_problem = "COALESCE(" + ", ".join(sql for _, sql in rules) + ")"
+    conn.execute(sa.text(f"""
+        CREATE TEMP TABLE bad ON COMMIT DROP AS
+            SELECT s.line FROM stage s WHERE {first_problem} IS NOT NULL;
+        CREATE TEMP TABLE superseded ON COMMIT DROP AS
+            SELECT s.line, k.last_line FROM stage s JOIN (
+                SELECT service_code, period, channel, max(line) AS last_line FROM stage
+                WHERE line NOT IN (SELECT line FROM bad)
+                GROUP BY service_code, period, channel HAVING count(*) > 1) k
+              USING (service_code, period, channel)
+            WHERE s.line <> k.last_line AND s.line NOT IN (SELECT line FROM bad);"""), params)
+
+    counts = conn.execute(sa.text(
+        "SELECT (SELECT count(*) FROM stage), (SELECT count(*) FROM bad), (SELECT count(*) FROM superseded)"
+    )).one()
+    total, bad_count, superseded_count = counts
+
+    rejections = _rejections(conn, rules, params)
+    rejections += [
+        {"line": line, "record": record, "field": "service_code",
+         "value": None, "reason": f"is repeated at line {last}; the later row is used"}
+        for line, record, last in conn.execute(sa.text("""
+            SELECT s.line, concat_ws('/', s.service_code, s.period, s.channel), p.last_line
+            FROM superseded p JOIN stage s USING (line) ORDER BY s.line LIMIT :n"""),
+            {"n": MAX_REJECTIONS}).all()]
+    rejections.sort(key=lambda r: r["line"])
+
+    merged = _merge(conn, table, department, ours, params)
+    refreshed = refresh_aggregates(conn, table)
+    good = total - bad_count - superseded_count
+    return {
+        "department": department,
+        "rows": total,
+        "inserted": merged["inserted"],
+        "updated": merged["updated"],
+        "unchanged": good - merged["inserted"] - merged["updated"],
+        "rejected": bad_count + superseded_count,
+        "rejections": rejections[:MAX_REJECTIONS],
+        "ignored_columns": unknown,
+        "refreshed": refreshed,
+    }
+
+
+def _rejections(conn, rules, params) -> list[dict[str, Any]]:
+    """Every problem of the bad rows (a row may have several), first lines first."""
+    values = ",\n".join(
+        f"('{field}', s.{field}, {sql})" for field, sql in rules)
+    rows = conn.execute(sa.text(f"""
+        SELECT s.line, concat_ws('/', s.service_code, s.period, s.channel), p.field, p.value, p.reason
+        FROM stage s JOIN bad b USING (line)
+        CROSS JOIN LATERAL (VALUES {values}) AS p(field, value, reason)
+        WHERE p.reason IS NOT NULL
+        ORDER BY s.line LIMIT :n"""), {**params, "n": MAX_REJECTIONS}).all()
+    seen: set[tuple] = set()
+    out = []
+    for line, record, field, value, reason in rows:
+        if (line, field, reason) in seen:
+            continue
+        seen.add((line, field, reason))
+        out.append({"line": line, "record": record, "field": field, "value": value, "reason": reason})
+    return out
+
+
+def _merge(conn, table: str, department: str, ours: list[str], params) -> dict[str, int]:
+    kinds = {c["name"]: c["type"] for c in stats.columns()}
+    target = [c for c in stats.column_names()]
+    select = []
+    for c in target:
+        if c == "department":
+            select.append(":department")
+        elif c in ours:
+            select.append(_typed(c, kinds[c]))
+        else:
+            select.append("NULL")
+    key = stats.primary_key()
+    updates = [c for c in target if c not in key]
+    row = ", ".join(f"t.{c}" for c in updates)
+    new = ", ".join(f"EXCLUDED.{c}" for c in updates)
+    _create_affected(conn)
+    result = conn.execute(sa.text(f"""
+        WITH merged AS (
+            INSERT INTO public."{table}" AS t ({', '.join(target)}, _full_text)
+            SELECT {', '.join(select)}, to_tsvector('simple', s.service_code || ' ' || :department)
+            FROM stage s
+            WHERE s.line NOT IN (SELECT line FROM bad) AND s.line NOT IN (SELECT line FROM superseded)
+            ON CONFLICT ({', '.join(key)}) DO UPDATE SET
+                {', '.join(f'{c} = EXCLUDED.{c}' for c in updates)}, _full_text = EXCLUDED._full_text
+            WHERE ({row}) IS DISTINCT FROM ({new})
+            RETURNING (xmax = 0) AS inserted, t.service_code, t.period, t.department)
+        , touched AS (
+            INSERT INTO affected SELECT DISTINCT service_code, period, department FROM merged
+            RETURNING 1)
+        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
+        FROM merged"""), params).one()
+    return {"inserted": result[0], "updated": result[1]}
+
+
+def _create_affected(conn) -> None:
+    conn.execute(sa.text("""
+        CREATE TEMP TABLE IF NOT EXISTS affected (service_code text, period text, department text)
+        ON COMMIT DROP"""))
+
+
+def refresh_aggregates(conn, table: str, everything: bool = False) -> dict[str, int]:
+    """Recompute the KPI sums for the (service, month)s and (department, month)s a load touched.
+
+    With ``everything``, rebuild them from all the rows (after a restore, or
+    when the sums list changed).
+    """
+    sums = ", ".join(f"{sql} AS {name}" for name, sql in SUMS.items())
+    names = ", ".join(SUMS)
+    if everything:
+        _create_affected(conn)
+        conn.execute(sa.text(f"""
+            DELETE FROM affected;
+            INSERT INTO affected SELECT DISTINCT service_code, period, department FROM public."{table}";
+            TRUNCATE {SCHEMA}.service_month, {SCHEMA}.department_month;"""))
+    else:
+        _create_affected(conn)
+    conn.execute(sa.text(f"""
+        ANALYZE affected;
+        DELETE FROM {SCHEMA}.service_month m USING (SELECT DISTINCT service_code, period FROM affected) a
+            WHERE m.service_code = a.service_code AND m.period = a.period;
+        INSERT INTO {SCHEMA}.service_month (service_code, period, department, rows_reported, {names})
+            SELECT r.service_code, r.period, min(r.department), count(*), {sums}
+            FROM public."{table}" r
+            JOIN (SELECT DISTINCT service_code, period FROM affected) a USING (service_code, period)
+            GROUP BY r.service_code, r.period;
+        DELETE FROM {SCHEMA}.department_month m USING (SELECT DISTINCT department, period FROM affected) a
+            WHERE m.department = a.department AND m.period = a.period;
+        INSERT INTO {SCHEMA}.department_month (department, period, channel, rows_reported, {names})
+            SELECT r.department, r.period, r.channel, count(*), {sums}
+            FROM public."{table}" r
+            JOIN (SELECT DISTINCT department, period FROM affected) a USING (department, period)
+            GROUP BY r.department, r.period, r.channel;"""))
+    touched = conn.execute(sa.text(
+        "SELECT count(DISTINCT (service_code, period)), count(DISTINCT service_code) FROM affected")).one()
+    return {"service_months": touched[0], "services": touched[1]}
+
+
+def affected_services(conn) -> list[str]:
+    return [r[0] for r in conn.execute(sa.text("SELECT DISTINCT service_code FROM affected"))]
+
+
+def channel_vocabulary() -> list[str]:
+    from . import schema
+    channels = schema.field("channels")
+    sub = schema.vocabulary_field(channels)
+    return [c["value"] for c in schema.choices(sub)]
+
+
+# ---------------------------------------------------------------- KPIs
+
+def _number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _bucket_sql(period_type: str, column: str = "period") -> str:
+    if period_type == "month":
+        return column
+    if period_type == "quarter":
+        return f"(substr({column}, 1, 4) || '-Q' || ((substr({column}, 6, 2)::int - 1) / 3 + 1))"
+    return f"substr({column}, 1, 4)"
+
+
+GROUP_COLUMN = {"service": "d.service_code", "department": "d.department",
+                "theme": "theme", "life_event": "life_event", "channel": "r.channel"}
+FILTERS = {"department": "d.department = :department", "service": "d.service_code = :service",
+           "theme": ":theme = ANY(d.themes)", "life_event": ":life_event = ANY(d.life_events)",
+           "channel": "r.channel = :channel",
+           "period_from": "r.period >= :period_from", "period_to": "r.period <= :period_to"}
+
+
+def _grouped_query(source: str, sums: str, group_by: Sequence[str], filters: Mapping[str, Any],
+                   period_select: str | None = None) -> tuple[str, dict[str, Any]]:
+    """SELECT the sums from a source (aliases d: the catalogue side, r: the figures) per group."""
+    if "theme" in group_by:
+        source += " CROSS JOIN LATERAL unnest(d.themes) AS theme"
+    if "life_event" in group_by:
+        source += " CROSS JOIN LATERAL unnest(d.life_events) AS life_event"
+    params = {k: v for k, v in filters.items() if v}
+    where = ["TRUE", *(FILTERS[k] for k in params)]
+    keys = [g for g in group_by if g in GROUP_COLUMN]
+    select = [f"{GROUP_COLUMN[g]} AS {g}" for g in keys]
+    group = [GROUP_COLUMN[g] for g in keys]
+    if period_select:
+        select.append(f"{period_select} AS period")
+        group.append(period_select)   # the expression: a bare "period" would mean r.period
+    sql = (f"SELECT {', '.join(select + [sums])} FROM {source} WHERE {' AND '.join(where)}"
+           + (f" GROUP BY {', '.join(group)}" if group else ""))
+    return sql, params
+
+
+def kpi_sums(conn, table: str, *, group_by: Sequence[str], period_type: str,
+             period_from: str | None, period_to: str | None, **filters: Any) -> list[dict[str, Any]]:
+    """The statistics sums per group (and period bucket), from the cheapest source.
+
+    Departments and the platform read the department x month x channel sums;
+    services, themes and life events read the service x month sums joined
+    with the catalogue; a channel breakdown of services reads the rows.
+    ``filters``: department, service, theme, life_event, channel.
+    """
+    by_service = any(g in group_by for g in ("service", "theme", "life_event")) or any(
+        filters.get(k) for k in ("service", "theme", "life_event"))
+    catalogue = f"JOIN {SCHEMA}.service d ON d.service_code = r.service_code AND d.department = r.department"
+    summed = ", ".join(f"sum(r.{name}) AS {name}" for name in SUMS)
+    if by_service and (filters.get("channel") or "channel" in group_by):
+        source, sums = f'public."{table}" r {catalogue}', ", ".join(
+            f"{sql} AS {name}" for name, sql in SUMS.items())
+    elif by_service:
+        source, sums = f"{SCHEMA}.service_month r {catalogue}", summed
+    else:   # the department's own name is all a department-level query needs of the catalogue
+        source, sums = f"{SCHEMA}.department_month r CROSS JOIN LATERAL (SELECT r.department) d", summed
+    sql, params = _grouped_query(
+        source, sums + ", min(r.period) AS first_month, max(r.period) AS last_month", group_by,
+        {**filters, "period_from": period_from, "period_to": period_to},
+        _bucket_sql(period_type, "r.period") if "period" in group_by else None)
+    return [{k: _number(v) for k, v in row.items()} for row in conn.execute(sa.text(sql), params).mappings()]
+
+
+def catalogue_sums(conn, *, group_by: Sequence[str], **filters: Any) -> list[dict[str, Any]]:
+    """The catalogue KPIs' sums (active services as they are now) per group."""
+    sums = ", ".join(f"{sql} AS {name}" for name, sql in CATALOGUE_SUMS.items())
+    sql, params = _grouped_query(f"{SCHEMA}.service d", sums, group_by, filters)
+    sql = sql.replace("WHERE TRUE", "WHERE d.status = 'active'", 1)
+    return [{k: _number(v) for k, v in row.items()} for row in conn.execute(sa.text(sql), params).mappings()]
+
+
+def latest_period(conn, department: str | None = None) -> str | None:
+    sql = f"SELECT max(period) FROM {SCHEMA}.department_month"
+    if department:
+        return conn.execute(sa.text(sql + " WHERE department = :d"), {"d": department}).scalar()
+    return conn.execute(sa.text(sql)).scalar()
+
+
+def known_departments(conn) -> set[str]:
+    rows = conn.execute(sa.text(
+        f"SELECT department FROM {SCHEMA}.service UNION SELECT department FROM {SCHEMA}.department_month"))
+    return {r[0] for r in rows}
+
+
+# ---------------------------------------------------------------- per-service summaries
+
+SUMMARY_KPIS = ("on_time_rate", "digital_take_up", "satisfaction_rate", "volume")
+
+
+def refresh_summaries(conn, service_codes: Sequence[str] | None = None) -> list[str]:
+    """Recompute the latest-12-months summary of these services (or all); package ids changed."""
+    where = "WHERE m.service_code = ANY(:codes)" if service_codes is not None else ""
+    params = {"codes": list(service_codes or [])}
+    rows = conn.execute(sa.text(f"""
+        WITH latest AS (
+            SELECT service_code, max(period) AS period_to FROM {SCHEMA}.service_month m {where}
+            GROUP BY service_code)
+        SELECT m.service_code, min(m.department) AS department, min(m.period) AS period_from,
+               l.period_to, {', '.join(f'sum(m.{n}) AS {n}' for n in SUMS)}
+        FROM {SCHEMA}.service_month m JOIN latest l USING (service_code)
+        WHERE m.period > to_char(to_date(l.period_to, 'YYYY-MM') - interval '12 months', 'YYYY-MM')
+        GROUP BY m.service_code, l.period_to"""), params).mappings().all()
+    summaries = []
+    for row in rows:
+        sums = {k: _number(v) for k, v in row.items()}
+        values = stats.kpi_values(sums, SUMMARY_KPIS)
+        summaries.append({"service_code": row["service_code"], "department": row["department"],
+                          "period_from": row["period_from"], "period_to": row["period_to"],
+                          **{k: values[k]["value"] for k in SUMMARY_KPIS}})
+    if summaries:
+        conn.execute(sa.text(f"""
+            INSERT INTO {SCHEMA}.service_summary (service_code, department, period_from, period_to,
+                on_time_rate, digital_take_up, satisfaction_rate, volume, updated_at)
+            VALUES (:service_code, :department, :period_from, :period_to,
+                :on_time_rate, :digital_take_up, :satisfaction_rate, :volume, now())
+            ON CONFLICT (service_code) DO UPDATE SET department = EXCLUDED.department,
+                period_from = EXCLUDED.period_from, period_to = EXCLUDED.period_to,
+                on_time_rate = EXCLUDED.on_time_rate, digital_take_up = EXCLUDED.digital_take_up,
+                satisfaction_rate = EXCLUDED.satisfaction_rate, volume = EXCLUDED.volume,
+                updated_at = now()"""), summaries)
+    codes = [s["service_code"] for s in summaries]
+    if not codes:
+        return []
+    return [r[0] for r in conn.execute(sa.text(
+        f"SELECT DISTINCT package_id FROM {SCHEMA}.service WHERE service_code = ANY(:codes)"),
+        {"codes": codes})]
+
+
+def summary(conn, department: str, service_code: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.text(f"""
+        SELECT period_from, period_to, on_time_rate, digital_take_up, satisfaction_rate, volume
+        FROM {SCHEMA}.service_summary WHERE service_code = :c AND department = :d"""),
+        {"c": service_code, "d": department}).mappings().first()
+    return {k: _number(v) for k, v in row.items()} if row else None
+
+
+def service_trend(conn, table: str, department: str, service_code: str,
+                  months: int = 36) -> list[dict[str, Any]]:
+    """A service's monthly volume, on-time rate and satisfaction, oldest first."""
+    rows = conn.execute(sa.text(f"""
+        SELECT period, {', '.join(SUMS)} FROM {SCHEMA}.service_month
+        WHERE service_code = :c AND department = :d ORDER BY period DESC LIMIT :n"""),
+        {"c": service_code, "d": department, "n": months}).mappings().all()
+    out = []
+    for row in reversed(rows):
+        sums = {k: _number(v) for k, v in row.items()}
+        values = stats.kpi_values(sums, ("volume", "on_time_rate", "satisfaction_rate", "digital_take_up"))
+        out.append({"period": row["period"], **{k: v["value"] for k, v in values.items()}})
+    return out
