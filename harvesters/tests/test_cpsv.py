@@ -9,8 +9,9 @@ from rdflib import Graph
 
 from ckanext.govservice import rdf
 from ckanext.govservice.tests import samples
-from govharvest import cpsv, db, formats, pipeline, sources
+from govharvest import cpsv, db, formats, sources
 from govharvest.normalise import FIELDS, normalise
+from test_pipeline import harvest
 
 BASE = "http://other-platform.example.gov.cn"
 EXAMPLE = (Path(__file__).resolve().parents[3] / "shared" / "standards" / "cpsv-ap-3.2.0"
@@ -85,14 +86,6 @@ def test_turtle_and_json_ld_are_told_apart_by_their_first_bytes():
 
 
 # ---------------------------------------------------------------- over real HTTP, into the portal
-
-def harvest(portal, source_name):
-    with db.connect() as conn:
-        job_id = pipeline.start_job(conn, sources.get(conn, source_name))
-    pipeline.run_job(db.connect, job_id, portal)
-    with db.connect() as conn:
-        return pipeline.report(conn, job_id)
-
 
 def test_a_turtle_feed_is_harvested_and_the_example_rejected_by_field(portal, harvest_db, department, feed_server):
     folder, url = feed_server
