@@ -754,6 +754,55 @@ def services_to_graph(services: Iterable[tuple[dict[str, Any], dict[str, Any] | 
     return g
 
 
+# ---------------------------------------------------------------- the feed example
+
+EXAMPLE_BASE = "https://govservice.example.gov.cn"
+EXAMPLE_DEPARTMENT = {"id": "market-regulation", "name": "market-regulation", "title": "滨江市市场监督管理局",
+                      "title_en": "Binjiang Market Regulation Bureau", "level": "city", "area": "滨江市",
+                      "area_code": "330100", "department_code": "11330100MB0000000X"}
+EXAMPLE_SERVICE: dict[str, Any] = {
+    "service_code": "SC-0001", "local_code": "330100-SC-0001", "version": "2.1",
+    "title": "企业营业执照核发", "title_en": "Business licence issuance",
+    "notes": "为新设立的企业办理设立登记并核发营业执照。",
+    "notes_en": "Registers a new company and issues its business licence.",
+    "service_type": "administrative_licence", "themes": ["business"],
+    "life_events": ["starting_a_business", "opening_a_restaurant"], "audience": "business",
+    "legal_basis": [{"title": "中华人民共和国市场主体登记管理条例", "article": "第三条",
+                     "url": "https://www.gov.cn/zhengce/content/2021-08/24/content_5632964.htm"}],
+    "eligibility": "依法设立的企业", "eligibility_en": "A lawfully established company",
+    "documents": [
+        {"name": "公司登记（备案）申请书", "name_en": "Registration application form", "mandatory": True,
+         "form": "electronic", "issued_by": "applicant", "copies": 1},
+        {"name": "居民身份证", "name_en": "Resident ID card", "mandatory": True, "form": "original",
+         "issued_by": "government", "copies": 1},
+        {"name": "住所使用证明", "name_en": "Proof of premises", "mandatory": False, "form": "copy",
+         "issued_by": "applicant", "copies": 1}],
+    "process_steps": [{"name": "申请", "description": "网上或窗口提交材料"},
+                      {"name": "受理审查", "description": "当场核对材料"},
+                      {"name": "发证", "description": "核发营业执照"}],
+    "statutory_limit": 15, "statutory_limit_unit": "working_days",
+    "committed_limit": 1, "committed_limit_unit": "working_days",
+    "fees": [{"name": "营业执照副本补领工本费", "amount": 10.0, "currency": "CNY", "basis": "滨价费〔2020〕1号"}],
+    "channels": [
+        {"channel_type": "online", "name": "浙里办", "url": "https://zwfw.example.gov.cn/yyzz"},
+        {"channel_type": "in_person", "name": "市民服务中心", "address": "滨江市江南大道1号",
+         "opening_hours": "周一至周五 9:00-17:00", "phone": "0571-12345"}],
+    "online_depth": ["registration", "authentication", "application", "decision", "issuance"],
+    "in_person_visits": 0, "output_type": "licence", "output_name": "营业执照",
+    "contact_phone": "0571-12345", "complaint_phone": "12345", "status": "active",
+    "valid_from": "2024-01-01", "valid_to": "2030-12-31",
+}
+
+
+def example_feed(fmt: str = "turtle") -> str:
+    """datasets/formats/cpsv-ap-example.ttl: one service with every field, as the platform
+    writes it (a test keeps the file equal to this and valid against the shapes)."""
+    from .service_rules import iso_duration
+    service = {**EXAMPLE_SERVICE, "processing_time": iso_duration(
+        EXAMPLE_SERVICE["committed_limit"], EXAMPLE_SERVICE["committed_limit_unit"])}
+    return services_to_graph([(service, EXAMPLE_DEPARTMENT)], EXAMPLE_BASE).serialize(format=fmt)
+
+
 # ---------------------------------------------------------------- ckanext-dcat profiles
 
 try:

@@ -140,6 +140,28 @@ class TestMapping:
             "http://publications.europa.eu/resource/authority/currency/CNY")
 
 
+# ---------------------------------------------------------------- the feed example in datasets/
+
+EXAMPLE_FILE = REPO / "datasets" / "formats" / "cpsv-ap-example.ttl"
+
+
+class TestFeedExample:
+    def test_the_example_fills_every_field_a_department_sends(self):
+        fields = [f["field_name"] for f in schema.service_fields() if not f.get("govservice_derived")
+                  and f["field_name"] not in ("owner_org", "name", "source", "source_record_id",
+                                              "harvested_at", "content_hash")]
+        assert [f for f in fields if rdf.EXAMPLE_SERVICE.get(f) in (None, "", [])] == []
+
+    def test_the_example_file_is_what_the_platform_writes_and_is_valid(self):
+        # regenerate: python -c "from ckanext.govservice import rdf; print(rdf.example_feed(), end='')" > …
+        assert EXAMPLE_FILE.read_text(encoding="utf-8") == rdf.example_feed()
+        g = Graph().parse(EXAMPLE_FILE)
+        assert_conforms(g)
+        [back] = rdf.services_from_cpsv(g)
+        assert {k: back.get(k) for k in FIELDS_READ_BACK if k not in ("name", "processing_time")} == {
+            k: rdf.EXAMPLE_SERVICE.get(k) for k in FIELDS_READ_BACK if k not in ("name", "processing_time")}
+
+
 # ---------------------------------------------------------------- pure: reading back
 
 FIELDS_READ_BACK = ["service_code", "local_code", "version", "title", "title_en", "notes", "notes_en",
