@@ -152,6 +152,13 @@ class TestFeedExample:
                                               "harvested_at", "content_hash")]
         assert [f for f in fields if rdf.EXAMPLE_SERVICE.get(f) in (None, "", [])] == []
 
+    def test_the_format_page_names_every_mapped_field_and_every_platform_term(self):
+        page = (EXAMPLE_FILE.parent / "cpsv-ap.md").read_text(encoding="utf-8")
+        mapped = [f["field_name"] for f in schema.service_fields()
+                  if f.get("cpsv") and not f.get("govservice_derived") and f["field_name"] != "owner_org"]
+        assert [f for f in mapped if f"`{f}`" not in page] == []
+        assert [t for t in rdf.TERMS if f"`gs:{t}`" not in page] == []
+
     def test_the_example_file_is_what_the_platform_writes_and_is_valid(self):
         # regenerate: python -c "from ckanext.govservice import rdf; print(rdf.example_feed(), end='')" > …
         assert EXAMPLE_FILE.read_text(encoding="utf-8") == rdf.example_feed()
