@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 NEW, CHANGED, UNCHANGED, MISSING = "new", "changed", "unchanged", "missing"
+# A reader whose records are not identified by their service code alone (another
+# CKAN: department + code) puts the source record id in the raw record under this key.
+RECORD_ID = "_source_record_id"
 
 
 def content_hash(record: Mapping[str, Any]) -> str:

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from . import cpsv, tabular
+from . import ckan_reader, cpsv, open311_reader, tabular
 
 Raw = Iterator[tuple[str, dict[str, Any]]]
 
@@ -72,6 +72,8 @@ READERS: dict[str, Callable[[Path], Raw]] = {
     "json": read_json_lines,     # fetched page by page, see extract.fetch_json_pages
     "json-file": read_json_feed,  # one JSON document, e.g. a pushed file
     "cpsv": cpsv.read,           # CPSV-AP RDF, Turtle or JSON-LD (see cpsv.py)
+    "open311": open311_reader.read,   # GeoReport v2 services.json / .xml
+    "ckan": ckan_reader.read,    # another CKAN's service datasets, fetched by ckan_reader.fetch
 }
 
 
