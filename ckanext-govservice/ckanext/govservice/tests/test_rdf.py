@@ -292,6 +292,13 @@ class TestEndpoints:
         hydra = URIRef("http://www.w3.org/ns/hydra/core#totalItems")
         assert int(next(g.objects(None, hydra))) == n
 
+    @pytest.mark.ckan_config("ckanext.dcat.datasets_per_page", "2")
+    def test_every_page_of_the_mixed_catalogue_is_valid_on_its_own(self, app, published):
+        # a catalogue dataset and the services it has as parts may fall on different pages
+        items = samples.count() + 2
+        for page in range(1, (items + 1) // 2 + 1):
+            assert_conforms(fetch(app, f"/catalog.ttl?page={page}", "ttl"))
+
     def test_other_datasets_are_still_dcat_ap(self, app, published):
         dataset = helpers.call_action("package_show", id="plain-dataset")
         g = fetch(app, f"/dataset/{dataset['name']}.ttl", "ttl")
