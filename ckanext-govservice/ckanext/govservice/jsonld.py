@@ -46,14 +46,32 @@ def _compact(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v not in (None, "", [], {})}
 
 
+def _department_of(pkg: dict[str, Any]) -> dict[str, Any]:
+    """The owner's full record when CKAN is at hand: package_show's organisation
+    summary lacks the department's English name and area (areaServed)."""
+    org = pkg.get("organization") or {}
+    if not org.get("id") or "area" in org:
+        return org
+    try:
+        import ckan.plugins.toolkit as tk
+    except ImportError:   # pure use, without CKAN
+        return org
+    try:
+        return tk.get_action("organization_show")(
+            {"ignore_auth": True}, {"id": org["id"], "include_datasets": False, "include_users": False})
+    except (tk.ObjectNotFound, RuntimeError):   # gone, or no CKAN app (the pure mapping's tests)
+        return org
+
+
 def service_jsonld(pkg: dict[str, Any], department: dict[str, Any] | None = None,
                    url: str | None = None, uri: str | None = None) -> dict[str, Any]:
-    """schema.org GovernmentService for ``pkg``; ``department`` adds the English name and area.
+    """schema.org GovernmentService for ``pkg``; ``department`` adds the English name and
+    area (looked up in CKAN when not given).
 
     ``url`` is the service page (``<site>/service/<name>``); ``uri``, the ``@id``,
     defaults to the service's RDF URI on the page's site (``rdf.service_uri``).
     """
-    department = department or pkg.get("organization") or {}
+    department = department or _department_of(pkg)
     if uri is None and url and "/service/" in url and pkg.get("service_code"):
         uri = str(rdf.service_uri(url.rsplit("/service/", 1)[0], pkg, department))
     area = department.get("area")

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from pyld import jsonld
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
@@ -10,6 +12,7 @@ from rdflib.namespace import RDF
 from ckanext.govservice import rdf
 from ckanext.govservice.jsonld import service_jsonld
 
+from . import factories as gov
 from . import samples
 
 SDO = Namespace("https://schema.org/")
@@ -69,3 +72,19 @@ def test_a_free_service_offers_at_price_zero():
 def test_a_licence_is_a_permit():
     assert service_jsonld({**samples.as_shown(0), "output_type": "licence"})["serviceOutput"] == {
         "@type": "Permit", "name": "营业执照"}
+
+
+@pytest.mark.usefixtures("clean_index", "with_request_context")
+def test_a_structured_data_parser_extracts_it_from_the_served_page(app, dept, sysadmin):
+    service = gov.service(dept["id"], context=dict(sysadmin), name="licence-page", area_code="330100",
+                          fees=[{"name": "工本费", "amount": 10}])
+    page = app.get("/service/licence-page").get_data(as_text=True)
+    [block] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    g = Graph().parse(data=json.dumps(offline(json.loads(block))), format="json-ld")
+    [ref] = g.subjects(RDF.type, SDO.GovernmentService)
+    assert str(ref) == f"http://127.0.0.1:5000/id/service/market-regulation/{service['service_code']}"
+    assert g.value(g.value(ref, SDO.provider), SDO.alternateName) == Literal("Binjiang Market Regulation Bureau")
+    assert g.value(g.value(ref, SDO.areaServed), SDO.name) == Literal("滨江市")
+    assert {(c, RDF.type, SDO.ServiceChannel) in g for c in g.objects(ref, SDO.availableChannel)} == {True}
+    assert g.value(g.value(ref, SDO.serviceOutput), SDO.name) == Literal("营业执照")
+    assert float(g.value(g.value(ref, SDO.offers), SDO.price)) == 10.0
