@@ -114,7 +114,7 @@ EU_MATCHES = {
 }
 
 NAMESPACES = {"cpsv": CPSV, "cv": CV, "dct": DCT, "adms": ADMS, "eli": ELI, "locn": LOCN,
-              "org": ORG, "skos": SKOS, "time": TIME, "foaf": FOAF, "dcat": DCAT}
+              "org": ORG, "skos": SKOS, "time": TIME, "foaf": FOAF, "dcat": DCAT, "owl": OWL}
 
 # ---------------------------------------------------------------- the platform's terms
 

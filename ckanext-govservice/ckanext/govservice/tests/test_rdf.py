@@ -74,7 +74,8 @@ class TestMapping:
             if not f.get("cpsv"):
                 continue
             prefix, _, local = f["cpsv"].split("@")[0].partition(":")
-            predicate = URIRef(str(rdf.NAMESPACES[prefix]) + local)
+            spaces = {**rdf.NAMESPACES, "gs": rdf.terms_namespace(BASE)}   # gs: the platform's terms
+            predicate = URIRef(str(spaces[prefix]) + local)
             assert g.value(ref, predicate) is not None, f["field_name"]
 
     def test_titles_and_descriptions_are_tagged_zh_and_en(self):
