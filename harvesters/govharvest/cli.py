@@ -68,18 +68,29 @@ def source_group():
 @source_group.command("add")
 @click.argument("name")
 @click.option("--department", required=True, help="CKAN organisation name")
-@click.option("--format", "format_", required=True, help="csv, xlsx or json")
+@click.option("--format", "format_", required=True,
+              help="csv, xlsx, json, cpsv, open311 or ckan (see harvesters/README.md)")
 @click.option("--location", required=True, help="http(s) URL or local path")
 @click.option("--kind", default="services", show_default=True)
 @click.option("--schedule", default=None, help="cron expression, e.g. '0 2 * * *'")
 @click.option("--withdraw-threshold", default=0.2, show_default=True, type=float)
-def source_add(name, department, format_, location, kind, schedule, withdraw_threshold):
+@click.option("--credentials-ref", default=None,
+              help="where the source's secret is: env:NAME or file:/path (basic: prefix for "
+                   "user:password); never the secret itself")
+@click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
+              help="a value for a field the source does not carry (repeatable)")
+def source_add(name, department, format_, location, kind, schedule, withdraw_threshold,
+               credentials_ref, defaults):
     """Register (or redefine) a source."""
+    pairs = [d.partition("=") for d in defaults]
+    if any(not sep or not key for key, sep, _ in pairs):
+        raise click.UsageError("--default takes FIELD=VALUE")
     with db.connect() as conn:
         try:
             row = sources.add(conn, name=name, department=department, format=format_,
                               location=location, kind=kind, schedule=schedule,
-                              withdraw_threshold=withdraw_threshold)
+                              withdraw_threshold=withdraw_threshold, credentials_ref=credentials_ref,
+                              defaults={key.strip(): value.strip() for key, _, value in pairs})
         except sources.SourceError as e:
             raise click.UsageError(str(e))
     click.echo(f"source {row['name']} ({row['format']} from {row['location']}) for {row['department']}")
@@ -118,7 +129,9 @@ def source_disable(name):
 @click.argument("name")
 @click.option("--now", "in_process", is_flag=True,
               help="run in this process and print the report (default: queue it for a worker)")
-def run(name, in_process):
+@click.option("--dry-run", is_flag=True,
+              help="with --now: read and compare only, report what would change, touch nothing in CKAN")
+def run(name, in_process, dry_run):
     """Harvest one source: queued for the workers, or --now in this process."""
     from . import queue
     with db.connect() as conn:
@@ -127,11 +140,13 @@ def run(name, in_process):
             source = sources.get(conn, name)
         except sources.SourceError as e:
             raise click.ClickException(str(e))
+        if dry_run and not in_process:
+            raise click.UsageError("--dry-run needs --now")
         if not in_process:
             click.echo(f"queued harvest job {queue.enqueue(conn, source)} for {name}")
             return
         job_id = pipeline.start_job(conn, source)
-    pipeline.run_job(db.connect, job_id, ckan_from_env())
+    pipeline.run_job(db.connect, job_id, ckan_from_env(), dry_run=dry_run)
     with db.connect() as conn:
         result = pipeline.report(conn, job_id)
     _echo_json(result)

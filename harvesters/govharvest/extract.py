@@ -114,7 +114,8 @@ def fetch(location: str, *, timeout: float = 30, etag: str | None = None,
 
 
 def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = None,
-                     last_modified: str | None = None, max_pages: int = 10000) -> Fetched:
+                     last_modified: str | None = None, max_pages: int = 10000,
+                     headers: dict | None = None) -> Fetched:
     """Follow a paginated JSON feed ({"services": [...], "next": url}) to its end,
     spooling the services as JSON lines: one page in memory at a time.
 
@@ -123,7 +124,7 @@ def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = N
     """
     import json
 
-    first = fetch(location, timeout=timeout, etag=etag, last_modified=last_modified)
+    first = fetch(location, timeout=timeout, etag=etag, last_modified=last_modified, headers=headers)
     if first.not_modified:
         return first
     fd, name = tempfile.mkstemp(prefix="govharvest-", suffix=".jsonl")
@@ -150,7 +151,7 @@ def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = N
                     break
                 if seen >= max_pages:
                     raise ExtractError(f"the feed has more than {max_pages} pages: {location}")
-                page = fetch(url, timeout=timeout)
+                page = fetch(url, timeout=timeout, headers=headers)
     except Exception:
         out_path.unlink(missing_ok=True)
         raise

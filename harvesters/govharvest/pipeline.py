@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, Iterator
 
 import ckanapi
 import psycopg2.extras
 
-from . import compare, extract, formats
+from . import ckan_reader, compare, extract, formats, sources
 from .load import CkanTarget
 from .normalise import RecordError, normalise
 
@@ -58,24 +58,30 @@ def _dataset(record: dict, source: dict, record_id: str, digest: str) -> dict[st
             "harvested_at": now().isoformat(timespec="seconds"), "content_hash": digest}
 
 
-def run_job(conn_factory, job_id: int, ckan: ckanapi.RemoteCKAN | ckanapi.LocalCKAN) -> dict:
+def run_job(conn_factory, job_id: int, ckan: ckanapi.RemoteCKAN | ckanapi.LocalCKAN,
+            *, dry_run: bool = False) -> dict:
     """Run a queued job to the end. Returns the job's counts. Never raises for a
-    bad source or bad records: those end up in the job's status and report."""
+    bad source or bad records: those end up in the job's status and report.
+
+    dry_run: fetch, read, validate what can be validated here and compare, then
+    stop: the counts say what a real run would add, change and withdraw, and
+    CKAN is not touched (nor are the source's records or HTTP validators)."""
     with conn_factory() as conn, conn.cursor() as cur:
         cur.execute("""UPDATE job SET status = 'running', started_at = now(), heartbeat_at = now()
                        WHERE id = %s RETURNING source_id""", (job_id,))
         cur.execute("SELECT * FROM source WHERE id = %s", (cur.fetchone()["source_id"],))
         source = cur.fetchone()
-        cur.execute("SELECT source_record_id, content_hash, dataset_name, content, state "
+        # ids, hashes and names only: a changed record's last content is read when needed
+        cur.execute("SELECT source_record_id, content_hash, dataset_name, state "
                     "FROM record WHERE source_id = %s", (source["id"],))
         previous = {r["source_record_id"]: r for r in cur.fetchall()}
     try:
-        counts = _harvest(conn_factory, job_id, source, previous, CkanTarget(ckan))
+        counts = _harvest(conn_factory, job_id, source, previous, CkanTarget(ckan), dry_run)
     except (extract.ExtractError, formats.FormatError) as e:
         _finish(conn_factory, job_id, "failed", {}, str(e))
         log.warning("harvest job %s of %s failed: %s", job_id, source["name"], e)
         return {}
-    status = "held" if counts.get("held") else "done"
+    status = "held" if counts.get("held") and not dry_run else "done"
     _finish(conn_factory, job_id, status, counts, None)
     return counts
 
@@ -86,19 +92,48 @@ def _finish(conn_factory, job_id: int, status: str, counts: dict, error: str | N
                        WHERE id = %s""", (status, Json(counts), error, job_id))
 
 
-def _read(path, source) -> formats.Raw:
-    return formats.READERS[source["format"]](path)
-
-
 def _fetch(source) -> extract.Fetched:
+    """The source's body on disk; its credentials (if any) are resolved here, for
+    this fetch only."""
+    headers = sources.credentials_headers(source.get("credentials_ref"))
     if source["format"] == "json":
         return extract.fetch_json_pages(source["location"], etag=source["last_etag"],
-                                        last_modified=source["last_modified"])
+                                        last_modified=source["last_modified"], headers=headers)
+    if source["format"] == "ckan":
+        return ckan_reader.fetch(source["location"], headers=headers)
     return extract.fetch(source["location"], etag=source["last_etag"],
-                         last_modified=source["last_modified"])
+                         last_modified=source["last_modified"], headers=headers)
 
 
-def _harvest(conn_factory, job_id, source, previous, target: CkanTarget) -> dict:
+def _records(path, source) -> Iterator[tuple[str, str, dict | None, RecordError | None]]:
+    """(where, source record id, normalised record or None, its error or None) for
+    every record of the spooled body, with the source's mapping and defaults applied."""
+    reader = formats.READERS[source["format"]]
+    mapping = {**getattr(reader, "mapping", {}), **(source["mapping"] or {})}
+    defaults = source.get("defaults") or {}
+    if defaults:
+        defaults = {k: v for k, v in normalise({**defaults, "service_code": "-"}).items()
+                    if k != "service_code"}
+    lacks = getattr(reader, "lacks", ())
+    for where, raw in reader(path):
+        record_id = raw.pop(compare.RECORD_ID, None)
+        try:
+            record = normalise(raw, mapping)
+            for name, value in defaults.items():
+                if record.get(name) in (None, "", []):
+                    record[name] = value
+            for name in lacks:
+                if record.get(name) in (None, "", []):
+                    raise RecordError(name, f"is missing: a {source['format']} source does not carry "
+                                            f"it, and this source has no default for it "
+                                            f"(govharvest source add … --default {name}=…)")
+        except RecordError as e:
+            yield where, str(record_id or raw.get("service_code") or where), None, e
+            continue
+        yield where, str(record_id or record["service_code"]), record, None
+
+
+def _harvest(conn_factory, job_id, source, previous, target: CkanTarget, dry_run=False) -> dict:
     fetched = _fetch(source)
     if fetched.not_modified:
         # the source says nothing changed since the last good harvest: nothing to do
@@ -107,72 +142,54 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget) -> dict
     try:
         # pass 1: every record readable? ids and hashes only
         current: dict[str, str] = {}
+        codes: dict[str, str] = {}      # service code -> record id: one service per code here
         rejected: dict[str, dict] = {}
-        for where, raw in _read(fetched.path, source):
-            try:
-                record = normalise(raw, source["mapping"])
-            except RecordError as e:
-                rejected[str(raw.get("service_code") or where)] = {e.field: [f"{where}: {e.reason}"]}
+        for where, record_id, record, error in _records(fetched.path, source):
+            if error is not None:
+                rejected[record_id] = {error.field: [f"{where}: {error.reason}"]}
                 continue
-            record_id = record["service_code"]
             if record_id in current:
                 rejected[record_id] = {"service_code": [f"{where}: appears more than once in this source"]}
                 continue
+            code = record["service_code"]
+            if codes.setdefault(code, record_id) != record_id:
+                rejected[record_id] = {"service_code": [
+                    f"{where}: service code {code} also comes from {codes[code]} in this source; "
+                    "the department would hold one service twice"]}
+                continue
             current[record_id] = compare.content_hash(record)
+        del codes
         result = compare.compare({k: v["content_hash"] for k, v in previous.items()
                                   if v["state"] == "published"}, current)
         to_load = set(result.new) | set(result.changed)
         # records withdrawn earlier that came back are loaded again
         to_load |= {k for k in current if k in previous and previous[k]["state"] == "withdrawn"}
+        hold = compare.withdrawal_needs_confirmation(result, source["withdraw_threshold"])
 
         counts = {"new": 0, "changed": 0, "unchanged": len(result.unchanged), "withdrawn": 0,
                   "rejected": len(rejected), "held": 0}
         with conn_factory() as conn, conn.cursor() as cur:
             for record_id, errors in rejected.items():
                 _outcome(cur, job_id, record_id, "rejected", errors=errors)
+        if dry_run:
+            return {**counts, "new": sum(1 for k in to_load if k not in previous),
+                    "changed": sum(1 for k in to_load if k in previous),
+                    "withdrawn": 0 if hold else len(result.missing),
+                    "held": len(result.missing) if hold else 0, "dry_run": True}
 
-        # pass 2: load what is new or changed, one record at a time
-        for where, raw in _read(fetched.path, source):
-            try:
-                record = normalise(raw, source["mapping"])
-            except RecordError:
-                continue
-            record_id = record["service_code"]
-            if record_id not in to_load or record_id in rejected:
-                continue
-            digest = current[record_id]
-            before = previous.get(record_id)
-            try:
-                saved = target.upsert_service(_dataset(record, source, record_id, digest),
-                                              before["dataset_name"] if before else None)
-            except ckanapi.ValidationError as e:
-                errors = {k: v for k, v in e.error_dict.items() if k != "__type"}
-                with conn_factory() as conn, conn.cursor() as cur:
-                    _outcome(cur, job_id, record_id, "rejected",
-                             errors={k: [f"{where}: {m}" for m in (v if isinstance(v, list) else [v])]
-                                     for k, v in errors.items()})
-                counts["rejected"] += 1
-                continue
-            outcome = "changed" if before else "new"
-            changes = compare.field_changes(before["content"], record) if before else None
-            with conn_factory() as conn, conn.cursor() as cur:
-                cur.execute("""INSERT INTO record (source_id, source_record_id, content_hash,
-                                                   dataset_name, content, state, last_job_id)
-                               VALUES (%s, %s, %s, %s, %s, 'published', %s)
-                               ON CONFLICT (source_id, source_record_id) DO UPDATE SET
-                                 content_hash = EXCLUDED.content_hash, dataset_name = EXCLUDED.dataset_name,
-                                 content = EXCLUDED.content, state = 'published',
-                                 last_job_id = EXCLUDED.last_job_id""",
-                            (source["id"], record_id, digest, saved["name"], Json(record), job_id))
-                _outcome(cur, job_id, record_id, outcome,
-                         changes=[c.__dict__ for c in changes] if changes is not None else None)
-                cur.execute("UPDATE job SET heartbeat_at = now() WHERE id = %s", (job_id,))
-            counts[outcome] += 1
+        # pass 2: load what is new or changed, one record at a time, each noted
+        # (committed) as soon as CKAN has it, so a job killed mid-way loses nothing
+        with conn_factory() as conn, conn.cursor() as cur:
+            for where, record_id, record, _error in _records(fetched.path, source):
+                if record_id not in to_load or record_id in rejected:
+                    continue
+                outcome = _load_one(cur, job_id, source, target, where, record_id, record,
+                                    current[record_id], previous.get(record_id))
+                conn.commit()
+                counts[outcome] += 1
 
-        # records gone from the source: withdrawn (kept, restorable), or held for a person
-        hold = compare.withdrawal_needs_confirmation(result, source["withdraw_threshold"])
-        for record_id in result.missing:
-            with conn_factory() as conn, conn.cursor() as cur:
+            # records gone from the source: withdrawn (kept, restorable), or held for a person
+            for record_id in result.missing:
                 if hold:
                     _outcome(cur, job_id, record_id, "held")
                     counts["held"] += 1
@@ -182,13 +199,44 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget) -> dict
                             "WHERE source_id = %s AND source_record_id = %s",
                             (job_id, source["id"], record_id))
                 _outcome(cur, job_id, record_id, "withdrawn")
+                conn.commit()
                 counts["withdrawn"] += 1
-        with conn_factory() as conn, conn.cursor() as cur:   # validators of this good fetch
+            # validators of this good fetch
             cur.execute("UPDATE source SET last_etag = %s, last_modified = %s WHERE id = %s",
                         (fetched.etag, fetched.last_modified, source["id"]))
         return counts
     finally:
         fetched.path.unlink(missing_ok=True)
+
+
+def _load_one(cur, job_id, source, target, where, record_id, record, digest, before) -> str:
+    """Upsert one record into CKAN and note it; returns its outcome."""
+    try:
+        saved = target.upsert_service(_dataset(record, source, record_id, digest),
+                                      before["dataset_name"] if before else None)
+    except ckanapi.ValidationError as e:
+        errors = {k: v for k, v in e.error_dict.items() if k != "__type"}
+        _outcome(cur, job_id, record_id, "rejected",
+                 errors={k: [f"{where}: {m}" for m in (v if isinstance(v, list) else [v])]
+                         for k, v in errors.items()})
+        return "rejected"
+    changes = None
+    if before:
+        cur.execute("SELECT content FROM record WHERE source_id = %s AND source_record_id = %s",
+                    (source["id"], record_id))
+        changes = [c.__dict__ for c in compare.field_changes(cur.fetchone()["content"], record)]
+    cur.execute("""INSERT INTO record (source_id, source_record_id, content_hash,
+                                       dataset_name, content, state, last_job_id)
+                   VALUES (%s, %s, %s, %s, %s, 'published', %s)
+                   ON CONFLICT (source_id, source_record_id) DO UPDATE SET
+                     content_hash = EXCLUDED.content_hash, dataset_name = EXCLUDED.dataset_name,
+                     content = EXCLUDED.content, state = 'published',
+                     last_job_id = EXCLUDED.last_job_id""",
+                (source["id"], record_id, digest, saved["name"], Json(record), job_id))
+    outcome = "changed" if before else "new"
+    _outcome(cur, job_id, record_id, outcome, changes=changes)
+    cur.execute("UPDATE job SET heartbeat_at = now() WHERE id = %s", (job_id,))
+    return outcome
 
 
 def _outcome(cur, job_id, record_id, outcome, changes=None, errors=None) -> None:

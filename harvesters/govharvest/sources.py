@@ -1,14 +1,30 @@
-"""The registry of harvest sources, in the harvest database."""
+"""The registry of harvest sources, in the harvest database.
+
+A source that needs credentials names where they are, never what they are:
+``credentials_ref`` is ``env:NAME`` (an environment variable of the harvest
+workers) or ``file:/path`` (a file only they can read), optionally prefixed
+``basic:`` when the secret is ``user:password`` for HTTP basic auth; without
+it the secret is sent as the ``Authorization`` header as it is (``Bearer …``,
+or a CKAN API token). It is resolved at fetch time, for that fetch only; the
+secret is never stored, logged, reported or shown.
+"""
 from __future__ import annotations
 
+import base64
+import os
+import re
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg2.extras
 from croniter import croniter
 
-from . import formats
+from . import extract, formats
+from .normalise import FIELDS, RecordError, normalise
 
 KINDS = ("services", "statistics")
+CREDENTIALS_REF = re.compile(r"^(?P<basic>basic:)?(?:env:(?P<env>[A-Za-z_][A-Za-z0-9_]*)|file:(?P<file>/.+))$")
 
 
 class SourceError(ValueError):
@@ -24,24 +40,72 @@ def check(source: dict[str, Any]) -> None:
     schedule = source.get("schedule")
     if schedule and not croniter.is_valid(schedule):
         raise SourceError(f"schedule is not a cron expression: {schedule!r}")
+    ref = source.get("credentials_ref")
+    if ref and not CREDENTIALS_REF.match(ref):
+        # said without echoing it: what was given may be the secret itself
+        raise SourceError("credentials_ref must say where the secret is, not be it: "
+                          "env:VARIABLE or file:/absolute/path, optionally prefixed basic:")
+    if urlsplit(source.get("location") or "").password is not None:
+        raise SourceError("location must not carry a password: give it as credentials_ref")
+    defaults = source.get("defaults") or {}
+    for name in defaults:
+        if name not in FIELDS or name in ("service_code", "name", "owner_org"):
+            raise SourceError(f"defaults: {name!r} is not a service field a source may default")
+    try:
+        normalise({**defaults, "service_code": "-"})
+    except RecordError as e:
+        raise SourceError(f"defaults: {e}") from None
+
+
+def credentials_headers(ref: str | None) -> dict[str, str]:
+    """The HTTP headers carrying the secret a credentials reference points to.
+    Raises extract.ExtractError (naming the reference, never the secret) when it
+    cannot be read."""
+    if not ref:
+        return {}
+    m = CREDENTIALS_REF.match(ref)
+    if not m:
+        raise extract.ExtractError("the source's credentials_ref is not env:NAME or file:/path")
+    if m["env"]:
+        secret = os.environ.get(m["env"])
+        if not secret:
+            raise extract.ExtractError(f"the source's credentials are in ${m['env']}, "
+                                       "which is not set for the harvest worker")
+    else:
+        try:
+            secret = Path(m["file"]).read_text(encoding="utf-8")
+        except OSError as e:
+            raise extract.ExtractError(f"the source's credentials file {m['file']} cannot be read: "
+                                       f"{e.strerror}") from None
+    secret = secret.strip()
+    if m["basic"]:
+        if ":" not in secret:
+            raise extract.ExtractError(f"the source's credentials ({ref}) must be user:password "
+                                       "for basic:")
+        return {"Authorization": "Basic " + base64.b64encode(secret.encode("utf-8")).decode("ascii")}
+    return {"Authorization": secret}
 
 
 def add(conn, *, name: str, department: str, format: str, location: str,
         kind: str = "services", schedule: str | None = None, credentials_ref: str | None = None,
-        mapping: dict | None = None, withdraw_threshold: float = 0.2) -> dict:
+        mapping: dict | None = None, defaults: dict | None = None,
+        withdraw_threshold: float = 0.2) -> dict:
     source = dict(name=name, department=department, kind=kind, format=format, location=location,
-                  schedule=schedule, credentials_ref=credentials_ref,
+                  schedule=schedule, credentials_ref=credentials_ref or None, defaults=defaults or {},
                   mapping=psycopg2.extras.Json(mapping or {}), withdraw_threshold=withdraw_threshold)
     check(source)
+    source["defaults"] = psycopg2.extras.Json(source["defaults"])
     with conn.cursor() as cur:
         cur.execute("""INSERT INTO source (name, department, kind, format, location, schedule,
-                                           credentials_ref, mapping, withdraw_threshold)
+                                           credentials_ref, mapping, defaults, withdraw_threshold)
                        VALUES (%(name)s, %(department)s, %(kind)s, %(format)s, %(location)s,
-                               %(schedule)s, %(credentials_ref)s, %(mapping)s, %(withdraw_threshold)s)
+                               %(schedule)s, %(credentials_ref)s, %(mapping)s, %(defaults)s,
+                               %(withdraw_threshold)s)
                        ON CONFLICT (name) DO UPDATE SET department = EXCLUDED.department,
                            kind = EXCLUDED.kind, format = EXCLUDED.format,
                            location = EXCLUDED.location, schedule = EXCLUDED.schedule,
                            credentials_ref = EXCLUDED.credentials_ref, mapping = EXCLUDED.mapping,
+                           defaults = EXCLUDED.defaults,
                            withdraw_threshold = EXCLUDED.withdraw_threshold, enabled = true
                        RETURNING *""", source)
         return cur.fetchone()
