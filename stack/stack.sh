@@ -260,22 +260,25 @@ start_solr() {
   wait_for Solr 120 "$LOG/solr.log" solr_ping
 }
 
+# Every process starts through stack/entrypoints/govservice, as in the containers:
+# `spawn NAME entrypoint ROLE` (a command, not a function, so nohup can run it).
+entrypoint=$ROOT/stack/entrypoints/govservice
+
 ckan_ping() { curl -fsS "http://127.0.0.1:$CKAN_PORT/api/3/action/status_show" | grep -q '"success": true'; }
 
 start_ckan() {
   [ -n "$(pid_of ckan)" ] && return
   refuse_taken_port ckan "$CKAN_PORT"
   say "starting CKAN on http://127.0.0.1:$CKAN_PORT ($CKAN_WORKERS gunicorn workers)"
-  spawn ckan env CKAN_INI="$CKAN_INI" "$VENV/bin/gunicorn" --chdir "$ROOT/stack" wsgi:application \
-    --bind "127.0.0.1:$CKAN_PORT" --workers "$CKAN_WORKERS" --timeout 120 \
-    --access-logfile "$LOG/ckan-access.log"
+  spawn ckan env PATH="$VENV/bin:$PATH" CKAN_INI="$CKAN_INI" GOVSERVICE_CKAN_BIND="127.0.0.1:$CKAN_PORT" \
+    GOVSERVICE_CKAN_WORKERS="$CKAN_WORKERS" GOVSERVICE_ACCESS_LOG="$LOG/ckan-access.log" "$entrypoint" web
   wait_for CKAN 120 "$LOG/ckan.log" ckan_ping
 }
 
 start_worker() {
   [ -n "$(pid_of worker)" ] && return
   say "starting the CKAN job worker"
-  spawn worker "$VENV/bin/ckan" -c "$CKAN_INI" jobs worker default
+  spawn worker env PATH="$VENV/bin:$PATH" CKAN_INI="$CKAN_INI" "$entrypoint" worker default
 }
 
 code_stamp() {  # changes when the code or templates the web server and worker load change
@@ -289,7 +292,7 @@ start_harvest() {  # harvest worker and scheduler (settings: var/harvest.env)
   for svc in harvest-worker harvest-scheduler; do
     [ -n "$(pid_of $svc)" ] && continue
     say "starting the $svc"
-    spawn $svc env GOVHARVEST_ENV_FILE="$VAR/harvest.env" "$VENV/bin/govharvest" "${svc#harvest-}"
+    spawn $svc env PATH="$VENV/bin:$PATH" GOVHARVEST_ENV_FILE="$VAR/harvest.env" "$entrypoint" $svc
   done
 }
 
@@ -313,11 +316,10 @@ SQL
     stampfile="$RUN/db-$(basename "$ini" .ini)$TEST_SLOT.stamp"
     if [ "$(cat "$stampfile" 2>/dev/null)" = "$(db_stamp)" ] && ckan_tables_exist "$ini"; then continue; fi
     say "initialising the CKAN database for $(basename "$ini")"
-    "$VENV/bin/ckan" -c "$ini" db init >>"$LOG/db-init.log" 2>&1 \
-      || { tail -20 "$LOG/db-init.log"; die "ckan db init failed for $ini (log: $LOG/db-init.log)"; }
-    # plugins' own migrations (activity, …): `db init` covers CKAN core only
-    "$VENV/bin/ckan" -c "$ini" db pending-migrations --apply >>"$LOG/db-init.log" 2>&1 \
-      || { tail -20 "$LOG/db-init.log"; die "plugin migrations failed for $ini (log: $LOG/db-init.log)"; }
+    # core and plugin migrations; the DataStore permissions follow as the postgres user
+    env PATH="$VENV/bin:$PATH" CKAN_INI="$ini" GOVHARVEST_DB_URL= GOVSERVICE_PG_ADMIN_URL= \
+      "$entrypoint" migrate >>"$LOG/db-init.log" 2>&1 \
+      || { tail -20 "$LOG/db-init.log"; die "migrating the CKAN database failed for $ini (log: $LOG/db-init.log)"; }
     "$VENV/bin/ckan" -c "$ini" datastore set-permissions 2>>"$LOG/db-init.log" \
       | psql_admin -d postgres >>"$LOG/db-init.log" 2>&1 \
       || { tail -20 "$LOG/db-init.log"; die "setting DataStore permissions failed for $ini"; }
