@@ -27,6 +27,7 @@ import csv
 import io
 import json
 import logging
+import time
 from decimal import Decimal
 from typing import IO, Any, Iterable, Mapping, Sequence
 
@@ -36,7 +37,7 @@ from . import statistics as stats
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "govservice"
+SCHEMA = "govservice_kpi"   # not "govservice": that is the database user, first on the search_path
 DATASET = "service-statistics"
 RESOURCE_KEY = "govservice_statistics"
 INT_RE = r"^\s*-?\d{1,9}\s*$"
@@ -82,8 +83,20 @@ def engine() -> sa.engine.Engine:
     return get_write_engine()
 
 
+_schema_ready: set[str] = set()
+
+
 def ensure_schema(conn) -> None:
-    """Create our own tables in the DataStore database (idempotent)."""
+    """Create our own tables in the DataStore database (idempotent; once per process and database)."""
+    url = str(conn.engine.url)
+    if url in _schema_ready and conn.execute(sa.text(
+            "SELECT to_regclass(:t) IS NOT NULL"), {"t": f"{SCHEMA}.service_summary"}).scalar():
+        return
+    _create_schema(conn)
+    _schema_ready.add(url)
+
+
+def _create_schema(conn) -> None:
     conn.execute(sa.text(f"""
         CREATE SCHEMA IF NOT EXISTS {SCHEMA};
         CREATE TABLE IF NOT EXISTS {SCHEMA}.service (
@@ -171,14 +184,15 @@ def tune_table(conn, table: str) -> None:
 
     The DataStore gives every text column a full-text index; statistics rows
     are looked up by key, department and period, never by words in the
-    period or channel, and those indexes would cost most of a bulk load. The
-    row's ``_full_text`` (service code and department) keeps ``q=`` working.
+    period or channel, and those indexes (and the one on ``_full_text``) would
+    cost most of a bulk load. The row's ``_full_text`` (service code and
+    department) is still filled, so ``q=`` works, by scanning.
     """
     indexes = conn.execute(sa.text("""
         SELECT indexname, indexdef FROM pg_indexes
         WHERE schemaname = 'public' AND tablename = :t"""), {"t": table}).all()
     for name, definition in indexes:
-        if "to_tsvector" in definition:
+        if "to_tsvector" in definition or "_full_text" in definition:
             conn.execute(sa.text(f'DROP INDEX IF EXISTS public."{name}"'))
     conn.execute(sa.text(
         f'CREATE INDEX IF NOT EXISTS "{table}_department_period" ON public."{table}" (department, period)'))
@@ -186,13 +200,22 @@ def tune_table(conn, table: str) -> None:
 
 # ---------------------------------------------------------------- loading
 
-def _rules(department_param: str, has_department: bool) -> list[tuple[str, str]]:
-    """(field, SQL giving the reason or NULL) for every rule, over the staging row ``s``."""
+STAGE_TYPES = {"int": "bigint", "numeric": "numeric", "text": "text", "bool": "text"}
+TYPE_PROBLEMS = {"int": (INT_RE, "is not a whole number"), "numeric": (NUMBER_RE, "is not a number")}
+INT4_MAX = 2_147_483_647
+
+
+def _rules(has_department: bool) -> list[tuple[str, str]]:
+    """(field, SQL giving the reason or NULL) for every rule, over the typed staging row ``s``.
+
+    Cells that were not numbers at all are caught before these run (see
+    ``_stage``); here a number column is a number or NULL.
+    """
     rules: list[tuple[str, str]] = []
     for name in ("service_code", "period", "channel"):
         rules.append((name, f"CASE WHEN s.{name} IS NULL THEN 'is missing' END"))
-    rules.append(("period", f"""CASE
-        WHEN s.period !~ '^\\d{{4}}-(0[1-9]|1[0-2])$' THEN 'is not a month written as YYYY-MM'
+    rules.append(("period", """CASE
+        WHEN s.period !~ '^\d{4}-(0[1-9]|1[0-2])$' THEN 'is not a month written as YYYY-MM'
         WHEN s.period > :current_period THEN 'is in the future (this month is ' || :current_period || ')' END"""))
     rules.append(("channel", """CASE WHEN NOT (s.channel = ANY(:channels))
         THEN 'is not a channel of the platform (' || array_to_string(:channels, ', ') || ')' END"""))
@@ -207,34 +230,28 @@ def _rules(department_param: str, has_department: bool) -> list[tuple[str, str]]
     for c in stats.columns():
         name, kind = c["name"], c["type"]
         if kind == "int":
-            rules.append((name, f"""CASE WHEN s.{name} IS NULL THEN NULL
-                WHEN s.{name} !~ '{INT_RE}' THEN 'is not a whole number'
-                WHEN s.{name}::bigint < 0 THEN 'is negative; counts cannot be below zero' END"""))
+            rules.append((name, f"""CASE WHEN s.{name} < 0 THEN 'is negative; counts cannot be below zero'
+                WHEN s.{name} > {INT4_MAX} THEN 'is too large to be a count' END"""))
         elif kind == "numeric":
-            rules.append((name, f"""CASE WHEN s.{name} IS NULL THEN NULL
-                WHEN s.{name} !~ '{NUMBER_RE}' THEN 'is not a number'
-                WHEN s.{name}::numeric < 0 THEN 'is negative' END"""))
+            rules.append((name, f"CASE WHEN s.{name} < 0 THEN 'is negative' END"))
         elif kind == "bool":
             words = ", ".join(f"'{w}'" for w in TRUE_WORDS + FALSE_WORDS)
             rules.append((name, f"""CASE WHEN s.{name} IS NOT NULL AND lower(trim(s.{name})) NOT IN ({words})
                 THEN 'is not yes or no (true/false, 是/否)' END"""))
 
-    def n(col: str) -> str:  # the column as a number, NULL unless it is a valid count
-        return f"(CASE WHEN s.{col} ~ '{INT_RE}' THEN s.{col}::bigint END)"
-
     def not_more(part: str, whole: str, what: str) -> tuple[str, str]:
-        return (part, f"""CASE WHEN {n(part)} > {n(whole)}
-            THEN 'is ' || {n(part)} || ', more than the {what} (' || {n(whole)} || ')' END""")
+        return (part, f"""CASE WHEN s.{part} > s.{whole}
+            THEN 'is ' || s.{part} || ', more than the {what} (' || s.{whole} || ')' END""")
 
     rules.append(not_more("completed_on_time", "completed", "applications completed"))
     rules.append(not_more("completed_online", "completed", "applications completed"))
     rules.append(not_more("bad_reviews_rectified", "bad_reviews", "bad reviews"))
-    levels = " + ".join(n(c) for c in _LEVELS)
-    rules.append(("ratings", f"""CASE WHEN {n('ratings')} <> {levels}
-        THEN 'is ' || {n('ratings')} || ' but the five rating levels add up to ' || ({levels}) END"""))
-    bad = " + ".join(n(c["name"]) for c in stats.rating_columns() if c.get("bad_review"))
-    rules.append(("bad_reviews", f"""CASE WHEN {n('bad_reviews')} <> {bad}
-        THEN 'is ' || {n('bad_reviews')} || ' but the dissatisfied and very dissatisfied ratings add up to ' || ({bad}) END"""))
+    levels = " + ".join(f"s.{c}" for c in _LEVELS)
+    rules.append(("ratings", f"""CASE WHEN s.ratings <> {levels}
+        THEN 'is ' || s.ratings || ' but the five rating levels add up to ' || ({levels}) END"""))
+    bad = " + ".join(f"s.{c['name']}" for c in stats.rating_columns() if c.get("bad_review"))
+    rules.append(("bad_reviews", f"""CASE WHEN s.bad_reviews <> {bad}
+        THEN 'is ' || s.bad_reviews || ' but the dissatisfied and very dissatisfied ratings add up to ' || ({bad}) END"""))
     figures = " OR ".join(f"s.{c} IS NOT NULL" for c in stats.column_names()
                           if c not in ("service_code", "department", "period", "channel", "no_data", "note"))
     rules.append(("no_data", f"""CASE WHEN lower(trim(s.no_data)) IN ({", ".join(f"'{w}'" for w in TRUE_WORDS)})
@@ -243,10 +260,7 @@ def _rules(department_param: str, has_department: bool) -> list[tuple[str, str]]
 
 
 def _typed(name: str, kind: str) -> str:
-    if kind == "int":
-        return f"trim(s.{name})::bigint"
-    if kind == "numeric":
-        return f"trim(s.{name})::numeric"
+    """The staged cell as the DataStore column wants it."""
     if kind == "bool":
         words = ", ".join(f"'{w}'" for w in TRUE_WORDS)
         return f"CASE WHEN s.{name} IS NULL THEN NULL ELSE lower(trim(s.{name})) IN ({words}) END"
@@ -281,15 +295,72 @@ def records_to_csv(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], io.
     return headers, io.BytesIO(out.getvalue().encode("utf-8"))
 
 
+def _copy(conn, table: str, columns: list[str], body: IO[bytes]) -> None:
+    with conn.connection.dbapi_connection.cursor() as cur:
+        cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH "
+                        f"(FORMAT csv, FORCE_NULL ({', '.join(columns)}))", body)
+
+
+def _stage(conn, stage_columns: list[str], absent: list[str], body: IO[bytes]) -> str:
+    """COPY the rows into the typed staging table ``stage``; returns "typed" or "checked".
+
+    Fast path: COPY straight into number columns. If any cell is not a
+    number, PostgreSQL refuses the whole COPY; then the rows go into text
+    columns first, every such cell is listed in ``type_problems`` with its
+    line, and the rest is converted — so one bad cell costs a second pass,
+    never the load.
+    """
+    import psycopg2
+    kinds = {c["name"]: c["type"] for c in stats.columns()}
+    typed_defs = ", ".join(f"{c} {STAGE_TYPES.get(kinds.get(c), 'text')}" for c in stage_columns + absent)
+    start = body.tell()
+    savepoint = conn.begin_nested()
+    try:
+        conn.execute(sa.text(f"""CREATE TEMP TABLE stage (
+            line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), {typed_defs}) ON COMMIT DROP"""))
+        _copy(conn, "stage", stage_columns, body)
+        savepoint.commit()
+        conn.execute(sa.text("""CREATE TEMP TABLE type_problems (
+            line bigint, field text, value text, reason text) ON COMMIT DROP"""))
+        return "typed"
+    except sa.exc.DBAPIError as e:
+        if not isinstance(e.orig, psycopg2.DataError):
+            raise
+        savepoint.rollback()
+    except psycopg2.DataError:
+        savepoint.rollback()
+    body.seek(start)
+    text_defs = ", ".join(f"{c} text" for c in stage_columns + absent)
+    conn.execute(sa.text(f"""CREATE TEMP TABLE raw_stage (
+        line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), {text_defs}) ON COMMIT DROP"""))
+    _copy(conn, "raw_stage", stage_columns, body)
+    checks, casts = [], []
+    for c in stage_columns + absent:
+        kind = kinds.get(c)
+        if kind in TYPE_PROBLEMS:
+            pattern, reason = TYPE_PROBLEMS[kind]
+            checks.append(f"('{c}', r.{c}, CASE WHEN r.{c} !~ '{pattern}' THEN '{reason}' END)")
+            casts.append(f"CASE WHEN r.{c} ~ '{pattern}' THEN trim(r.{c})::{STAGE_TYPES[kind]} END AS {c}")
+        else:
+            casts.append(f"r.{c}")
+    conn.execute(sa.text(f"""
+        CREATE TEMP TABLE stage ON COMMIT DROP AS SELECT r.line, {', '.join(casts)} FROM raw_stage r;
+        CREATE TEMP TABLE type_problems ON COMMIT DROP AS
+            SELECT r.line, p.field, p.value, p.reason FROM raw_stage r
+            CROSS JOIN LATERAL (VALUES {', '.join(checks) or "(NULL, NULL, NULL)"}) AS p(field, value, reason)
+            WHERE p.reason IS NOT NULL;"""))
+    return "checked"
+
+
 def load(conn, table: str, department: str, headers: list[str], body: IO[bytes],
          current_period: str) -> dict[str, Any]:
     """COPY ``body`` (CSV rows after the header, UTF-8) for a department, validate, merge.
 
     ``conn`` is a SQLAlchemy connection inside a transaction the caller
-    commits. Returns the load report: counts (``rows``, ``inserted``,
-    ``updated``, ``unchanged``, ``rejected``), ``rejections`` (line, record,
-    field, value, reason; line 2 is the first row after the header), and
-    ``ignored_columns``.
+    commits; ``body`` must be seekable. Returns the load report: counts
+    (``rows``, ``inserted``, ``updated``, ``unchanged``, ``rejected``),
+    ``rejections`` (line, record, field, value, reason; line 2 is the first
+    row after the header), ``ignored_columns`` and ``seconds`` per stage.
     """
     mapped, unknown = stats.map_headers(headers)
     missing = [c for c in ("service_code", "period", "channel") if c not in mapped]
@@ -307,35 +378,34 @@ def load(conn, table: str, department: str, headers: list[str], body: IO[bytes],
             seen.add(name)
     ours = [c for c in stats.column_names() if c in seen]
     absent = [c for c in stats.column_names() if c not in seen]
-    has_department = "department" in seen
 
     ensure_schema(conn)
-    col_defs = ", ".join(f"{c} text" for c in stage_columns)
-    absent_defs = "".join(f", {c} text" for c in absent)
+    clock = [time.perf_counter()]
+    seconds: dict[str, float] = {}
+
+    def lap(stage: str) -> None:
+        clock.append(time.perf_counter())
+        seconds[stage] = round(clock[-1] - clock[-2], 3)
+
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('govservice statistics ' || :d))"),
+                 {"d": department})   # one load per department at a time
+    path = _stage(conn, stage_columns, absent, body)
+    lap("copy")
     conn.execute(sa.text(f"""
-        CREATE TEMP TABLE stage (line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2),
-                                 {col_defs}{absent_defs}) ON COMMIT DROP;
         CREATE TEMP TABLE department_services ON COMMIT DROP AS
             SELECT service_code FROM {SCHEMA}.service WHERE department = :d;
-        ANALYZE department_services;"""), {"d": department})
-    raw = conn.connection.dbapi_connection
-    with raw.cursor() as cur:
-        cur.copy_expert(
-            f"COPY stage ({', '.join(stage_columns)}) FROM STDIN WITH "
-            f"(FORMAT csv, FORCE_NULL ({', '.join(stage_columns)}))", body)
-    conn.execute(sa.text(f"""
         CREATE TEMP TABLE foreign_codes ON COMMIT DROP AS
             SELECT DISTINCT t.service_code FROM public."{table}" t
             WHERE t.service_code IN (SELECT DISTINCT service_code FROM stage)
               AND t.department <> :d;"""), {"d": department})
-
     params = {"department": department, "current_period": current_period,
-              "channels": channel_vocabulary(), "d": department}
-    rules = _rules(department, has_department)
+              "channels": channel_vocabulary()}
+    rules = _rules("department" in seen)
     first_problem = "COALESCE(" + ", ".join(sql for _, sql in rules) + ")"
     conn.execute(sa.text(f"""
         CREATE TEMP TABLE bad ON COMMIT DROP AS
-            SELECT s.line FROM stage s WHERE {first_problem} IS NOT NULL;
+            SELECT s.line FROM stage s WHERE {first_problem} IS NOT NULL
+            UNION SELECT line FROM type_problems;
         CREATE TEMP TABLE superseded ON COMMIT DROP AS
             SELECT s.line, k.last_line FROM stage s JOIN (
                 SELECT service_code, period, channel, max(line) AS last_line FROM stage
@@ -343,24 +413,15 @@ def load(conn, table: str, department: str, headers: list[str], body: IO[bytes],
                 GROUP BY service_code, period, channel HAVING count(*) > 1) k
               USING (service_code, period, channel)
             WHERE s.line <> k.last_line AND s.line NOT IN (SELECT line FROM bad);"""), params)
-
-    counts = conn.execute(sa.text(
+    total, bad_count, superseded_count = conn.execute(sa.text(
         "SELECT (SELECT count(*) FROM stage), (SELECT count(*) FROM bad), (SELECT count(*) FROM superseded)"
     )).one()
-    total, bad_count, superseded_count = counts
-
-    rejections = _rejections(conn, rules, params)
-    rejections += [
-        {"line": line, "record": record, "field": "service_code",
-         "value": None, "reason": f"is repeated at line {last}; the later row is used"}
-        for line, record, last in conn.execute(sa.text("""
-            SELECT s.line, concat_ws('/', s.service_code, s.period, s.channel), p.last_line
-            FROM superseded p JOIN stage s USING (line) ORDER BY s.line LIMIT :n"""),
-            {"n": MAX_REJECTIONS}).all()]
-    rejections.sort(key=lambda r: r["line"])
-
-    merged = _merge(conn, table, department, ours, params)
+    rejections = _rejections(conn, rules, params) if bad_count or superseded_count else []
+    lap("validate")
+    merged = _merge(conn, table, ours, params)
+    lap("merge")
     refreshed = refresh_aggregates(conn, table)
+    lap("aggregates")
     good = total - bad_count - superseded_count
     return {
         "department": department,
@@ -369,64 +430,82 @@ def load(conn, table: str, department: str, headers: list[str], body: IO[bytes],
         "updated": merged["updated"],
         "unchanged": good - merged["inserted"] - merged["updated"],
         "rejected": bad_count + superseded_count,
-        "rejections": rejections[:MAX_REJECTIONS],
+        "rejections": rejections,
         "ignored_columns": unknown,
         "refreshed": refreshed,
+        "seconds": seconds,
+        "copy": path,
     }
 
 
 def _rejections(conn, rules, params) -> list[dict[str, Any]]:
-    """Every problem of the bad rows (a row may have several), first lines first."""
-    values = ",\n".join(
-        f"('{field}', s.{field}, {sql})" for field, sql in rules)
+    """Every problem of the rejected rows (a row may have several), first lines first."""
+    values = ",\n".join(f"('{field}', s.{field}::text, {sql})" for field, sql in rules)
+    # The rules run again only on the rejected rows (MATERIALIZED keeps the
+    # planner from running them over every row before joining).
     rows = conn.execute(sa.text(f"""
-        SELECT s.line, concat_ws('/', s.service_code, s.period, s.channel), p.field, p.value, p.reason
-        FROM stage s JOIN bad b USING (line)
-        CROSS JOIN LATERAL (VALUES {values}) AS p(field, value, reason)
-        WHERE p.reason IS NOT NULL
-        ORDER BY s.line LIMIT :n"""), {**params, "n": MAX_REJECTIONS}).all()
-    seen: set[tuple] = set()
-    out = []
+        WITH rejected AS MATERIALIZED (
+            SELECT s.* FROM stage s WHERE s.line IN (SELECT line FROM bad)
+            ORDER BY s.line LIMIT :n)
+        SELECT * FROM (
+            SELECT s.line, concat_ws('/', s.service_code, s.period, s.channel) AS record,
+                   p.field, p.value, p.reason
+            FROM rejected s
+            CROSS JOIN LATERAL (VALUES {values}) AS p(field, value, reason)
+            WHERE p.reason IS NOT NULL
+            UNION ALL
+            SELECT t.line, concat_ws('/', s.service_code, s.period, s.channel), t.field, t.value, t.reason
+            FROM type_problems t JOIN stage s USING (line)
+            UNION ALL
+            SELECT s.line, concat_ws('/', s.service_code, s.period, s.channel), 'service_code', NULL,
+                   'is repeated at line ' || p.last_line || '; the later row is used'
+            FROM superseded p JOIN stage s USING (line)) problems
+        ORDER BY line, field LIMIT :n"""), {**params, "n": MAX_REJECTIONS}).all()
+    out, seen = [], set()
     for line, record, field, value, reason in rows:
-        if (line, field, reason) in seen:
-            continue
-        seen.add((line, field, reason))
-        out.append({"line": line, "record": record, "field": field, "value": value, "reason": reason})
+        if (line, field, reason) not in seen:
+            seen.add((line, field, reason))
+            out.append({"line": line, "record": record, "field": field, "value": value, "reason": reason})
     return out
 
 
-def _merge(conn, table: str, department: str, ours: list[str], params) -> dict[str, int]:
+def _merge(conn, table: str, ours: list[str], params) -> dict[str, int]:
+    """Insert the new keys, update the changed rows, leave identical rows alone.
+
+    Two plain statements rather than INSERT ... ON CONFLICT: a speculative
+    insert per row costs about twice a plain one, and most rows of a bulk
+    load are new. The department's advisory lock (taken in ``load``) keeps
+    two loads of the same department from racing for the same keys.
+    """
     kinds = {c["name"]: c["type"] for c in stats.columns()}
-    target = [c for c in stats.column_names()]
-    select = []
-    for c in target:
-        if c == "department":
-            select.append(":department")
-        elif c in ours:
-            select.append(_typed(c, kinds[c]))
-        else:
-            select.append("NULL")
+    target = stats.column_names()
+    select = [":department" if c == "department" else _typed(c, kinds[c]) if c in ours else "NULL"
+              for c in target]
     key = stats.primary_key()
+    on_key = " AND ".join(f"t.{k} = s.{k}" for k in key)
     updates = [c for c in target if c not in key]
-    row = ", ".join(f"t.{c}" for c in updates)
-    new = ", ".join(f"EXCLUDED.{c}" for c in updates)
+    good = "s.line NOT IN (SELECT line FROM bad) AND s.line NOT IN (SELECT line FROM superseded)"
     _create_affected(conn)
-    result = conn.execute(sa.text(f"""
-        WITH merged AS (
-            INSERT INTO public."{table}" AS t ({', '.join(target)}, _full_text)
+    new_values = ", ".join(select[target.index(c)] for c in updates)
+    inserted = conn.execute(sa.text(f"""
+        WITH added AS (
+            INSERT INTO public."{table}" ({', '.join(target)}, _full_text)
             SELECT {', '.join(select)}, to_tsvector('simple', s.service_code || ' ' || :department)
             FROM stage s
-            WHERE s.line NOT IN (SELECT line FROM bad) AND s.line NOT IN (SELECT line FROM superseded)
-            ON CONFLICT ({', '.join(key)}) DO UPDATE SET
-                {', '.join(f'{c} = EXCLUDED.{c}' for c in updates)}, _full_text = EXCLUDED._full_text
-            WHERE ({row}) IS DISTINCT FROM ({new})
-            RETURNING (xmax = 0) AS inserted, t.service_code, t.period, t.department)
-        , touched AS (
-            INSERT INTO affected SELECT DISTINCT service_code, period, department FROM merged
-            RETURNING 1)
-        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
-        FROM merged"""), params).one()
-    return {"inserted": result[0], "updated": result[1]}
+            WHERE {good} AND NOT EXISTS (SELECT 1 FROM public."{table}" t WHERE {on_key})
+            RETURNING service_code, period)
+        , noted AS (INSERT INTO affected SELECT DISTINCT service_code, period, :department FROM added)
+        SELECT count(*) FROM added"""), params).scalar()
+    updated = conn.execute(sa.text(f"""
+        WITH changed AS (
+            UPDATE public."{table}" t SET ({', '.join(updates)}) = ({new_values})
+            FROM stage s
+            WHERE {good} AND {on_key}
+              AND ({', '.join(f't.{c}' for c in updates)}) IS DISTINCT FROM ({new_values})
+            RETURNING t.service_code, t.period)
+        , noted AS (INSERT INTO affected SELECT DISTINCT service_code, period, :department FROM changed)
+        SELECT count(*) FROM changed"""), params).scalar()
+    return {"inserted": inserted, "updated": updated}
 
 
 def _create_affected(conn) -> None:

@@ -206,8 +206,10 @@ def govservice_statistics_load(context: Context, data_dict: DataDict) -> DataDic
     :returns: ``{"department", "rows", "inserted", "updated", "unchanged",
         "rejected", "rejections": [{"line", "record": "code/period/channel",
         "field", "value", "reason"}], "ignored_columns", "refreshed",
-        "services_reindexed"}`` — ``line`` counts the header as line 1 (for
-        ``records``, the first record is line 2)
+        "services_reindexed", "seconds": {"copy", "validate", "merge",
+        "aggregates"}}`` — ``line`` counts the header as line 1 (for
+        ``records``, the first record is line 2); at most 1,000 rejections
+        are listed, ``rejected`` counts them all
     :rtype: dict
     :raises ValidationError: no department, no rows, a file that is not
         UTF-8 CSV or lacks the service code, period or channel column

@@ -170,3 +170,8 @@ def test_statistics_are_one_open_datastore_table_with_a_bilingual_data_dictionar
     sql = helpers.call_action("datastore_search_sql", sql=(
         f'SELECT service_code, received FROM "{table_id()}" WHERE department = \'market-regulation\''))
     assert sql["records"] == [{"service_code": "SR-1", "received": 1}]
+    # DataStore tables stay in "public", where the DataStore looks for them,
+    # however our own KPI schema is named.
+    from ckanext.govservice import statistics_store
+    with statistics_store.engine().connect() as conn:
+        assert statistics_store.table_exists(conn, table_id())
