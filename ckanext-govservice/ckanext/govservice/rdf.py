@@ -872,20 +872,24 @@ if RDFProfile is not None:
             base = catalog_uri()
             department = self._department(dataset_dict)
             publishers = list(self.g.objects(dataset_ref, DCT.publisher))
-            if department is not None and publishers:
+            for extra in publishers[1:]:   # CPSV-AP allows one
+                self.g.remove((dataset_ref, DCT.publisher, extra))
+            if publishers and department is not None:
                 agent = publishers[0]
                 title, title_en = department.get("title") or department["name"], department.get("title_en")
                 identifier = department_identifier(department)
-            else:
-                for other in publishers:
-                    self.g.remove((dataset_ref, DCT.publisher, other))
+            elif publishers:   # a publisher from the dataset's own publisher_* fields
+                agent = publishers[0]
+                title, title_en, identifier = str(self.g.value(agent, FOAF.name) or agent), None, str(agent)
+            else:   # no department (any more): the platform publishes it
                 agent = URIRef(f"{base.rstrip('/')}/#publisher")
                 self.g.add((dataset_ref, DCT.publisher, agent))
                 self.g.add((agent, RDF.type, FOAF.Agent))
                 title = tk.config.get("ckan.site_title") or base
                 title_en, identifier = None, base
                 self.g.add((agent, FOAF.name, Literal(title)))
-            _text(self.g, agent, DCT.title, title, title_en)
+            self.g.add((agent, DCT.title, Literal(title, lang=ZH if _has_chinese(title) else EN)))
+            _text(self.g, agent, DCT.title, None, title_en)
             if not any(self.g.objects(agent, DCT.identifier)):
                 self.g.add((agent, DCT.identifier, Literal(identifier)))
 

@@ -79,3 +79,11 @@ class TestViews:
         response = app.get("/open311/v2/services/NOPE.json")
         assert response.status_code == 404
         assert response.json == [{"code": 404, "description": "no service with service_code 'NOPE'"}]
+
+    def test_a_service_definition_and_an_error_in_xml(self, app, market):
+        root = ET.fromstring(app.get("/open311/v2/services/SC-0001.xml").get_data())
+        assert root.tag == "service_definition" and root.findtext("service_code") == "SC-0001"
+        response = app.get("/open311/v2/services.xml?jurisdiction_id=atlantis")
+        assert response.status_code == 404
+        error = ET.fromstring(response.get_data())
+        assert (error.tag, error.findtext("error/code")) == ("errors", "404")
