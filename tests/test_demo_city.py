@@ -341,6 +341,20 @@ def test_one_department_s_on_time_rate_degrades_while_the_others_hold(statistics
     assert rate[(False, True)] > 0.98
 
 
+def test_volumes_follow_the_seasons(statistics):
+    def received(name=None):
+        out = defaultdict(int)
+        for d, rs in statistics.items():
+            for _, r in rs:
+                if (name is None or d == name) and not r.get("no_data") and int(r.get("received", 0)) > 0:
+                    out[r["period"][5:]] += int(r["received"])
+        return out
+    city, education, taxation = received(), received("education"), received("taxation")
+    assert city["02"] < 0.85 * min(city["01"], city["03"])           # Spring Festival
+    assert education["07"] > 1.3 * education["10"]                   # school admissions
+    assert min(taxation[m] for m in ("03", "04", "05")) > 1.3 * taxation["09"]  # annual tax settlement
+
+
 def test_bad_reviews_are_rare_and_rectified_except_the_latest(statistics):
     rows = [r for rs in statistics.values() for _, r in rs]
     sums = _sums(rows, lambda r: r["period"] >= "2026-09")
@@ -359,6 +373,18 @@ def test_some_months_have_no_data_and_say_so_without_figures(statistics):
         for _, r in rs:
             if r.get("no_data"):
                 assert not any(r.get(c) not in (None, "") for c in stats.count_columns())
+
+
+def test_the_cpsv_ap_feed_conforms_to_the_cpsv_ap_shapes(departments):
+    import pyshacl
+    from rdflib import Graph
+    shapes = ROOT.parent / "shared" / "standards" / "cpsv-ap-3.2.0" / "cpsv-ap-SHACL.ttl"
+    if not shapes.is_file():
+        pytest.skip("the CPSV-AP 3.2 shapes are not on this machine")
+    [d] = [d for d in departments if d["services"]["format"] == "cpsv"]
+    conforms, _, report = pyshacl.validate(Graph().parse(CITY / d["services"]["file"]),
+                                           shacl_graph=Graph().parse(shapes))
+    assert conforms, report
 
 
 # ---------------------------------------------------------------- documentation
