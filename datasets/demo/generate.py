@@ -148,16 +148,16 @@ def _credit_body(i: int) -> str:
 # ---------------------------------------------------------------- services
 
 VARIANTS = {
-    "licence": [("新办（一般程序）", "new, standard procedure"), ("新办（告知承诺）", "new, by written commitment"),
-                ("变更（名称）", "change of name"), ("变更（住所或经营场所）", "change of address"),
-                ("变更（法定代表人或负责人）", "change of legal representative"), ("变更（许可事项）", "change of licensed scope"),
-                ("延续（一般程序）", "renewal, standard procedure"), ("延续（告知承诺）", "renewal, by written commitment"),
+    "licence": [("新办", "new"), ("告知承诺制新办", "new, by written commitment"),
+                ("名称变更", "change of name"), ("住所变更", "change of address"),
+                ("负责人变更", "change of legal representative"), ("许可事项变更", "change of licensed scope"),
+                ("延续", "renewal"), ("告知承诺制延续", "renewal, by written commitment"),
                 ("注销", "cancellation"), ("补证", "replacement"), ("遗失补发", "reissue after loss")],
-    "registration": [("首次登记", "first registration"), ("变更登记（名称）", "change of name"),
-                     ("变更登记（地址）", "change of address"), ("变更登记（其他事项）", "other changes"),
+    "registration": [("首次登记", "first registration"), ("名称变更登记", "change of name"),
+                     ("地址变更登记", "change of address"), ("其他事项变更登记", "other changes"),
                      ("更正登记", "correction"), ("注销登记", "cancellation"), ("补发", "replacement")],
-    "payment": [("申领", "application"), ("变更（银行账户）", "change of bank account"),
-                ("变更（待遇标准）", "change of rate"), ("暂停发放", "suspension"), ("恢复发放", "resumption"),
+    "payment": [("申领", "application"), ("银行账户变更", "change of bank account"),
+                ("待遇标准变更", "change of rate"), ("暂停发放", "suspension"), ("恢复发放", "resumption"),
                 ("终止", "termination"), ("补发", "back payment")],
     "service": [("个人办理", "individuals"), ("单位办理", "organisations"), ("委托代理人办理", "through an agent")],
     "single": [("", "")],
@@ -233,7 +233,7 @@ def _service(rng, d, district, n, item, v, variant) -> dict[str, Any]:
         "notes": tzh.format(t=title, o=out_name),
         "notes_en": ten.format(e=title_en[0].lower() + title_en[1:], E=title_en, oe=oe),
         "service_type": stype, "themes": sorted(themes),
-        "life_events": sorted(events) if first or "（新办" in title else [],
+        "life_events": sorted(events) if first or "新办" in vzh else [],
         "audience": audience,
     }
     law_title, law_url = data.LAWS[law]
