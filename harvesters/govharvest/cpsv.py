@@ -32,10 +32,12 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from ckanext.govservice.rdf import CPSV, services_from_cpsv
+# ckanext.govservice.rdf is imported when a feed is read, not with this module:
+# it loads CKAN (seconds), and every govharvest command imports the readers.
+PUBLIC_SERVICE = URIRef("http://purl.org/vocab/cpsv#PublicService")
 
 Raw = Iterator[tuple[str, dict[str, Any]]]
 
@@ -87,13 +89,14 @@ def parse(data: bytes) -> Graph:
     except Exception as e:   # rdflib's parsers raise many kinds
         where = "JSON-LD" if fmt == "json-ld" else "Turtle"
         raise FeedError(f"the feed is not valid {where}: {type(e).__name__}: {e}") from None
-    if (None, RDF.type, CPSV.PublicService) not in g:
+    if (None, RDF.type, PUBLIC_SERVICE) not in g:
         raise FeedError("the feed has no cpsv:PublicService: is the address that of a CPSV-AP feed?")
     return g
 
 
 def records(g: Graph) -> Raw:
     """(``service <URI>``, record) for every public service, sorted by service code."""
+    from ckanext.govservice.rdf import services_from_cpsv
     for service in services_from_cpsv(g):
         where = f"service {service.get('uri')}"
         yield where, {k: v for k, v in service.items() if k not in NOT_TAKEN}
