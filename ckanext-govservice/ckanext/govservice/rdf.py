@@ -71,7 +71,10 @@ dct:hasPart: a service says it is part of its department's bulk catalogue
 dataset (``<site>/dataset/<department>-service-catalogue``) and of the
 platform's (``<site>/dataset/service-catalogue``), and those datasets (DCAT-AP 3,
 with language-tagged titles and a publisher that is a CPSV-AP Agent) carry the
-hasPart, so every page of ``/catalog.ttl`` validates on its own.
+hasPart, so every page of ``/catalog.ttl`` validates on its own. (ckanext-dcat
+still lists every CKAN dataset, services included, as the dcat:Catalog's
+dcat:dataset; CPSV-AP has no shape for the catalogue, and a reader looking for
+services should follow dct:hasPart.)
 
 Repeating things (documents, fees, channels, legal basis, steps) get URIs
 ``<service>#<kind>-<n>`` and identifiers ``<service_code>/<kind>/<n>`` — RDF
@@ -83,6 +86,7 @@ that fetches the department and the site URL.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Iterable
 from urllib.parse import quote
@@ -216,10 +220,19 @@ def vocabulary_graph(base: str, vocabulary: str) -> Graph | None:
 
 # ---------------------------------------------------------------- vocabularies
 
+@functools.cache
+def _department_fields() -> list[dict[str, Any]]:
+    import yaml
+    with open(schema.SCHEMA_DIR / "department.yaml", encoding="utf-8") as f:
+        return yaml.safe_load(f)["fields"]
+
+
+@functools.cache
 def _vocabulary_fields() -> dict[str, dict[str, Any]]:
-    """{vocabulary name: the schema field (or subfield) that declares its choices}."""
+    """{vocabulary name: the schema field (or subfield) that declares its choices},
+    the service's and the department's (``level``)."""
     out: dict[str, dict[str, Any]] = {}
-    for f in schema.service_fields():
+    for f in [*schema.service_fields(), *_department_fields()]:
         for item in [f, *f.get("repeating_subfields", [])]:
             name = item.get("govservice_vocabulary")
             if name and name not in out and schema.choices(item):
