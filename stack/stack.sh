@@ -211,9 +211,22 @@ as_postgres() {
 }
 psql_admin() { as_postgres psql -p "$PG_PORT" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
+# Our settings (stack/postgresql.conf) in the cluster's conf.d; a running
+# cluster is restarted when they change (shared_buffers needs a restart).
+ensure_pg_settings() {
+  local want=$ROOT/stack/postgresql.conf dest=/etc/postgresql/$PG_VERSION/$PG_CLUSTER/conf.d/govservice.conf
+  cmp -s "$want" "$dest" 2>/dev/null && return 1
+  is_root || { say "not root: leaving PostgreSQL's settings alone ($want)"; return 1; }
+  install -m 644 -o postgres -g postgres "$want" "$dest"
+}
+
 start_postgresql() {
   pg_lsclusters -h 2>/dev/null | grep -q "^$PG_VERSION $PG_CLUSTER " \
     || die "PostgreSQL cluster $PG_VERSION/$PG_CLUSTER does not exist; create it with: sudo pg_createcluster $PG_VERSION $PG_CLUSTER"
+  if ensure_pg_settings && pg_running; then
+    say "restarting PostgreSQL $PG_VERSION/$PG_CLUSTER for new settings (stack/postgresql.conf)"
+    pg_ctlcluster $PG_VERSION $PG_CLUSTER restart
+  fi
   pg_running && return
   local port; port=$(pg_conftool -s $PG_VERSION $PG_CLUSTER show port 2>/dev/null || echo 5432)
   [ "$port" = "$PG_PORT" ] || die "cluster $PG_VERSION/$PG_CLUSTER listens on $port, not $PG_PORT (GOVSERVICE_PG_PORT)"

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import ckanapi
 import psycopg2.extras
 
-from . import ckan_reader, compare, extract, formats, sources
+from . import statistics, ckan_reader, compare, extract, formats, sources
 from .load import CkanTarget
 from .normalise import RecordError, normalise
 
@@ -75,6 +75,14 @@ def run_job(conn_factory, job_id: int, ckan: ckanapi.RemoteCKAN | ckanapi.LocalC
         cur.execute("SELECT source_record_id, content_hash, dataset_name, state "
                     "FROM record WHERE source_id = %s", (source["id"],))
         previous = {r["source_record_id"]: r for r in cur.fetchall()}
+    if source["kind"] == "statistics":   # rows for the statistics store, checked by the platform
+        if dry_run:
+            _finish(conn_factory, job_id, "failed", {}, "a statistics source has no dry run: "
+                    "the platform checks its rows as it loads them")
+            return {}
+        status, counts, error = statistics.run_job(conn_factory, job_id, source, ckan)
+        _finish(conn_factory, job_id, status, counts, error)
+        return counts
     try:
         counts = _harvest(conn_factory, job_id, source, previous, CkanTarget(ckan), dry_run)
     except (extract.ExtractError, formats.FormatError) as e:

@@ -36,6 +36,14 @@ def statistics_table(context: dict[str, Any] | None = None) -> str:
     context = context or catalogue_publish.site_context()
     found = _find_table(context)
     if found:
+        with store.engine().connect() as conn:
+            current = store.unique_key(conn, found)
+        if current != stats.primary_key():   # statistics.yaml's key changed: re-key the table
+            tk.get_action("datastore_create")(dict(context), {
+                "resource_id": found, "fields": stats.datastore_fields(),
+                "primary_key": stats.primary_key(), "force": True})
+            with store.engine().begin() as conn:
+                store.tune_table(conn, found)
         return found
     org = catalogue_publish._platform_org(context)
     try:
@@ -81,8 +89,7 @@ def load(context: dict[str, Any], org: dict[str, Any], headers: list[str], body:
         store.ensure_schema(conn)
         sync_department(conn, site, org)
         report = store.load(conn, table, org["name"], headers, body, stats.current_period())
-        codes = store.affected_services(conn)
-        package_ids = store.refresh_summaries(conn, codes)
+        package_ids = store.refresh_summaries(conn, store.affected_services(conn))
     report["services_reindexed"] = len(package_ids)
     if package_ids:
         enqueue_reindex(package_ids)

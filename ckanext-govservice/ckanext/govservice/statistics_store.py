@@ -5,7 +5,8 @@ Where things live (all in the DataStore database, so one SQL engine joins them):
 * the statistics rows: one DataStore table, the resource ``service-statistics``
   of the platform dataset ``service-statistics`` — the one query point for
   ``datastore_search`` / ``datastore_search_sql``; its primary key is
-  (service_code, period, channel), its data dictionary comes from
+  (department, service_code, period, channel) — service codes are unique
+  within a department, as the catalogue enforces — and its data dictionary comes from
   statistics.yaml;
 * our own schema ``govservice`` (not visible to DataStore SQL): ``service``
   (each public service's code, department, themes, life events and catalogue
@@ -116,7 +117,7 @@ def _create_schema(conn) -> None:
         CREATE TABLE IF NOT EXISTS {SCHEMA}.service_month (
             service_code text NOT NULL, period text NOT NULL, department text NOT NULL,
             rows_reported int NOT NULL, {_SUM_COLUMNS},
-            PRIMARY KEY (service_code, period));
+            PRIMARY KEY (department, service_code, period));
         CREATE INDEX IF NOT EXISTS service_month_department_idx
             ON {SCHEMA}.service_month (department, period);
         CREATE TABLE IF NOT EXISTS {SCHEMA}.department_month (
@@ -124,10 +125,11 @@ def _create_schema(conn) -> None:
             rows_reported int NOT NULL, {_SUM_COLUMNS},
             PRIMARY KEY (department, period, channel));
         CREATE TABLE IF NOT EXISTS {SCHEMA}.service_summary (
-            service_code text PRIMARY KEY, department text NOT NULL,
+            service_code text NOT NULL, department text NOT NULL,
             period_from text, period_to text,
             on_time_rate numeric, digital_take_up numeric, satisfaction_rate numeric,
-            volume numeric, updated_at timestamptz NOT NULL DEFAULT now());
+            volume numeric, updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (department, service_code));
     """))
     # Columns a newer sums list added to tables an older version created.
     for table in ("service_month", "department_month"):
@@ -179,6 +181,17 @@ def table_exists(conn, table: str) -> bool:
                         {"t": f'public."{table}"'}).scalar()
 
 
+def unique_key(conn, table: str) -> list[str]:
+    """The columns of the table's unique key (the DataStore's primary_key), in order."""
+    rows = conn.execute(sa.text("""
+        SELECT a.attname FROM pg_index i
+        JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) ON TRUE
+        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+        WHERE i.indrelid = to_regclass(:t) AND i.indisunique AND NOT i.indisprimary
+        ORDER BY k.n"""), {"t": f'public."{table}"'}).all()
+    return [r[0] for r in rows]
+
+
 def tune_table(conn, table: str) -> None:
     """Indexes for how statistics are read, instead of the DataStore's defaults.
 
@@ -222,8 +235,6 @@ def _rules(has_department: bool) -> list[tuple[str, str]]:
     rules.append(("service_code", """CASE WHEN s.service_code NOT IN (
         SELECT service_code FROM department_services)
         THEN 'is not a service of department ' || :department || ' in the catalogue' END"""))
-    rules.append(("service_code", """CASE WHEN s.service_code IN (SELECT service_code FROM foreign_codes)
-        THEN 'already has statistics published by another department' END"""))
     if has_department:
         rules.append(("department", """CASE WHEN s.department IS DISTINCT FROM :department
             THEN 'is not ' || :department || ', the department this file is loaded for' END"""))
@@ -392,12 +403,10 @@ def load(conn, table: str, department: str, headers: list[str], body: IO[bytes],
     path = _stage(conn, stage_columns, absent, body)
     lap("copy")
     conn.execute(sa.text(f"""
+        ANALYZE stage;
         CREATE TEMP TABLE department_services ON COMMIT DROP AS
             SELECT service_code FROM {SCHEMA}.service WHERE department = :d;
-        CREATE TEMP TABLE foreign_codes ON COMMIT DROP AS
-            SELECT DISTINCT t.service_code FROM public."{table}" t
-            WHERE t.service_code IN (SELECT DISTINCT service_code FROM stage)
-              AND t.department <> :d;"""), {"d": department})
+        ANALYZE department_services;"""), {"d": department})
     params = {"department": department, "current_period": current_period,
               "channels": channel_vocabulary()}
     rules = _rules("department" in seen)
@@ -482,7 +491,8 @@ def _merge(conn, table: str, ours: list[str], params) -> dict[str, int]:
     select = [":department" if c == "department" else _typed(c, kinds[c]) if c in ours else "NULL"
               for c in target]
     key = stats.primary_key()
-    on_key = " AND ".join(f"t.{k} = s.{k}" for k in key)
+    on_key = " AND ".join("t.department = :department" if k == "department" else f"t.{k} = s.{k}"
+                          for k in key)
     updates = [c for c in target if c not in key]
     good = "s.line NOT IN (SELECT line FROM bad) AND s.line NOT IN (SELECT line FROM superseded)"
     _create_affected(conn)
@@ -532,13 +542,14 @@ def refresh_aggregates(conn, table: str, everything: bool = False) -> dict[str, 
         _create_affected(conn)
     conn.execute(sa.text(f"""
         ANALYZE affected;
-        DELETE FROM {SCHEMA}.service_month m USING (SELECT DISTINCT service_code, period FROM affected) a
-            WHERE m.service_code = a.service_code AND m.period = a.period;
+        DELETE FROM {SCHEMA}.service_month m USING (SELECT DISTINCT department, service_code, period FROM affected) a
+            WHERE m.department = a.department AND m.service_code = a.service_code AND m.period = a.period;
         INSERT INTO {SCHEMA}.service_month (service_code, period, department, rows_reported, {names})
-            SELECT r.service_code, r.period, min(r.department), count(*), {sums}
+            SELECT r.service_code, r.period, r.department, count(*), {sums}
             FROM public."{table}" r
-            JOIN (SELECT DISTINCT service_code, period FROM affected) a USING (service_code, period)
-            GROUP BY r.service_code, r.period;
+            JOIN (SELECT DISTINCT department, service_code, period FROM affected) a
+              USING (department, service_code, period)
+            GROUP BY r.department, r.service_code, r.period;
         DELETE FROM {SCHEMA}.department_month m USING (SELECT DISTINCT department, period FROM affected) a
             WHERE m.department = a.department AND m.period = a.period;
         INSERT INTO {SCHEMA}.department_month (department, period, channel, rows_reported, {names})
@@ -547,12 +558,14 @@ def refresh_aggregates(conn, table: str, everything: bool = False) -> dict[str, 
             JOIN (SELECT DISTINCT department, period FROM affected) a USING (department, period)
             GROUP BY r.department, r.period, r.channel;"""))
     touched = conn.execute(sa.text(
-        "SELECT count(DISTINCT (service_code, period)), count(DISTINCT service_code) FROM affected")).one()
+        "SELECT count(DISTINCT (department, service_code, period)), "
+        "count(DISTINCT (department, service_code)) FROM affected")).one()
     return {"service_months": touched[0], "services": touched[1]}
 
 
-def affected_services(conn) -> list[str]:
-    return [r[0] for r in conn.execute(sa.text("SELECT DISTINCT service_code FROM affected"))]
+def affected_services(conn) -> list[tuple[str, str]]:
+    """(department, service code) of every service a load changed figures of."""
+    return [tuple(r) for r in conn.execute(sa.text("SELECT DISTINCT department, service_code FROM affected"))]
 
 
 def channel_vocabulary() -> list[str]:
@@ -659,19 +672,29 @@ def known_departments(conn) -> set[str]:
 SUMMARY_KPIS = ("on_time_rate", "digital_take_up", "satisfaction_rate", "volume")
 
 
-def refresh_summaries(conn, service_codes: Sequence[str] | None = None) -> list[str]:
-    """Recompute the latest-12-months summary of these services (or all); package ids changed."""
-    where = "WHERE m.service_code = ANY(:codes)" if service_codes is not None else ""
-    params = {"codes": list(service_codes or [])}
+def refresh_summaries(conn, services: Sequence[tuple[str, str]] | None = None) -> list[str]:
+    """Recompute the latest-12-months summary of these (department, code)s, or of all.
+
+    Returns the package ids whose summary changed, for reindexing.
+    """
+    conn.execute(sa.text("CREATE TEMP TABLE IF NOT EXISTS summary_of (department text, service_code text) "
+                         "ON COMMIT DROP; DELETE FROM summary_of"))
+    if services is None:
+        conn.execute(sa.text(f"INSERT INTO summary_of SELECT DISTINCT department, service_code "
+                             f"FROM {SCHEMA}.service_month"))
+    elif services:
+        conn.execute(sa.text("INSERT INTO summary_of VALUES (:d, :c)"),
+                     [{"d": d, "c": c} for d, c in services])
     rows = conn.execute(sa.text(f"""
         WITH latest AS (
-            SELECT service_code, max(period) AS period_to FROM {SCHEMA}.service_month m {where}
-            GROUP BY service_code)
-        SELECT m.service_code, min(m.department) AS department, min(m.period) AS period_from,
-               l.period_to, {', '.join(f'sum(m.{n}) AS {n}' for n in SUMS)}
-        FROM {SCHEMA}.service_month m JOIN latest l USING (service_code)
+            SELECT m.department, m.service_code, max(m.period) AS period_to
+            FROM {SCHEMA}.service_month m JOIN summary_of USING (department, service_code)
+            GROUP BY m.department, m.service_code)
+        SELECT m.department, m.service_code, min(m.period) AS period_from, l.period_to,
+               {', '.join(f'sum(m.{n}) AS {n}' for n in SUMS)}
+        FROM {SCHEMA}.service_month m JOIN latest l USING (department, service_code)
         WHERE m.period > to_char(to_date(l.period_to, 'YYYY-MM') - interval '12 months', 'YYYY-MM')
-        GROUP BY m.service_code, l.period_to"""), params).mappings().all()
+        GROUP BY m.department, m.service_code, l.period_to"""), {}).mappings().all()
     summaries = []
     for row in rows:
         sums = {k: _number(v) for k, v in row.items()}
@@ -685,17 +708,13 @@ def refresh_summaries(conn, service_codes: Sequence[str] | None = None) -> list[
                 on_time_rate, digital_take_up, satisfaction_rate, volume, updated_at)
             VALUES (:service_code, :department, :period_from, :period_to,
                 :on_time_rate, :digital_take_up, :satisfaction_rate, :volume, now())
-            ON CONFLICT (service_code) DO UPDATE SET department = EXCLUDED.department,
+            ON CONFLICT (department, service_code) DO UPDATE SET
                 period_from = EXCLUDED.period_from, period_to = EXCLUDED.period_to,
                 on_time_rate = EXCLUDED.on_time_rate, digital_take_up = EXCLUDED.digital_take_up,
                 satisfaction_rate = EXCLUDED.satisfaction_rate, volume = EXCLUDED.volume,
                 updated_at = now()"""), summaries)
-    codes = [s["service_code"] for s in summaries]
-    if not codes:
-        return []
-    return [r[0] for r in conn.execute(sa.text(
-        f"SELECT DISTINCT package_id FROM {SCHEMA}.service WHERE service_code = ANY(:codes)"),
-        {"codes": codes})]
+    return [r[0] for r in conn.execute(sa.text(f"""
+        SELECT DISTINCT d.package_id FROM {SCHEMA}.service d JOIN summary_of USING (department, service_code)"""))]
 
 
 def summary(conn, department: str, service_code: str) -> dict[str, Any] | None:

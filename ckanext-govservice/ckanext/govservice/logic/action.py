@@ -227,8 +227,8 @@ def govservice_statistics_load(context: Context, data_dict: DataDict) -> DataDic
             if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
                 raise tk.ValidationError({"records": ["must be a list of JSON objects, one per row"]})
             headers, body = store.records_to_csv(records)
-        elif upload is not None and hasattr(upload, "stream"):
-            body = upload.stream
+        elif upload is not None and hasattr(getattr(upload, "stream", upload), "read"):
+            body = getattr(upload, "stream", upload)   # a web upload, or a file in-process
             headers, _ = store.read_header(body)
         else:
             raise tk.ValidationError({"upload": ["send the rows as a CSV file (upload) or as records"]})

@@ -1,0 +1,229 @@
+"""Statistics sources: a department's monthly figures into the platform's statistics store.
+
+A statistics source (kind ``statistics``) is fetched like any other (spooled
+to disk, ETag / If-Modified-Since, credentials), then turned into one UTF-8
+CSV with the platform's column names — from CSV in any supported encoding
+with Chinese or English headers (title rows and blank rows skipped), XLSX,
+or JSON rows (``{"statistics": [...]}``, a bare list, or JSON lines) — and
+handed to CKAN's ``govservice_statistics_load`` in one upload. The platform
+checks every row there, in SQL, and answers with what landed and what was
+rejected; rejections are kept in the job's report with the line of the
+department's own file, the field and the reason.
+
+Memory stays flat: rows stream from the download to the upload file; only
+the file's line number of each row is kept (four bytes a row).
+"""
+from __future__ import annotations
+
+import array
+import csv
+import io
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from psycopg2.extras import Json
+
+from ckanext.govservice import statistics as stats
+
+from . import extract, load, sources, tabular
+from .formats import FormatError
+
+log = logging.getLogger(__name__)
+HEADER_SCAN_ROWS = 10
+
+
+def _rows_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    with open(path, "rb") as raw:
+        try:
+            encoding = tabular.detect_encoding(raw.read(65536))
+        except ValueError as e:
+            raise FormatError(str(e)) from None
+    with open(path, encoding=encoding, newline="") as text:
+        for line, row in enumerate(csv.reader(text), start=1):
+            yield line, row
+
+
+def _rows_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    import openpyxl
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:   # not a workbook at all
+        raise FormatError(f"the file is not an XLSX workbook ({e})") from None
+    try:
+        for line, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            yield line, ["" if v is None else v for v in row]
+    finally:
+        book.close()
+
+
+def _json_items(path: Path) -> Iterator[tuple[int, dict]]:
+    with open(path, encoding="utf-8-sig") as f:
+        head = f.read(1)
+        f.seek(0)
+        try:
+            if head in ("{", "[") and not _is_json_lines(path):
+                body = json.load(f)
+                items = body.get("statistics", body.get("rows")) if isinstance(body, dict) else body
+                if not isinstance(items, list):
+                    raise FormatError('statistics JSON must be a list of rows or {"statistics": [...]}')
+                for i, item in enumerate(items, start=1):
+                    yield i, item
+            else:
+                for i, text in enumerate(f, start=1):
+                    if text.strip():
+                        yield i, json.loads(text)
+        except ValueError as e:
+            raise FormatError(f"JSON could not be parsed: {e}") from None
+
+
+def _is_json_lines(path: Path) -> bool:
+    with open(path, encoding="utf-8-sig") as f:
+        first = f.readline().strip()
+        second = f.readline().strip()
+    if not (first.startswith("{") and first.endswith("}") and second.startswith("{")):
+        return False
+    try:
+        json.loads(first)
+        return True
+    except ValueError:
+        return False
+
+
+def _rows_json(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    """JSON rows as a header row (the keys of the first row, and any later ones)
+    followed by value rows; the "line" is the row's position."""
+    items = list(_json_items(path))   # JSON is parsed whole anyway
+    keys: list[str] = []
+    for _, item in items:
+        if not isinstance(item, dict):
+            raise FormatError("every statistics row must be a JSON object")
+        keys += [k for k in item if k not in keys]
+    yield 0, keys
+    for i, item in items:
+        yield i, [_cell(item.get(k)) for k in keys]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
+READERS = {"csv": _rows_csv, "xlsx": _rows_xlsx, "json": _rows_json, "json-file": _rows_json}
+
+
+def to_platform_csv(path: Path, fmt: str, out: Path) -> tuple[list[str], array.array]:
+    """Write the source's rows to ``out`` as UTF-8 CSV with a header row.
+
+    Returns the header and, for each data row written, its line in the
+    source file (so the platform's "line 5" can be reported as the
+    department's own line). Raises FormatError when no header row names the
+    service code, the period and the channel.
+    """
+    reader = READERS.get(fmt)
+    if reader is None:
+        raise FormatError(f"statistics cannot be read from format {fmt!r}; "
+                          f"use one of {', '.join(READERS)}")
+    rows = reader(path)
+    scanned: list[tuple[int, list[Any]]] = []
+    header_at = None
+    for line, row in rows:
+        scanned.append((line, row))
+        mapped, _ = stats.map_headers(str(c) for c in row)
+        if {"service_code", "period", "channel"} <= set(mapped):
+            header_at = len(scanned) - 1
+            break
+        if len(scanned) >= HEADER_SCAN_ROWS:
+            break
+    if header_at is None:
+        raise FormatError("no header row names the service code, the period and the channel "
+                          "(事项编码, 统计月份, 办理渠道) in the first "
+                          f"{HEADER_SCAN_ROWS} rows")
+    header = [str(c).strip() for c in scanned[header_at][1]]
+    source_lines = array.array("l")
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for line, row in rows:
+            cells = [_text(c) for c in row]
+            if not any(cells):
+                continue                     # blank rows between blocks
+            writer.writerow(cells[:len(header)] + [""] * (len(header) - len(cells)))
+            source_lines.append(line)
+    return header, source_lines
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "strftime"):           # a spreadsheet date cell in the period column
+        return value.strftime("%Y-%m")
+    return str(value).strip()
+
+
+def _where(fmt: str, line: int) -> str:
+    return f"item {line}" if fmt.startswith("json") else f"line {line}"
+
+
+def _fetch(source: dict) -> extract.Fetched:
+    """The source's one file (statistics come whole, never as a paged feed)."""
+    return extract.fetch(source["location"], etag=source["last_etag"],
+                         last_modified=source["last_modified"],
+                         headers=sources.credentials_headers(source.get("credentials_ref")))
+
+
+def run_job(conn_factory, job_id: int, source: dict, ckan) -> tuple[str, dict, str | None]:
+    """Fetch, convert and load one statistics source; store each rejection.
+
+    Returns (status, counts, error). A fetch or format failure loads nothing;
+    a platform that refuses the whole file (no period column…) fails the job
+    with its reason; rejected rows are reported while the rest land.
+    """
+    try:
+        fetched = _fetch(source)
+    except (extract.ExtractError, FormatError) as e:
+        return "failed", {}, str(e)
+    if fetched.not_modified:
+        return "done", {"rows": 0, "not_modified": True}, None
+    with tempfile.TemporaryDirectory(prefix="govharvest-statistics-") as tmp:
+        out = Path(tmp) / "statistics.csv"
+        try:
+            _, source_lines = to_platform_csv(fetched.path, source["format"], out)
+        except (FormatError, UnicodeDecodeError) as e:
+            return "failed", {}, str(e)
+        import ckanapi
+
+        def upload():
+            with open(out, "rb") as f:
+                return ckan.action.govservice_statistics_load(
+                    department=source["department"], upload=f)
+        try:
+            result = load.with_retries(upload)
+        except ckanapi.ValidationError as e:
+            return "failed", {}, f"the platform refused the file: {e.error_dict}"
+        except ckanapi.CKANAPIError as e:
+            return "failed", {}, f"the platform could not load the file: {e}"
+
+    by_record: dict[str, dict[str, list[str]]] = {}
+    for r in result["rejections"]:
+        index = r["line"] - 2                # the platform's line 2 is the first data row
+        line = source_lines[index] if 0 <= index < len(source_lines) else r["line"]
+        value = "" if r.get("value") in (None, "") else f" ({r['value']!r})"
+        by_record.setdefault(r["record"] or _where(source["format"], line), {}).setdefault(
+            r["field"], []).append(f"{_where(source['format'], line)}: {r['field']}{value} {r['reason']}")
+    with conn_factory() as conn, conn.cursor() as cur:
+        for record, errors in by_record.items():
+            cur.execute("""INSERT INTO job_outcome (job_id, source_record_id, outcome, errors)
+                           VALUES (%s, %s, 'rejected', %s)
+                           ON CONFLICT (job_id, source_record_id) DO UPDATE SET errors = EXCLUDED.errors""",
+                        (job_id, record, Json(errors)))
+        cur.execute("UPDATE source SET last_etag = %s, last_modified = %s WHERE id = %s",
+                    (fetched.etag, fetched.last_modified, source["id"]))
+    counts = {k: result[k] for k in ("rows", "inserted", "updated", "unchanged", "rejected")}
+    counts["new"], counts["changed"] = result["inserted"], result["updated"]
+    if result.get("ignored_columns"):
+        counts["ignored_columns"] = result["ignored_columns"]
+    return "done", counts, None

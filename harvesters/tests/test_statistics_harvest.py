@@ -1,0 +1,83 @@
+"""Statistics sources: a department's monthly figures over HTTP into the platform's store."""
+from __future__ import annotations
+
+from govharvest import db, sources
+
+from test_pipeline import ROWS, harvest, write_feed
+
+TITLE = "滨江市市场监督管理局 2026 年办件统计\r\n"
+HEADER = "事项编码,统计月份,办理渠道,受理量,办结量,按时办结量,网上办结量,备注\r\n"
+
+
+def write_statistics(folder, rows: list[str], name: str = "statistics.csv") -> None:
+    (folder / name).write_bytes((TITLE + HEADER + "".join(rows)).encode("gbk"))
+
+
+def add_statistics_source(department, url: str, fmt: str = "csv", name: str = "statistics.csv"):
+    with db.connect() as conn:
+        sources.add(conn, name="stats-feed", department=department["name"], format=fmt,
+                    location=f"{url}/{name}", kind="statistics")
+
+
+def test_statistics_land_and_bad_rows_are_reported_with_the_departments_own_line(
+        portal, department, source, feed_server):
+    write_feed(source, [ROWS["SC-1"], ROWS["SC-2"]])
+    assert harvest(portal, "csv-feed")["counts"]["new"] == 2
+    write_statistics(source, [
+        "SC-1,2026-01,online,100,90,80,60,春节前\r\n",
+        "\r\n",
+        "SC-2,2026-01,in_person,40,40,45,0,\r\n",      # on time > completed
+        "SC-7,2026-01,online,1,1,1,1,\r\n",            # not a service of the department
+        "SC-2,2026-02,in_person,40,40,40,0,\r\n",
+    ])
+    add_statistics_source(department, feed_server[1])
+
+    report = harvest(portal, "stats-feed")
+
+    assert report["status"] == "done", report["error"]
+    assert report["counts"] == {"rows": 4, "inserted": 2, "updated": 0, "unchanged": 0,
+                                "rejected": 2, "new": 2, "changed": 0}
+    rejected = {r["record"]: r["errors"] for r in report["rejected"]}
+    assert rejected == {
+        "SC-2/2026-01/in_person": {"completed_on_time": [
+            "line 5: completed_on_time ('45') is 45, more than the applications completed (40)"]},
+        "SC-7/2026-01/online": {"service_code": [
+            f"line 6: service_code ('SC-7') is not a service of department {department['name']} "
+            "in the catalogue"]},
+    }
+    kpis = portal.action.govservice_kpis(department=department["name"], group_by="period",
+                                         period_from="2026-01", period_to="2026-02")
+    on_time = {r["period"]: r["kpis"]["on_time_rate"]["value"] for r in kpis["results"]}
+    assert on_time == {"2026-01": round(80 / 90, 6), "2026-02": 1.0}
+
+
+def test_a_statistics_file_without_the_key_columns_fails_the_job_and_loads_nothing(
+        portal, department, harvest_db, feed_server):
+    folder, url = feed_server
+    (folder / "statistics.csv").write_text("月份,数量\n2026-01,3\n", encoding="utf-8")
+    add_statistics_source(department, url)
+
+    report = harvest(portal, "stats-feed")
+
+    assert report["status"] == "failed"
+    assert "no header row names the service code, the period and the channel" in report["error"]
+
+
+def test_statistics_as_json_rows(portal, department, source, feed_server):
+    write_feed(source, [ROWS["SC-3"]])
+    harvest(portal, "csv-feed")
+    (source / "statistics.json").write_text(
+        '{"statistics": [{"service_code": "SC-3", "period": "2026-03", "channel": "mobile",'
+        ' "received": 5, "completed": 5, "no_data": false},'
+        ' {"service_code": "SC-3", "period": "2026-04", "channel": "mobile", "no_data": true}]}',
+        encoding="utf-8")
+    add_statistics_source(department, feed_server[1], fmt="json", name="statistics.json")
+
+    report = harvest(portal, "stats-feed")
+
+    assert report["status"] == "done", report["error"]
+    assert report["counts"]["inserted"] == 2
+    kpis = portal.action.govservice_kpis(service="SC-3", group_by="period",
+                                         period_from="2026-03", period_to="2026-04")
+    volume = {r["period"]: r["kpis"]["volume"]["value"] for r in kpis["results"]}
+    assert volume == {"2026-03": 5, "2026-04": None}
