@@ -287,7 +287,7 @@ ITEMS = {
         ("采矿权延续登记", "Renewal of a mining right", L, "single", ["natural_resources"], [], "business", "licence", "采矿许可证", "矿产资源法", "第三条", 40, ["form", "licence"], None, "city"),
     ],
     "education": [
-        ("义务教育阶段新生入学登记", "School admission registration (compulsory education)", S, "service", ["education"], ["starting_school"], "citizen", "other", "入学通知书", "义务教育法", "第十二条", None, ["hukou", "property"], None, "city"),
+        ("义务教育阶段新生入学登记", "Admission to compulsory schooling", S, "service", ["education"], ["starting_school"], "citizen", "other", "入学通知书", "义务教育法", "第十二条", None, ["hukou", "property"], None, "city"),
         ("学生转学", "School transfer", S, "single", ["education"], ["moving_house", "starting_school"], "citizen", "other", "转学联系单", "义务教育法", "第十二条", 10, ["form", "school"], None, "city"),
         ("教师资格认定", "Teacher qualification", L, "single", ["education", "employment"], ["getting_a_job"], "citizen", "certificate", "教师资格证书", "教师资格条例", "第十三条", 30, ["form", "id", "degree", "health", "photo"], None, "city"),
         ("民办学校办学许可", "Licence for a private school", L, "licence", ["education", "business"], [], "business", "licence", "民办学校办学许可证", "民办教育促进法", "第十二条", 90, ["form", "charter", "premises", "staff", "financial"], None, "city"),

@@ -170,10 +170,10 @@ STEPS = {
 NOTES = {
     "administrative_licence": ("对符合法定条件的申请人办理{t}，核发{o}。", "Handles {e} for applicants who meet the legal conditions and issues the {oe}."),
     "administrative_confirmation": ("对申请事项进行审核确认，办理{t}。", "Checks and confirms the application: {e}."),
-    "administrative_payment": ("对符合条件的申请人办理{t}，按规定发放{o}。", "{E} for eligible applicants; the {oe} is paid as the rules provide."),
+    "administrative_payment": ("对符合条件的申请人办理{t}，按规定发放{o}。", "{E}: paid to eligible applicants as the rules provide."),
     "administrative_ruling": ("依法受理并处理{t}。", "Receives and decides cases of {e}."),
     "administrative_reward": ("对符合条件的个人或单位给予奖励：{t}。", "Rewards eligible people or organisations: {e}."),
-    "public_service": ("为群众和企业提供{t}服务。", "Provides {e} to citizens and businesses."),
+    "public_service": ("为{who}提供{t}服务。", "Provides {e} to {who_en}."),
     "other_administrative_power": ("依法办理{t}。", "Handles {e} as the law provides."),
 }
 ELIGIBILITY = {
@@ -181,6 +181,7 @@ ELIGIBILITY = {
     "citizen": ("具有完全民事行为能力的本人，或其委托的代理人。", "The person concerned, or an agent the person authorises."),
     "both": ("符合条件的个人或单位。", "Eligible individuals or organisations."),
 }
+WHO = {"citizen": ("群众", "residents"), "business": ("企业", "businesses"), "both": ("群众和企业", "residents and businesses")}
 PRESENCE_WORDS = ("婚", "身份证", "驾驶证", "护照", "通行证", "居留", "鉴定")
 OUTPUT_EN = {"licence": "licence", "certificate": "certificate", "decision": "decision", "payment": "payment",
              "registration": "registration", "other": "result"}
@@ -230,8 +231,8 @@ def _service(rng, d, district, n, item, v, variant) -> dict[str, Any]:
         "service_code": code,
         "local_code": f"{d['department_code']}{list(data.TYPE_CODES).index(stype) + 1}{n:04d}000{v:02d}",
         "title": title, "title_en": title_en,
-        "notes": tzh.format(t=title, o=out_name),
-        "notes_en": ten.format(e=title_en[0].lower() + title_en[1:], E=title_en, oe=oe),
+        "notes": tzh.format(t=title, o=out_name, who=WHO[audience][0]),
+        "notes_en": ten.format(e=title_en[0].lower() + title_en[1:], E=title_en, oe=oe, who_en=WHO[audience][1]),
         "service_type": stype, "themes": sorted(themes),
         "life_events": sorted(events) if first or "新办" in vzh else [],
         "audience": audience,
@@ -266,7 +267,7 @@ def _service(rng, d, district, n, item, v, variant) -> dict[str, Any]:
     if online:
         fully = not presence and rng.random() < (0.55 if stype in ("public_service", "administrative_confirmation") else 0.3)
         stages = list(service_rules.ONLINE_STAGES) if fully else \
-            list(service_rules.ONLINE_STAGES[:rng.choice([3, 4, 5])]) + ["feedback"]
+            list(service_rules.ONLINE_STAGES[:rng.choice([2, 3, 4])]) + ["feedback"]
         s["online_depth"] = stages
         s["in_person_visits"] = 0 if fully else (1 if in_person or presence else 0)
     else:
