@@ -278,3 +278,39 @@ def test_env_example_lists_every_compose_variable_with_its_default():
     example = dict(line.split("=", 1) for line in (DOCKER / "env.example").read_text().splitlines()
                    if line and not line.startswith("#"))
     assert example == in_compose
+
+
+@pytest.mark.stack
+def test_the_harvest_admin_app_serves_under_gunicorn_through_the_shared_entrypoint():
+    import socket
+    import time
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "GOVHARVEST_ENV_FILE": str(ROOT / "var" / "harvest.env"),
+           "GOVSERVICE_HARVEST_ADMIN_BIND": f"127.0.0.1:{port}", "GOVSERVICE_HARVEST_ADMIN_WORKERS": "1"}
+    proc = subprocess.Popen([ROOT / "stack/entrypoints/govservice", "harvest-admin"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90     # a loaded 2-core machine boots gunicorn slowly
+        while True:
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/login", timeout=30)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read().decode()[-2000:]
+                time.sleep(0.2)
+        assert response.status_code == 200
+        # the container's health check, reading the settings from the server process
+        # (gunicorn kept the entrypoint's pid: every step exec's the next)
+        check = subprocess.run([sys.executable, DOCKER / "ckan" / "healthcheck.py", "harvest-admin"],
+                               env={**os.environ, "GOVSERVICE_HEALTH_PID": str(proc.pid)},
+                               capture_output=True, text=True, timeout=30)
+        assert check.returncode == 0, check.stdout
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=20)
