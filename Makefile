@@ -21,11 +21,8 @@ down:               ## stop everything `make up` started
 status:             ## each service: running or not, port, log; then govservice_health
 	@$(STACK) status
 
-demo: up            ## the portal, ready to browse
-	@echo
-	@echo "Portal:      http://127.0.0.1:$${GOVSERVICE_CKAN_PORT:-5000}"
-	@echo "Admin login: admin / $$(sed -n 's/^GOVSERVICE_ADMIN_PASSWORD=//p' var/secrets.env)"
-	@echo "API token:   var/api-token     Logs: var/log/     Stop: make down"
+demo:               ## everything up, the demo city harvested from its feeds, the portal ready to browse
+	@$(STACK) demo
 
 test: up            ## the suite against the real stack; T= narrows it (a path, -k ...)
 	@$(VENV)/bin/pytest --ckan-ini=$$($(STACK) test-ini) $(T)

@@ -5,7 +5,8 @@
 #
 #   stack/stack.sh install         system packages, Python venv (from the lock), Solr jars
 #   stack/stack.sh up              install what is missing, configure, start everything
-#   stack/stack.sh down            stop what `up` started
+#   stack/stack.sh demo            up, then the demo city through the harvesters
+#   stack/stack.sh down            stop what `up` (or `demo`) started
 #   stack/stack.sh status          each service: running or not, port, pid, log; then health
 #   stack/stack.sh start|stop SVC  one service: postgresql redis solr ckan worker
 #
@@ -350,7 +351,8 @@ GOVHARVEST_TEST_DB_URL=postgresql://govservice:$GOVSERVICE_DB_PASSWORD@127.0.0.1
 GOVHARVEST_CKAN_URL=http://127.0.0.1:$CKAN_PORT
 GOVHARVEST_CKAN_TOKEN_FILE=$TOKEN_FILE
 GOVHARVEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/10
-GOVHARVEST_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/11"
+GOVHARVEST_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/11
+GOVHARVEST_ALLOW_PRIVATE_HOSTS=127.0.0.1"
   # One settings file for every test slot: the harvest tests add the slot
   # (GOVSERVICE_TEST_SLOT) to the test database and Redis db themselves.
   if [ "$(cat "$env" 2>/dev/null)" != "$want" ]; then (umask 077; echo "$want" >"$env"); fi
@@ -408,7 +410,43 @@ cmd_up() {
   say "up: CKAN http://127.0.0.1:$CKAN_PORT  (logs in $LOG, 'make status' for details)"
 }
 
+# The demo city: the reference feed server on datasets/demo/city (loopback,
+# which the harvesters allow only because harvest.env names it), the harvest
+# admin app, then stack/demo.py registers and runs one source per feed.
+FEED_PORT=${GOVSERVICE_FEED_PORT:-8900}
+ADMIN_PORT=${GOVSERVICE_HARVEST_ADMIN_PORT:-8800}
+
+cmd_demo() {
+  cmd_up
+  if [ -z "$(pid_of feedserver)" ]; then
+    refuse_taken_port feedserver "$FEED_PORT"
+    say "starting the reference feed server on http://127.0.0.1:$FEED_PORT (datasets/demo/city)"
+    spawn feedserver "$VENV/bin/python" -m govharvest.feedserver "$ROOT/datasets/demo/city" \
+      --host 127.0.0.1 --port "$FEED_PORT"
+    wait_for "the feed server" 30 "$LOG/feedserver.log" port_open "$FEED_PORT"
+  fi
+  if [ -z "$(pid_of harvest-admin)" ]; then
+    refuse_taken_port harvest-admin "$ADMIN_PORT"
+    say "starting the harvest admin app on http://127.0.0.1:$ADMIN_PORT"
+    spawn harvest-admin env GOVHARVEST_ENV_FILE="$VAR/harvest.env" "$VENV/bin/govharvest" admin \
+      --host 127.0.0.1 --port "$ADMIN_PORT"
+    wait_for "the harvest admin app" 30 "$LOG/harvest-admin.log" port_open "$ADMIN_PORT"
+  fi
+  ( set -a; . "$VAR/harvest.env"; set +a
+    "$VENV/bin/python" "$ROOT/stack/demo.py" --portal "http://127.0.0.1:$CKAN_PORT" \
+      --feed-url "http://127.0.0.1:$FEED_PORT" --admin-url "http://127.0.0.1:$ADMIN_PORT" ) \
+    || die "some demo harvests failed (see above; logs in $LOG)"
+  echo
+  say "the demo city is loaded"
+  echo "Portal:          http://127.0.0.1:$CKAN_PORT   (中文; English at /en/)"
+  echo "Admin login:     admin / $GOVSERVICE_ADMIN_PASSWORD"
+  echo "Harvest reports: http://127.0.0.1:$ADMIN_PORT   (sign in with the API token in $TOKEN_FILE)"
+  echo "Feeds:           http://127.0.0.1:$FEED_PORT    Logs: $LOG    Stop: make down"
+}
+
 cmd_down() {
+  stop_pid harvest-admin
+  stop_pid feedserver
   stop_pid harvest-scheduler
   stop_pid harvest-worker
   stop_pid worker
@@ -466,6 +504,7 @@ mkdir -p "$LOG" "$RUN"
 case ${1:-} in
   install) cmd_install ;;
   up) cmd_up ;;
+  demo) cmd_demo ;;
   down) cmd_down ;;
   status) cmd_status ;;
   start) cmd_start "${2:-}" ;;
