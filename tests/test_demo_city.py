@@ -258,6 +258,48 @@ def test_services_look_like_a_real_catalogue(feeds):
         c["value"] for c in schema.choices(schema.field("life_events"))}
 
 
+# ---------------------------------------------------------------- the same, against CKAN's own validation
+
+def _errors_at(error_dict: dict, field: str) -> list:
+    """The messages at "channels/0/url" in CKAN's nested error dict."""
+    name, *rest = field.split("/")
+    errors = error_dict.get(name, [])
+    if rest:
+        row = errors[int(rest[0])] if len(errors) > int(rest[0]) else {}
+        errors = row.get(rest[1], [])
+    return errors
+
+
+@pytest.fixture
+def ckan_departments(with_plugins, clean_db, clean_index, monkeypatch, departments):
+    import ckan.plugins.toolkit as tk
+    from ckan.tests import factories
+    monkeypatch.setitem(tk.config, "ckanext.govservice.catalogue.auto_rebuild", False)
+    context = {"user": factories.Sysadmin()["name"]}
+    fields = ("name", "title", "title_en", "level", "area", "area_code", "department_code")
+    orgs = {d["name"]: factories.Organization(**{k: d[k] for k in fields}) for d in departments}
+    return context, orgs
+
+
+def test_ckan_refuses_each_planted_service_for_its_reason_and_takes_the_others(ckan_departments, feeds, planted):
+    import ckan.plugins.toolkit as tk
+    from ckan.tests import helpers
+    context, orgs = ckan_departments
+    wrong = {(p["department"], p["record"]): p for p in planted if p["kind"] == "service"}
+    for name, records in feeds.items():
+        sample = [r for r in records if (name, r["service_code"]) in wrong] + records[:1]
+        for record in sample:
+            data = {**record, "type": "service", "owner_org": orgs[name]["id"]}
+            p = wrong.get((name, record["service_code"]))
+            if p is None:
+                helpers.call_action("package_create", context=dict(context), **data)
+                continue
+            with pytest.raises(tk.ValidationError) as e:
+                helpers.call_action("package_create", context=dict(context), **data)
+            assert _errors_at(e.value.error_dict, p["field"]) == [p["reason"]], e.value.error_dict
+            assert len(e.value.error_dict) == 1, e.value.error_dict
+
+
 # ---------------------------------------------------------------- statistics
 
 def _read_statistics(d: dict) -> list[tuple[int, dict]]:
