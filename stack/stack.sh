@@ -428,8 +428,10 @@ cmd_demo() {
   if [ -z "$(pid_of harvest-admin)" ]; then
     refuse_taken_port harvest-admin "$ADMIN_PORT"
     say "starting the harvest admin app on http://127.0.0.1:$ADMIN_PORT"
-    spawn harvest-admin env GOVHARVEST_ENV_FILE="$VAR/harvest.env" "$VENV/bin/govharvest" admin \
-      --host 127.0.0.1 --port "$ADMIN_PORT"
+    # one gunicorn worker: without GOVHARVEST_ADMIN_SECRET each worker would sign sessions differently
+    spawn harvest-admin env PATH="$VENV/bin:$PATH" GOVHARVEST_ENV_FILE="$VAR/harvest.env" \
+      GOVSERVICE_HARVEST_ADMIN_BIND="127.0.0.1:$ADMIN_PORT" GOVSERVICE_HARVEST_ADMIN_WORKERS=1 \
+      GOVSERVICE_ACCESS_LOG="$LOG/harvest-admin-access.log" "$entrypoint" harvest-admin
     wait_for "the harvest admin app" 30 "$LOG/harvest-admin.log" port_open "$ADMIN_PORT"
   fi
   ( set -a; . "$VAR/harvest.env"; set +a

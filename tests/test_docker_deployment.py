@@ -174,6 +174,7 @@ def test_containers_and_the_local_stack_start_processes_through_one_script():
     for role in ("web", "worker default", "migrate"):
         assert f'"$entrypoint" {role}' in stack
     assert '"$entrypoint" $svc' in stack          # harvest-worker, harvest-scheduler
+    assert '"$entrypoint" harvest-admin' in stack
     assert not re.search(r"gunicorn\"? .*--bind|jobs worker", stack)   # no second command line
     assert 'exec "$SRC/stack/entrypoints/govservice" "$@"' in (DOCKER / "ckan/entrypoint.sh").read_text()
 
