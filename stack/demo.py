@@ -54,16 +54,24 @@ def location(feed_url: str, dept: dict, part: str) -> str:
     spec = dept[part]
     if part == "services" and spec["format"] == "json":     # the paginated platform feed
         return f"{feed_url}/feeds/{dept['name']}/services"
-    return f"{feed_url}/{spec['file']}"
+    return f"{feed_url}/files/{spec['file']}"
 
 
 def ensure_source(conn, name: str, dept: dict, kind: str, fmt: str, where: str,
                   defaults: dict | None) -> None:
+    """Register the source, or bring its format, location and defaults in line
+    with departments.json (the city's files may have moved)."""
     try:
-        sources.get(conn, name)
-        return
+        found = sources.get(conn, name)
     except sources.SourceError:
-        pass
+        found = None
+    if found is not None:
+        if (found["format"], found["location"], found["defaults"] or {}) != (fmt, where, defaults or {}):
+            from psycopg2.extras import Json
+            with conn.cursor() as cur:
+                cur.execute("UPDATE source SET format = %s, location = %s, defaults = %s WHERE name = %s",
+                            (fmt, where, Json(defaults or {}), name))
+        return
     sources.add(conn, name=name, department=dept["name"], format=fmt, location=where,
                 kind=kind, schedule=SCHEDULE, defaults=defaults or None)
 

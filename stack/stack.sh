@@ -48,7 +48,7 @@ SOLR_CACHE=$CACHE/solr-9.10.1
 
 APT_PACKAGES=(postgresql-$PG_VERSION postgresql-client-$PG_VERSION redis-server
   openjdk-17-jdk-headless maven libpq-dev gcc libmagic1 gettext-base iproute2 curl
-  python3-venv python3-dev)
+  python3-venv python3-dev chromium chromium-driver)
 
 say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -49,7 +49,7 @@ def _rows_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
 def _rows_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
     import openpyxl
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(open(path, "rb"), read_only=True, data_only=True)  # a file, not a name: spooled downloads have no .xlsx suffix
     except Exception as e:   # not a workbook at all
         raise FormatError(f"the file is not an XLSX workbook ({e})") from None
     try:

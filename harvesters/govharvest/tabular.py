@@ -111,7 +111,7 @@ def read_xlsx(path: str) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
     """Records from the first sheet of an XLSX file, read in streaming mode."""
     import openpyxl
 
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    book = openpyxl.load_workbook(open(path, "rb"), read_only=True, data_only=True)  # a file, not a name: spooled downloads have no .xlsx suffix
     try:
         yield from records_from_rows(iter(book.worksheets[0].iter_rows(values_only=True)))
     finally:
