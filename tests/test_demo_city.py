@@ -24,6 +24,7 @@ from ckanext.govservice import schema, service_rules
 from ckanext.govservice import statistics as stats
 from ckanext.govservice.logic import validators
 from govharvest import formats, tabular
+from ckanext.govservice.tests.conftest import statistics_db  # noqa: F401  (a fixture)
 from govharvest.normalise import RecordError, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -439,6 +440,41 @@ def test_the_cpsv_ap_feed_conforms_to_the_cpsv_ap_shapes(departments):
     conforms, _, report = pyshacl.validate(Graph().parse(CITY / d["services"]["file"]),
                                            shacl_graph=Graph().parse(shapes))
     assert conforms, report
+
+
+@pytest.fixture
+def statistics_departments(with_plugins, statistics_db, ckan_departments):
+    return ckan_departments
+
+
+def test_the_statistics_loader_rejects_each_planted_row_for_its_reason(statistics_departments, departments,
+                                                                     feeds, planted):
+    """Each planted row, with the first row of its file, through the real loader
+    (the services they name created first): the planted one comes back with its
+    field and reason, the good one lands."""
+    from werkzeug.datastructures import FileStorage
+    from ckan.tests import helpers
+    context, orgs = statistics_departments
+    by_dept = defaultdict(list)
+    for p in planted:
+        if p["kind"] == "statistics":
+            by_dept[p["department"]].append(p)
+    for name, wrong in by_dept.items():
+        [d] = [d for d in departments if d["name"] == name]
+        lines = (CITY / d["statistics"]["file"]).read_text(encoding="utf-8").splitlines()
+        chosen = [lines[0], lines[1]] + [lines[p["line"] - 1] for p in wrong]
+        codes = {line.split(",")[0] for line in chosen[1:]}
+        for record in feeds[name]:
+            if record["service_code"] in codes:
+                helpers.call_action("package_create", context=dict(context),
+                                    **{**record, "type": "service", "owner_org": orgs[name]["id"]})
+        body = ("\n".join(chosen) + "\n").encode("utf-8")
+        report = helpers.call_action(
+            "govservice_statistics_load", context=dict(context), department=name,
+            upload=FileStorage(stream=io.BytesIO(body), filename="statistics.csv", content_type="text/csv"))
+        assert {(r["record"], r["field"], r["reason"]) for r in report["rejections"]} == {
+            (p["record"], p["field"], p["reason"]) for p in wrong}, name
+        assert report["inserted"] == 1, name
 
 
 # ---------------------------------------------------------------- documentation
