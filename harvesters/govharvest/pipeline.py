@@ -7,8 +7,11 @@ touched; the second loads the new and changed records one by one.
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
 import ckanapi
@@ -185,16 +188,32 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget, dry_run
                     "withdrawn": 0 if hold else len(result.missing),
                     "held": len(result.missing) if hold else 0, "dry_run": True}
 
-        # pass 2: load what is new or changed, one record at a time, each noted
-        # (committed) as soon as CKAN has it, so a job killed mid-way loses nothing
-        with conn_factory() as conn, conn.cursor() as cur:
+        # pass 2: load what is new or changed, a few CKAN writes in flight at once
+        # (a write waits mostly on CKAN's validation and Solr commit), each record
+        # noted (committed) as soon as CKAN has it, so a job killed mid-way loses nothing
+        workers = load_workers(target.ckan)
+        with conn_factory() as conn, conn.cursor() as cur, \
+                ThreadPoolExecutor(workers, thread_name_prefix="govharvest-load") as pool:
+            in_flight: collections.deque = collections.deque()
+
+            def settle(item) -> None:
+                future, where, record_id, record, before = item
+                outcome = _note(cur, job_id, source, where, record_id, record,
+                                current[record_id], before, future.result())
+                conn.commit()
+                counts[outcome] += 1
+
             for where, record_id, record, _error in _records(fetched.path, source):
                 if record_id not in to_load or record_id in rejected:
                     continue
-                outcome = _load_one(cur, job_id, source, target, where, record_id, record,
-                                    current[record_id], previous.get(record_id))
-                conn.commit()
-                counts[outcome] += 1
+                before = previous.get(record_id)
+                future = pool.submit(_upsert, target, _dataset(record, source, record_id, current[record_id]),
+                                     before["dataset_name"] if before else None)
+                in_flight.append((future, where, record_id, record, before))
+                if len(in_flight) >= 2 * workers:      # bounded: a few records in memory
+                    settle(in_flight.popleft())
+            while in_flight:
+                settle(in_flight.popleft())
 
             # records gone from the source: withdrawn (kept, restorable), or held for a person
             for record_id in result.missing:
@@ -217,13 +236,27 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget, dry_run
         fetched.path.unlink(missing_ok=True)
 
 
-def _load_one(cur, job_id, source, target, where, record_id, record, digest, before) -> str:
-    """Upsert one record into CKAN and note it; returns its outcome."""
+def load_workers(ckan) -> int:
+    """How many CKAN writes a harvest keeps in flight: GOVHARVEST_LOAD_WORKERS
+    (default 2, CKAN's own worker count here) over HTTP; one in-process, where
+    CKAN's database session is not for sharing between threads."""
+    if not isinstance(ckan, ckanapi.RemoteCKAN):
+        return 1
+    return max(1, int(os.environ.get("GOVHARVEST_LOAD_WORKERS", "2")))
+
+
+def _upsert(target: CkanTarget, dataset: dict, known_name: str | None) -> dict | ckanapi.ValidationError:
+    """In a load thread: the saved dataset, or the validation error that rejects it."""
     try:
-        saved = target.upsert_service(_dataset(record, source, record_id, digest),
-                                      before["dataset_name"] if before else None)
+        return target.upsert_service(dataset, known_name)
     except ckanapi.ValidationError as e:
-        errors = {k: v for k, v in e.error_dict.items() if k != "__type"}
+        return e
+
+
+def _note(cur, job_id, source, where, record_id, record, digest, before, saved) -> str:
+    """Note what CKAN did with one record; returns its outcome."""
+    if isinstance(saved, ckanapi.ValidationError):
+        errors = {k: v for k, v in saved.error_dict.items() if k != "__type"}
         _outcome(cur, job_id, record_id, "rejected",
                  errors={k: [f"{where}: {m}" for m in (v if isinstance(v, list) else [v])]
                          for k, v in errors.items()})
