@@ -74,6 +74,11 @@ http {{
         except requests.ConnectionError:
             assert time.monotonic() < deadline, (run / "error.log").read_text()
             time.sleep(0.1)
+    # CKAN itself may be restarting (another `make up` picked up new code): wait for it
+    deadline = time.monotonic() + 120
+    while requests.get(f"{base}/api/3/action/status_show", timeout=60, headers={"Authorization": "x"}).status_code != 200:
+        assert time.monotonic() < deadline, "the portal behind the proxy did not answer"
+        time.sleep(1)
     yield base
     pid = int((run / "nginx.pid").read_text())
     os.kill(pid, 15)
