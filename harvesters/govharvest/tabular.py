@@ -29,8 +29,8 @@ def detect_encoding(head: bytes) -> str:
         # a multi-byte character cut at the end of the sample is still UTF-8
         if e.start >= len(head) - 3 and e.reason == "unexpected end of data":
             return "utf-8"
-    try:
-        head.decode("gb18030")
+    try:   # a two- or four-byte character cut at the end of the sample is still GB18030
+        codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
     except UnicodeDecodeError:
         raise ValueError("the file is neither UTF-8 nor GBK/GB18030 text") from None
     return "gb18030"
