@@ -70,7 +70,7 @@ def ask_restored_site(ini: Path, *calls: tuple[str, dict]) -> list[dict]:
 
 
 @pytest.fixture
-def fresh_databases(ckan_ini: Path):
+def fresh_databases(ckan_ini: Path, tmp_path_factory):
     """Empty databases for the restore, and a config naming them; dropped afterwards."""
     text = ckan_ini.read_text()
     site = re.search(r"^ckan\.site_id = (\S+)$", text, re.M).group(1)
@@ -80,7 +80,7 @@ def fresh_databases(ckan_ini: Path):
     for old, new in names.items():   # database names in the URLs, and the site id
         restored = re.sub(rf"/{old}$", f"/{new}", restored, flags=re.M)
     restored = re.sub(r"^ckan\.site_id = .*$", f"ckan.site_id = govservice{RESTORE_SUFFIX}", restored, flags=re.M)
-    ini = ckan_ini.parent / f"restore{RESTORE_SUFFIX}.ini"
+    ini = tmp_path_factory.mktemp("restore") / "ckan.ini"
     ini.write_text(restored)
     harvest_db = f"govharvest{RESTORE_SUFFIX}"
     databases = [*names.values(), harvest_db]
@@ -93,7 +93,6 @@ def fresh_databases(ckan_ini: Path):
                   json={"delete": {"query": f'site_id:"govservice{RESTORE_SUFFIX}"'}})
     for db in databases:
         as_postgres_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    ini.unlink()
 
 
 @pytest.fixture
