@@ -276,8 +276,30 @@ def _vocabulary_param(data_dict: DataDict, name: str, field_name: str) -> str | 
     return value
 
 
+TEXT_PARAMS = ("department", "service", "theme", "life_event", "channel",
+               "period_from", "period_to", "period_type", "sort")
+LIST_PARAMS = ("group_by", "kpis")
+
+
+def _check_types(data_dict: DataDict) -> None:
+    """Text parameters are text; list parameters are a list of text or comma-separated text."""
+    errors = {}
+    for name in TEXT_PARAMS:
+        value = data_dict.get(name)
+        if value is not None and not isinstance(value, str):
+            errors[name] = ["must be text"]
+    for name in LIST_PARAMS:
+        value = data_dict.get(name)
+        if value is not None and not isinstance(value, str) and not (
+                isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            errors[name] = ["must be a list of names, or names separated by commas"]
+    if errors:
+        raise tk.ValidationError(errors)
+
+
 def _kpi_query(context: Context, data_dict: DataDict) -> dict:
     from .. import statistics as stats
+    _check_types(data_dict)
     query = {
         "period_from": _period_param(data_dict, "period_from"),
         "period_to": _period_param(data_dict, "period_to"),
@@ -389,6 +411,7 @@ def govservice_league_table(context: Context, data_dict: DataDict) -> DataDict:
     from .. import statistics as stats, statistics_publish
 
     tk.check_access("govservice_league_table", context, data_dict)
+    _check_types(data_dict)
     period_from = _period_param(data_dict, "period_from")
     period_to = _period_param(data_dict, "period_to")
     if period_from and period_to and period_from > period_to:

@@ -129,6 +129,8 @@ def test_every_figure_comes_with_its_definition_in_both_languages(figures):
      "'colour' not allowed; choose from service, department, theme, life_event, channel, period"),
     ({"period_type": "week"}, "period_type", "'week' is not one of month, quarter, year"),
     ({"theme": "weather"}, "theme", None),
+    ({"department": {}}, "department", "must be text"),
+    ({"group_by": [1]}, "group_by", "must be a list of names, or names separated by commas"),
 ])
 def test_bad_parameters_are_refused_with_the_reason(statistics_db, params, field, message):
     with pytest.raises(tk.ValidationError) as e:
