@@ -48,7 +48,7 @@ SOLR_CACHE=$CACHE/solr-9.10.1
 
 APT_PACKAGES=(postgresql-$PG_VERSION postgresql-client-$PG_VERSION redis-server
   openjdk-17-jdk-headless maven libpq-dev gcc libmagic1 gettext-base iproute2 curl
-  python3-venv python3-dev chromium chromium-driver)
+  python3-venv python3-dev chromium chromium-driver nodejs)
 
 say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -108,11 +108,36 @@ install_solr() {
   bash "$ROOT/stack/solr/build.sh" "$SOLR_CACHE"
 }
 
+# The pages' JavaScript libraries (Chart.js), pinned by package-lock.json and
+# served from our own assets: nothing is fetched from a CDN when a page is read.
+FRONTEND=$ROOT/ckanext-govservice
+frontend_stamp() { cat "$FRONTEND/package.json" "$FRONTEND/package-lock.json" | sha256sum | cut -c1-16; }
+
+install_frontend() {
+  local vendor=$FRONTEND/ckanext/govservice/assets/vendor stamp
+  [ -f "$FRONTEND/package-lock.json" ] || return 0
+  stamp=$(frontend_stamp)
+  if [ "$(cat "$FRONTEND/node_modules/.govservice-stamp" 2>/dev/null)" != "$stamp" ]; then
+    if ! command -v npm >/dev/null; then   # nodesource's nodejs has npm; Debian's needs the npm package
+      is_root || die "npm is missing; install it with:  sudo apt-get install -y npm"
+      apt-get install -y -qq --no-install-recommends npm >>"$LOG/apt.log" 2>&1 \
+        || { tail -20 "$LOG/apt.log"; die "apt-get install npm failed (log: $LOG/apt.log)"; }
+    fi
+    say "installing the pages' JavaScript libraries (pinned by package-lock.json)"
+    (cd "$FRONTEND" && npm ci --no-audit --no-fund) >"$LOG/npm.log" 2>&1 \
+      || { tail -20 "$LOG/npm.log"; die "npm ci failed (log: $LOG/npm.log)"; }
+    echo "$stamp" >"$FRONTEND/node_modules/.govservice-stamp"
+  fi
+  mkdir -p "$vendor"
+  cp -u "$FRONTEND/node_modules/chart.js/dist/chart.umd.min.js" "$FRONTEND/node_modules/chart.js/LICENSE.md" "$vendor/"
+}
+
 cmd_install() {
   mkdir -p "$LOG" "$RUN"
   install_system_packages
   install_python
   install_solr
+  install_frontend
   # the deployment checks' linters (tests/test_docker_deployment.py); not needed to run the stack
   bash "$ROOT/docker/tools/install.sh" "$VAR/docker-tools" \
     || echo "warning: the docker/ checks' tools did not install; their tests will say so" >&2
