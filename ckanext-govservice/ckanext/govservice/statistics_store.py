@@ -196,7 +196,7 @@ def tune_table(conn, table: str) -> None:
     """Indexes for how statistics are read, instead of the DataStore's defaults.
 
     The DataStore gives every text column a full-text index; statistics rows
-    are looked up by key, department and period, never by words in the
+    are looked up by key (department first) and period, never by words in the
     period or channel, and those indexes (and the one on ``_full_text``) would
     cost most of a bulk load. The row's ``_full_text`` (service code and
     department) is still filled, so ``q=`` works, by scanning.
@@ -207,8 +207,13 @@ def tune_table(conn, table: str) -> None:
     for name, definition in indexes:
         if "to_tsvector" in definition or "_full_text" in definition:
             conn.execute(sa.text(f'DROP INDEX IF EXISTS public."{name}"'))
-    conn.execute(sa.text(
-        f'CREATE INDEX IF NOT EXISTS "{table}_department_period" ON public."{table}" (department, period)'))
+    # The key starts with the department, so it already serves a department's
+    # rows (filters={"department": ...}, and the KPI sums' refresh).
+    conn.execute(sa.text(f'DROP INDEX IF EXISTS public."{table}_department_period"'))
+    # The loader fills _full_text itself; the DataStore's per-row trigger
+    # (which would only skip it) costs a function call for every loaded row.
+    # datastore_create puts it back, and a later tune_table takes it off again.
+    conn.execute(sa.text(f'DROP TRIGGER IF EXISTS zfulltext ON public."{table}"'))
 
 
 # ---------------------------------------------------------------- loading
