@@ -58,11 +58,27 @@ def department(portal):
     name = f"harvest-test-{uuid.uuid4().hex[:8]}"
     org = portal.action.organization_create(name=name, title="采集测试局")
     yield org
-    _drain_job_queue(portal)   # background jobs (catalogue files) may still be writing
-    for dataset in portal.action.package_search(fq=f"owner_org:{org['id']}", rows=1000,
-                                                include_private=True)["results"]:
-        _purge(portal, dataset["id"])
-    portal.action.organization_purge(id=org["id"])
+    _purge_department(portal, org)
+
+
+def _purge_department(portal, org, attempts: int = 5) -> None:
+    """Purge the department and everything in it. A catalogue rebuild queued by
+    the last harvest may create the department's catalogue dataset after we
+    listed its datasets, so list, purge and try again until it goes."""
+    import time
+    from ckanapi import ValidationError
+    for attempt in range(attempts):
+        _drain_job_queue(portal)   # background jobs (catalogue files) may still be writing
+        for dataset in portal.action.package_search(fq=f"owner_org:{org['id']}", rows=1000,
+                                                    include_private=True, include_drafts=True)["results"]:
+            _purge(portal, dataset["id"])
+        try:
+            portal.action.organization_purge(id=org["id"])
+            return
+        except ValidationError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1)
 
 
 def _purge(portal, dataset_id: str, attempts: int = 10) -> None:
