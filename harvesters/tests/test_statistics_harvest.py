@@ -77,7 +77,7 @@ def test_statistics_as_json_rows(portal, department, source, feed_server):
 
     assert report["status"] == "done", report["error"]
     assert report["counts"]["inserted"] == 2
-    kpis = portal.action.govservice_kpis(service="SC-3", group_by="period",
+    kpis = portal.action.govservice_kpis(department=department["name"], service="SC-3", group_by="period",
                                          period_from="2026-03", period_to="2026-04")
     volume = {r["period"]: r["kpis"]["volume"]["value"] for r in kpis["results"]}
     assert volume == {"2026-03": 5, "2026-04": None}

@@ -342,7 +342,8 @@ def govservice_kpis(context: Context, data_dict: DataDict) -> DataDict:
 
     :param department: a department's name or id
     :type department: string, optional
-    :param service: a service code
+    :param service: a service code (codes are unique within a department:
+        give ``department`` too when several departments use the same code)
     :type service: string, optional
     :param theme: a theme (a value of the ``themes`` vocabulary)
     :type theme: string, optional
