@@ -135,7 +135,7 @@ def _records(path, source) -> Iterator[tuple[str, str, dict | None, RecordError 
                     record[name] = value
             for name in lacks:
                 if record.get(name) in (None, "", []):
-                    raise RecordError(name, f"is missing: a {source['format']} source does not carry "
+                    raise RecordError(name, f"is missing: the {source['format']} feed does not carry "
                                             f"it, and this source has no default for it "
                                             f"(govharvest source add … --default {name}=…)")
         except RecordError as e:

@@ -65,7 +65,7 @@ def test_what_the_list_lacks_and_the_source_does_not_default_is_rejected_by_fiel
         tmp_path, body, defaults={k: v for k, v in DEFAULTS.items() if k != "audience"})
     assert (where, record_id, record) == ("service 1", "SC-S001", None)
     assert error.field == "audience"
-    assert "open311 source does not carry it" in error.reason and "--default audience=" in error.reason
+    assert "the open311 feed does not carry it" in error.reason and "--default audience=" in error.reason
 
 
 @pytest.mark.parametrize("body, reason", [
