@@ -23,6 +23,10 @@ __all__ = [
     "govservice_days", "govservice_visits", "govservice_money", "govservice_percent",
     "govservice_safe_url", "govservice_department", "govservice_facet_labeler",
     "govservice_is_true", "govservice_service_sorting", "govservice_jsonld",
+    "govservice_kpi_label", "govservice_kpi_definition", "govservice_kpi_value",
+    "govservice_kpi_change", "govservice_kpi_rank", "govservice_performance_trend",
+    "govservice_chart_json", "govservice_chart_summary", "govservice_chart_cell",
+    "govservice_department_title",
 ]
 
 # The facets of the service search page, in the order people narrow down by.
@@ -47,8 +51,6 @@ WORDS = {
     "suspended": {"zh_Hans_CN": "该事项已暂停办理。", "en": "This service is suspended."},
     "withdrawn": {"zh_Hans_CN": "该事项已撤销，不再受理。", "en": "This service has been withdrawn and takes no applications."},
     "performance": {"zh_Hans_CN": "办理绩效", "en": "Performance"},
-    "performance_pending": {"zh_Hans_CN": "办件量、按时办结率和好差评将在此显示。",
-                            "en": "Applications, on-time rate and ratings will be shown here."},
     "department": {"zh_Hans_CN": "办理部门", "en": "Department"},
     "contact": {"zh_Hans_CN": "咨询与投诉", "en": "Contact and complaints"},
     "copies": {"zh_Hans_CN": "{n} 份", "en": "{n} copies"},
@@ -66,6 +68,39 @@ WORDS = {
     "sort_title": {"zh_Hans_CN": "名称", "en": "Name"},
     "sort_relevance": {"zh_Hans_CN": "相关度", "en": "Relevance"},
     "sort_modified": {"zh_Hans_CN": "最近更新", "en": "Last modified"},
+    # the performance panel and dashboards
+    "nav_performance": {"zh_Hans_CN": "绩效", "en": "Performance"},
+    "platform_performance": {"zh_Hans_CN": "政务服务绩效总览", "en": "Service performance of all departments"},
+    "department_performance": {"zh_Hans_CN": "{d}办理绩效", "en": "Performance of {d}"},
+    "see_department_performance": {"zh_Hans_CN": "查看本部门绩效", "en": "This department's performance"},
+    "see_platform_performance": {"zh_Hans_CN": "各部门绩效对比", "en": "Compare all departments"},
+    "latest_months": {"zh_Hans_CN": "最近 12 个月：{f} 至 {t}", "en": "Latest 12 months: {f} to {t}"},
+    "compared_with": {"zh_Hans_CN": "变化与前 12 个月（{f} 至 {t}）相比", "en": "Changes are on the 12 months before ({f} to {t})"},
+    "headline_kpis": {"zh_Hans_CN": "主要指标", "en": "Headline KPIs"},
+    "catalogue_kpis_note": {"zh_Hans_CN": "时限压缩率和各类事项占比按当前在办事项计算。",
+                            "en": "Time-limit compression and the service shares are for the services as they are now."},
+    "change_points": {"zh_Hans_CN": "较前期 {s} 个百分点", "en": "{s} points on the previous period"},
+    "change_count": {"zh_Hans_CN": "较前期 {s}", "en": "{s} on the previous period"},
+    "rank_of": {"zh_Hans_CN": "排名第 {r}（共 {n} 个部门）", "en": "ranked {r} of {n} departments"},
+    "monthly_trend": {"zh_Hans_CN": "月度趋势", "en": "Monthly trend"},
+    "show_figures": {"zh_Hans_CN": "查看图表数据", "en": "Show the chart's figures"},
+    "month": {"zh_Hans_CN": "月份", "en": "Month"},
+    "no_data": {"zh_Hans_CN": "无数据", "en": "no data"},
+    "chart_summary": {"zh_Hans_CN": "折线图：{f} 至 {t} 每月的{series}。没有数据的月份为空缺。图表数据见下方表格。",
+                      "en": "Line chart of {series} each month from {f} to {t}. Months with no data are gaps. The figures are in the table below."},
+    "list_sep": {"zh_Hans_CN": "、", "en": ", "},
+    "no_statistics_service": {"zh_Hans_CN": "该事项尚未报送办理统计，暂无绩效数据。",
+                              "en": "This service has not reported any statistics yet, so there are no performance figures."},
+    "no_statistics_department": {"zh_Hans_CN": "该部门尚未报送办理统计。",
+                                 "en": "This department has not reported any statistics yet."},
+    "no_statistics_platform": {"zh_Hans_CN": "尚无部门报送办理统计。", "en": "No department has reported statistics yet."},
+    "league_table": {"zh_Hans_CN": "部门排行榜", "en": "League table of departments"},
+    "league_table_note": {"zh_Hans_CN": "按按时办结率排名，括号内为名次。", "en": "Ranked by on-time rate; each figure's rank in brackets."},
+    "rank": {"zh_Hans_CN": "名次", "en": "Rank"},
+    "fell_most": {"zh_Hans_CN": "指标降幅最大的部门", "en": "Departments whose KPIs fell most"},
+    "fell_none": {"zh_Hans_CN": "没有部门下降。", "en": "No department fell."},
+    "department_services": {"zh_Hans_CN": "各事项绩效（按按时办结率从高到低）", "en": "Its services, highest on-time rate first"},
+    "service": {"zh_Hans_CN": "事项", "en": "Service"},
 }
 
 
@@ -231,3 +266,87 @@ def govservice_jsonld(pkg: dict) -> Markup:
     data = jsonld.service_jsonld(pkg, url=tk.url_for("service.read", id=pkg["name"], _external=True))
     text = _json.dumps(data, ensure_ascii=False)
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+# ---------------------------------------------------------------- performance
+
+def _kpi(name: str) -> dict[str, Any]:
+    from . import statistics as stats
+    for kpi in stats.kpi_definitions():
+        if kpi["name"] == name:
+            return kpi
+    raise KeyError(name)
+
+
+def govservice_kpi_label(name: str) -> str:
+    """A KPI's label in the page's language, from kpis.yaml."""
+    from . import statistics as stats
+    return stats.label(_kpi(name), govservice_lang())
+
+
+def govservice_kpi_definition(name: str) -> str:
+    """How a KPI is computed, in the page's language, from kpis.yaml."""
+    definition = _kpi(name).get("definition") or {}
+    return definition.get(govservice_lang()) or definition.get("en") or ""
+
+
+def govservice_kpi_value(name: str, value: Any) -> str:
+    """A KPI's figure as a reader wants it: "75%", "4.1", "1,234"; "—" for no data."""
+    if value in (None, ""):
+        return "—"
+    unit = _kpi(name)["unit"]
+    if unit == "ratio":
+        return govservice_percent(value)
+    if unit == "score":
+        return f"{float(value):.1f}"
+    return f"{round(float(value)):,}"
+
+
+def govservice_kpi_change(name: str, change: Any) -> str:
+    """A change on the previous period: ratios in percentage points, counts in units; "" when unknown."""
+    if isinstance(change, bool) or not isinstance(change, (int, float)):
+        return ""   # None, or no change given at all (a service's panel)
+    unit = _kpi(name)["unit"]
+    amount = float(change) * 100 if unit == "ratio" else float(change)
+    amount = round(amount) if unit != "score" else round(amount, 1)
+    if amount == 0:
+        text = "±0"
+    else:
+        text = f"{'+' if amount > 0 else '−'}{abs(amount):,}"
+    return govservice_word("change_points" if unit == "ratio" else "change_count", s=text)
+
+
+def govservice_kpi_rank(figure: dict[str, Any] | None) -> str:
+    if not figure or not figure.get("rank"):
+        return ""
+    return govservice_word("rank_of", r=figure["rank"], n=figure["of"])
+
+
+def govservice_performance_trend(pkg: dict[str, Any]) -> dict[str, Any] | None:
+    """The service's monthly volume, on-time rate and satisfaction (up to 36 months) as a chart, or None."""
+    from . import performance_pages
+    return performance_pages.service_trend(pkg, govservice_lang())
+
+
+def govservice_chart_json(chart: dict[str, Any]) -> str:
+    """The chart for a data-govservice-chart attribute (autoescaped there), with the
+    axis words charts.js needs in the page's language."""
+    import json as _json
+    return _json.dumps({**chart, "lang": govservice_lang()}, ensure_ascii=False,
+                       separators=(",", ":"))
+
+
+def govservice_chart_summary(chart: dict[str, Any]) -> str:
+    """The canvas's aria-label: what is drawn, over which months; the figures follow in a table."""
+    series = govservice_word("list_sep").join(s["label"] for s in chart["series"])
+    return govservice_word("chart_summary", series=series, f=chart["months"][0], t=chart["months"][-1])
+
+
+def govservice_chart_cell(series: dict[str, Any], index: int) -> str:
+    return govservice_kpi_value(series["kpi"], series["data"][index])
+
+
+def govservice_department_title(entry: dict[str, Any]) -> str:
+    """A league-table row's department title in the page's language."""
+    title = entry.get("title") or {}
+    return title.get(govservice_lang()) or title.get("zh_Hans_CN") or entry.get("department") or ""
