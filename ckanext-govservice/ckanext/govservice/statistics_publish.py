@@ -93,7 +93,54 @@ def load(context: dict[str, Any], org: dict[str, Any], headers: list[str], body:
     report["services_reindexed"] = len(package_ids)
     if package_ids:
         enqueue_reindex(package_ids)
+    if report["inserted"] or report["updated"]:
+        enqueue_department_file(org["name"])
     return report
+
+
+def department_dataset_name(org_name: str) -> str:
+    return f"{org_name}-service-statistics"
+
+
+def publish_department_file(department: str) -> dict[str, Any]:
+    """Background job: the department's rows as one CSV file (UTF-8 with BOM,
+    column names as in the DataStore table), in its own open dataset
+    ``<department>-service-statistics`` — for people who want a download
+    rather than the API."""
+    import tempfile
+    from pathlib import Path
+    context = catalogue_publish.site_context()
+    org = tk.get_action("organization_show")(dict(context), {"id": department, "include_datasets": False})
+    table = statistics_table(context)
+    title_en = org.get("title_en") or org["name"]
+    dataset = catalogue_publish._catalogue_dataset(
+        context, department_dataset_name(org["name"]), org,
+        title=f"{org['title']} 政务服务绩效统计 / {title_en} service performance statistics",
+        notes=(f"{org['title']}每个事项、每月、每个渠道的办件与评价统计（CSV）。全平台数据可用 DataStore 接口查询："
+               f"数据集 {store.DATASET}。\n\nMonthly statistics of every service of {title_en}, by channel, "
+               f"as CSV. The whole platform's rows are one DataStore table: dataset {store.DATASET}."),
+        scope="statistics")
+    columns = ", ".join(stats.column_names())
+    with tempfile.TemporaryDirectory(prefix="govservice-statistics-") as tmp:
+        path = Path(tmp) / "statistics.csv"
+        with store.engine().connect() as conn, open(path, "wb") as out:
+            out.write(b"\xef\xbb\xbf")
+            with conn.connection.dbapi_connection.cursor() as cur:
+                cur.copy_expert(cur.mogrify(
+                    f'COPY (SELECT {columns} FROM public."{table}" WHERE department = %s '
+                    f"ORDER BY service_code, period, channel) TO STDOUT WITH (FORMAT csv, HEADER true)",
+                    (org["name"],)).decode(), out)
+        resources = catalogue_publish._store_files(
+            context, dataset, {"csv": path}, f"{org['title']} 政务服务绩效统计 / {title_en} statistics")
+    return {"dataset": dataset["name"], "resources": resources}
+
+
+def enqueue_department_file(department: str) -> None:
+    try:
+        tk.enqueue_job(publish_department_file, [department],
+                       title=f"publish the statistics file of {department}")
+    except Exception:   # Redis down: the rows are in the DataStore; the file catches up next load
+        log.exception("could not queue the statistics file of %s", department)
 
 
 def enqueue_reindex(package_ids: list[str]) -> None:

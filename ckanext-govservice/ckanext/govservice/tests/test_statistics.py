@@ -175,3 +175,20 @@ def test_statistics_are_one_open_datastore_table_with_a_bilingual_data_dictionar
     from ckanext.govservice import statistics_store
     with statistics_store.engine().connect() as conn:
         assert statistics_store.table_exists(conn, table_id())
+
+
+def test_each_department_also_gets_its_rows_as_a_csv_download(services):
+    import csv as csvlib
+    from ckanext.govservice import statistics_publish
+    load_csv(services["context"], "market-regulation", HEADER
+             + "SR-2,2026-01,online,5,4,4,4,,,,,,,,,\n" + "SR-1,2026-01,online,1,1,1,1,,,,,,,,,\n")
+    published_file = statistics_publish.publish_department_file("market-regulation")
+    dataset = helpers.call_action("package_show", id="market-regulation-service-statistics")
+    assert published_file["dataset"] == dataset["name"]
+    resource = dataset["resources"][0]
+    from ckan.lib import uploader
+    path = uploader.get_resource_uploader(resource).get_path(resource["id"])
+    with open(path, encoding="utf-8-sig") as f:
+        rows = list(csvlib.DictReader(f))
+    assert [(r["service_code"], r["department"], r["received"]) for r in rows] == [
+        ("SR-1", "market-regulation", "1"), ("SR-2", "market-regulation", "5")]
