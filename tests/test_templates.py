@@ -1,0 +1,190 @@
+"""The feed templates (datasets/templates/) and the format pages' field tables:
+written byte for byte by datasets/make_templates.py from the schemas, and read
+back by the harvesters' own readers into a service that passes the schema's
+rules and statistics rows that hold together.
+
+Pure: no CKAN site, no database; the service rules are the ones the demo city
+is checked with (tests/test_demo_city.py), the readers the harvesters'.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from ckanext.govservice import schema
+from ckanext.govservice import statistics as stats
+from ckanext.govservice.statistics_store import TRUE_WORDS
+from govharvest import formats, tabular
+from govharvest.normalise import normalise
+from govharvest.statistics import to_platform_csv
+
+from .test_demo_city import _check, _row_problems
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASETS = ROOT / "datasets"
+TEMPLATES = DATASETS / "templates"
+FORMATS = DATASETS / "formats"
+
+
+@pytest.fixture(scope="module")
+def gen():
+    sys.path.insert(0, str(DATASETS))
+    try:
+        import make_templates
+    finally:
+        sys.path.remove(str(DATASETS))
+    return make_templates
+
+
+@pytest.fixture(scope="module")
+def generated(gen, tmp_path_factory):
+    """Templates and pages written afresh into a folder of their own."""
+    out = tmp_path_factory.mktemp("templates")
+    pages = tmp_path_factory.mktemp("formats")
+    for page in gen.PAGE_BLOCKS:
+        shutil.copy(FORMATS / page, pages / page)
+    gen.generate(out, pages)
+    return out, pages
+
+
+# ---------------------------------------------------------------- written by the generator, from the schema
+
+def test_the_committed_templates_are_what_the_generator_writes(gen, generated):
+    out, _ = generated
+    assert sorted(p.name for p in out.iterdir()) == sorted(gen.TEMPLATE_FILES)
+    assert sorted(p.name for p in TEMPLATES.iterdir()) == sorted(gen.TEMPLATE_FILES)
+    for name in gen.TEMPLATE_FILES:
+        assert (out / name).read_bytes() == (TEMPLATES / name).read_bytes(), \
+            f"{name}: regenerate with .venv/bin/python datasets/make_templates.py"
+
+
+def test_generating_again_writes_the_same_bytes(gen):
+    for name, make in gen.TEMPLATE_FILES.items():
+        assert make() == (TEMPLATES / name).read_bytes(), name
+
+
+def test_the_field_tables_in_the_format_pages_are_generated(gen, generated):
+    _, pages = generated
+    for page in gen.PAGE_BLOCKS:
+        assert (pages / page).read_text(encoding="utf-8") == (FORMATS / page).read_text(encoding="utf-8"), \
+            f"{page}: regenerate with .venv/bin/python datasets/make_templates.py"
+
+
+def test_every_field_a_department_sends_is_a_column_and_no_derived_one_is(gen):
+    fields = gen.template_fields()
+    sent = {f["field_name"] for f in fields}
+    derived = {f["field_name"] for f in schema.service_fields() if f.get("govservice_derived")}
+    assert sent and not sent & derived
+    assert {f["field_name"] for f in schema.service_fields() if f.get("required")} <= sent
+    header = next(csv.reader((TEMPLATES / "services-template.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert header == [schema.label(f, "zh_Hans_CN") for f in fields]
+    page = (FORMATS / "services-csv-xlsx.md").read_text(encoding="utf-8")
+    assert all(f"`{f['govservice_column']}`" in page for f in fields)
+    assert not any(f"`{f.get('govservice_column')}`" in page for f in schema.service_fields()
+                   if f.get("govservice_derived"))
+
+
+# ---------------------------------------------------------------- services, read back as the harvesters read them
+
+def _read(fmt: str, path: Path) -> list[dict]:
+    return [normalise(raw) for _where, raw in formats.READERS[fmt](path)]
+
+
+def _as_cells(record: dict) -> dict:
+    """A record with its numbers as text: a CSV cell carries 5 as "5" (CKAN's validation reads both)."""
+    return {k: str(v) if isinstance(v, int) else v for k, v in record.items()}
+
+
+@pytest.fixture(scope="module")
+def example(gen):
+    return normalise(gen.feed_service())
+
+
+def test_the_example_service_passes_the_schema_rules(example):
+    assert _check(example) == []
+    for name in ("documents", "fees", "channels", "legal_basis", "process_steps", "themes", "online_depth"):
+        assert example[name], name
+
+
+@pytest.mark.parametrize("fmt, name", [
+    ("csv", "services-template.csv"),
+    ("xlsx", "services-template.xlsx"),
+    ("json-file", "services-feed-example.json"),
+])
+def test_each_services_template_reads_back_as_the_example_service(fmt, name, example):
+    records = _read(fmt, TEMPLATES / name)
+    assert [_as_cells(r) for r in records] == [_as_cells(example)]
+    assert _check(records[0]) == []
+
+
+def test_the_paged_feed_reader_reads_the_feed_example_page(tmp_path, example):
+    page = json.loads((TEMPLATES / "services-feed-example.json").read_text(encoding="utf-8"))
+    assert page["next"] is None
+    spooled = tmp_path / "feed.jsonl"   # what extract.fetch_json_pages writes, a service a line
+    spooled.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in page["services"]),
+                       encoding="utf-8")
+    assert _read("json", spooled) == [example]
+
+
+def test_every_spreadsheet_header_is_one_the_harvester_knows():
+    with open(TEMPLATES / "services-template.csv", "rb") as f:
+        (_line, _record, unknown), = list(tabular.read_csv(f))
+    assert unknown == []
+
+
+def test_the_xlsx_explains_every_column_and_offers_the_codes(gen):
+    book = openpyxl.load_workbook(TEMPLATES / "services-template.xlsx")
+    data, about = book.worksheets
+    described = [row[0] for row in about.iter_rows(min_row=2, values_only=True)]
+    columns = [f["govservice_column"] for f in gen.template_fields()]
+    assert [c for c in described if "[]" not in c] == columns
+    assert "channels[].channel_type" in described
+    drop_downs = {str(v.sqref).split(":")[0].rstrip("0123456789"): v.formula1
+                  for v in data.data_validations.dataValidation}
+    letter = {f["field_name"]: openpyxl.utils.get_column_letter(i)
+              for i, f in enumerate(gen.template_fields(), start=1)}
+    assert drop_downs[letter["service_type"]] == '"' + ", ".join(
+        c["value"] for c in schema.choices(schema.field("service_type"))) + '"'
+    assert letter["audience"] in drop_downs and letter["status"] in drop_downs
+
+
+# ---------------------------------------------------------------- statistics
+
+def _statistics_rows(tmp_path: Path, fmt: str, name: str) -> list[dict]:
+    """The template as the platform's loader receives it, keyed by column."""
+    out = tmp_path / f"{name}.platform.csv"
+    header, _lines = to_platform_csv(TEMPLATES / name, fmt, out)
+    columns, unknown = stats.map_headers(header)
+    assert unknown == []
+    assert columns == stats.column_names()
+    with open(out, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    return [{c: v for c, v in zip(columns, row) if v != ""} for row in rows]
+
+
+@pytest.mark.parametrize("fmt, name", [("csv", "statistics-template.csv"), ("json", "statistics-example.json")])
+def test_each_statistics_template_reads_back_into_rows_that_hold_together(tmp_path, fmt, name, example):
+    rows = _statistics_rows(tmp_path, fmt, name)
+    channels = {c["value"] for c in schema.choices(schema.vocabulary_field(schema.field("channels")))}
+    assert len(rows) == 2
+    for row in rows:
+        assert _row_problems(row, "natural-resources", {example["service_code"]}) == []
+        stats.parse_period(row["period"])
+        assert row["channel"] in channels
+    with_figures, no_data = rows
+    assert with_figures["no_data"].lower() not in TRUE_WORDS and with_figures["completed"]
+    assert no_data["no_data"].lower() in TRUE_WORDS
+    assert set(no_data) == {"service_code", "department", "period", "channel", "no_data", "note"}
+
+
+def test_the_statistics_csv_and_json_carry_the_same_rows(tmp_path):
+    def comparable(rows):
+        return [{**r, "no_data": r["no_data"].lower() in TRUE_WORDS} for r in rows]
+    assert comparable(_statistics_rows(tmp_path, "csv", "statistics-template.csv")) == \
+        comparable(_statistics_rows(tmp_path, "json", "statistics-example.json"))
