@@ -36,7 +36,6 @@ TEMPLATES = HERE / "templates"
 FORMATS = HERE / "formats"
 ZH, EN = schema.LANGUAGES
 XLSX_ROWS = 1000          # rows below the header that get the drop-down lists
-LIST_SEPARATOR = catalogue.LIST_SEPARATOR
 
 # ---------------------------------------------------------------- the example service and statistics rows
 
@@ -179,30 +178,16 @@ def _help(f: dict[str, Any], lang: str) -> str:
 
 # ---------------------------------------------------------------- cells
 
-def _cell(value: Any) -> str:
-    """A value as a CSV/XLSX text cell: lists joined by ';', rows as compact JSON."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        if value and isinstance(value[0], dict):
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        return LIST_SEPARATOR.join(map(str, value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(catalogue.neutralise(value))
-
-
 def service_header(lang: str = ZH) -> list[str]:
     return [schema.label(f, lang) for f in template_fields()]
 
 
 def service_cells() -> list[Any]:
-    """The example row; numbers stay numbers (an XLSX number cell), the rest is text."""
-    out = []
-    for f in template_fields():
-        value = EXAMPLE_SERVICE[f["field_name"]]
-        out.append(value if isinstance(value, (int, float)) and not isinstance(value, bool) else _cell(value))
-    return out
+    """The example row as the platform's own bulk files write it (catalogue.service_row):
+    lists of codes joined by ';', repeating fields as compact JSON text, numbers kept
+    as numbers (an XLSX number cell), formula-like text neutralised."""
+    row = catalogue.service_row(EXAMPLE_SERVICE)
+    return [catalogue.neutralise(row[f["govservice_column"]]) for f in template_fields()]
 
 
 def _csv_bytes(rows: Iterable[list[Any]], bom: bool) -> bytes:
@@ -251,8 +236,8 @@ def services_xlsx() -> bytes:
         sheet.column_dimensions[get_column_letter(i)].width = 18
         if schema.choices(f) and kind(f) == "code":
             # a drop-down of the codes (one value a cell; lists of codes are typed "a;b")
-            check = DataValidation(type="list", formula1=f'"{_codes(f)}"', allow_blank=True,
-                                   showErrorMessage=True, errorTitle=schema.label(f, ZH),
+            codes = ",".join(c["value"] for c in schema.choices(f))
+            check = DataValidation(type="list", formula1=f'"{codes}"', allow_blank=True, showErrorMessage=True, errorTitle=schema.label(f, ZH),
                                    error=f"请选择：{_codes(f)}")
             letter = get_column_letter(i)
             check.add(f"{letter}2:{letter}{XLSX_ROWS + 1}")

@@ -149,7 +149,7 @@ def test_the_xlsx_explains_every_column_and_offers_the_codes(gen):
                   for v in data.data_validations.dataValidation}
     letter = {f["field_name"]: openpyxl.utils.get_column_letter(i)
               for i, f in enumerate(gen.template_fields(), start=1)}
-    assert drop_downs[letter["service_type"]] == '"' + ", ".join(
+    assert drop_downs[letter["service_type"]] == '"' + ",".join(
         c["value"] for c in schema.choices(schema.field("service_type"))) + '"'
     assert letter["audience"] in drop_downs and letter["status"] in drop_downs
 
