@@ -356,6 +356,12 @@ def statistics_fields_table() -> str:
     return _table(["column", "中文表头", "English header", "also accepted", "required", "type", "meaning"], rows)
 
 
+def renamed_keys() -> str:
+    """The fields whose JSON key (field name) is not their bulk-file column name."""
+    return ", ".join(f'`{f["field_name"]}` (not `{f["govservice_column"]}`)' for f in template_fields()
+                     if f["field_name"] != f["govservice_column"])
+
+
 def channel_codes() -> str:
     vocabulary = schema.vocabulary_field(schema.field("channels"))
     return ", ".join(f'`{c["value"]}` {schema.label(c, ZH)}' for c in schema.choices(vocabulary))
@@ -363,7 +369,7 @@ def channel_codes() -> str:
 
 PAGE_BLOCKS = {
     "services-csv-xlsx.md": {"fields": services_fields_table, "subfields": subfields_table},
-    "json-feed.md": {"fields": feed_fields_table, "subfields": subfields_table},
+    "json-feed.md": {"fields": feed_fields_table, "subfields": subfields_table, "renamed": renamed_keys},
     "statistics.md": {"fields": statistics_fields_table, "channels": channel_codes},
 }
 
