@@ -26,7 +26,7 @@ __all__ = [
     "govservice_kpi_label", "govservice_kpi_definition", "govservice_kpi_value",
     "govservice_kpi_change", "govservice_kpi_rank", "govservice_performance_trend",
     "govservice_chart_json", "govservice_chart_summary", "govservice_chart_cell",
-    "govservice_department_title",
+    "govservice_department_title", "govservice_charts_available",
 ]
 
 # The facets of the service search page, in the order people narrow down by.
@@ -75,7 +75,8 @@ WORDS = {
     "see_department_performance": {"zh_Hans_CN": "查看本部门绩效", "en": "This department's performance"},
     "see_platform_performance": {"zh_Hans_CN": "各部门绩效对比", "en": "Compare all departments"},
     "latest_months": {"zh_Hans_CN": "最近 12 个月：{f} 至 {t}", "en": "Latest 12 months: {f} to {t}"},
-    "compared_with": {"zh_Hans_CN": "变化与前 12 个月（{f} 至 {t}）相比", "en": "Changes are on the 12 months before ({f} to {t})"},
+    "compared_with": {"zh_Hans_CN": "变化与前 12 个月（{f} 至 {t}）相比。", "en": "Changes are on the 12 months before ({f} to {t})."},
+    "full_stop": {"zh_Hans_CN": "。", "en": "."},
     "headline_kpis": {"zh_Hans_CN": "主要指标", "en": "Headline KPIs"},
     "catalogue_kpis_note": {"zh_Hans_CN": "时限压缩率和各类事项占比按当前在办事项计算。",
                             "en": "Time-limit compression and the service shares are for the services as they are now."},
@@ -350,3 +351,11 @@ def govservice_department_title(entry: dict[str, Any]) -> str:
     """A league-table row's department title in the page's language."""
     title = entry.get("title") or {}
     return title.get(govservice_lang()) or title.get("zh_Hans_CN") or entry.get("department") or ""
+
+
+def govservice_charts_available() -> bool:
+    """Whether Chart.js is in assets/vendor (stack.sh install, or the image, copies it there
+    from node_modules). Without it a page keeps its figures tables and draws no chart,
+    rather than failing on the missing asset."""
+    import os
+    return os.path.exists(os.path.join(os.path.dirname(__file__), "assets", "vendor", "chart.umd.min.js"))
