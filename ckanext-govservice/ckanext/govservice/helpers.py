@@ -27,6 +27,7 @@ __all__ = [
     "govservice_kpi_change", "govservice_kpi_rank", "govservice_performance_trend",
     "govservice_chart_json", "govservice_chart_summary", "govservice_chart_cell",
     "govservice_department_title", "govservice_charts_available",
+    "govservice_home_browse", "govservice_home_kpis",
 ]
 
 # The facets of the service search page, in the order people narrow down by.
@@ -64,6 +65,18 @@ WORDS = {
     "longest_time": {"zh_Hans_CN": "最长承诺时限", "en": "Longest committed time"},
     "left_out": {"zh_Hans_CN": "以下事项暂停或已撤销，未计入：", "en": "Suspended or withdrawn, not counted:"},
     "all_services": {"zh_Hans_CN": "全部事项", "en": "All services"},
+    "home_title": {"zh_Hans_CN": "政务服务数据开放平台", "en": "Government services open data"},
+    "home_intro": {"zh_Hans_CN": "查找 {n} 项政务服务：要带什么、在哪办、多久办结、跑几次，以及办得怎么样。",
+                   "en": "Find any of {n} public services: what to bring, where to apply, how long it takes, how many visits, and how well it performs."},
+    "home_search_label": {"zh_Hans_CN": "搜索事项", "en": "Search services"},
+    "home_search_placeholder": {"zh_Hans_CN": "例如：营业执照、社保、出生", "en": "e.g. business licence, pension, birth"},
+    "home_search_button": {"zh_Hans_CN": "搜索", "en": "Search"},
+    "home_kpis": {"zh_Hans_CN": "全平台绩效（{f} 至 {t}）", "en": "How the platform performs ({f} to {t})"},
+    "home_dashboard": {"zh_Hans_CN": "查看绩效看板和部门排名 →", "en": "Performance dashboard and department league table →"},
+    "home_open_data": {"zh_Hans_CN": "开放数据", "en": "Open data"},
+    "home_catalogue_files": {"zh_Hans_CN": "政务服务事项目录（CSV、JSON、XLSX）", "en": "The service catalogue (CSV, JSON, XLSX)"},
+    "home_statistics": {"zh_Hans_CN": "政务服务绩效统计（DataStore 接口）", "en": "Service performance statistics (DataStore API)"},
+    "home_api": {"zh_Hans_CN": "开发者接口说明（OpenAPI）", "en": "API for developers (OpenAPI)"},
     "sort_committed": {"zh_Hans_CN": "承诺时限从短到长", "en": "Committed time, shortest first"},
     "sort_title": {"zh_Hans_CN": "名称", "en": "Name"},
     "sort_relevance": {"zh_Hans_CN": "相关度", "en": "Relevance"},
@@ -359,3 +372,15 @@ def govservice_charts_available() -> bool:
     rather than failing on the missing asset."""
     import os
     return os.path.exists(os.path.join(os.path.dirname(__file__), "assets", "vendor", "chart.umd.min.js"))
+
+
+def govservice_home_browse() -> dict[str, Any]:
+    """Themes and life events with their service counts, for the home page."""
+    from . import home
+    return home.browse_counts()
+
+
+def govservice_home_kpis() -> dict[str, Any] | None:
+    """The platform's headline KPIs (latest 12 months), or None without statistics."""
+    from . import home
+    return home.headline_kpis()

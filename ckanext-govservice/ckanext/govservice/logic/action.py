@@ -421,6 +421,9 @@ def govservice_league_table(context: Context, data_dict: DataDict) -> DataDict:
     table = statistics_publish.league_table(period_from, period_to)
     titles = {o["name"]: o for o in tk.get_action("organization_list")(
         {"ignore_auth": True}, {"all_fields": True, "limit": 1000})}
+    # Only departments that are organisations now: figures of one since removed
+    # stay in the open data, but it has no place in today's table.
+    table["departments"] = [e for e in table["departments"] if e["department"] in titles]
     for entry in table["departments"]:
         org = titles.get(entry["department"], {})
         entry["title"] = {"zh_Hans_CN": org.get("title") or entry["department"],
