@@ -424,6 +424,7 @@ def govservice_league_table(context: Context, data_dict: DataDict) -> DataDict:
     # Only departments that are organisations now: figures of one since removed
     # stay in the open data, but it has no place in today's table.
     table["departments"] = [e for e in table["departments"] if e["department"] in titles]
+    stats.add_ranks(table["departments"], within="period")   # ranked among those alone
     for entry in table["departments"]:
         org = titles.get(entry["department"], {})
         entry["title"] = {"zh_Hans_CN": org.get("title") or entry["department"],
