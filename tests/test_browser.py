@@ -117,7 +117,7 @@ def citizen_finds_the_service(browser, city, prefix: str) -> None:
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     browser.get(f"{CKAN_URL}/service/")
-    box = browser.find_element(By.CSS_SELECTOR, "input[name=q]")
+    box = browser.find_element(By.ID, "field-giant-search")   # the page's own search box
     box.send_keys("营业执照", Keys.ENTER)
     # Many services match; the newest (ours) comes first sorted by "last modified".
     Select(browser.find_element(By.CSS_SELECTOR, "select[name=sort]")).select_by_value("metadata_modified desc")

@@ -91,10 +91,11 @@ def load(context: dict[str, Any], org: dict[str, Any], headers: list[str], body:
         report = store.load(conn, table, org["name"], headers, body, stats.current_period())
         package_ids = store.refresh_summaries(conn, store.affected_services(conn))
     report["services_reindexed"] = len(package_ids)
-    if package_ids:
-        enqueue_reindex(package_ids)
-    if report["inserted"] or report["updated"]:
-        enqueue_department_file(org["name"])
+    if tk.config.get("ckanext.govservice.statistics.background_jobs"):
+        if package_ids:
+            enqueue_reindex(package_ids)
+        if report["inserted"] or report["updated"]:
+            enqueue_department_file(org["name"])
     return report
 
 

@@ -98,6 +98,9 @@ def ensure_schema(conn) -> None:
 
 
 def _create_schema(conn) -> None:
+    # CREATE SCHEMA/TABLE IF NOT EXISTS race when two processes run them at once
+    # (a web request and a background job): one at a time.
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('govservice_kpi schema'))"))
     conn.execute(sa.text(f"""
         CREATE SCHEMA IF NOT EXISTS {SCHEMA};
         CREATE TABLE IF NOT EXISTS {SCHEMA}.service (

@@ -16,6 +16,9 @@ def no_catalogue_rebuilds(monkeypatch):
     """Saving a service queues a rebuild of the bulk files; the test worker would run
     those jobs while later tests reset the database. Tests that want them turn them on."""
     monkeypatch.setitem(tk.config, "ckanext.govservice.catalogue.auto_rebuild", False)
+    # Likewise the reindex and CSV jobs a statistics load queues: run late, they
+    # would recreate the statistics dataset in a later test's fresh database.
+    monkeypatch.setitem(tk.config, "ckanext.govservice.statistics.background_jobs", False)
 
 
 @pytest.fixture
