@@ -114,14 +114,21 @@ def city(portal, tmp_path_factory):
 def citizen_finds_the_service(browser, city, prefix: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     browser.get(f"{CKAN_URL}/service/")
     box = browser.find_element(By.ID, "field-giant-search")   # the page's own search box
     box.send_keys("营业执照", Keys.ENTER)
     # Many services match; the newest (ours) comes first sorted by "last modified".
-    Select(browser.find_element(By.CSS_SELECTOR, "select[name=sort]")).select_by_value("metadata_modified desc")
-    WebDriverWait(browser, 30).until(lambda b: "sort=metadata_modified" in b.current_url)
+    WebDriverWait(browser, 30).until(lambda b: "q=" in b.current_url)
+    sort = browser.find_element(By.CSS_SELECTOR, "select[name=sort]")
+    Select(sort).select_by_value("metadata_modified desc")
+    try:   # CKAN's script submits the form on change; without it (not loaded yet), the Go button would
+        WebDriverWait(browser, 5).until(lambda b: "sort=metadata_modified" in b.current_url)
+    except TimeoutException:
+        browser.execute_script("arguments[0].form.submit()", sort)
+        WebDriverWait(browser, 30).until(lambda b: "sort=metadata_modified" in b.current_url)
     link = browser.find_element(By.CSS_SELECTOR, f"a[href$='/service/{city['service']['name']}']")
     shot(browser, f"{prefix}1-search-results")
     link.click()

@@ -286,11 +286,11 @@ def _check_types(data_dict: DataDict) -> None:
     errors = {}
     for name in TEXT_PARAMS:
         value = data_dict.get(name)
-        if value is not None and not isinstance(value, str):
+        if name in data_dict and not isinstance(value, str):
             errors[name] = ["must be text"]
     for name in LIST_PARAMS:
         value = data_dict.get(name)
-        if value is not None and not isinstance(value, str) and not (
+        if name in data_dict and not isinstance(value, str) and not (
                 isinstance(value, list) and all(isinstance(v, str) for v in value)):
             errors[name] = ["must be a list of names, or names separated by commas"]
     if errors:
