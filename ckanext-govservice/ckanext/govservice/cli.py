@@ -96,3 +96,12 @@ def catalogue_build(department: str | None):
     for result in catalogue_publish.build(department):
         click.echo(f"{result['dataset']}: {result['count']} services "
                    f"({', '.join(sorted(result['resources']))})")
+
+
+@govservice.command("statistics-refresh")
+def statistics_refresh():
+    """Re-sync every department's services into the KPI engine and rebuild all
+    KPI sums and service summaries (after a restore, or when departments or
+    services changed without a statistics load since)."""
+    from . import statistics_publish
+    click.echo(json.dumps(statistics_publish.refresh_all(), ensure_ascii=False, indent=2))

@@ -320,6 +320,15 @@ def _copy(conn, table: str, columns: list[str], body: IO[bytes]) -> None:
                         f"(FORMAT csv, FORCE_NULL ({', '.join(columns)}))", body)
 
 
+def _copy_context(e) -> str:
+    """Where PostgreSQL's COPY stopped, as a line of the department's file (line 1: the header)."""
+    import re
+    where = (getattr(getattr(e, "diag", None), "context", None) or "")
+    found = re.search(r"line (\d+)", where)
+    # COPY counts from the first row after the header, which the loader read itself.
+    return f"line {int(found.group(1)) + 1} of the file" if found else "somewhere in the file"
+
+
 def _stage(conn, stage_columns: list[str], absent: list[str], body: IO[bytes]) -> str:
     """COPY the rows into the typed staging table ``stage``; returns "typed" or "checked".
 
@@ -352,7 +361,15 @@ def _stage(conn, stage_columns: list[str], absent: list[str], body: IO[bytes]) -
     text_defs = ", ".join(f"{c} text" for c in stage_columns + absent)
     conn.execute(sa.text(f"""CREATE TEMP TABLE raw_stage (
         line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), {text_defs}) ON COMMIT DROP"""))
-    _copy(conn, "raw_stage", stage_columns, body)
+    savepoint = conn.begin_nested()
+    try:
+        _copy(conn, "raw_stage", stage_columns, body)
+        savepoint.commit()
+    except psycopg2.DataError as e:   # not UTF-8, or a row with more cells than the header
+        savepoint.rollback()
+        raise ValueError("the file could not be read as CSV UTF-8: "
+                         + str(e).strip().splitlines()[0]
+                         + " (" + _copy_context(e) + ")") from None
     checks, casts = [], []
     for c in stage_columns + absent:
         kind = kinds.get(c)
@@ -667,12 +684,6 @@ def latest_period(conn, department: str | None = None) -> str | None:
     if department:
         return conn.execute(sa.text(sql + " WHERE department = :d"), {"d": department}).scalar()
     return conn.execute(sa.text(sql)).scalar()
-
-
-def known_departments(conn) -> set[str]:
-    rows = conn.execute(sa.text(
-        f"SELECT department FROM {SCHEMA}.service UNION SELECT department FROM {SCHEMA}.department_month"))
-    return {r[0] for r in rows}
 
 
 # ---------------------------------------------------------------- per-service summaries

@@ -192,3 +192,13 @@ def test_each_department_also_gets_its_rows_as_a_csv_download(services):
         rows = list(csvlib.DictReader(f))
     assert [(r["service_code"], r["department"], r["received"]) for r in rows] == [
         ("SR-1", "market-regulation", "1"), ("SR-2", "market-regulation", "5")]
+
+
+def test_a_file_that_is_not_utf8_or_not_csv_is_refused_whole_naming_the_line(services):
+    with pytest.raises(tk.ValidationError) as e:
+        load_csv(services["context"], "market-regulation",
+                 HEADER + "SR-1,2026-01,online,1,1,1,1,,,,,,,,,,extra,cells\n")
+    message = e.value.error_dict["upload"][0]
+    assert message.startswith("the file could not be read as CSV UTF-8: extra data after last expected column")
+    assert "line 2" in message
+    assert published() == []                     # nothing of the file landed
