@@ -187,7 +187,7 @@ def refresh_all(context: dict[str, Any] | None = None) -> dict[str, Any]:
     with store.engine().begin() as conn:
         store.ensure_schema(conn)
         services = sum(sync_department(conn, context, org) for org in departments)
-        refreshed = store.refresh_aggregates(conn, table, everything=True)
+        refreshed = store.refresh_aggregates(conn, table)
         package_ids = store.refresh_summaries(conn)
     if package_ids:
         enqueue_reindex(package_ids)

@@ -161,3 +161,68 @@ def test_each_service_carries_its_latest_twelve_months_and_sorts_by_them(figures
     assert [r["name"] for r in found["results"]][:2] == ["sr-1", "tx-1"]
     faster = helpers.call_action("package_search", fq="performance_on_time_rate_f:[0.8 TO *]")
     assert [r["name"] for r in faster["results"]] == ["sr-1"]
+
+
+def _kpi_sums() -> dict[str, list[tuple]]:
+    import sqlalchemy as sa
+    from ckanext.govservice import statistics_store as store
+    with store.engine().connect() as conn:
+        return {table: [tuple(r) for r in conn.execute(sa.text(
+                    f"SELECT * FROM {store.SCHEMA}.{table} ORDER BY 1, 2, 3"))]
+                for table in ("service_month", "department_month")}
+
+
+def test_sums_kept_up_load_by_load_equal_sums_rebuilt_from_every_row(figures):
+    """Loads add new rows to the sums and recompute the months where a row
+    changed; after inserts, changes (a figure emptied, a month gone to "no
+    data"), repeats and new months together, the sums must be exactly what a
+    rebuild from all the published rows gives."""
+    import sqlalchemy as sa
+    from ckanext.govservice import statistics_store as store
+    report = load_csv(figures, "market-regulation", HEADER
+                      + "SR-1,2025-01,online,110,100,,100,10,5,3,1,1,20,2,1,\n"      # on-time emptied
+                      + "SR-1,2025-01,in_person,,,,,,,,,,,,,yes\n"                     # now "no data"
+                      + "SR-1,2025-12,online,100,100,100,50,,,,,,,,,\n"                # unchanged
+                      + "SR-2,2025-01,online,7,7,7,7,,,,,,,,,\n"                       # new, month being recomputed
+                      + "SR-2,2026-02,mobile,3,3,2,3,1,1,1,0,0,3,0,0,\n"               # new month
+                      + "SR-2,2026-02,mobile,4,4,3,4,1,1,1,1,0,4,1,1,\n")              # repeat: this one wins
+    assert (report["inserted"], report["updated"], report["unchanged"], report["rejected"]) == (2, 2, 1, 1)
+    kept_up = _kpi_sums()
+    with store.engine().begin() as conn:
+        store.refresh_aggregates(conn, statistics_publish.statistics_table())
+    assert kept_up == _kpi_sums()
+    on_time = {(r[0], r[1]): r for r in kept_up["service_month"]}
+    assert on_time[("SR-1", "2025-01")][3] == 2          # rows reported: online and in person
+    assert {r[3] for r in kept_up["department_month"] if r[1] == "2026-02"} == {1}
+    with store.engine().connect() as conn:
+        assert conn.execute(sa.text(
+            f"SELECT completed_on_time, completed_with_on_time FROM {store.SCHEMA}.service_month "
+            "WHERE service_code = 'SR-1' AND period = '2025-01'")).one() == (None, None)
+
+
+def test_first_load_of_a_department_drops_sums_left_without_rows(figures):
+    """Sums of a department with no published rows are stale (say, the table
+    was recreated): its first load starts them afresh instead of adding to them."""
+    import sqlalchemy as sa
+    from ckanext.govservice import statistics_store as store
+    table = statistics_publish.statistics_table()
+    with store.engine().begin() as conn:
+        conn.execute(sa.text(f'DELETE FROM "{table}" WHERE department = \'tax-bureau\''))
+    load_csv(figures, "tax-bureau", TAX)
+    kept_up = _kpi_sums()
+    with store.engine().begin() as conn:
+        store.refresh_aggregates(conn, table)
+    assert kept_up == _kpi_sums()
+
+
+def test_counts_near_the_32_bit_limit_add_up_without_overflow(figures):
+    """Each count fits the table's 32-bit column, their weighted sum does not:
+    the KPI sums work in 64 bits, on first load and when recomputed."""
+    big = 2_000_000_000
+    row = f"SR-2,2026-03,online,1,1,1,1,{big},0,0,0,0,{big},0,0,\n"
+    load_csv(figures, "market-regulation", HEADER + row)
+    load_csv(figures, "market-regulation", HEADER + row.replace(",1,1,1,1,", ",2,2,2,2,"))   # recompute
+    month = [r for r in _kpi_sums()["service_month"] if r[0] == "SR-2" and r[1] == "2026-03"][0]
+    answer = kpis(service="SR-2", period_from="2026-03", period_to="2026-03", kpis="satisfaction_score")
+    assert answer["results"][0]["kpis"]["satisfaction_score"]["value"] == 5
+    assert month[3] == 1
