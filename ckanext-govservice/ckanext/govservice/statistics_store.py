@@ -126,8 +126,9 @@ def _create_schema(conn) -> None:
             service_code text NOT NULL, period text NOT NULL, department text NOT NULL,
             rows_reported int NOT NULL, {_SUM_COLUMNS},
             PRIMARY KEY (department, service_code, period));
-        CREATE INDEX IF NOT EXISTS service_month_department_idx
-            ON {SCHEMA}.service_month (department, period);
+        -- The key, department first, also serves a department's months; a
+        -- second index (department, period) cost a third of each load's sums.
+        DROP INDEX IF EXISTS {SCHEMA}.service_month_department_idx;
         CREATE TABLE IF NOT EXISTS {SCHEMA}.department_month (
             department text NOT NULL, period text NOT NULL, channel text NOT NULL,
             rows_reported int NOT NULL, {_SUM_COLUMNS},
@@ -399,6 +400,11 @@ def _stage(conn, stage_columns: list[str], absent: list[str], body: IO[bytes]) -
     columns first, every such cell is listed in ``type_problems`` with its
     line, and the rest is converted — so one bad cell costs a second pass,
     never the load.
+
+    ``stage`` has no line number column (numbering every row costs a tenth of
+    the COPY): its rows lie in the file's order, so a row is known by its
+    ``ctid`` and its line is worked out, for the rejected rows only, by
+    ``LINES``.
     """
     import psycopg2
     kinds = {c["name"]: c["type"] for c in stats.columns()}
@@ -406,8 +412,7 @@ def _stage(conn, stage_columns: list[str], absent: list[str], body: IO[bytes]) -
     start = body.tell()
     savepoint = conn.begin_nested()
     try:
-        conn.execute(sa.text(f"""CREATE TEMP TABLE stage (
-            line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), {typed_defs}) ON COMMIT DROP"""))
+        conn.execute(sa.text(f"CREATE TEMP TABLE stage ({typed_defs}) ON COMMIT DROP"))
         rows = _copy(conn, "stage", stage_columns, body)
         savepoint.commit()
         conn.execute(sa.text("""CREATE TEMP TABLE type_problems (
@@ -442,7 +447,7 @@ def _stage(conn, stage_columns: list[str], absent: list[str], body: IO[bytes]) -
         else:
             casts.append(f"r.{c}")
     conn.execute(sa.text(f"""
-        CREATE TEMP TABLE stage ON COMMIT DROP AS SELECT r.line, {', '.join(casts)} FROM raw_stage r;
+        CREATE TEMP TABLE stage ON COMMIT DROP AS SELECT {', '.join(casts)} FROM raw_stage r ORDER BY r.line;
         CREATE TEMP TABLE type_problems ON COMMIT DROP AS
             SELECT r.line, p.field, p.value, p.reason FROM raw_stage r
             CROSS JOIN LATERAL (VALUES {', '.join(checks) or "(NULL, NULL, NULL)"}) AS p(field, value, reason)
@@ -499,11 +504,13 @@ def load(conn, table: str, department: str, headers: list[str], body: IO[bytes],
     rules = _rules("department" in seen)
     conn.execute(sa.text(f"""
         CREATE TEMP TABLE bad ON COMMIT DROP AS
-            SELECT s.line FROM stage s WHERE {_any_problem(rules)}
-            UNION SELECT line FROM type_problems;
-        CREATE TEMP TABLE superseded (line bigint, last_line bigint) ON COMMIT DROP;"""), params)
+            SELECT s.ctid AS rid FROM stage s WHERE {_any_problem(rules)}
+            {f"UNION SELECT n.rid FROM ({LINES}) n WHERE n.line IN (SELECT line FROM type_problems)"
+             if path == "checked" else ""};
+        CREATE TEMP TABLE superseded (rid tid, last_rid tid) ON COMMIT DROP;"""), params)
     lap("validate")
-    merged = _merge_each_key_once(conn, table, ours, params)
+    any_bad = conn.execute(sa.text("SELECT EXISTS (SELECT FROM bad)")).scalar()
+    merged = _merge_each_key_once(conn, table, ours, params, any_bad)
     lap("merge")
     bad_count, superseded_count = conn.execute(sa.text(
         "SELECT (SELECT count(*) FROM bad), (SELECT count(*) FROM superseded)")).one()
@@ -534,9 +541,11 @@ def _rejections(conn, rules, params) -> list[dict[str, Any]]:
     # The rules run again only on the rejected rows (MATERIALIZED keeps the
     # planner from running them over every row before joining).
     rows = conn.execute(sa.text(f"""
-        WITH rejected AS MATERIALIZED (
-            SELECT s.* FROM stage s WHERE s.line IN (SELECT line FROM bad)
-            ORDER BY s.line LIMIT :n)
+        WITH lines AS MATERIALIZED ({LINES}),
+        rejected AS MATERIALIZED (
+            SELECT s.*, n.line FROM stage s JOIN lines n ON n.rid = s.ctid
+            WHERE s.ctid IN (SELECT rid FROM bad)
+            ORDER BY n.line LIMIT :n)
         SELECT * FROM (
             SELECT s.line, concat_ws('/', s.service_code, s.period, s.channel) AS record,
                    p.field, p.value, p.reason
@@ -545,11 +554,12 @@ def _rejections(conn, rules, params) -> list[dict[str, Any]]:
             WHERE p.reason IS NOT NULL
             UNION ALL
             SELECT t.line, concat_ws('/', s.service_code, s.period, s.channel), t.field, t.value, t.reason
-            FROM type_problems t JOIN stage s USING (line)
+            FROM type_problems t JOIN lines n ON n.line = t.line JOIN stage s ON s.ctid = n.rid
             UNION ALL
-            SELECT s.line, concat_ws('/', s.service_code, s.period, s.channel), 'service_code', NULL,
-                   'is repeated at line ' || p.last_line || '; the later row is used'
-            FROM superseded p JOIN stage s USING (line)) problems
+            SELECT n.line, concat_ws('/', s.service_code, s.period, s.channel), 'service_code', NULL,
+                   'is repeated at line ' || later.line || '; the later row is used'
+            FROM superseded p JOIN lines n ON n.rid = p.rid JOIN lines later ON later.rid = p.last_rid
+            JOIN stage s ON s.ctid = p.rid) problems
         ORDER BY line, field LIMIT :n"""), {**params, "n": MAX_REJECTIONS}).all()
     out, seen = [], set()
     for line, record, field, value, reason in rows:
@@ -559,14 +569,22 @@ def _rejections(conn, rules, params) -> list[dict[str, Any]]:
     return out
 
 
-GOOD = "s.line NOT IN (SELECT line FROM bad) AND s.line NOT IN (SELECT line FROM superseded)"
+# A staged row's line in the file (line 1 is the header), by its place in ``stage``.
+LINES = "SELECT ctid AS rid, row_number() OVER (ORDER BY ctid) + 1 AS line FROM stage"
+
+
+def _good(any_bad: bool, any_superseded: bool) -> str:
+    """SQL telling the staged rows ``s`` to land (a test per row saved when nothing is set aside)."""
+    tests = (["s.ctid NOT IN (SELECT rid FROM bad)"] if any_bad else []) + (
+        ["s.ctid NOT IN (SELECT rid FROM superseded)"] if any_superseded else [])
+    return " AND ".join(tests) or "TRUE"
 
 
 class _RepeatedKey(Exception):
     """The file gives a key more than once (found while merging)."""
 
 
-def _merge_each_key_once(conn, table: str, ours: list[str], params) -> dict[str, Any]:
+def _merge_each_key_once(conn, table: str, ours: list[str], params, any_bad: bool) -> dict[str, Any]:
     """Merge as if every key were given once; if one was not, set aside all
     but the last row of each repeated key and merge again.
 
@@ -578,7 +596,7 @@ def _merge_each_key_once(conn, table: str, ours: list[str], params) -> dict[str,
     import psycopg2.errors
     attempt = conn.begin_nested()
     try:
-        merged = _merge(conn, table, ours, params, watch_repeats=True)
+        merged = _merge(conn, table, ours, params, _good(any_bad, False), watch_repeats=True)
         attempt.commit()
         return merged
     except _RepeatedKey:
@@ -589,16 +607,16 @@ def _merge_each_key_once(conn, table: str, ours: list[str], params) -> dict[str,
         attempt.rollback()
     conn.execute(sa.text("""
         INSERT INTO superseded
-            SELECT s.line, k.last_line FROM stage s JOIN (
-                SELECT service_code, period, channel, max(line) AS last_line FROM stage
-                WHERE line NOT IN (SELECT line FROM bad)
+            SELECT s.ctid, k.last_rid FROM stage s JOIN (
+                SELECT service_code, period, channel, max(ctid) AS last_rid FROM stage
+                WHERE ctid NOT IN (SELECT rid FROM bad)
                 GROUP BY service_code, period, channel HAVING count(*) > 1) k
               USING (service_code, period, channel)
-            WHERE s.line <> k.last_line AND s.line NOT IN (SELECT line FROM bad)"""))
-    return _merge(conn, table, ours, params, watch_repeats=False)
+            WHERE s.ctid <> k.last_rid AND s.ctid NOT IN (SELECT rid FROM bad)"""))
+    return _merge(conn, table, ours, params, _good(any_bad, True), watch_repeats=False)
 
 
-def _merge(conn, table: str, ours: list[str], params, watch_repeats: bool) -> dict[str, Any]:
+def _merge(conn, table: str, ours: list[str], params, good: str, watch_repeats: bool) -> dict[str, Any]:
     """Update the changed rows, insert the new keys, leave identical rows alone.
 
     Plain statements rather than INSERT ... ON CONFLICT: a speculative insert
@@ -626,20 +644,20 @@ def _merge(conn, table: str, ours: list[str], params, watch_repeats: bool) -> di
     fresh = not conn.execute(sa.text(
         f'SELECT EXISTS (SELECT 1 FROM public."{table}" WHERE department = :department)'), params).scalar()
     updated = 0
-    new_rows = GOOD
+    new_rows = good
     if not fresh:
-        new_rows += " AND s.line NOT IN (SELECT line FROM matched)"
+        new_rows += " AND s.ctid NOT IN (SELECT rid FROM matched)"
         conn.execute(sa.text(f"""
-            CREATE TEMP TABLE matched (line bigint, _id int) ON COMMIT DROP;
-            CREATE TEMP TABLE to_update (line bigint, _id int) ON COMMIT DROP;
+            CREATE TEMP TABLE matched (rid tid, _id int) ON COMMIT DROP;
+            CREATE TEMP TABLE to_update (rid tid, _id int) ON COMMIT DROP;
             CREATE TEMP TABLE changed_rows (service_code text, period text) ON COMMIT DROP;
             WITH found AS MATERIALIZED (
-                SELECT s.line, t._id,
+                SELECT s.ctid AS rid, t._id,
                        ({', '.join(f't.{c}' for c in updates)}) IS DISTINCT FROM ({new_values}) AS changed
                 FROM stage s JOIN public."{table}" t ON {on_key}
-                WHERE {GOOD})
-            , differing AS (INSERT INTO to_update SELECT line, _id FROM found WHERE changed)
-            INSERT INTO matched SELECT line, _id FROM found;
+                WHERE {good})
+            , differing AS (INSERT INTO to_update SELECT rid, _id FROM found WHERE changed)
+            INSERT INTO matched SELECT rid, _id FROM found;
             ANALYZE to_update"""), params)
         if watch_repeats and conn.execute(sa.text(
                 "SELECT EXISTS (SELECT FROM matched GROUP BY _id HAVING count(*) > 1)")).scalar():
@@ -647,7 +665,7 @@ def _merge(conn, table: str, ours: list[str], params, watch_repeats: bool) -> di
         updated = conn.execute(sa.text(f"""
             WITH changed AS (
                 UPDATE public."{table}" t SET ({', '.join(updates)}) = ({new_values})
-                FROM stage s JOIN to_update u ON u.line = s.line
+                FROM stage s JOIN to_update u ON u.rid = s.ctid
                 WHERE t._id = u._id
                 RETURNING t.service_code, t.period)
             , noted AS (INSERT INTO changed_rows SELECT service_code, period FROM changed)
