@@ -47,3 +47,43 @@ def govservice_kpis(context: Context, data_dict: DataDict) -> AuthResult:
 @tk.auth_allow_anonymous_access
 def govservice_league_table(context: Context, data_dict: DataDict) -> AuthResult:
     return {"success": True}
+
+
+# ---------------------------------------------------------------- the statistics table
+
+def _statistics_rows(data_dict: DataDict) -> bool:
+    """Whether a DataStore call is about the platform's statistics table."""
+    from ckan import model
+    from .. import statistics_store
+    resource_id = data_dict.get("resource_id") or data_dict.get("id")
+    resource = model.Resource.get(resource_id) if isinstance(resource_id, str) else None
+    return resource is not None and (resource.extras or {}).get(statistics_store.RESOURCE_KEY) == "rows"
+
+
+NOT_THROUGH_THE_DATASTORE = {
+    "success": False,
+    "msg": ("the service statistics table is written only by govservice_statistics_load, one "
+            "department's file at a time: it checks every row and keeps the KPI figures in step. "
+            "Load a corrected file there; reading stays open to datastore_search and datastore_search_sql"),
+}
+
+
+@tk.chained_auth_function
+@tk.auth_sysadmins_check
+def datastore_upsert(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
+    # Even for sysadmins: a row written past the loader would leave the KPI
+    # sums behind (and skip every rule).
+    return NOT_THROUGH_THE_DATASTORE if _statistics_rows(data_dict) else next_auth(context, data_dict)
+
+
+@tk.chained_auth_function
+@tk.auth_sysadmins_check
+def datastore_delete(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
+    # Without filters this drops the whole table: every department's figures.
+    return NOT_THROUGH_THE_DATASTORE if _statistics_rows(data_dict) else next_auth(context, data_dict)
+
+
+@tk.chained_auth_function
+@tk.auth_sysadmins_check
+def datastore_records_delete(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
+    return NOT_THROUGH_THE_DATASTORE if _statistics_rows(data_dict) else next_auth(context, data_dict)

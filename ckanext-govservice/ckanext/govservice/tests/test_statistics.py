@@ -202,3 +202,24 @@ def test_a_file_that_is_not_utf8_or_not_csv_is_refused_whole_naming_the_line(ser
     assert message.startswith("the file could not be read as CSV UTF-8: extra data after last expected column")
     assert "line 2" in message
     assert published() == []                     # nothing of the file landed
+
+
+def test_even_a_sysadmin_writes_the_statistics_table_only_through_the_loader(services):
+    """datastore_upsert would skip every rule and leave the KPI figures behind;
+    datastore_delete without filters would drop every department's rows."""
+    load_csv(services["context"], "market-regulation", HEADER + "SR-1,2026-01,online,1,1,1,1,,,,,,,,,\n")
+    context = {**services["context"], "ignore_auth": False}
+    for action, extra in (("datastore_upsert", {"records": [{"service_code": "SR-1", "department": "market-regulation",
+                                                            "period": "2026-01", "channel": "online", "received": 9}],
+                                                "method": "upsert"}),
+                          ("datastore_delete", {}),
+                          ("datastore_records_delete", {"filters": {}})):
+        with pytest.raises(tk.NotAuthorized, match="only by govservice_statistics_load"):
+            helpers.call_action(action, context=dict(context), resource_id=table_id(), force=True, **extra)
+    assert [r["received"] for r in published()] == [1]
+    # Other DataStore tables are the DataStore's as usual.
+    other = helpers.call_action("datastore_create", context=dict(context), force=True, resource={
+        "package_id": factories.Dataset(owner_org=services["dept"]["id"])["id"], "name": "other"},
+        fields=[{"id": "n", "type": "int"}])
+    helpers.call_action("datastore_upsert", context=dict(context), resource_id=other["resource_id"],
+                        force=True, method="insert", records=[{"n": 1}])
