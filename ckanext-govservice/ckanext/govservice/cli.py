@@ -101,7 +101,8 @@ def catalogue_build(department: str | None):
 @govservice.command("statistics-refresh")
 def statistics_refresh():
     """Re-sync every department's services into the KPI engine and rebuild all
-    KPI sums and service summaries (after a restore, or when departments or
-    services changed without a statistics load since)."""
+    KPI sums and service summaries from the published rows (after a restore,
+    after rows were changed in SQL, or when departments or services changed
+    without a statistics load since)."""
     from . import statistics_publish
     click.echo(json.dumps(statistics_publish.refresh_all(), ensure_ascii=False, indent=2))

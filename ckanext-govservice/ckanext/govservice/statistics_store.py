@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 SCHEMA = "govservice_kpi"   # not "govservice": that is the database user, first on the search_path
 DATASET = "service-statistics"
 RESOURCE_KEY = "govservice_statistics"
-INT_RE = r"^\s*-?\d{1,9}\s*$"
+INT_RE = r"^\s*-?\d{1,18}\s*$"   # bigint; above 32 bits a rule says "too large"
 NUMBER_RE = r"^\s*-?\d{1,9}(\.\d+)?\s*$"
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "是")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "否")
@@ -227,7 +227,10 @@ def tune_table(conn, table: str) -> None:
 
 # ---------------------------------------------------------------- loading
 
-STAGE_TYPES = {"int": "bigint", "numeric": "numeric", "text": "text", "bool": "text"}
+# The fast path stages counts as 32-bit integers, as the table keeps them (a
+# larger one fails the COPY and takes the checked path, which stages bigint).
+STAGE_TYPES = {"int": "int", "numeric": "numeric", "text": "text", "bool": "text"}
+CHECKED_TYPES = {**STAGE_TYPES, "int": "bigint"}
 TYPE_PROBLEMS = {"int": (INT_RE, "is not a whole number"), "numeric": (NUMBER_RE, "is not a number")}
 INT4_MAX = 2_147_483_647
 
@@ -443,7 +446,7 @@ def _stage(conn, stage_columns: list[str], absent: list[str], body: IO[bytes]) -
         if kind in TYPE_PROBLEMS:
             pattern, reason = TYPE_PROBLEMS[kind]
             checks.append(f"('{c}', r.{c}, CASE WHEN r.{c} !~ '{pattern}' THEN '{reason}' END)")
-            casts.append(f"CASE WHEN r.{c} ~ '{pattern}' THEN trim(r.{c})::{STAGE_TYPES[kind]} END AS {c}")
+            casts.append(f"CASE WHEN r.{c} ~ '{pattern}' THEN trim(r.{c})::{CHECKED_TYPES[kind]} END AS {c}")
         else:
             casts.append(f"r.{c}")
     conn.execute(sa.text(f"""

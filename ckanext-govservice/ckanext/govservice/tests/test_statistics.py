@@ -223,3 +223,13 @@ def test_even_a_sysadmin_writes_the_statistics_table_only_through_the_loader(ser
         fields=[{"id": "n", "type": "int"}])
     helpers.call_action("datastore_upsert", context=dict(context), resource_id=other["resource_id"],
                         force=True, method="insert", records=[{"n": 1}])
+
+
+def test_a_count_beyond_32_bits_is_too_large_and_the_rest_of_the_file_lands(services):
+    report = load_csv(services["context"], "market-regulation", HEADER
+                      + "SR-1,2026-01,online,3000000000,1,1,1,,,,,,,,,\n"
+                      + "SR-1,2026-02,online,2147483647,1,1,1,,,,,,,,,\n"
+                      + "SR-1,2026-03,online,123456789012345678901,1,1,1,,,,,,,,,\n")
+    assert reasons(report) == {(2, "received", "is too large to be a count"),
+                               (4, "received", "is not a whole number")}
+    assert [r["received"] for r in published()] == [2147483647]
