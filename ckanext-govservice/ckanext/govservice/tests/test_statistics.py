@@ -213,7 +213,9 @@ def test_even_a_sysadmin_writes_the_statistics_table_only_through_the_loader(ser
                                                             "period": "2026-01", "channel": "online", "received": 9}],
                                                 "method": "upsert"}),
                           ("datastore_delete", {}),
-                          ("datastore_records_delete", {"filters": {}})):
+                          ("datastore_records_delete", {"filters": {}}),
+                          ("datastore_create", {"records": [{"service_code": "SR-1", "department": "x",
+                                                             "period": "2026-02", "channel": "online"}]})):
         with pytest.raises(tk.NotAuthorized, match="only by govservice_statistics_load"):
             helpers.call_action(action, context=dict(context), resource_id=table_id(), force=True, **extra)
     assert [r["received"] for r in published()] == [1]
@@ -233,3 +235,10 @@ def test_a_count_beyond_32_bits_is_too_large_and_the_rest_of_the_file_lands(serv
     assert reasons(report) == {(2, "received", "is too large to be a count"),
                                (4, "received", "is not a whole number")}
     assert [r["received"] for r in published()] == [2147483647]
+
+
+def test_the_months_a_period_is_checked_against_are_the_fifty_years_up_to_this_one():
+    from ckanext.govservice.statistics_store import months_up_to
+    months = months_up_to("2026-02")
+    assert (len(months), months[0], months[-1]) == (600, "1976-03", "2026-02")
+    assert months_up_to("2026-01", years=1)[:2] == ["2025-02", "2025-03"]
