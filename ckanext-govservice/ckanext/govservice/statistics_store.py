@@ -512,11 +512,10 @@ def load(conn, table: str, department: str, headers: list[str], body: IO[bytes],
              if path == "checked" else ""};
         CREATE TEMP TABLE superseded (rid tid, last_rid tid) ON COMMIT DROP;"""), params)
     lap("validate")
-    any_bad = conn.execute(sa.text("SELECT EXISTS (SELECT FROM bad)")).scalar()
-    merged = _merge_each_key_once(conn, table, ours, params, any_bad)
+    bad_count = conn.execute(sa.text("SELECT count(*) FROM bad")).scalar()
+    merged = _merge_each_key_once(conn, table, ours, params, bad_count > 0)
     lap("merge")
-    bad_count, superseded_count = conn.execute(sa.text(
-        "SELECT (SELECT count(*) FROM bad), (SELECT count(*) FROM superseded)")).one()
+    superseded_count = conn.execute(sa.text("SELECT count(*) FROM superseded")).scalar()
     rejections = _rejections(conn, rules, params) if bad_count or superseded_count else []
     lap("report")
     refreshed = _fold_into_sums(conn, table, merged, params)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
@@ -51,42 +53,46 @@ def govservice_league_table(context: Context, data_dict: DataDict) -> AuthResult
 
 # ---------------------------------------------------------------- the statistics table
 
-def _statistics_rows(data_dict: DataDict) -> bool:
+def _statistics_rows(resource_id: Any) -> bool:
     """Whether a DataStore call is about the platform's statistics table."""
     from ckan import model
     from .. import statistics_store
-    resource_id = data_dict.get("resource_id") or data_dict.get("id")
     resource = model.Resource.get(resource_id) if isinstance(resource_id, str) else None
     return resource is not None and (resource.extras or {}).get(statistics_store.RESOURCE_KEY) == "rows"
 
 
-NOT_THROUGH_THE_DATASTORE = {
-    "success": False,
-    "msg": ("the service statistics table is written only by govservice_statistics_load, one "
-            "department's file at a time: it checks every row and keeps the KPI figures in step. "
-            "Load a corrected file there; reading stays open to datastore_search and datastore_search_sql"),
-}
+NOT_THROUGH_THE_DATASTORE = (
+    "the service statistics table is written only by govservice_statistics_load, one "
+    "department's file at a time: it checks every row and keeps the KPI figures in step. "
+    "Load a corrected file there; reading stays open to datastore_search and datastore_search_sql")
+
+
+def _loader_only(next_auth, context: Context, data_dict: DataDict, resource_id: Any) -> AuthResult:
+    """Refuse a DataStore write to the statistics table (even to sysadmins:
+    it would skip every rule and leave the KPI sums behind); anything else
+    goes on to CKAN's own check."""
+    if _statistics_rows(resource_id):
+        return {"success": False, "msg": NOT_THROUGH_THE_DATASTORE}
+    return next_auth(context, data_dict)
 
 
 @tk.chained_auth_function
 @tk.auth_sysadmins_check
 def datastore_upsert(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
-    # Even for sysadmins: a row written past the loader would leave the KPI
-    # sums behind (and skip every rule).
-    return NOT_THROUGH_THE_DATASTORE if _statistics_rows(data_dict) else next_auth(context, data_dict)
+    return _loader_only(next_auth, context, data_dict, data_dict.get("resource_id"))
 
 
 @tk.chained_auth_function
 @tk.auth_sysadmins_check
 def datastore_delete(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
     # Without filters this drops the whole table: every department's figures.
-    return NOT_THROUGH_THE_DATASTORE if _statistics_rows(data_dict) else next_auth(context, data_dict)
+    return _loader_only(next_auth, context, data_dict, data_dict.get("resource_id"))
 
 
 @tk.chained_auth_function
 @tk.auth_sysadmins_check
 def datastore_records_delete(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
-    return NOT_THROUGH_THE_DATASTORE if _statistics_rows(data_dict) else next_auth(context, data_dict)
+    return _loader_only(next_auth, context, data_dict, data_dict.get("resource_id"))
 
 
 @tk.chained_auth_function
@@ -95,6 +101,5 @@ def datastore_create(next_auth, context: Context, data_dict: DataDict) -> AuthRe
     # With records it adds rows past the rules; with fields it reshapes the
     # table the KPI engine reads. The platform itself recreates or re-keys the
     # table (statistics_publish.statistics_table) as the site user.
-    resource = data_dict.get("resource") or {}
-    asked = {"resource_id": data_dict.get("resource_id") or resource.get("id")}
-    return NOT_THROUGH_THE_DATASTORE if _statistics_rows(asked) else next_auth(context, data_dict)
+    resource_id = data_dict.get("resource_id") or (data_dict.get("resource") or {}).get("id")
+    return _loader_only(next_auth, context, data_dict, resource_id)
