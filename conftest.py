@@ -31,13 +31,18 @@ def _workers_on(queue: str) -> list[rq.Worker]:
     return [w for w in rq.Worker.all(connection=connect_to_redis()) if queue in w.queue_names()]
 
 
-@pytest.fixture(scope="session")
-def job_worker(ckan_ini):
-    """A real ``ckan jobs worker`` process on the test site's default queue.
+@pytest.fixture
+def job_worker(ckan_ini, reset_redis):
+    """A real ``ckan jobs worker`` process on the test site's default queue, for one test.
 
     The demo's worker (started by ``make up``) serves ckan.ini's site; tests
-    run as another site (test.ini), so they start a worker of their own.
+    run as another site (test.ini), so they start a worker of their own. It
+    starts on empty queues and stops with its test: CKAN itself queues jobs
+    (the DataStore's record count and ``last_modified`` patch, a few seconds
+    late) that a worker left running would carry out in a later test's fresh
+    database, racing that test to create the site user.
     """
+    reset_redis("rq:*")
     queue = jobs.add_queue_name_prefix(jobs.DEFAULT_QUEUE_NAME)
     (ROOT / "var" / "log").mkdir(parents=True, exist_ok=True)
     log = open(ROOT / "var" / "log" / "test-worker.log", "ab")
