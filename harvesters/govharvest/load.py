@@ -32,6 +32,41 @@ def _is_server_error(e: ckanapi.CKANAPIError) -> bool:
     return re.search(r"', 5\d\d, ", str(e)) is not None
 
 
+def error_messages(error_dict: dict[str, Any]) -> dict[str, list[str]]:
+    """CKAN's validation errors as plain sentences per top-level field.
+
+    CKAN answers a list field's errors as a list with one dict per entry
+    (``{"fees": [{}, {"amount": ["must not be negative"]}]}``); a publisher
+    reads "entry 2, amount: must not be negative" instead. ``__type`` and
+    entries without errors are left out."""
+    messages: dict[str, list[str]] = {}
+    for field, errors in error_dict.items():
+        if field == "__type":
+            continue
+        found = list(_sentences(errors, ""))
+        if found:
+            messages[field] = found
+    return messages
+
+
+def _sentences(errors: Any, where: str):
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            yield from _sentences(value, f"{where}{key}: ")
+    elif isinstance(errors, list):
+        entries = any(isinstance(e, dict) for e in errors)
+        for number, value in enumerate(errors, 1):
+            yield from _sentences(value, f"{where}entry {number}, " if entries else where)
+    elif errors not in (None, ""):
+        yield f"{where}{errors}"
+
+
+def error_sentence(error_dict: dict[str, Any]) -> str:
+    """All of CKAN's validation errors in one line: "field: reason; field: reason"."""
+    return "; ".join(f"{field}: {m}" for field, found in error_messages(error_dict).items()
+                     for m in found)
+
+
 class CkanTarget:
     """The CKAN the harvest writes into."""
 

@@ -18,7 +18,7 @@ import ckanapi
 import psycopg2.extras
 
 from . import statistics, ckan_reader, compare, extract, formats, sources
-from .load import CkanTarget
+from .load import CkanTarget, error_messages
 from .normalise import RecordError, normalise
 
 log = logging.getLogger(__name__)
@@ -256,10 +256,9 @@ def _upsert(target: CkanTarget, dataset: dict, known_name: str | None) -> dict |
 def _note(cur, job_id, source, where, record_id, record, digest, before, saved) -> str:
     """Note what CKAN did with one record; returns its outcome."""
     if isinstance(saved, ckanapi.ValidationError):
-        errors = {k: v for k, v in saved.error_dict.items() if k != "__type"}
         _outcome(cur, job_id, record_id, "rejected",
-                 errors={k: [f"{where}: {m}" for m in (v if isinstance(v, list) else [v])]
-                         for k, v in errors.items()})
+                 errors={field: [f"{where}: {m}" for m in found]
+                         for field, found in error_messages(saved.error_dict).items()})
         return "rejected"
     changes = None
     if before:

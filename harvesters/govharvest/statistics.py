@@ -203,7 +203,7 @@ def run_job(conn_factory, job_id: int, source: dict, ckan) -> tuple[str, dict, s
         try:
             result = load.with_retries(upload)
         except ckanapi.ValidationError as e:
-            return "failed", {}, f"the platform refused the file: {e.error_dict}"
+            return "failed", {}, f"the platform refused the file: {load.error_sentence(e.error_dict)}"
         except ckanapi.CKANAPIError as e:
             return "failed", {}, f"the platform could not load the file: {e}"
 

@@ -2,7 +2,7 @@
 import ckanapi
 import pytest
 
-from govharvest.load import with_retries
+from govharvest.load import error_messages, error_sentence, with_retries
 
 
 def failing(errors):
@@ -39,3 +39,23 @@ def test_a_validation_error_is_not_retried():
     with pytest.raises(ckanapi.ValidationError):
         with_retries(call, pause=0)
     assert len(calls) == 1
+
+
+def test_errors_of_list_entries_read_as_sentences_not_dicts():
+    errors = {"__type": "Validation Error",
+              "fees": [{}, {"amount": ["must not be negative (got -5)"]}],
+              "channels": [{"url": ["a channel of type online needs a web address (url)"],
+                            "channel_type": ["Missing value"]}],
+              "themes": ["'space_travel' is not a known themes"],
+              "documents": [{}, {}]}
+
+    assert error_messages(errors) == {
+        "fees": ["entry 2, amount: must not be negative (got -5)"],
+        "channels": ["entry 1, url: a channel of type online needs a web address (url)",
+                     "entry 1, channel_type: Missing value"],
+        "themes": ["'space_travel' is not a known themes"]}
+
+
+def test_an_error_dict_in_one_line():
+    assert error_sentence({"department": ["Not found: transport"], "upload": "Missing value"}) == (
+        "department: Not found: transport; upload: Missing value")

@@ -59,6 +59,20 @@ def test_first_harvest_loads_good_records_and_rejects_bad_ones_with_reasons(port
     assert published["SC-1"]["content_hash"]
 
 
+def test_a_problem_inside_a_repeating_field_names_the_entry_and_subfield(portal, department, source):
+    path = source / "services.csv"
+    fees = '[{""name"": ""工本费"", ""amount"": 10}, {""name"": ""加急费"", ""amount"": -5}]'
+    path.write_bytes((HEADER.rstrip("\r\n") + ",收费\r\n"
+                      + ROWS["SC-1"].rstrip("\r\n") + ",\r\n"
+                      + ROWS["SC-2"].rstrip("\r\n") + f',"{fees}"\r\n').encode("gbk"))
+
+    report = harvest(portal, "csv-feed")
+
+    assert report["counts"]["new"] == 1
+    assert [(r["record"], r["errors"]) for r in report["rejected"]] == [
+        ("SC-2", {"fees": ["line 3: entry 2, amount: must not be negative (got -5)"]})]
+
+
 def test_an_unchanged_reharvest_writes_nothing(portal, department, source):
     write_feed(source, [ROWS["SC-1"], ROWS["SC-2"]])
     harvest(portal, "csv-feed")
