@@ -27,7 +27,8 @@ __all__ = [
     "govservice_kpi_change", "govservice_kpi_rank", "govservice_performance_trend",
     "govservice_chart_json", "govservice_chart_summary", "govservice_chart_cell",
     "govservice_department_title", "govservice_charts_available",
-    "govservice_home_browse", "govservice_home_kpis",
+    "govservice_home_browse", "govservice_home_kpis", "govservice_services_found",
+    "humanize_entity_type",
 ]
 
 # The facets of the service search page, in the order people narrow down by.
@@ -115,7 +116,52 @@ WORDS = {
     "fell_none": {"zh_Hans_CN": "没有部门下降。", "en": "No department fell."},
     "department_services": {"zh_Hans_CN": "各事项绩效（按按时办结率从高到低）", "en": "Its services, highest on-time rate first"},
     "service": {"zh_Hans_CN": "事项", "en": "Service"},
+    "search_error": {"zh_Hans_CN": "无法按这些条件搜索，请修改后重试。",
+                     "en": "The search could not be run as written; please change it and try again."},
 }
+
+# The search page's heading: (with a query, without), by how many were found.
+SERVICES_FOUND = {
+    "zh_Hans_CN": {"none": ("没有找到与“{q}”相关的事项", "暂无事项"),
+                   "one": ("找到 {n} 项与“{q}”相关的事项", "共 {n} 项事项"),
+                   "many": ("找到 {n} 项与“{q}”相关的事项", "共 {n} 项事项")},
+    "en": {"none": ('No services found for "{q}"', "No services yet"),
+           "one": ('{n} service found for "{q}"', "{n} service"),
+           "many": ('{n} services found for "{q}"', "{n} services")},
+}
+
+# What CKAN's own pages call a service (buttons, breadcrumbs, the search box):
+# CKAN builds these from the type name, "Search Services...", in English even
+# on a Chinese page. Purposes not listed keep CKAN's wording.
+SERVICE_TYPE_WORDS = {
+    "search placeholder": {"zh_Hans_CN": "搜索事项…", "en": "Search services…"},
+    "search_placeholder": {"zh_Hans_CN": "搜索事项…", "en": "Search services…"},  # CKAN's header spells it so
+    "main nav": {"zh_Hans_CN": "事项", "en": "Services"},
+    "breadcrumb": {"zh_Hans_CN": "事项", "en": "Services"},
+    "page title": {"zh_Hans_CN": "事项", "en": "Services"},
+    "content tab": {"zh_Hans_CN": "事项", "en": "Services"},
+    "facet label": {"zh_Hans_CN": "事项", "en": "Services"},
+    "add link": {"zh_Hans_CN": "新增事项", "en": "Add service"},
+    "create label": {"zh_Hans_CN": "新增事项", "en": "Create service"},
+    "create title": {"zh_Hans_CN": "新增事项", "en": "Create service"},
+    "edit label": {"zh_Hans_CN": "编辑事项", "en": "Edit service"},
+    "update label": {"zh_Hans_CN": "更新事项", "en": "Update service"},
+    "save label": {"zh_Hans_CN": "保存事项", "en": "Save service"},
+    "view label": {"zh_Hans_CN": "查看事项", "en": "View service"},
+    "my label": {"zh_Hans_CN": "我的事项", "en": "My services"},
+    "delete confirmation": {"zh_Hans_CN": "确定要删除这个事项吗？",
+                            "en": "Are you sure you want to delete this service?"},
+    "no any objects": {"zh_Hans_CN": "本站还没有事项。", "en": "There are no services on this site yet."},
+}
+
+
+@tk.chained_helper
+def humanize_entity_type(next_helper: Callable[..., Any], entity_type: str, object_type: str,
+                         purpose: str) -> Any:
+    """CKAN's helper, with the service type's words in the page's language."""
+    if entity_type == "package" and object_type == "service" and purpose in SERVICE_TYPE_WORDS:
+        return SERVICE_TYPE_WORDS[purpose][govservice_lang()]
+    return next_helper(entity_type, object_type, purpose)
 
 
 def govservice_lang() -> str:
@@ -164,6 +210,13 @@ def govservice_title(record: dict[str, Any]) -> str:
 
 def govservice_word(key: str, **values: Any) -> str:
     return WORDS[key][govservice_lang()].format(**values)
+
+
+def govservice_services_found(count: int, query: str | None) -> str:
+    """"共 1,512 项事项" / "1,512 services"; with the query when there is one."""
+    how_many = "none" if not count else "one" if count == 1 else "many"
+    with_query, without = SERVICES_FOUND[govservice_lang()][how_many]
+    return (with_query if query else without).format(n=f"{count or 0:,}", q=query)
 
 
 def govservice_time_limit(value: Any, unit: str | None) -> str:

@@ -166,6 +166,23 @@ class TestSearchPage:
         assert count("暂停") == 1
         assert count("滨江市卫生健康委员会") == 1
 
+    def test_the_search_box_and_breadcrumb_speak_the_pages_language(self, app, services):
+        page = app.get("/service/").body
+        assert 'placeholder="搜索事项…"' in page
+        assert "Search Services" not in page and ">Services<" not in page
+        assert '<a href="/service/">事项</a>' in page
+        assert re.search(r"<title>\s*事项 ", page)
+        english = app.get("/en/service/").body
+        assert 'placeholder="Search services…"' in english
+
+    def test_the_heading_counts_services_in_the_pages_language(self, app, services):
+        assert "<h1>共 3 项事项</h1>" in app.get("/service/").body
+        page = app.get("/service/", query_string={"q": "医师执业"}).body
+        assert re.search(r"<h1>.*</h1>", page).group(0) == "<h1>找到 1 项与“医师执业”相关的事项</h1>"
+        assert "<h1>没有找到与“火星”相关的事项</h1>" in app.get("/service/", query_string={"q": "火星"}).body
+        assert "<h1>3 services</h1>" in app.get("/en/service/").body
+        assert 'found for "Mars"' not in app.get("/en/service/", query_string={"q": "Mars"}).body
+
     def test_english_facet_titles_and_values(self, app, services):
         text = text_of(app.get("/en/service/").body)
         assert "Themes" in text and "Life events" in text and "In-person visits" in text
