@@ -52,6 +52,27 @@ def portal(settings):
         yield ckan
 
 
+TEST_DEPARTMENT_PREFIXES = ("harvest-test-", "harvest-other-", "harvest-remote-")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_leftover_test_departments(settings):
+    """Purge test departments an interrupted earlier run left on the portal.
+
+    These tests write to the portal the demo serves; a run killed mid-test
+    never reaches its purge, and its departments would stay in the demo's
+    lists. Only those over an hour old go: a parallel run's are still in use."""
+    import datetime as dt
+    token = Path(settings["GOVHARVEST_CKAN_TOKEN_FILE"]).read_text().strip()
+    cutoff = dt.datetime.utcnow() - dt.timedelta(hours=1)
+    with RemoteCKAN(settings["GOVHARVEST_CKAN_URL"], apikey=token) as ckan:
+        for name in ckan.action.organization_list(limit=1000):
+            if name.startswith(TEST_DEPARTMENT_PREFIXES):
+                org = ckan.action.organization_show(id=name)
+                if dt.datetime.fromisoformat(org["created"]) < cutoff:
+                    _purge_department(ckan, org)
+
+
 @pytest.fixture
 def department(portal):
     """A department of its own on the portal, purged with its services afterwards."""
