@@ -7,6 +7,7 @@ from ckan.common import CKANConfig
 import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan.lib.plugins import DefaultTranslation
 
 from . import catalogue_publish, search, statistics_publish
 
@@ -27,8 +28,9 @@ DEPARTMENT_SCHEMA = "ckanext.govservice:schemas/department.yaml"
 @tk.blanket.config_declarations
 @tk.blanket.helpers
 @tk.blanket.validators
-class GovServicePlugin(p.SingletonPlugin):
+class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
+    p.implements(p.ITranslation)  # i18n/: Chinese for CKAN's page furniture
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IBlueprint)
     p.implements(p.IFacets, inherit=True)

@@ -1,0 +1,69 @@
+"""CKAN's page furniture in Chinese: our catalogue (i18n/) fills what CKAN's leaves in English."""
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from ckan.tests import factories
+
+from . import factories as gov
+
+CATALOGUE = Path(__file__).resolve().parents[1] / "i18n" / "zh_Hans_CN" / "LC_MESSAGES"
+
+
+def _messages(catalogue) -> dict:
+    """msgid → msgstr; a plural's id and forms as tuples (the .po and .mo readers differ)."""
+    def plain(value):
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+    return {plain(m.id): plain(m.string) for m in catalogue if m.id}
+
+
+def test_the_compiled_catalogue_matches_its_source():
+    """The .mo CKAN reads is the .po compiled (make translations), not an older one."""
+    with open(CATALOGUE / "ckanext-govservice.po", "rb") as f:
+        source = _messages(read_po(f))
+    with open(CATALOGUE / "ckanext-govservice.mo", "rb") as f:
+        compiled = _messages(read_mo(f))
+    assert compiled == source
+    plural = [m for m in source.values() if isinstance(m, tuple)]
+    assert plural and all(len(forms) == 2 and forms[0] == forms[1] for forms in plural)
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+class TestChinesePages:
+    def test_the_header_and_footer_are_in_chinese(self, app):
+        page = app.get("/").body
+        assert "跳到主要内容" in page and 'aria-label="展开或收起导航"' in page
+        assert "<strong>技术支持</strong>" in page
+        for english in ("Skip to main content", "Toggle navigation", "Powered by", "Breadcrumb"):
+            assert english not in page
+
+    def test_counts_of_departments_and_datasets_are_in_chinese(self, app, sysadmin):
+        # "34 Datasets" was English: ckanext-dcat's missing Chinese catalogue put
+        # the English plural rule in force over CKAN's one-form Chinese plurals.
+        org = gov.department(name="market-regulation", title="滨江市市场监督管理局")
+        factories.Dataset(owner_org=org["id"])
+        factories.Dataset(owner_org=org["id"])
+
+        page = app.get("/organization/").body
+        assert "共 1 个部门" in page and "2 个数据集" in page
+        assert "organizations found" not in page and "Datasets" not in page
+        assert "找到 2 个数据集" in app.get("/dataset/").body
+
+    def test_english_pages_stay_english(self, app, sysadmin):
+        org = gov.department(name="market-regulation", title="滨江市市场监督管理局")
+        factories.Dataset(owner_org=org["id"])
+        page = app.get("/en/organization/").body
+        assert "1 organization found" in page and "1 Dataset" in page
+        assert "Skip to main content" in app.get("/en/").body
+
+    def test_no_sharing_to_x_or_facebook(self, app, sysadmin):
+        dataset = factories.Dataset(owner_org=gov.department(name="transport")["id"])
+        page = app.get(f"/dataset/{dataset['name']}").body
+        assert "facebook.com/sharer" not in page and "x.com/share" not in page
+
+    def test_the_about_page_describes_the_platform(self, app):
+        page = app.get("/about").body
+        assert "政务服务事项目录" in page and "service performance statistics" in page
+        assert "world’s leading open-source data portal" not in page
