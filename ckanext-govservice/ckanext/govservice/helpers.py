@@ -28,6 +28,7 @@ __all__ = [
     "govservice_chart_json", "govservice_chart_summary", "govservice_chart_cell",
     "govservice_department_title", "govservice_charts_available",
     "govservice_home_browse", "govservice_home_kpis", "govservice_services_found",
+    "govservice_error_page",
     "humanize_entity_type",
 ]
 
@@ -116,8 +117,25 @@ WORDS = {
     "fell_none": {"zh_Hans_CN": "没有部门下降。", "en": "No department fell."},
     "department_services": {"zh_Hans_CN": "各事项绩效（按按时办结率从高到低）", "en": "Its services, highest on-time rate first"},
     "service": {"zh_Hans_CN": "事项", "en": "Service"},
+    "error_home": {"zh_Hans_CN": "返回首页", "en": "Home page"},
+    "error_search": {"zh_Hans_CN": "搜索事项", "en": "Search services"},
     "search_error": {"zh_Hans_CN": "无法按这些条件搜索，请修改后重试。",
                      "en": "The search could not be run as written; please change it and try again."},
+}
+
+# The error page's heading and message by HTTP status, for when CKAN has only
+# Werkzeug's English description to show.
+ERROR_PAGES = {
+    400: {"zh_Hans_CN": ("请求有误", "这个地址或表单里的内容无法处理，请检查后重试。"),
+          "en": ("Bad request", "The address or form could not be understood; please check it and try again.")},
+    403: {"zh_Hans_CN": ("无权访问", "您没有查看这个页面的权限。"),
+          "en": ("Not allowed", "You do not have permission to see this page.")},
+    404: {"zh_Hans_CN": ("找不到这个页面", "地址可能输错了，或页面已经移走。可以从首页或事项搜索重新找起。"),
+          "en": ("Page not found", "The address may be mistyped, or the page has moved. "
+                                   "Start again from the home page or the service search.")},
+    500: {"zh_Hans_CN": ("服务器出错了", "很抱歉，服务器处理时出错。请稍后再试；问题持续时请联系平台管理员。"),
+          "en": ("Something went wrong", "Sorry, the server failed to handle this. Please try again "
+                                         "later, and tell the platform's administrators if it persists.")},
 }
 
 # The search page's heading: (with a query, without), by how many were found.
@@ -217,6 +235,20 @@ def govservice_services_found(count: int, query: str | None) -> str:
     how_many = "none" if not count else "one" if count == 1 else "many"
     with_query, without = SERVICES_FOUND[govservice_lang()][how_many]
     return (with_query if query else without).format(n=f"{count or 0:,}", q=query)
+
+
+def govservice_error_page(code: Any, content: Any) -> dict[str, str]:
+    """The error page's heading and message. CKAN passes the status (a list
+    [500] for an unhandled error) and the exception's description: Werkzeug's
+    English default, or a message CKAN gave itself, which is kept."""
+    from werkzeug.exceptions import default_exceptions
+    status = (code[0] if isinstance(code, (list, tuple)) else code) or 500
+    exception = default_exceptions.get(status)
+    own = content and content != "Internal server error" and (
+        exception is None or str(content) != exception.description)
+    heading, message = ERROR_PAGES[status if status in ERROR_PAGES
+                                   else 500 if status >= 500 else 400][govservice_lang()]
+    return {"heading": f"{status} {heading}", "message": str(content) if own else message}
 
 
 def govservice_time_limit(value: Any, unit: str | None) -> str:

@@ -67,3 +67,21 @@ class TestChinesePages:
         page = app.get("/about").body
         assert "政务服务事项目录" in page and "service performance statistics" in page
         assert "world’s leading open-source data portal" not in page
+
+
+@pytest.mark.usefixtures("clean_db")
+class TestErrorPages:
+    def test_an_address_that_leads_nowhere_is_explained_in_chinese(self, app):
+        page = app.get("/no-such-page", status=404).body
+        assert "<h1>404 找不到这个页面</h1>" in page
+        assert "地址可能输错了" in page and 'href="/service/"' in page
+        assert "The requested URL was not found" not in page
+
+    def test_in_english_too(self, app):
+        page = app.get("/en/no-such-page", status=404).body
+        assert "<h1>404 Page not found</h1>" in page
+
+    def test_a_message_ckan_gave_is_kept(self, app):
+        page = app.get("/dataset/no-such-dataset", status=404).body
+        assert "<h1>404 找不到这个页面</h1>" in page
+        assert "<p>找不到这个数据集，或您没有查看它的权限</p>" in page
