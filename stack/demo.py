@@ -61,16 +61,8 @@ def ensure_source(conn, name: str, dept: dict, kind: str, fmt: str, where: str,
                   defaults: dict | None) -> None:
     """Register the source, or bring its format, location and defaults in line
     with departments.json (the city's files may have moved)."""
-    try:
-        found = sources.get(conn, name)
-    except sources.SourceError:
-        found = None
-    if found is not None:
-        if (found["format"], found["location"], found["defaults"] or {}) != (fmt, where, defaults or {}):
-            from psycopg2.extras import Json
-            with conn.cursor() as cur:
-                cur.execute("UPDATE source SET format = %s, location = %s, defaults = %s WHERE name = %s",
-                            (fmt, where, Json(defaults or {}), name))
+    if any(s["name"] == name for s in sources.all_sources(conn)):
+        sources.update(conn, name, format=fmt, location=where, defaults=defaults or {})
         return
     sources.add(conn, name=name, department=dept["name"], format=fmt, location=where,
                 kind=kind, schedule=SCHEDULE, defaults=defaults or None)

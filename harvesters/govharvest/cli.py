@@ -65,6 +65,14 @@ def source_group():
     """Harvest sources: one per department feed."""
 
 
+def _field_values(options: tuple[str, ...]) -> dict[str, str]:
+    """--default FIELD=VALUE options as a dict."""
+    pairs = [d.partition("=") for d in options]
+    if any(not sep or not key for key, sep, _ in pairs):
+        raise click.UsageError("--default takes FIELD=VALUE")
+    return {key.strip(): value.strip() for key, _, value in pairs}
+
+
 @source_group.command("add")
 @click.argument("name")
 @click.option("--department", required=True, help="CKAN organisation name")
@@ -82,18 +90,58 @@ def source_group():
 def source_add(name, department, format_, location, kind, schedule, withdraw_threshold,
                credentials_ref, defaults):
     """Register (or redefine) a source."""
-    pairs = [d.partition("=") for d in defaults]
-    if any(not sep or not key for key, sep, _ in pairs):
-        raise click.UsageError("--default takes FIELD=VALUE")
     with db.connect() as conn:
         try:
             row = sources.add(conn, name=name, department=department, format=format_,
                               location=location, kind=kind, schedule=schedule,
                               withdraw_threshold=withdraw_threshold, credentials_ref=credentials_ref,
-                              defaults={key.strip(): value.strip() for key, _, value in pairs})
+                              defaults=_field_values(defaults))
         except sources.SourceError as e:
             raise click.UsageError(str(e))
     click.echo(f"source {row['name']} ({row['format']} from {row['location']}) for {row['department']}")
+
+
+@source_group.command("update")
+@click.argument("name")
+@click.option("--format", "format_", default=None, help="a new format")
+@click.option("--location", default=None, help="a new URL or path (the next run fetches it afresh)")
+@click.option("--schedule", default=None, help="a new cron expression")
+@click.option("--no-schedule", is_flag=True, help="run only when asked, not on a schedule")
+@click.option("--withdraw-threshold", default=None, type=float)
+@click.option("--credentials-ref", default=None, help="env:NAME or file:/path; never the secret")
+@click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
+              help="replace the source's defaults with these (repeatable)")
+def source_update(name, format_, location, schedule, no_schedule, withdraw_threshold,
+                  credentials_ref, defaults):
+    """Change some settings of a source, keeping the others."""
+    changes = {key: value for key, value in (
+        ("format", format_), ("location", location), ("schedule", schedule),
+        ("withdraw_threshold", withdraw_threshold), ("credentials_ref", credentials_ref))
+        if value is not None}
+    if no_schedule:
+        changes["schedule"] = None
+    if defaults:
+        changes["defaults"] = _field_values(defaults)
+    if not changes:
+        raise click.UsageError("say what to change: --location, --format, --schedule, ...")
+    with db.connect() as conn:
+        try:
+            row = sources.update(conn, name, **changes)
+        except sources.SourceError as e:
+            raise click.UsageError(str(e))
+    click.echo(f"source {row['name']} ({row['format']} from {row['location']}) for {row['department']}")
+
+
+@source_group.command("enable")
+@click.argument("name")
+def source_enable(name):
+    """Turn a disabled source back on, as it was."""
+    with db.connect() as conn:
+        try:
+            sources.update(conn, name, enabled=True)
+        except sources.SourceError as e:
+            raise click.ClickException(str(e))
+    click.echo(f"source {name} enabled")
 
 
 @source_group.command("list")

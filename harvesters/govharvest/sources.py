@@ -111,6 +111,35 @@ def add(conn, *, name: str, department: str, format: str, location: str,
         return cur.fetchone()
 
 
+UPDATABLE = ("format", "location", "schedule", "credentials_ref", "mapping", "defaults",
+             "withdraw_threshold", "enabled")
+
+
+def update(conn, name: str, **changes: Any) -> dict:
+    """Change some of a source's settings and keep the rest (``add`` redefines
+    it whole, and turns it back on). A new location or format also forgets the
+    HTTP validators of the last fetch, so the next run reads the new file."""
+    unknown = sorted(set(changes) - set(UPDATABLE))
+    if unknown:
+        raise SourceError(f"{', '.join(unknown)}: not a setting that can be changed "
+                          f"(one of {', '.join(UPDATABLE)})")
+    current = get(conn, name)
+    check({**current, **changes})
+    columns = dict(changes)
+    for jsonb in ("mapping", "defaults"):
+        if jsonb in columns:
+            columns[jsonb] = psycopg2.extras.Json(columns[jsonb] or {})
+    if any(k in changes and changes[k] != current[k] for k in ("location", "format")):
+        columns.update(last_etag=None, last_modified=None)
+    if not columns:
+        return current
+    assignments = ", ".join(f"{column} = %({column})s" for column in columns)
+    with conn.cursor() as cur:
+        cur.execute(f"UPDATE source SET {assignments} WHERE name = %(name)s RETURNING *",
+                    {**columns, "name": name})
+        return cur.fetchone()
+
+
 def get(conn, name: str) -> dict:
     with conn.cursor() as cur:
         cur.execute("SELECT * FROM source WHERE name = %s", (name,))
