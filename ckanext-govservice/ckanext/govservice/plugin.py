@@ -31,6 +31,7 @@ DEPARTMENT_SCHEMA = "ckanext.govservice:schemas/department.yaml"
 class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)  # i18n/: Chinese for CKAN's page furniture
+    p.implements(p.IMiddleware, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IBlueprint)
     p.implements(p.IFacets, inherit=True)
@@ -50,6 +51,12 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
             config["scheming.organization_schemas"] = DEPARTMENT_SCHEMA
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "govservice")
+
+    # IMiddleware: plurals in the page's language (see translation.py).
+    def make_middleware(self, app, config):
+        from . import translation
+        app.before_request(translation.restore_plural_rule)
+        return app
 
     # IBlueprint: the open-standards endpoints (Open311, OpenAPI, /service/<name>.ttl).
     # If views.py comes with @tk.blanket.blueprints, that replaces this method:
