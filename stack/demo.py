@@ -61,11 +61,13 @@ def ensure_source(conn, name: str, dept: dict, kind: str, fmt: str, where: str,
                   defaults: dict | None) -> None:
     """Register the source, or bring its format, location and defaults in line
     with departments.json (the city's files may have moved)."""
-    if any(s["name"] == name for s in sources.all_sources(conn)):
+    try:
+        sources.get(conn, name)
+    except sources.SourceError:   # not registered yet
+        sources.add(conn, name=name, department=dept["name"], format=fmt, location=where,
+                    kind=kind, schedule=SCHEDULE, defaults=defaults or None)
+    else:                         # writes only what departments.json changed
         sources.update(conn, name, format=fmt, location=where, defaults=defaults or {})
-        return
-    sources.add(conn, name=name, department=dept["name"], format=fmt, location=where,
-                kind=kind, schedule=SCHEDULE, defaults=defaults or None)
 
 
 def harvest(name: str, ckan: ckanapi.RemoteCKAN) -> dict:

@@ -125,14 +125,14 @@ def update(conn, name: str, **changes: Any) -> dict:
                           f"(one of {', '.join(UPDATABLE)})")
     current = get(conn, name)
     check({**current, **changes})
-    columns = dict(changes)
+    columns = {k: v for k, v in changes.items() if v != current[k]}   # only what differs is written
+    if not columns:
+        return current
+    if "location" in columns or "format" in columns:
+        columns.update(last_etag=None, last_modified=None)
     for jsonb in ("mapping", "defaults"):
         if jsonb in columns:
             columns[jsonb] = psycopg2.extras.Json(columns[jsonb] or {})
-    if any(k in changes and changes[k] != current[k] for k in ("location", "format")):
-        columns.update(last_etag=None, last_modified=None)
-    if not columns:
-        return current
     assignments = ", ".join(f"{column} = %({column})s" for column in columns)
     with conn.cursor() as cur:
         cur.execute(f"UPDATE source SET {assignments} WHERE name = %(name)s RETURNING *",

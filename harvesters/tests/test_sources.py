@@ -40,6 +40,13 @@ def test_a_new_location_keeps_the_other_settings_and_forgets_the_old_files_valid
     assert (source["last_etag"], source["last_modified"]) == (None, None)
 
 
+def test_giving_the_same_location_again_changes_nothing(csv_source):
+    code, _ = govharvest("source", "update", csv_source,
+                         "--location", "https://data.example.gov.cn/market/services.csv")
+    assert code == 0
+    assert stored(csv_source)["last_etag"] == 'W/"1"'   # the same file: no need to fetch it afresh
+
+
 def test_a_new_schedule_alone_keeps_the_validators(csv_source):
     assert govharvest("source", "update", csv_source, "--schedule", "30 1 * * 1-5")[0] == 0
     source = stored(csv_source)
