@@ -37,6 +37,10 @@ def check(source: dict[str, Any]) -> None:
     if source.get("format") not in formats.READERS:
         raise SourceError(f"format must be one of {', '.join(formats.READERS)} "
                           f"(got {source.get('format')!r})")
+    threshold = source.get("withdraw_threshold", 0.2)
+    if not 0 <= threshold <= 1:
+        raise SourceError(f"withdraw_threshold must be a share between 0 and 1, e.g. 0.2 for 20 % "
+                          f"(got {threshold})")
     schedule = source.get("schedule")
     if schedule and not croniter.is_valid(schedule):
         raise SourceError(f"schedule is not a cron expression: {schedule!r}")

@@ -63,6 +63,8 @@ def test_bad_changes_are_refused_naming_the_setting_and_nothing_changes(csv_sour
     code, out = govharvest("source", "update", csv_source, "--credentials-ref", "s3cr3t-token")
     assert code == 2 and "credentials_ref must say where the secret is" in out
     assert "s3cr3t-token" not in out
+    code, out = govharvest("source", "update", csv_source, "--withdraw-threshold", "20")
+    assert code == 2 and "withdraw_threshold must be a share between 0 and 1" in out and "(got 20.0)" in out
     assert stored(csv_source)["schedule"] == "0 2 * * *" and stored(csv_source)["format"] == "csv"
     with db.connect() as conn, pytest.raises(sources.SourceError, match="department: not a setting"):
         sources.update(conn, csv_source, department="transport")
