@@ -15,7 +15,11 @@ from dataclasses import dataclass
 import ckanapi
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
 
-from . import db, pipeline, queue, sources
+from . import db, pipeline, queue, settings, sources
+
+
+# what GET /api/jobs says of each job
+JOB_LIST_FIELDS = ("id", "source", "department", "status", "counts", "queued_at", "finished_at", "error")
 
 
 @dataclass
@@ -47,9 +51,11 @@ def identify(ckan_url: str, token: str) -> Caller | None:
 
 def create_app(ckan_url: str | None = None) -> Flask:
     app = Flask("govharvest.admin")
-    app.secret_key = os.environ.get("GOVHARVEST_ADMIN_SECRET") or secrets.token_hex(32)
+    app.secret_key = settings.admin_secret() or secrets.token_hex(32)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
-    ckan_url = ckan_url or os.environ["GOVHARVEST_CKAN_URL"]
+    ckan_url = ckan_url or settings.ckan_url()
+    if not ckan_url:
+        raise KeyError("GOVHARVEST_CKAN_URL")
 
     def authenticated(view):
         @functools.wraps(view)
@@ -121,12 +127,9 @@ def create_app(ckan_url: str | None = None) -> Flask:
     @app.get("/api/jobs")
     @authenticated
     def api_jobs():
-        with db.connect() as conn, conn.cursor() as cur:
-            cur.execute("""SELECT job.id, source.name AS source, source.department, job.status,
-                                  job.counts, job.queued_at, job.finished_at, job.error
-                           FROM job JOIN source ON source.id = job.source_id
-                           ORDER BY job.id DESC LIMIT 200""")
-            jobs = [j for j in cur.fetchall() if g.caller.may_see(j)]
+        with db.connect() as conn:
+            jobs = [{k: j[k] for k in JOB_LIST_FIELDS}
+                    for j in db.recent_jobs(conn, limit=200) if g.caller.may_see(j)]
         return jsonify(jobs)
 
     @app.get("/api/jobs/<int:job_id>")
@@ -157,7 +160,7 @@ def create_app(ckan_url: str | None = None) -> Flask:
                                               if upload and "." in upload.filename else "")
         if upload is None or fmt not in ("csv", "xlsx", "json"):
             return jsonify(error="send the file as multipart field 'file' (.csv, .xlsx or .json)"), 400
-        spool = os.path.join(os.environ.get("GOVHARVEST_PUSH_DIR", "/tmp/govharvest-push"), department)
+        spool = os.path.join(settings.push_dir(), department)
         os.makedirs(spool, exist_ok=True)
         path = os.path.join(spool, f"services.{fmt}")
         upload.save(path)

@@ -3,38 +3,16 @@
 Settings come from the environment (GOVHARVEST_DB_URL, GOVHARVEST_CKAN_URL,
 GOVHARVEST_CKAN_TOKEN or GOVHARVEST_CKAN_TOKEN_FILE); GOVHARVEST_ENV_FILE may
 name a file of KEY=value lines to read them from (the local stack writes
-var/harvest.env).
+var/harvest.env). settings.py reads and lists them all.
 """
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
-import ckanapi
 
-from . import __version__, db, pipeline, sources
-
-
-def _load_env_file() -> None:
-    path = os.environ.get("GOVHARVEST_ENV_FILE")
-    if not path:
-        return
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() and not key.startswith("#"):
-            os.environ.setdefault(key.strip(), value.strip())
-
-
-def ckan_from_env() -> ckanapi.RemoteCKAN:
-    url = os.environ.get("GOVHARVEST_CKAN_URL")
-    token = os.environ.get("GOVHARVEST_CKAN_TOKEN")
-    if not token and os.environ.get("GOVHARVEST_CKAN_TOKEN_FILE"):
-        token = Path(os.environ["GOVHARVEST_CKAN_TOKEN_FILE"]).read_text().strip()
-    if not url or not token:
-        raise click.UsageError("set GOVHARVEST_CKAN_URL and GOVHARVEST_CKAN_TOKEN (or _TOKEN_FILE)")
-    return ckanapi.RemoteCKAN(url, apikey=token, user_agent=f"govharvest/{__version__}")
+from . import __version__, db, pipeline, settings, sources
 
 
 def _echo_json(value) -> None:
@@ -45,7 +23,7 @@ def _echo_json(value) -> None:
 @click.version_option(__version__, prog_name="govharvest")
 def main():
     """Harvest department service catalogues and statistics into CKAN."""
-    _load_env_file()
+    settings.load_env_file()
 
 
 @main.group("db")
@@ -194,7 +172,7 @@ def run(name, in_process, dry_run):
             click.echo(f"queued harvest job {queue.enqueue(conn, source)} for {name}")
             return
         job_id = pipeline.start_job(conn, source)
-    pipeline.run_job(db.connect, job_id, ckan_from_env(), dry_run=dry_run)
+    pipeline.run_job(db.connect, job_id, settings.ckan(), dry_run=dry_run)
     with db.connect() as conn:
         result = pipeline.report(conn, job_id)
     _echo_json(result)
@@ -227,7 +205,7 @@ def scheduler(once, interval):
 def confirm_withdrawals(job_id):
     """Withdraw the records a job held back for confirmation."""
     try:
-        n = pipeline.confirm_withdrawals(db.connect, job_id, ckan_from_env())
+        n = pipeline.confirm_withdrawals(db.connect, job_id, settings.ckan())
     except (LookupError, ValueError) as e:
         raise click.ClickException(str(e))
     click.echo(f"withdrew {n} services held by job {job_id}")
@@ -236,9 +214,9 @@ def confirm_withdrawals(job_id):
 @main.command("push")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--department", required=True, help="CKAN organisation name")
-@click.option("--admin-url", envvar="GOVHARVEST_ADMIN_URL", required=True,
+@click.option("--admin-url", envvar=settings.PUSH_ADMIN_URL, required=True,
               help="the harvest admin app, e.g. https://data.example.gov.cn/harvest")
-@click.option("--token", envvar="GOVHARVEST_PUSH_TOKEN", required=True,
+@click.option("--token", envvar=settings.PUSH_TOKEN, required=True,
               help="your CKAN API token (or set GOVHARVEST_PUSH_TOKEN)")
 def push(file, department, admin_url, token):
     """Publish a CSV, XLSX or JSON file of your department's services."""
@@ -266,13 +244,9 @@ def admin(host, port):
 @click.option("--source", default=None)
 def jobs(source):
     """Recent jobs, newest first."""
-    with db.connect() as conn, conn.cursor() as cur:
-        cur.execute("""SELECT job.id, source.name, job.status, job.counts, job.started_at, job.error
-                       FROM job JOIN source ON source.id = job.source_id
-                       WHERE %(s)s::text IS NULL OR source.name = %(s)s
-                       ORDER BY job.id DESC LIMIT 50""", {"s": source})
-        for j in cur.fetchall():
-            click.echo(f"{j['id']:>6} {j['name']:<28} {j['status']:<8} {json.dumps(j['counts'])} "
+    with db.connect() as conn:
+        for j in db.recent_jobs(conn, source=source, limit=50):
+            click.echo(f"{j['id']:>6} {j['source']:<28} {j['status']:<8} {json.dumps(j['counts'])} "
                        f"{j['error'] or ''}")
 
 

@@ -35,6 +35,8 @@ from typing import Any, Iterator
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
+from .errors import FormatError
+
 # ckanext.govservice.rdf is imported when a feed is read, not with this module:
 # it loads CKAN (seconds), and every govharvest command imports the readers.
 PUBLIC_SERVICE = URIRef("http://purl.org/vocab/cpsv#PublicService")
@@ -104,8 +106,7 @@ def records(g: Graph) -> Raw:
 
 def read(path: Path) -> Raw:
     """The reader of the ``cpsv`` format (see formats.READERS): a feed that is not
-    CPSV-AP raises formats.FormatError, which fails the job before any loading."""
-    from .formats import FormatError
+    CPSV-AP raises FormatError, which fails the job before any loading."""
     try:
         g = parse(Path(path).read_bytes())
     except FeedError as e:

@@ -1,4 +1,14 @@
-"""The harvesters' own PostgreSQL database: connection and migrations.
+"""The harvesters' own PostgreSQL database, and every SQL statement on it.
+
+Its tables: ``source`` (one per department feed), ``job`` (one per run of a
+source), ``record`` (what the last good harvest of each source record was and
+the dataset it became) and ``job_outcome`` (what a job did with each record).
+Other modules call the named functions below with plain values and get plain
+dicts back; none of them writes SQL.
+
+Each function works in the caller's connection and transaction (``connect``
+commits when the caller's block ends), so a caller decides what is committed
+together.
 
 Migrations are the numbered SQL files in migrations/, applied in order, each
 once, inside a transaction; `govharvest db upgrade` runs them.
@@ -6,28 +16,22 @@ once, inside a transaction; `govharvest db upgrade` runs them.
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import psycopg2
 import psycopg2.extras
 
+from . import settings
+
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def database_url() -> str:
-    url = os.environ.get("GOVHARVEST_DB_URL")
-    if not url:
-        raise RuntimeError("set GOVHARVEST_DB_URL to the harvest database, "
-                           "e.g. postgresql://user:password@127.0.0.1:5432/govharvest")
-    return url
+Json = psycopg2.extras.Json
 
 
 @contextlib.contextmanager
 def connect(url: str | None = None) -> Iterator[psycopg2.extensions.connection]:
     """A connection that commits when the block ends cleanly and rolls back otherwise."""
-    conn = psycopg2.connect(url or database_url(),
+    conn = psycopg2.connect(url or settings.database_url(),
                             cursor_factory=psycopg2.extras.RealDictCursor)
     try:
         with conn:
@@ -52,3 +56,211 @@ def upgrade(url: str | None = None) -> list[str]:
             cur.execute("INSERT INTO schema_migration (name) VALUES (%s)", (path.name,))
             applied_now.append(path.name)
     return applied_now
+
+
+def _one(conn, sql: str, params: Any = None) -> dict | None:
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()
+
+
+def _all(conn, sql: str, params: Any = None) -> list[dict]:
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def _run(conn, sql: str, params: Any = None) -> None:
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+
+
+# ------------------------------------------------------------------ sources
+
+# the source columns a caller may set; JSON ones are stored as jsonb
+SOURCE_SETTINGS = ("department", "kind", "format", "location", "schedule", "credentials_ref",
+                   "mapping", "defaults", "withdraw_threshold", "enabled",
+                   "last_etag", "last_modified")
+_JSONB = ("mapping", "defaults")
+
+
+def _jsonb(columns: dict[str, Any]) -> dict[str, Any]:
+    return {k: Json(v or {}) if k in _JSONB else v for k, v in columns.items()}
+
+
+def put_source(conn, source: dict[str, Any]) -> dict:
+    """Create the source, or redefine the one of that name whole (and enable it)."""
+    return _one(conn, """
+        INSERT INTO source (name, department, kind, format, location, schedule,
+                            credentials_ref, mapping, defaults, withdraw_threshold)
+        VALUES (%(name)s, %(department)s, %(kind)s, %(format)s, %(location)s,
+                %(schedule)s, %(credentials_ref)s, %(mapping)s, %(defaults)s,
+                %(withdraw_threshold)s)
+        ON CONFLICT (name) DO UPDATE SET department = EXCLUDED.department,
+            kind = EXCLUDED.kind, format = EXCLUDED.format,
+            location = EXCLUDED.location, schedule = EXCLUDED.schedule,
+            credentials_ref = EXCLUDED.credentials_ref, mapping = EXCLUDED.mapping,
+            defaults = EXCLUDED.defaults,
+            withdraw_threshold = EXCLUDED.withdraw_threshold, enabled = true
+        RETURNING *""", _jsonb(source))
+
+
+def update_source(conn, name: str, columns: dict[str, Any]) -> dict:
+    """Set these columns of the named source; returns the source as it is now."""
+    unknown = set(columns) - set(SOURCE_SETTINGS)
+    if unknown:   # column names go into the statement: only known ones
+        raise ValueError(f"not source settings: {', '.join(sorted(unknown))}")
+    assignments = ", ".join(f"{column} = %({column})s" for column in columns)
+    return _one(conn, f"UPDATE source SET {assignments} WHERE name = %(name)s RETURNING *",
+                {**_jsonb(columns), "name": name})
+
+
+def source_named(conn, name: str) -> dict | None:
+    return _one(conn, "SELECT * FROM source WHERE name = %s", (name,))
+
+
+def source_by_id(conn, source_id: int) -> dict | None:
+    return _one(conn, "SELECT * FROM source WHERE id = %s", (source_id,))
+
+
+def all_sources(conn) -> list[dict]:
+    return _all(conn, "SELECT * FROM source ORDER BY name")
+
+
+def disable_source(conn, name: str) -> None:
+    _run(conn, "UPDATE source SET enabled = false WHERE name = %s", (name,))
+
+
+def scheduled_sources(conn) -> list[dict]:
+    """Enabled sources with a schedule, each with ``last_queued``: when its last job was queued."""
+    return _all(conn, """SELECT source.*, (SELECT max(queued_at) FROM job WHERE job.source_id = source.id)
+                                AS last_queued
+                         FROM source WHERE enabled AND schedule IS NOT NULL""")
+
+
+def remember_validators(conn, source_id: int, etag: str | None, last_modified: str | None) -> None:
+    """The HTTP validators of a good fetch, for the next one's If-None-Match / If-Modified-Since."""
+    _run(conn, "UPDATE source SET last_etag = %s, last_modified = %s WHERE id = %s",
+         (etag, last_modified, source_id))
+
+
+# --------------------------------------------------------------------- jobs
+
+def open_job(conn, source_id: int) -> int:
+    """Queue a job for the source, or return the one already queued or running."""
+    row = _one(conn, """INSERT INTO job (source_id) VALUES (%s)
+                        ON CONFLICT (source_id) WHERE status IN ('queued', 'running') DO NOTHING
+                        RETURNING id""", (source_id,))
+    if row:
+        return row["id"]
+    return _one(conn, "SELECT id FROM job WHERE source_id = %s AND status IN ('queued', 'running')",
+                (source_id,))["id"]
+
+
+def fail_overdue_jobs(conn) -> list[int]:
+    """Mark failed every running job with no heartbeat for longer than its time limit."""
+    return [r["id"] for r in _all(conn, """
+        UPDATE job SET status = 'failed', finished_at = now(),
+                       error = 'no sign of life within the time limit; the worker probably died'
+        WHERE status = 'running'
+          AND coalesce(heartbeat_at, started_at) < now() - make_interval(secs => time_limit_s)
+        RETURNING id""")]
+
+
+def mark_job_running(conn, job_id: int) -> int:
+    """Mark the job running, its heartbeat now; returns its source's id."""
+    return _one(conn, """UPDATE job SET status = 'running', started_at = now(), heartbeat_at = now()
+                         WHERE id = %s RETURNING source_id""", (job_id,))["source_id"]
+
+
+def beat(conn, job_id: int) -> None:
+    """The job's sign of life for the watchdog."""
+    _run(conn, "UPDATE job SET heartbeat_at = now() WHERE id = %s", (job_id,))
+
+
+def finish_job(conn, job_id: int, status: str, counts: dict, error: str | None) -> None:
+    _run(conn, """UPDATE job SET status = %s, finished_at = now(), counts = %s, error = %s
+                  WHERE id = %s""", (status, Json(counts), error, job_id))
+
+
+def job(conn, job_id: int) -> dict | None:
+    """The job with its source's ``source`` name and ``department``; None if there is none."""
+    return _one(conn, """SELECT job.*, source.name AS source, source.department
+                         FROM job JOIN source ON source.id = job.source_id WHERE job.id = %s""",
+                (job_id,))
+
+
+def recent_jobs(conn, *, source: str | None = None, limit: int = 50) -> list[dict]:
+    """The newest jobs first (of one source, if named), each with its ``source``
+    name and ``department``."""
+    return _all(conn, """SELECT job.id, source.name AS source, source.department, job.status,
+                                job.counts, job.queued_at, job.started_at, job.finished_at, job.error
+                         FROM job JOIN source ON source.id = job.source_id
+                         WHERE %(s)s::text IS NULL OR source.name = %(s)s
+                         ORDER BY job.id DESC LIMIT %(limit)s""", {"s": source, "limit": limit})
+
+
+def close_held_job(conn, job_id: int, withdrawn: int) -> None:
+    """A held job whose withdrawals a person confirmed is done."""
+    _run(conn, """UPDATE job SET status = 'done',
+                         counts = counts || jsonb_build_object('held', 0, 'withdrawn', %s)
+                  WHERE id = %s""", (withdrawn, job_id))
+
+
+# ------------------------------------------------------------------ records
+
+def records_of(conn, source_id: int) -> dict[str, dict]:
+    """The source's records by source record id: id, hash, dataset name and state
+    (not their content, which is read when needed)."""
+    return {r["source_record_id"]: r for r in _all(
+        conn, "SELECT source_record_id, content_hash, dataset_name, state "
+              "FROM record WHERE source_id = %s", (source_id,))}
+
+
+def record_content(conn, source_id: int, record_id: str) -> dict:
+    return _one(conn, "SELECT content FROM record WHERE source_id = %s AND source_record_id = %s",
+                (source_id, record_id))["content"]
+
+
+def save_published(conn, source_id: int, record_id: str, content_hash: str, dataset_name: str,
+                   content: dict, job_id: int) -> None:
+    """The record as CKAN now publishes it."""
+    _run(conn, """INSERT INTO record (source_id, source_record_id, content_hash,
+                                      dataset_name, content, state, last_job_id)
+                  VALUES (%s, %s, %s, %s, %s, 'published', %s)
+                  ON CONFLICT (source_id, source_record_id) DO UPDATE SET
+                    content_hash = EXCLUDED.content_hash, dataset_name = EXCLUDED.dataset_name,
+                    content = EXCLUDED.content, state = 'published',
+                    last_job_id = EXCLUDED.last_job_id""",
+         (source_id, record_id, content_hash, dataset_name, Json(content), job_id))
+
+
+def mark_withdrawn(conn, source_id: int, record_id: str, job_id: int) -> None:
+    _run(conn, "UPDATE record SET state = 'withdrawn', last_job_id = %s "
+               "WHERE source_id = %s AND source_record_id = %s", (job_id, source_id, record_id))
+
+
+def held_records(conn, job_id: int, source_id: int) -> list[dict]:
+    """The records a job held back from withdrawal: source record id and dataset name."""
+    return _all(conn, """SELECT o.source_record_id, r.dataset_name FROM job_outcome o
+                         JOIN record r ON r.source_id = %s AND r.source_record_id = o.source_record_id
+                         WHERE o.job_id = %s AND o.outcome = 'held'""", (source_id, job_id))
+
+
+# ----------------------------------------------------------------- outcomes
+
+def note_outcome(conn, job_id: int, record_id: str, outcome: str,
+                 changes: list | None = None, errors: dict | None = None) -> None:
+    """What the job did with one record (the last word counts)."""
+    _run(conn, """INSERT INTO job_outcome (job_id, source_record_id, outcome, changes, errors)
+                  VALUES (%s, %s, %s, %s, %s)
+                  ON CONFLICT (job_id, source_record_id) DO UPDATE SET outcome = EXCLUDED.outcome,
+                    changes = EXCLUDED.changes, errors = EXCLUDED.errors""",
+         (job_id, record_id, outcome, Json(changes) if changes is not None else None,
+          Json(errors) if errors is not None else None))
+
+
+def outcomes(conn, job_id: int) -> list[dict]:
+    """Every record outcome of the job, by outcome and record id."""
+    return _all(conn, "SELECT source_record_id, outcome, changes, errors FROM job_outcome "
+                      "WHERE job_id = %s ORDER BY outcome, source_record_id", (job_id,))

@@ -17,11 +17,10 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
+from . import settings
+from .errors import ExtractError
+
 CHUNK = 1 << 16
-
-
-class ExtractError(Exception):
-    """The source could not be read; the message says why, in an operator's words."""
 
 
 @dataclass
@@ -30,11 +29,6 @@ class Fetched:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
-
-
-def allowed_private_hosts() -> set[str]:
-    """Hosts an operator allows despite a private/loopback address (the demo feed server)."""
-    return {h.strip() for h in os.environ.get("GOVHARVEST_ALLOW_PRIVATE_HOSTS", "").split(",") if h.strip()}
 
 
 def check_location(location: str) -> None:
@@ -49,7 +43,7 @@ def check_location(location: str) -> None:
     if parts.scheme not in ("http", "https"):
         raise ExtractError(f"source location must be http(s) or a local path, not {parts.scheme}:")
     host = parts.hostname or ""
-    if host in allowed_private_hosts():
+    if host in settings.allowed_private_hosts():
         return
     try:
         infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))

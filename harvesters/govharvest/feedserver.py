@@ -19,12 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import time
 from email.utils import formatdate
 from pathlib import Path
 
 from flask import Flask, Response, abort, request
+
+from . import settings
 
 PAGE_SIZE = 100
 TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json",
@@ -34,7 +35,7 @@ TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json",
 
 def create_app(root: str | Path, faults: bool | None = None) -> Flask:
     root = Path(root).resolve()
-    faults = bool(int(os.environ.get("FEEDSERVER_FAULTS", "0"))) if faults is None else faults
+    faults = settings.feedserver_faults() if faults is None else faults
     app = Flask("govharvest.feedserver")
 
     def file_under_root(relative: str) -> Path:

@@ -10,12 +10,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from . import ckan_reader, cpsv, open311_reader, tabular
+from .errors import FormatError
 
 Raw = Iterator[tuple[str, dict[str, Any]]]
-
-
-class FormatError(Exception):
-    """The body is not what the format promises; the message says where and why."""
 
 
 def read_csv(path: Path) -> Raw:

@@ -12,16 +12,10 @@ from typing import Any, Mapping
 
 from ckanext.govservice import schema
 
+from .errors import RecordError
+
 LIST_SEPARATORS = re.compile(r"[;；,，、\n]+")
 PROVENANCE = {"source", "source_record_id", "harvested_at", "content_hash"}
-
-
-class RecordError(ValueError):
-    """A record that cannot be read: field and reason."""
-
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
 
 
 def _kind(f: Mapping[str, Any]) -> str:

@@ -45,6 +45,8 @@ from xml.etree import ElementTree as ET
 
 from ckanext.govservice import schema
 
+from .errors import FormatError
+
 Raw = Iterator[tuple[str, dict[str, Any]]]
 
 # The service schema's required fields an Open311 list has no element for.
@@ -119,7 +121,6 @@ def record(entry: dict[str, Any], themes: dict[str, str]) -> dict[str, Any]:
 
 def read(path: Path) -> Raw:
     """The reader of the ``open311`` format (see formats.READERS)."""
-    from .formats import FormatError
     try:
         entries = parse(Path(path).read_bytes())
     except ListError as e:

@@ -10,19 +10,17 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
 import ckanapi
-import psycopg2.extras
 
-from . import statistics, ckan_reader, compare, extract, formats, sources
+from . import ckan_reader, compare, db, extract, formats, settings, sources, statistics
+from .errors import JobError, RecordError
 from .load import CkanTarget, error_messages
-from .normalise import RecordError, normalise
+from .normalise import normalise
 
 log = logging.getLogger(__name__)
-Json = psycopg2.extras.Json
 
 
 def now() -> dt.datetime:
@@ -31,28 +29,13 @@ def now() -> dt.datetime:
 
 def start_job(conn, source: dict) -> int:
     """Queue a job for the source, or return the one already queued or running."""
-    with conn.cursor() as cur:
-        cur.execute("""INSERT INTO job (source_id) VALUES (%s)
-                       ON CONFLICT (source_id) WHERE status IN ('queued', 'running') DO NOTHING
-                       RETURNING id""", (source["id"],))
-        row = cur.fetchone()
-        if row:
-            return row["id"]
-        cur.execute("SELECT id FROM job WHERE source_id = %s AND status IN ('queued', 'running')",
-                    (source["id"],))
-        return cur.fetchone()["id"]
+    return db.open_job(conn, source["id"])
 
 
 def fail_overdue_jobs(conn) -> list[int]:
     """The watchdog: a running job with no heartbeat for longer than its time limit
     is marked failed, so nothing stays 'running' forever after a crash."""
-    with conn.cursor() as cur:
-        cur.execute("""UPDATE job SET status = 'failed', finished_at = now(),
-                              error = 'no sign of life within the time limit; the worker probably died'
-                       WHERE status = 'running'
-                         AND coalesce(heartbeat_at, started_at) < now() - make_interval(secs => time_limit_s)
-                       RETURNING id""")
-        return [r["id"] for r in cur.fetchall()]
+    return db.fail_overdue_jobs(conn)
 
 
 def _dataset(record: dict, source: dict, record_id: str, digest: str) -> dict[str, Any]:
@@ -69,15 +52,10 @@ def run_job(conn_factory, job_id: int, ckan: ckanapi.RemoteCKAN | ckanapi.LocalC
     dry_run: fetch, read, validate what can be validated here and compare, then
     stop: the counts say what a real run would add, change and withdraw, and
     CKAN is not touched (nor are the source's records or HTTP validators)."""
-    with conn_factory() as conn, conn.cursor() as cur:
-        cur.execute("""UPDATE job SET status = 'running', started_at = now(), heartbeat_at = now()
-                       WHERE id = %s RETURNING source_id""", (job_id,))
-        cur.execute("SELECT * FROM source WHERE id = %s", (cur.fetchone()["source_id"],))
-        source = cur.fetchone()
+    with conn_factory() as conn:
+        source = db.source_by_id(conn, db.mark_job_running(conn, job_id))
         # ids, hashes and names only: a changed record's last content is read when needed
-        cur.execute("SELECT source_record_id, content_hash, dataset_name, state "
-                    "FROM record WHERE source_id = %s", (source["id"],))
-        previous = {r["source_record_id"]: r for r in cur.fetchall()}
+        previous = db.records_of(conn, source["id"])
     if source["kind"] == "statistics":   # rows for the statistics store, checked by the platform
         if dry_run:
             _finish(conn_factory, job_id, "failed", {}, "a statistics source has no dry run: "
@@ -88,7 +66,7 @@ def run_job(conn_factory, job_id: int, ckan: ckanapi.RemoteCKAN | ckanapi.LocalC
         return counts
     try:
         counts = _harvest(conn_factory, job_id, source, previous, CkanTarget(ckan), dry_run)
-    except (extract.ExtractError, formats.FormatError) as e:
+    except JobError as e:          # the source as a whole: fetch or format
         _finish(conn_factory, job_id, "failed", {}, str(e))
         log.warning("harvest job %s of %s failed: %s", job_id, source["name"], e)
         return {}
@@ -98,9 +76,8 @@ def run_job(conn_factory, job_id: int, ckan: ckanapi.RemoteCKAN | ckanapi.LocalC
 
 
 def _finish(conn_factory, job_id: int, status: str, counts: dict, error: str | None) -> None:
-    with conn_factory() as conn, conn.cursor() as cur:
-        cur.execute("""UPDATE job SET status = %s, finished_at = now(), counts = %s, error = %s
-                       WHERE id = %s""", (status, Json(counts), error, job_id))
+    with conn_factory() as conn:
+        db.finish_job(conn, job_id, status, counts, error)
 
 
 def _fetch(source) -> extract.Fetched:
@@ -179,9 +156,9 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget, dry_run
 
         counts = {"new": 0, "changed": 0, "unchanged": len(result.unchanged), "withdrawn": 0,
                   "rejected": len(rejected), "held": 0}
-        with conn_factory() as conn, conn.cursor() as cur:
+        with conn_factory() as conn:
             for record_id, errors in rejected.items():
-                _outcome(cur, job_id, record_id, "rejected", errors=errors)
+                db.note_outcome(conn, job_id, record_id, "rejected", errors=errors)
         if dry_run:
             return {**counts, "new": sum(1 for k in to_load if k not in previous),
                     "changed": sum(1 for k in to_load if k in previous),
@@ -192,13 +169,13 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget, dry_run
         # (a write waits mostly on CKAN's validation and Solr commit), each record
         # noted (committed) as soon as CKAN has it, so a job killed mid-way loses nothing
         workers = load_workers(target.ckan)
-        with conn_factory() as conn, conn.cursor() as cur, \
+        with conn_factory() as conn, \
                 ThreadPoolExecutor(workers, thread_name_prefix="govharvest-load") as pool:
             in_flight: collections.deque = collections.deque()
 
             def settle(item) -> None:
                 future, where, record_id, record, before = item
-                outcome = _note(cur, job_id, source, where, record_id, record,
+                outcome = _note(conn, job_id, source, where, record_id, record,
                                 current[record_id], before, future.result())
                 conn.commit()
                 counts[outcome] += 1
@@ -218,19 +195,16 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget, dry_run
             # records gone from the source: withdrawn (kept, restorable), or held for a person
             for record_id in result.missing:
                 if hold:
-                    _outcome(cur, job_id, record_id, "held")
+                    db.note_outcome(conn, job_id, record_id, "held")
                     counts["held"] += 1
                     continue
                 target.withdraw(previous[record_id]["dataset_name"])
-                cur.execute("UPDATE record SET state = 'withdrawn', last_job_id = %s "
-                            "WHERE source_id = %s AND source_record_id = %s",
-                            (job_id, source["id"], record_id))
-                _outcome(cur, job_id, record_id, "withdrawn")
+                db.mark_withdrawn(conn, source["id"], record_id, job_id)
+                db.note_outcome(conn, job_id, record_id, "withdrawn")
                 conn.commit()
                 counts["withdrawn"] += 1
             # validators of this good fetch
-            cur.execute("UPDATE source SET last_etag = %s, last_modified = %s WHERE id = %s",
-                        (fetched.etag, fetched.last_modified, source["id"]))
+            db.remember_validators(conn, source["id"], fetched.etag, fetched.last_modified)
         return counts
     finally:
         fetched.path.unlink(missing_ok=True)
@@ -242,7 +216,7 @@ def load_workers(ckan) -> int:
     CKAN's database session is not for sharing between threads."""
     if not isinstance(ckan, ckanapi.RemoteCKAN):
         return 1
-    return max(1, int(os.environ.get("GOVHARVEST_LOAD_WORKERS", "2")))
+    return settings.load_workers()
 
 
 def _upsert(target: CkanTarget, dataset: dict, known_name: str | None) -> dict | ckanapi.ValidationError:
@@ -253,80 +227,50 @@ def _upsert(target: CkanTarget, dataset: dict, known_name: str | None) -> dict |
         return e
 
 
-def _note(cur, job_id, source, where, record_id, record, digest, before, saved) -> str:
+def _note(conn, job_id, source, where, record_id, record, digest, before, saved) -> str:
     """Note what CKAN did with one record; returns its outcome."""
     if isinstance(saved, ckanapi.ValidationError):
-        _outcome(cur, job_id, record_id, "rejected",
-                 errors={field: [f"{where}: {m}" for m in found]
-                         for field, found in error_messages(saved.error_dict).items()})
+        db.note_outcome(conn, job_id, record_id, "rejected",
+                        errors={field: [f"{where}: {m}" for m in found]
+                                for field, found in error_messages(saved.error_dict).items()})
         return "rejected"
     changes = None
     if before:
-        cur.execute("SELECT content FROM record WHERE source_id = %s AND source_record_id = %s",
-                    (source["id"], record_id))
-        changes = [c.__dict__ for c in compare.field_changes(cur.fetchone()["content"], record)]
-    cur.execute("""INSERT INTO record (source_id, source_record_id, content_hash,
-                                       dataset_name, content, state, last_job_id)
-                   VALUES (%s, %s, %s, %s, %s, 'published', %s)
-                   ON CONFLICT (source_id, source_record_id) DO UPDATE SET
-                     content_hash = EXCLUDED.content_hash, dataset_name = EXCLUDED.dataset_name,
-                     content = EXCLUDED.content, state = 'published',
-                     last_job_id = EXCLUDED.last_job_id""",
-                (source["id"], record_id, digest, saved["name"], Json(record), job_id))
+        changes = [c.__dict__ for c in compare.field_changes(
+            db.record_content(conn, source["id"], record_id), record)]
+    db.save_published(conn, source["id"], record_id, digest, saved["name"], record, job_id)
     outcome = "changed" if before else "new"
-    _outcome(cur, job_id, record_id, outcome, changes=changes)
-    cur.execute("UPDATE job SET heartbeat_at = now() WHERE id = %s", (job_id,))
+    db.note_outcome(conn, job_id, record_id, outcome, changes=changes)
+    db.beat(conn, job_id)
     return outcome
-
-
-def _outcome(cur, job_id, record_id, outcome, changes=None, errors=None) -> None:
-    cur.execute("""INSERT INTO job_outcome (job_id, source_record_id, outcome, changes, errors)
-                   VALUES (%s, %s, %s, %s, %s)
-                   ON CONFLICT (job_id, source_record_id) DO UPDATE SET outcome = EXCLUDED.outcome,
-                     changes = EXCLUDED.changes, errors = EXCLUDED.errors""",
-                (job_id, record_id, outcome, Json(changes) if changes is not None else None,
-                 Json(errors) if errors is not None else None))
 
 
 def confirm_withdrawals(conn_factory, job_id: int, ckan) -> int:
     """A person confirms a held job's withdrawals: withdraw them now. Returns how many."""
     target = CkanTarget(ckan)
-    with conn_factory() as conn, conn.cursor() as cur:
-        cur.execute("SELECT status, source_id FROM job WHERE id = %s", (job_id,))
-        job = cur.fetchone()
+    with conn_factory() as conn:
+        job = db.job(conn, job_id)
         if job is None:
             raise LookupError(f"no harvest job {job_id}")
         if job["status"] != "held":
             raise ValueError(f"job {job_id} is {job['status']}, not held: nothing to confirm")
-        cur.execute("""SELECT o.source_record_id, r.dataset_name FROM job_outcome o
-                       JOIN record r ON r.source_id = %s AND r.source_record_id = o.source_record_id
-                       WHERE o.job_id = %s AND o.outcome = 'held'""", (job["source_id"], job_id))
-        held = cur.fetchall()
+        held = db.held_records(conn, job_id, job["source_id"])
     for row in held:
         target.withdraw(row["dataset_name"])
-        with conn_factory() as conn, conn.cursor() as cur:
-            cur.execute("UPDATE record SET state = 'withdrawn', last_job_id = %s "
-                        "WHERE source_id = %s AND source_record_id = %s",
-                        (job_id, job["source_id"], row["source_record_id"]))
-            _outcome(cur, job_id, row["source_record_id"], "withdrawn")
-    with conn_factory() as conn, conn.cursor() as cur:
-        cur.execute("""UPDATE job SET status = 'done',
-                              counts = counts || jsonb_build_object('held', 0, 'withdrawn', %s)
-                       WHERE id = %s""", (len(held), job_id))
+        with conn_factory() as conn:
+            db.mark_withdrawn(conn, job["source_id"], row["source_record_id"], job_id)
+            db.note_outcome(conn, job_id, row["source_record_id"], "withdrawn")
+    with conn_factory() as conn:
+        db.close_held_job(conn, job_id, len(held))
     return len(held)
 
 
 def report(conn, job_id: int) -> dict:
     """A job's report: status, counts, duration, each change field by field, each rejection."""
-    with conn.cursor() as cur:
-        cur.execute("""SELECT job.*, source.name AS source, source.department
-                       FROM job JOIN source ON source.id = job.source_id WHERE job.id = %s""", (job_id,))
-        job = cur.fetchone()
-        if job is None:
-            raise LookupError(f"no harvest job {job_id}")
-        cur.execute("SELECT source_record_id, outcome, changes, errors FROM job_outcome "
-                    "WHERE job_id = %s ORDER BY outcome, source_record_id", (job_id,))
-        outcomes = cur.fetchall()
+    job = db.job(conn, job_id)
+    if job is None:
+        raise LookupError(f"no harvest job {job_id}")
+    outcomes = db.outcomes(conn, job_id)
     duration = None
     if job["started_at"] and job["finished_at"]:
         duration = round((job["finished_at"] - job["started_at"]).total_seconds(), 3)

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import time
 
 import rq
 from croniter import croniter
 from redis import Redis
 
-from . import db, pipeline
+from . import db, pipeline, settings
 
 log = logging.getLogger(__name__)
 QUEUE = "govharvest"
 
 
 def redis_connection() -> Redis:
-    return Redis.from_url(os.environ.get("GOVHARVEST_REDIS_URL", "redis://127.0.0.1:6379/10"))
+    return Redis.from_url(settings.redis_url())
 
 
 def queue() -> rq.Queue:
@@ -41,19 +40,13 @@ def enqueue(conn, source: dict) -> int:
 
 def run_queued_job(job_id: int) -> dict:
     """What a worker runs."""
-    from .cli import ckan_from_env
-    return pipeline.run_job(db.connect, job_id, ckan_from_env())
+    return pipeline.run_job(db.connect, job_id, settings.ckan())
 
 
 def due_sources(conn, at: dt.datetime) -> list[dict]:
     """Enabled sources whose cron schedule has fired since their last job was queued."""
-    with conn.cursor() as cur:
-        cur.execute("""SELECT source.*, (SELECT max(queued_at) FROM job WHERE job.source_id = source.id)
-                              AS last_queued
-                       FROM source WHERE enabled AND schedule IS NOT NULL""")
-        rows = cur.fetchall()
     due = []
-    for s in rows:
+    for s in db.scheduled_sources(conn):
         since = s["last_queued"] or s["created_at"]
         if croniter(s["schedule"], since).get_next(dt.datetime) <= at:
             due.append(s)

@@ -11,17 +11,16 @@ secret is never stored, logged, reported or shown.
 from __future__ import annotations
 
 import base64
-import os
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import psycopg2.extras
 from croniter import croniter
 
-from . import extract, formats
-from .normalise import FIELDS, RecordError, normalise
+from . import db, formats, settings
+from .errors import ExtractError, RecordError
+from .normalise import FIELDS, normalise
 
 KINDS = ("services", "statistics")
 CREDENTIALS_REF = re.compile(r"^(?P<basic>basic:)?(?:env:(?P<env>[A-Za-z_][A-Za-z0-9_]*)|file:(?P<file>/.+))$")
@@ -69,23 +68,23 @@ def credentials_headers(ref: str | None) -> dict[str, str]:
         return {}
     m = CREDENTIALS_REF.match(ref)
     if not m:
-        raise extract.ExtractError("the source's credentials_ref is not env:NAME or file:/path")
+        raise ExtractError("the source's credentials_ref is not env:NAME or file:/path")
     if m["env"]:
-        secret = os.environ.get(m["env"])
+        secret = settings.secret(m["env"])
         if not secret:
-            raise extract.ExtractError(f"the source's credentials are in ${m['env']}, "
-                                       "which is not set for the harvest worker")
+            raise ExtractError(f"the source's credentials are in ${m['env']}, "
+                               "which is not set for the harvest worker")
     else:
         try:
             secret = Path(m["file"]).read_text(encoding="utf-8")
         except OSError as e:
-            raise extract.ExtractError(f"the source's credentials file {m['file']} cannot be read: "
-                                       f"{e.strerror}") from None
+            raise ExtractError(f"the source's credentials file {m['file']} cannot be read: "
+                               f"{e.strerror}") from None
     secret = secret.strip()
     if m["basic"]:
         if ":" not in secret:
-            raise extract.ExtractError(f"the source's credentials ({ref}) must be user:password "
-                                       "for basic:")
+            raise ExtractError(f"the source's credentials ({ref}) must be user:password "
+                               "for basic:")
         return {"Authorization": "Basic " + base64.b64encode(secret.encode("utf-8")).decode("ascii")}
     return {"Authorization": secret}
 
@@ -96,23 +95,9 @@ def add(conn, *, name: str, department: str, format: str, location: str,
         withdraw_threshold: float = 0.2) -> dict:
     source = dict(name=name, department=department, kind=kind, format=format, location=location,
                   schedule=schedule, credentials_ref=credentials_ref or None, defaults=defaults or {},
-                  mapping=psycopg2.extras.Json(mapping or {}), withdraw_threshold=withdraw_threshold)
+                  mapping=mapping or {}, withdraw_threshold=withdraw_threshold)
     check(source)
-    source["defaults"] = psycopg2.extras.Json(source["defaults"])
-    with conn.cursor() as cur:
-        cur.execute("""INSERT INTO source (name, department, kind, format, location, schedule,
-                                           credentials_ref, mapping, defaults, withdraw_threshold)
-                       VALUES (%(name)s, %(department)s, %(kind)s, %(format)s, %(location)s,
-                               %(schedule)s, %(credentials_ref)s, %(mapping)s, %(defaults)s,
-                               %(withdraw_threshold)s)
-                       ON CONFLICT (name) DO UPDATE SET department = EXCLUDED.department,
-                           kind = EXCLUDED.kind, format = EXCLUDED.format,
-                           location = EXCLUDED.location, schedule = EXCLUDED.schedule,
-                           credentials_ref = EXCLUDED.credentials_ref, mapping = EXCLUDED.mapping,
-                           defaults = EXCLUDED.defaults,
-                           withdraw_threshold = EXCLUDED.withdraw_threshold, enabled = true
-                       RETURNING *""", source)
-        return cur.fetchone()
+    return db.put_source(conn, source)
 
 
 UPDATABLE = ("format", "location", "schedule", "credentials_ref", "mapping", "defaults",
@@ -134,32 +119,20 @@ def update(conn, name: str, **changes: Any) -> dict:
         return current
     if "location" in columns or "format" in columns:
         columns.update(last_etag=None, last_modified=None)
-    for jsonb in ("mapping", "defaults"):
-        if jsonb in columns:
-            columns[jsonb] = psycopg2.extras.Json(columns[jsonb] or {})
-    assignments = ", ".join(f"{column} = %({column})s" for column in columns)
-    with conn.cursor() as cur:
-        cur.execute(f"UPDATE source SET {assignments} WHERE name = %(name)s RETURNING *",
-                    {**columns, "name": name})
-        return cur.fetchone()
+    return db.update_source(conn, name, columns)
 
 
 def get(conn, name: str) -> dict:
-    with conn.cursor() as cur:
-        cur.execute("SELECT * FROM source WHERE name = %s", (name,))
-        row = cur.fetchone()
+    row = db.source_named(conn, name)
     if row is None:
         raise SourceError(f"no harvest source named {name!r}")
     return row
 
 
 def all_sources(conn) -> list[dict]:
-    with conn.cursor() as cur:
-        cur.execute("SELECT * FROM source ORDER BY name")
-        return cur.fetchall()
+    return db.all_sources(conn)
 
 
 def disable(conn, name: str) -> None:
     get(conn, name)
-    with conn.cursor() as cur:
-        cur.execute("UPDATE source SET enabled = false WHERE name = %s", (name,))
+    db.disable_source(conn, name)

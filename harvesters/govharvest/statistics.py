@@ -24,12 +24,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from psycopg2.extras import Json
-
 from ckanext.govservice import statistics as stats
 
-from . import extract, load, sources, tabular
-from .formats import FormatError
+from . import db, extract, load, sources, tabular
+from .errors import ExtractError, FormatError
 
 log = logging.getLogger(__name__)
 HEADER_SCAN_ROWS = 10
@@ -184,7 +182,7 @@ def run_job(conn_factory, job_id: int, source: dict, ckan) -> tuple[str, dict, s
     """
     try:
         fetched = _fetch(source)
-    except (extract.ExtractError, FormatError) as e:
+    except (ExtractError, FormatError) as e:
         return "failed", {}, str(e)
     if fetched.not_modified:
         return "done", {"rows": 0, "not_modified": True}, None
@@ -214,14 +212,10 @@ def run_job(conn_factory, job_id: int, source: dict, ckan) -> tuple[str, dict, s
         value = "" if r.get("value") in (None, "") else f" ({r['value']!r})"
         by_record.setdefault(r["record"] or _where(source["format"], line), {}).setdefault(
             r["field"], []).append(f"{_where(source['format'], line)}: {r['field']}{value} {r['reason']}")
-    with conn_factory() as conn, conn.cursor() as cur:
+    with conn_factory() as conn:
         for record, errors in by_record.items():
-            cur.execute("""INSERT INTO job_outcome (job_id, source_record_id, outcome, errors)
-                           VALUES (%s, %s, 'rejected', %s)
-                           ON CONFLICT (job_id, source_record_id) DO UPDATE SET errors = EXCLUDED.errors""",
-                        (job_id, record, Json(errors)))
-        cur.execute("UPDATE source SET last_etag = %s, last_modified = %s WHERE id = %s",
-                    (fetched.etag, fetched.last_modified, source["id"]))
+            db.note_outcome(conn, job_id, record, "rejected", errors=errors)
+        db.remember_validators(conn, source["id"], fetched.etag, fetched.last_modified)
     counts = {k: result[k] for k in ("rows", "inserted", "updated", "unchanged", "rejected")}
     counts["new"], counts["changed"] = result["inserted"], result["updated"]
     if result.get("ignored_columns"):

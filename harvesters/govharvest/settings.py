@@ -1,0 +1,102 @@
+"""The harvesters' settings: the one module that reads the process environment.
+
+Each setting is read when it is asked for, so a changed environment (a test's,
+or one loaded from GOVHARVEST_ENV_FILE) is seen at once.
+
+| variable | default | what |
+| --- | --- | --- |
+| GOVHARVEST_ENV_FILE | none | a file of KEY=value lines read into the environment first (the local stack writes var/harvest.env); the environment wins |
+| GOVHARVEST_DB_URL | required | the harvest database |
+| GOVHARVEST_CKAN_URL | required | the portal the harvest writes into and the admin app asks who callers are |
+| GOVHARVEST_CKAN_TOKEN or GOVHARVEST_CKAN_TOKEN_FILE | required | the harvest's CKAN API token, or a file holding it |
+| GOVHARVEST_REDIS_URL | redis://127.0.0.1:6379/10 | the job queue |
+| GOVHARVEST_LOAD_WORKERS | 2 | CKAN writes a harvest keeps in flight |
+| GOVHARVEST_ALLOW_PRIVATE_HOSTS | none | comma-separated hosts allowed despite a private or loopback address |
+| GOVHARVEST_ADMIN_SECRET | random per start | the admin app's session key |
+| GOVHARVEST_PUSH_DIR | /tmp/govharvest-push | where pushed files are kept, a folder per department |
+| GOVHARVEST_ADMIN_URL, GOVHARVEST_PUSH_TOKEN | none | `govharvest push` options (click reads them, by the names below) |
+| FEEDSERVER_FAULTS | 0 | the reference feed server injects faults on request |
+
+A source's ``credentials_ref`` may name an environment variable of the
+workers (``env:NAME``); that secret is read here too, by ``secret``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import ckanapi
+import click
+
+from . import __version__
+
+# the options of `govharvest push`, which click reads from the environment itself
+PUSH_ADMIN_URL = "GOVHARVEST_ADMIN_URL"
+PUSH_TOKEN = "GOVHARVEST_PUSH_TOKEN"
+
+
+def load_env_file() -> None:
+    """Read GOVHARVEST_ENV_FILE's KEY=value lines into the environment, never
+    overriding a variable that is set already."""
+    path = os.environ.get("GOVHARVEST_ENV_FILE")
+    if not path:
+        return
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() and not key.startswith("#"):
+            os.environ.setdefault(key.strip(), value.strip())
+
+
+def database_url() -> str:
+    url = os.environ.get("GOVHARVEST_DB_URL")
+    if not url:
+        raise RuntimeError("set GOVHARVEST_DB_URL to the harvest database, "
+                           "e.g. postgresql://user:password@127.0.0.1:5432/govharvest")
+    return url
+
+
+def ckan_url() -> str | None:
+    return os.environ.get("GOVHARVEST_CKAN_URL")
+
+
+def ckan() -> ckanapi.RemoteCKAN:
+    """The CKAN the harvest writes into, with the harvest's own token."""
+    url = ckan_url()
+    token = os.environ.get("GOVHARVEST_CKAN_TOKEN")
+    if not token and os.environ.get("GOVHARVEST_CKAN_TOKEN_FILE"):
+        token = Path(os.environ["GOVHARVEST_CKAN_TOKEN_FILE"]).read_text().strip()
+    if not url or not token:
+        raise click.UsageError("set GOVHARVEST_CKAN_URL and GOVHARVEST_CKAN_TOKEN (or _TOKEN_FILE)")
+    return ckanapi.RemoteCKAN(url, apikey=token, user_agent=f"govharvest/{__version__}")
+
+
+def redis_url() -> str:
+    return os.environ.get("GOVHARVEST_REDIS_URL", "redis://127.0.0.1:6379/10")
+
+
+def load_workers() -> int:
+    """How many CKAN writes a harvest over HTTP keeps in flight (at least one)."""
+    return max(1, int(os.environ.get("GOVHARVEST_LOAD_WORKERS", "2")))
+
+
+def allowed_private_hosts() -> set[str]:
+    """Hosts an operator allows despite a private/loopback address (the demo feed server)."""
+    return {h.strip() for h in os.environ.get("GOVHARVEST_ALLOW_PRIVATE_HOSTS", "").split(",") if h.strip()}
+
+
+def admin_secret() -> str | None:
+    return os.environ.get("GOVHARVEST_ADMIN_SECRET")
+
+
+def push_dir() -> str:
+    return os.environ.get("GOVHARVEST_PUSH_DIR", "/tmp/govharvest-push")
+
+
+def feedserver_faults() -> bool:
+    return bool(int(os.environ.get("FEEDSERVER_FAULTS", "0")))
+
+
+def secret(variable: str) -> str | None:
+    """The value of the environment variable a source's ``credentials_ref``
+    names (``env:NAME``); None when it is not set."""
+    return os.environ.get(variable)
