@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import ckanapi
 import click
 
 from . import __version__
@@ -59,8 +58,9 @@ def ckan_url() -> str | None:
     return os.environ.get("GOVHARVEST_CKAN_URL")
 
 
-def ckan() -> ckanapi.RemoteCKAN:
-    """The CKAN the harvest writes into, with the harvest's own token."""
+def ckan():
+    """The CKAN the harvest writes into (a ckanapi.RemoteCKAN), with the harvest's own token."""
+    import ckanapi     # here, not above: the readers and the feed server ask for settings too
     url = ckan_url()
     token = os.environ.get("GOVHARVEST_CKAN_TOKEN")
     if not token and os.environ.get("GOVHARVEST_CKAN_TOKEN_FILE"):
