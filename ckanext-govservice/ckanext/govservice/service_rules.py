@@ -6,6 +6,7 @@ files all call these, so a rule is written once and tested without a server.
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
@@ -14,6 +15,18 @@ CALENDAR_DAYS_PER_UNIT = {"calendar_days": 1.0, "working_days": 7 / 5, "hours": 
 ONLINE_STAGES = ("registration", "authentication", "application", "decision", "issuance", "feedback")
 CHANNELS_NEEDING_URL = {"online", "mobile"}
 CHANNELS_NEEDING_ADDRESS = {"in_person", "self_service"}
+
+
+# Characters no published text may hold: PostgreSQL cannot store NUL, and XML
+# 1.0 (RDF/XML, XLSX) cannot hold the other C0 controls or U+FFFE/U+FFFF.
+# Tab, line feed and carriage return are ordinary text.
+UNPUBLISHABLE_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def unpublishable_character(text: str) -> str | None:
+    """The first character of ``text`` that cannot be published, as "U+0000"; None when all can."""
+    found = UNPUBLISHABLE_CHARACTER.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def calendar_days(value: int | None, unit: str) -> float | None:

@@ -70,6 +70,11 @@ def govservice_web_url(value: Any) -> Any:
     value = str(value).strip()
     if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
         raise Invalid(f"must be a web address starting with http:// or https:// (got {value!r})")
+    # Characters no URI may hold as they are (RFC 3987); RDF could not publish the address.
+    unsafe = sorted(set(re.findall(r'[<>"{}|\\^`]', value)))
+    if unsafe:
+        raise Invalid(f"must be a web address without {' '.join(unsafe)} (write them %-encoded; "
+                      f"got {value!r})")
     return value
 
 
@@ -188,8 +193,14 @@ def _duplicate_code_owner(code: str, owner_org: str, own_id: str | None) -> str 
 
 def govservice_service_before(key: FlattenKey, data: FlattenDataDict,
                               errors: FlattenErrorDict, context: Context) -> None:
-    """Before field validation: give a service without a URL name one made from
-    its department and code, so re-sending the same record finds the same dataset."""
+    """Before field validation: refuse text that cannot be published (see
+    ``service_rules.unpublishable_character``), naming the field; give a service
+    without a URL name one made from its department and code, so re-sending the
+    same record finds the same dataset."""
+    for field_key, value in list(data.items()):
+        if isinstance(value, str) and (char := rules.unpublishable_character(value)):
+            errors.setdefault(field_key, []).append(
+                f"contains a control character ({char}) that cannot be published; remove it")
     if _value(data, "name") or not _value(data, "service_code") or not _value(data, "owner_org"):
         return
     org = model.Group.get(str(_value(data, "owner_org")))

@@ -61,6 +61,32 @@ class TestValidation:
         assert errors["channels"][0]["url"] == [
             "must be a web address starting with http:// or https:// (got 'javascript:alert(1)')"]
 
+    def test_a_web_address_with_characters_no_uri_may_hold_is_refused(self, dept, sysadmin):
+        # RDF could not publish it: Turtle refuses the address and the service's .ttl failed.
+        errors = errors_of(dept, sysadmin, channels=[
+            {"channel_type": "online", "url": "https://zwfw.example.gov.cn/apply?x=<b>"}])
+        assert errors["channels"][0]["url"] == [
+            "must be a web address without < > (write them %-encoded; "
+            "got 'https://zwfw.example.gov.cn/apply?x=<b>')"]
+
+    def test_a_non_ascii_web_address_is_fine(self, dept, sysadmin):
+        url = "https://例子.中国/办事?q=营业执照&x=%3Cb%3E"
+        service = create(dept, sysadmin, channels=[{"channel_type": "online", "url": url}])
+        assert service["channels"][0]["url"] == url
+
+    def test_a_control_character_is_refused_where_it_stands(self, dept, sysadmin):
+        # PostgreSQL cannot store NUL: the service's creation failed with a server error.
+        errors = errors_of(dept, sysadmin, title="营业执照\x00核发",
+                           documents=[{"name": "身份证\x0b复印件"}])
+        assert errors["title"] == ["contains a control character (U+0000) that cannot be published; "
+                                   "remove it"]
+        assert errors["documents"] == [{"name": [
+            "contains a control character (U+000B) that cannot be published; remove it"]}]
+
+    def test_tabs_and_line_breaks_are_ordinary_text(self, dept, sysadmin):
+        service = create(dept, sysadmin, eligibility="一、依法设立；\r\n二、\t有固定场所")
+        assert service["eligibility"] == "一、依法设立；\r\n二、\t有固定场所"
+
     def test_a_document_without_a_name_is_refused(self, dept, sysadmin):
         errors = errors_of(dept, sysadmin, documents=[{"name": "", "mandatory": "true"}])
         assert errors["documents"] == [{"name": ["Missing value"]}]
