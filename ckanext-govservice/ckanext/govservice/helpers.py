@@ -10,6 +10,7 @@ import re
 from collections import OrderedDict
 from typing import Any, Callable
 
+from jinja2 import Undefined
 from markupsafe import Markup
 
 import ckan.model as model
@@ -182,6 +183,16 @@ def humanize_entity_type(next_helper: Callable[..., Any], entity_type: str, obje
     return next_helper(entity_type, object_type, purpose)
 
 
+def absent(value: Any) -> bool:
+    """Nothing to show: a field the service leaves out (a template reads it as
+    Undefined), None, or empty text or list. 0 and False are values."""
+    if value is None or isinstance(value, Undefined):
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, (list, tuple, dict)) and not value
+
+
 def govservice_lang() -> str:
     """The page's language as the schema spells it: "en" or "zh_Hans_CN"."""
     return "en" if (tk.h.lang() or "").startswith("en") else "zh_Hans_CN"
@@ -209,6 +220,8 @@ def _subfield(field_name: str, sub_name: str) -> dict[str, Any]:
 
 
 def govservice_choice_label(field_name: str, value: Any, sub_name: str | None = None) -> str:
+    if absent(value):
+        return ""
     f = _subfield(field_name, sub_name) if sub_name else schema.field(field_name)
     if isinstance(value, bool):
         value = "true" if value else "false"
@@ -252,31 +265,36 @@ def govservice_error_page(code: Any, content: Any) -> dict[str, str]:
 
 
 def govservice_time_limit(value: Any, unit: str | None) -> str:
-    """"3 工作日" / "3 working days"; 0 is "即办" / "on the spot"."""
-    if value in (None, ""):
+    """"3 工作日" / "3 working days"; 0 is "即办" / "on the spot"; "" when not stated."""
+    if absent(value):
         return ""
     if int(value) == 0:
         return govservice_word("on_the_spot")
-    unit_label = schema.choice_label(schema.field("committed_limit_unit"), unit or "working_days",
+    unit_label = schema.choice_label(schema.field("committed_limit_unit"),
+                                     "working_days" if absent(unit) else unit,
                                      govservice_lang())
     return f"{value} {unit_label}"
 
 
 def govservice_days(days: Any) -> str:
-    if days in (None, ""):
+    if absent(days):
         return ""
     d = round(float(days), 1)
     return govservice_word("calendar_days", d=int(d) if d == int(d) else d)
 
 
 def govservice_visits(n: Any) -> str:
-    if n in (None, ""):
+    if absent(n):
         return ""
     n = int(n)
     return govservice_word("visits_0" if n == 0 else "visits_1" if n == 1 else "visits_n", n=n)
 
 
 def govservice_money(amount: Any, currency: str | None = "CNY") -> str:
+    if absent(amount):
+        return ""
+    if absent(currency):
+        currency = "CNY"
     try:
         text = f"{float(amount):,.2f}"
     except (TypeError, ValueError):
@@ -287,7 +305,7 @@ def govservice_money(amount: Any, currency: str | None = "CNY") -> str:
 
 
 def govservice_percent(ratio: Any) -> str:
-    if ratio in (None, ""):
+    if absent(ratio):
         return ""
     return f"{round(float(ratio) * 100)}%"
 
@@ -391,7 +409,7 @@ def govservice_kpi_definition(name: str) -> str:
 
 def govservice_kpi_value(name: str, value: Any) -> str:
     """A KPI's figure as a reader wants it: "75%", "4.1", "1,234"; "—" for no data."""
-    if value in (None, ""):
+    if absent(value):
         return "—"
     unit = _kpi(name)["unit"]
     if unit == "ratio":

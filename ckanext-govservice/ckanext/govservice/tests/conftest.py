@@ -45,3 +45,21 @@ def statistics_db(clean_db, clean_index):
     datastore_helpers.clear_db(orm.scoped_session(orm.sessionmaker(bind=engine)))
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {statistics_store.SCHEMA} CASCADE"))
+
+
+@pytest.fixture
+def errors_logged(caplog, monkeypatch):
+    """The ERROR records logged during the test, by any CKAN or extension logger.
+
+    CKAN's config loading (logging.config.fileConfig) disables loggers that
+    existed before it ran, so a test could miss what a module logged; they are
+    switched back on for the test (CKAN's recorded_logs does the same)."""
+    import logging
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and logger.disabled:
+            monkeypatch.setattr(logger, "disabled", False)
+
+    def records(name: str | None = None) -> list[logging.LogRecord]:
+        return [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR
+                and (name is None or r.name == name)]
+    return records
