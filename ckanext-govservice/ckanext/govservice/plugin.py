@@ -52,10 +52,12 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "govservice")
 
-    # IMiddleware: plurals in the page's language (see translation.py).
+    # IMiddleware: plurals in the page's language (see translation.py); server
+    # errors logged with their page and service, answered in the page's language.
     def make_middleware(self, app, config):
-        from . import translation
+        from . import server_errors, translation
         app.before_request(translation.restore_plural_rule)
+        server_errors.install(app)
         return app
 
     # IBlueprint: the open-standards endpoints (Open311, OpenAPI, /service/<name>.ttl).
