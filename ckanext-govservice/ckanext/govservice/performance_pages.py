@@ -169,7 +169,7 @@ def department_services(department: str) -> list[dict[str, Any]]:
             WHERE s.department = :d
             ORDER BY m.on_time_rate DESC NULLS LAST, m.volume DESC NULLS LAST, s.title"""),
             {"d": department}).mappings().all()
-    services = [{k: store._number(v) for k, v in row.items()} for row in rows]
+    services = [{k: store.plain_number(v) for k, v in row.items()} for row in rows]
     # English titles are a scheming extra of the package, not kept by the KPI engine.
     packages = {p.id: p for p in model.Session.query(model.Package).filter(
         model.Package.id.in_([s["package_id"] for s in services]))} if services else {}

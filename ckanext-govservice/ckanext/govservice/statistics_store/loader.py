@@ -1,150 +1,37 @@
-"""The statistics store in the DataStore database: table, loader, KPI aggregates.
+"""Loading a department's statistics file, and keeping the KPI sums in step.
 
-Where things live (all in the DataStore database, so one SQL engine joins them):
+``load``: the file is COPYed into a temporary staging table, every rule of
+statistics.yaml is checked in one SQL pass, and the good rows are merged into
+the DataStore table: changed rows updated, new keys inserted, an identical row
+left alone (a re-sent row replaces the old one, never duplicates it); the bad
+ones come back with line, record, field and reason. The KPI sums are then
+brought up to date from the staged rows themselves (only months where a
+published row changed are recomputed from the rows). All in one transaction:
+a load either lands its good rows and its sums together or changes nothing.
+Where the time goes, and what each shortcut saves, is in bench/README.md.
 
-* the statistics rows: one DataStore table, the resource ``service-statistics``
-  of the platform dataset ``service-statistics`` — the one query point for
-  ``datastore_search`` / ``datastore_search_sql``; its primary key is
-  (department, service_code, period, channel) — service codes are unique
-  within a department, as the catalogue enforces — and its data dictionary comes from
-  statistics.yaml;
-* our own schema ``govservice_kpi`` (not visible to DataStore SQL): ``service``
-  (each public service's code, department, themes, life events and catalogue
-  facts, synced from the catalogue), ``service_month`` and
-  ``department_month`` (the KPI sums, kept up to date incrementally after each
-  load — materialised, so reads stay fast however many rows there are) and
-  ``service_summary`` (the latest 12 months' KPIs shown on each service).
-
-Loading (``load``): the file is COPYed into a temporary staging table, every
-rule of statistics.yaml is checked in one SQL pass, and the good rows are
-merged into the DataStore table: changed rows updated, new keys inserted, an
-identical row left alone (a re-sent row replaces the old one, never
-duplicates it); the bad ones come back with line, record, field and reason.
-The KPI sums are then brought up to date from the staged rows themselves
-(only months where a published row changed are recomputed from the rows).
-All in one transaction: a load either lands its good rows and its sums
-together or changes nothing. Where the time goes, and what each shortcut
-saves, is in bench/README.md.
+Also here: everything else that writes the KPI engine's tables (the services
+synced from the catalogue, a rebuild of every sum, the per-service summaries).
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
-import logging
 import time
-from decimal import Decimal
 from typing import IO, Any, Iterable, Mapping, NamedTuple, Sequence
 
 import sqlalchemy as sa
 
-from . import statistics as stats
+from .. import statistics as stats
+from .queries import plain_number
+from .tables import RATING_LEVELS, SCHEMA, SUMS, ensure_schema
 
-log = logging.getLogger(__name__)
-
-SCHEMA = "govservice_kpi"   # not "govservice": that is the database user, first on the search_path
-DATASET = "service-statistics"
-RESOURCE_KEY = "govservice_statistics"
 INT_RE = r"^\s*-?\d{1,18}\s*$"   # bigint; above 32 bits a rule says "too large"
 NUMBER_RE = r"^\s*-?\d{1,9}(\.\d+)?\s*$"
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "是")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "否")
 MAX_REJECTIONS = 1000   # reported one by one; beyond that, counted
-
-# The sums the KPIs are made of (kpis.yaml names them). A rate's numerator and
-# denominator come from the same rows: a row that reports completions but not
-# how many were on time does not count against the on-time rate.
-_LEVELS = [c["name"] for c in stats.rating_columns()]
-_ALL_LEVELS = " AND ".join(f"{c} IS NOT NULL" for c in _LEVELS)
-# In bigint: the table's counts are 32-bit, and five of them (or five times one) need not fit.
-_SATISFIED = " + ".join(f"{c['name']}::bigint" for c in stats.rating_columns() if c["rating_score"] >= 3)
-_POINTS = " + ".join(f"{c['rating_score']} * {c['name']}::bigint" for c in stats.rating_columns())
-SUMS: dict[str, str] = {
-    "received": "sum(received)",
-    "completed": "sum(completed)",
-    "completed_on_time": "sum(completed_on_time) FILTER (WHERE completed IS NOT NULL AND completed_on_time IS NOT NULL)",
-    "completed_with_on_time": "sum(completed) FILTER (WHERE completed IS NOT NULL AND completed_on_time IS NOT NULL)",
-    "completed_online": "sum(completed_online)",
-    "ratings": f"sum({' + '.join(f'{c}::bigint' for c in _LEVELS)}) FILTER (WHERE {_ALL_LEVELS})",
-    "satisfied_ratings": f"sum({_SATISFIED}) FILTER (WHERE {_ALL_LEVELS})",
-    "rating_points": f"sum({_POINTS}) FILTER (WHERE {_ALL_LEVELS})",
-    "bad_reviews": "sum(bad_reviews)",
-    "bad_reviews_rectified": "sum(bad_reviews_rectified) FILTER (WHERE bad_reviews IS NOT NULL AND bad_reviews_rectified IS NOT NULL)",
-    "bad_reviews_with_rectified": "sum(bad_reviews) FILTER (WHERE bad_reviews IS NOT NULL AND bad_reviews_rectified IS NOT NULL)",
-    "enquiries": "sum(enquiries)",
-}
-CATALOGUE_SUMS: dict[str, str] = {
-    "services": "count(*)",
-    "services_with_limits": "count(time_limit_compression)",
-    "compression_sum": "sum(time_limit_compression)",
-    "zero_visit_services": "count(*) FILTER (WHERE in_person_visits = 0)",
-    "at_most_one_visit_services": "count(*) FILTER (WHERE in_person_visits <= 1)",
-    "fully_online_services": "count(*) FILTER (WHERE fully_online)",
-}
-_SUM_COLUMNS = ", ".join(f"{name} numeric" for name in SUMS)
-
-
-def engine() -> sa.engine.Engine:
-    from ckanext.datastore.backend.postgres import get_write_engine
-    return get_write_engine()
-
-
-_schema_ready: set[str] = set()
-
-
-def ensure_schema(conn) -> None:
-    """Create our own tables in the DataStore database (idempotent; once per process and database)."""
-    url = str(conn.engine.url)
-    if url in _schema_ready and conn.execute(sa.text(
-            "SELECT to_regclass(:t) IS NOT NULL"), {"t": f"{SCHEMA}.service_summary"}).scalar():
-        return
-    _create_schema(conn)
-    _schema_ready.add(url)
-
-
-def _create_schema(conn) -> None:
-    # CREATE SCHEMA/TABLE IF NOT EXISTS race when two processes run them at once
-    # (a web request and a background job): one at a time.
-    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('govservice_kpi schema'))"))
-    conn.execute(sa.text(f"""
-        CREATE SCHEMA IF NOT EXISTS {SCHEMA};
-        CREATE TABLE IF NOT EXISTS {SCHEMA}.service (
-            department text NOT NULL,
-            service_code text NOT NULL,
-            package_id text NOT NULL,
-            name text NOT NULL,
-            title text,
-            themes text[] NOT NULL DEFAULT '{{}}',
-            life_events text[] NOT NULL DEFAULT '{{}}',
-            in_person_visits int,
-            fully_online boolean,
-            time_limit_compression numeric,
-            status text,
-            PRIMARY KEY (department, service_code));
-        CREATE INDEX IF NOT EXISTS service_code_idx ON {SCHEMA}.service (service_code);
-        CREATE TABLE IF NOT EXISTS {SCHEMA}.service_month (
-            service_code text NOT NULL, period text NOT NULL, department text NOT NULL,
-            rows_reported int NOT NULL, {_SUM_COLUMNS},
-            PRIMARY KEY (department, service_code, period));
-        -- The key, department first, also serves a department's months; a
-        -- second index (department, period) cost a third of each load's sums.
-        DROP INDEX IF EXISTS {SCHEMA}.service_month_department_idx;
-        CREATE TABLE IF NOT EXISTS {SCHEMA}.department_month (
-            department text NOT NULL, period text NOT NULL, channel text NOT NULL,
-            rows_reported int NOT NULL, {_SUM_COLUMNS},
-            PRIMARY KEY (department, period, channel));
-        CREATE TABLE IF NOT EXISTS {SCHEMA}.service_summary (
-            service_code text NOT NULL, department text NOT NULL,
-            period_from text, period_to text,
-            on_time_rate numeric, digital_take_up numeric, satisfaction_rate numeric,
-            volume numeric, updated_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (department, service_code));
-    """))
-    # Columns a newer sums list added to tables an older version created.
-    for table in ("service_month", "department_month"):
-        for name in SUMS:
-            conn.execute(sa.text(
-                f"ALTER TABLE {SCHEMA}.{table} ADD COLUMN IF NOT EXISTS {name} numeric"))
 
 
 # ---------------------------------------------------------------- the catalogue side
@@ -182,50 +69,6 @@ def sync_services(conn, department: str, services: Iterable[Mapping[str, Any]]) 
             ON CONFLICT (department, service_code) DO NOTHING"""), rows)
     return len(rows)
 
-
-# ---------------------------------------------------------------- the DataStore table
-
-def table_exists(conn, table: str) -> bool:
-    return conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"),
-                        {"t": f'public."{table}"'}).scalar()
-
-
-def unique_key(conn, table: str) -> list[str]:
-    """The columns of the table's unique key (the DataStore's primary_key), in order."""
-    rows = conn.execute(sa.text("""
-        SELECT a.attname FROM pg_index i
-        JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) ON TRUE
-        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-        WHERE i.indrelid = to_regclass(:t) AND i.indisunique AND NOT i.indisprimary
-        ORDER BY k.n"""), {"t": f'public."{table}"'}).all()
-    return [r[0] for r in rows]
-
-
-def tune_table(conn, table: str) -> None:
-    """Indexes for how statistics are read, instead of the DataStore's defaults.
-
-    The DataStore gives every text column a full-text index; statistics rows
-    are looked up by key (department first) and period, never by words in the
-    period or channel, and those indexes (and the one on ``_full_text``) would
-    cost most of a bulk load. The row's ``_full_text`` (service code and
-    department) is still filled, so ``q=`` works, by scanning.
-    """
-    indexes = conn.execute(sa.text("""
-        SELECT indexname, indexdef FROM pg_indexes
-        WHERE schemaname = 'public' AND tablename = :t"""), {"t": table}).all()
-    for name, definition in indexes:
-        if "to_tsvector" in definition or "_full_text" in definition:
-            conn.execute(sa.text(f'DROP INDEX IF EXISTS public."{name}"'))
-    # The key starts with the department, so it already serves a department's
-    # rows (filters={"department": ...}, and the KPI sums' refresh).
-    conn.execute(sa.text(f'DROP INDEX IF EXISTS public."{table}_department_period"'))
-    # The loader fills _full_text itself; the DataStore's per-row trigger
-    # (which would only skip it) costs a function call for every loaded row.
-    # datastore_create puts it back, and a later tune_table takes it off again.
-    conn.execute(sa.text(f'DROP TRIGGER IF EXISTS zfulltext ON public."{table}"'))
-
-
-# ---------------------------------------------------------------- loading
 
 # The fast path stages counts as 32-bit integers, as the table keeps them (a
 # larger one fails the COPY and takes the checked path, which stages bigint).
@@ -295,7 +138,7 @@ def _rules(has_department: bool) -> list[Rule]:
     rules.append(not_more("completed_on_time", "completed", "applications completed"))
     rules.append(not_more("completed_online", "completed", "applications completed"))
     rules.append(not_more("bad_reviews_rectified", "bad_reviews", "bad reviews"))
-    levels = " + ".join(f"s.{c}" for c in _LEVELS)
+    levels = " + ".join(f"s.{c}" for c in RATING_LEVELS)
     rules.append(Rule("ratings", f"s.ratings <> {levels}",
                       f"'is ' || s.ratings || ' but the five rating levels add up to ' || ({levels})"))
     bad = " + ".join(f"s.{c['name']}" for c in stats.rating_columns() if c.get("bad_review"))
@@ -796,97 +639,10 @@ def affected_services(conn) -> list[tuple[str, str]]:
 
 
 def channel_vocabulary() -> list[str]:
-    from . import schema
+    from .. import schema
     channels = schema.field("channels")
     sub = schema.vocabulary_field(channels)
     return [c["value"] for c in schema.choices(sub)]
-
-
-# ---------------------------------------------------------------- KPIs
-
-def _number(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
-
-
-def _bucket_sql(period_type: str, column: str = "period") -> str:
-    if period_type == "month":
-        return column
-    if period_type == "quarter":
-        return f"(substr({column}, 1, 4) || '-Q' || ((substr({column}, 6, 2)::int - 1) / 3 + 1))"
-    return f"substr({column}, 1, 4)"
-
-
-GROUP_COLUMN = {"service": "d.service_code", "department": "d.department",
-                "theme": "theme", "life_event": "life_event", "channel": "r.channel"}
-FILTERS = {"department": "d.department = :department", "service": "d.service_code = :service",
-           "theme": ":theme = ANY(d.themes)", "life_event": ":life_event = ANY(d.life_events)",
-           "channel": "r.channel = :channel",
-           "period_from": "r.period >= :period_from", "period_to": "r.period <= :period_to"}
-
-
-def _grouped_query(source: str, sums: str, group_by: Sequence[str], filters: Mapping[str, Any],
-                   period_select: str | None = None) -> tuple[str, dict[str, Any]]:
-    """SELECT the sums from a source (aliases d: the catalogue side, r: the figures) per group."""
-    if "theme" in group_by:
-        source += " CROSS JOIN LATERAL unnest(d.themes) AS theme"
-    if "life_event" in group_by:
-        source += " CROSS JOIN LATERAL unnest(d.life_events) AS life_event"
-    params = {k: v for k, v in filters.items() if v}
-    where = ["TRUE", *(FILTERS[k] for k in params)]
-    keys = [g for g in group_by if g in GROUP_COLUMN]
-    select = [f"{GROUP_COLUMN[g]} AS {g}" for g in keys]
-    group = [GROUP_COLUMN[g] for g in keys]
-    if period_select:
-        select.append(f"{period_select} AS period")
-        group.append(period_select)   # the expression: a bare "period" would mean r.period
-    sql = (f"SELECT {', '.join(select + [sums])} FROM {source} WHERE {' AND '.join(where)}"
-           + (f" GROUP BY {', '.join(group)}" if group else ""))
-    return sql, params
-
-
-def kpi_sums(conn, table: str, *, group_by: Sequence[str], period_type: str,
-             period_from: str | None, period_to: str | None, **filters: Any) -> list[dict[str, Any]]:
-    """The statistics sums per group (and period bucket), from the cheapest source.
-
-    Departments and the platform read the department x month x channel sums;
-    services, themes and life events read the service x month sums joined
-    with the catalogue; a channel breakdown of services reads the rows.
-    ``filters``: department, service, theme, life_event, channel.
-    """
-    by_service = any(g in group_by for g in ("service", "theme", "life_event")) or any(
-        filters.get(k) for k in ("service", "theme", "life_event"))
-    catalogue = f"JOIN {SCHEMA}.service d ON d.service_code = r.service_code AND d.department = r.department"
-    summed = ", ".join(f"sum(r.{name}) AS {name}" for name in SUMS)
-    if by_service and (filters.get("channel") or "channel" in group_by):
-        source, sums = f'public."{table}" r {catalogue}', ", ".join(
-            f"{sql} AS {name}" for name, sql in SUMS.items())
-    elif by_service:
-        source, sums = f"{SCHEMA}.service_month r {catalogue}", summed
-    else:   # the department's own name is all a department-level query needs of the catalogue
-        source, sums = f"{SCHEMA}.department_month r CROSS JOIN LATERAL (SELECT r.department) d", summed
-    sql, params = _grouped_query(
-        source, sums + ", min(r.period) AS first_month, max(r.period) AS last_month", group_by,
-        {**filters, "period_from": period_from, "period_to": period_to},
-        _bucket_sql(period_type, "r.period") if "period" in group_by else None)
-    return [{k: _number(v) for k, v in row.items()} for row in conn.execute(sa.text(sql), params).mappings()]
-
-
-def catalogue_sums(conn, *, group_by: Sequence[str], **filters: Any) -> list[dict[str, Any]]:
-    """The catalogue KPIs' sums (active services as they are now) per group."""
-    sums = ", ".join(f"{sql} AS {name}" for name, sql in CATALOGUE_SUMS.items())
-    sql, params = _grouped_query(f"{SCHEMA}.service d", sums, group_by, filters)
-    sql = sql.replace("WHERE TRUE", "WHERE d.status = 'active'", 1)
-    return [{k: _number(v) for k, v in row.items()} for row in conn.execute(sa.text(sql), params).mappings()]
-
-
-def latest_period(conn, department: str | None = None) -> str | None:
-    sql = f"SELECT max(period) FROM {SCHEMA}.department_month"
-    if department:
-        return conn.execute(sa.text(sql + " WHERE department = :d"), {"d": department}).scalar()
-    return conn.execute(sa.text(sql)).scalar()
-
 
 # ---------------------------------------------------------------- per-service summaries
 
@@ -923,7 +679,7 @@ def refresh_summaries(conn, services: Sequence[tuple[str, str]] | None = None) -
         WHERE l.period_to IS NOT NULL"""), {}).mappings().all()
     summaries = []
     for row in rows:
-        sums = {k: _number(v) for k, v in row.items()}
+        sums = {k: plain_number(v) for k, v in row.items()}
         values = stats.kpi_values(sums, SUMMARY_KPIS)
         summaries.append({"service_code": row["service_code"], "department": row["department"],
                           "period_from": row["period_from"], "period_to": row["period_to"],
@@ -944,26 +700,3 @@ def refresh_summaries(conn, services: Sequence[tuple[str, str]] | None = None) -
                 updated_at = now()"""), {"summaries": json.dumps(summaries, default=str)})
     return [r[0] for r in conn.execute(sa.text(f"""
         SELECT DISTINCT d.package_id FROM {SCHEMA}.service d JOIN summary_of USING (department, service_code)"""))]
-
-
-def summary(conn, department: str, service_code: str) -> dict[str, Any] | None:
-    row = conn.execute(sa.text(f"""
-        SELECT period_from, period_to, on_time_rate, digital_take_up, satisfaction_rate, volume
-        FROM {SCHEMA}.service_summary WHERE service_code = :c AND department = :d"""),
-        {"c": service_code, "d": department}).mappings().first()
-    return {k: _number(v) for k, v in row.items()} if row else None
-
-
-def service_trend(conn, table: str, department: str, service_code: str,
-                  months: int = 36) -> list[dict[str, Any]]:
-    """A service's monthly volume, on-time rate and satisfaction, oldest first."""
-    rows = conn.execute(sa.text(f"""
-        SELECT period, {', '.join(SUMS)} FROM {SCHEMA}.service_month
-        WHERE service_code = :c AND department = :d ORDER BY period DESC LIMIT :n"""),
-        {"c": service_code, "d": department, "n": months}).mappings().all()
-    out = []
-    for row in reversed(rows):
-        sums = {k: _number(v) for k, v in row.items()}
-        values = stats.kpi_values(sums, ("volume", "on_time_rate", "satisfaction_rate", "digital_take_up"))
-        out.append({"period": row["period"], **{k: v["value"] for k, v in values.items()}})
-    return out

@@ -1,0 +1,125 @@
+"""Every read of the KPI engine's tables: KPI sums per group and period,
+catalogue sums, the latest month, service summaries and trends.
+
+Pages and actions shape what these return; none of them writes SQL on the
+store's tables itself.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Mapping, Sequence
+
+import sqlalchemy as sa
+
+from .. import statistics as stats
+from .tables import CATALOGUE_SUMS, SCHEMA, SUMS
+
+
+# ---------------------------------------------------------------- KPIs
+
+def plain_number(value: Any) -> Any:
+    """A number from PostgreSQL as JSON wants it: a whole number as int, any other as float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _bucket_sql(period_type: str, column: str = "period") -> str:
+    if period_type == "month":
+        return column
+    if period_type == "quarter":
+        return f"(substr({column}, 1, 4) || '-Q' || ((substr({column}, 6, 2)::int - 1) / 3 + 1))"
+    return f"substr({column}, 1, 4)"
+
+
+GROUP_COLUMN = {"service": "d.service_code", "department": "d.department",
+                "theme": "theme", "life_event": "life_event", "channel": "r.channel"}
+FILTERS = {"department": "d.department = :department", "service": "d.service_code = :service",
+           "theme": ":theme = ANY(d.themes)", "life_event": ":life_event = ANY(d.life_events)",
+           "channel": "r.channel = :channel",
+           "period_from": "r.period >= :period_from", "period_to": "r.period <= :period_to"}
+
+
+def _grouped_query(source: str, sums: str, group_by: Sequence[str], filters: Mapping[str, Any],
+                   period_select: str | None = None) -> tuple[str, dict[str, Any]]:
+    """SELECT the sums from a source (aliases d: the catalogue side, r: the figures) per group."""
+    if "theme" in group_by:
+        source += " CROSS JOIN LATERAL unnest(d.themes) AS theme"
+    if "life_event" in group_by:
+        source += " CROSS JOIN LATERAL unnest(d.life_events) AS life_event"
+    params = {k: v for k, v in filters.items() if v}
+    where = ["TRUE", *(FILTERS[k] for k in params)]
+    keys = [g for g in group_by if g in GROUP_COLUMN]
+    select = [f"{GROUP_COLUMN[g]} AS {g}" for g in keys]
+    group = [GROUP_COLUMN[g] for g in keys]
+    if period_select:
+        select.append(f"{period_select} AS period")
+        group.append(period_select)   # the expression: a bare "period" would mean r.period
+    sql = (f"SELECT {', '.join(select + [sums])} FROM {source} WHERE {' AND '.join(where)}"
+           + (f" GROUP BY {', '.join(group)}" if group else ""))
+    return sql, params
+
+
+def kpi_sums(conn, table: str, *, group_by: Sequence[str], period_type: str,
+             period_from: str | None, period_to: str | None, **filters: Any) -> list[dict[str, Any]]:
+    """The statistics sums per group (and period bucket), from the cheapest source.
+
+    Departments and the platform read the department x month x channel sums;
+    services, themes and life events read the service x month sums joined
+    with the catalogue; a channel breakdown of services reads the rows.
+    ``filters``: department, service, theme, life_event, channel.
+    """
+    by_service = any(g in group_by for g in ("service", "theme", "life_event")) or any(
+        filters.get(k) for k in ("service", "theme", "life_event"))
+    catalogue = f"JOIN {SCHEMA}.service d ON d.service_code = r.service_code AND d.department = r.department"
+    summed = ", ".join(f"sum(r.{name}) AS {name}" for name in SUMS)
+    if by_service and (filters.get("channel") or "channel" in group_by):
+        source, sums = f'public."{table}" r {catalogue}', ", ".join(
+            f"{sql} AS {name}" for name, sql in SUMS.items())
+    elif by_service:
+        source, sums = f"{SCHEMA}.service_month r {catalogue}", summed
+    else:   # the department's own name is all a department-level query needs of the catalogue
+        source, sums = f"{SCHEMA}.department_month r CROSS JOIN LATERAL (SELECT r.department) d", summed
+    sql, params = _grouped_query(
+        source, sums + ", min(r.period) AS first_month, max(r.period) AS last_month", group_by,
+        {**filters, "period_from": period_from, "period_to": period_to},
+        _bucket_sql(period_type, "r.period") if "period" in group_by else None)
+    return [{k: plain_number(v) for k, v in row.items()} for row in conn.execute(sa.text(sql), params).mappings()]
+
+
+def catalogue_sums(conn, *, group_by: Sequence[str], **filters: Any) -> list[dict[str, Any]]:
+    """The catalogue KPIs' sums (active services as they are now) per group."""
+    sums = ", ".join(f"{sql} AS {name}" for name, sql in CATALOGUE_SUMS.items())
+    sql, params = _grouped_query(f"{SCHEMA}.service d", sums, group_by, filters)
+    sql = sql.replace("WHERE TRUE", "WHERE d.status = 'active'", 1)
+    return [{k: plain_number(v) for k, v in row.items()} for row in conn.execute(sa.text(sql), params).mappings()]
+
+
+def latest_period(conn, department: str | None = None) -> str | None:
+    sql = f"SELECT max(period) FROM {SCHEMA}.department_month"
+    if department:
+        return conn.execute(sa.text(sql + " WHERE department = :d"), {"d": department}).scalar()
+    return conn.execute(sa.text(sql)).scalar()
+
+
+def summary(conn, department: str, service_code: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.text(f"""
+        SELECT period_from, period_to, on_time_rate, digital_take_up, satisfaction_rate, volume
+        FROM {SCHEMA}.service_summary WHERE service_code = :c AND department = :d"""),
+        {"c": service_code, "d": department}).mappings().first()
+    return {k: plain_number(v) for k, v in row.items()} if row else None
+
+
+def service_trend(conn, table: str, department: str, service_code: str,
+                  months: int = 36) -> list[dict[str, Any]]:
+    """A service's monthly volume, on-time rate and satisfaction, oldest first."""
+    rows = conn.execute(sa.text(f"""
+        SELECT period, {', '.join(SUMS)} FROM {SCHEMA}.service_month
+        WHERE service_code = :c AND department = :d ORDER BY period DESC LIMIT :n"""),
+        {"c": service_code, "d": department, "n": months}).mappings().all()
+    out = []
+    for row in reversed(rows):
+        sums = {k: plain_number(v) for k, v in row.items()}
+        values = stats.kpi_values(sums, ("volume", "on_time_rate", "satisfaction_rate", "digital_take_up"))
+        out.append({"period": row["period"], **{k: v["value"] for k, v in values.items()}})
+    return out
