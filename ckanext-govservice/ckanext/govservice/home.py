@@ -10,8 +10,11 @@ import ckan.plugins.toolkit as tk
 from . import schema, statistics as stats
 
 log = logging.getLogger(__name__)
-HEADLINE = ("on_time_rate", "digital_take_up", "satisfaction_rate", "volume",
-            "zero_visit_share", "fully_online_share")
+
+
+def home_kpis() -> list[str]:
+    """The KPIs the home page shows: those kpis.yaml flags ``home``, in its order."""
+    return [k["name"] for k in stats.kpi_definitions() if k.get("home")]
 
 
 def browse_counts() -> dict[str, list[dict[str, Any]]]:
@@ -32,9 +35,10 @@ def browse_counts() -> dict[str, list[dict[str, Any]]]:
 def headline_kpis() -> dict[str, Any] | None:
     """The platform's KPIs over the latest 12 months with data, or None when there is none."""
     from . import statistics_publish
+    names = home_kpis()
     try:
         report = statistics_publish.kpi_report({
-            "group_by": [], "period_type": "month", "kpis": list(HEADLINE),
+            "group_by": [], "period_type": "month", "kpis": names,
             "period_from": None, "period_to": None})
     except Exception:   # no statistics yet, or the DataStore down: the page still works
         log.warning("headline KPIs unavailable", exc_info=True)
@@ -44,4 +48,4 @@ def headline_kpis() -> dict[str, Any] | None:
     figures = report["results"][0]["kpis"]
     return {"period_from": report["period_from"], "period_to": report["period_to"],
             "kpis": [{"name": name, "value": figures[name]["value"],
-                      "definition": report["definitions"][name]} for name in HEADLINE]}
+                      "definition": report["definitions"][name]} for name in names]}

@@ -15,21 +15,16 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable
 
-import sqlalchemy as sa
-
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from . import statistics as stats, statistics_publish, statistics_store as store
+from .core import schema as core_schema
 
 log = logging.getLogger(__name__)
 
 TREND_MONTHS = 36
 TREND_KPIS = ("volume", "on_time_rate", "satisfaction_rate")
-# The statistics KPIs a dashboard leads with, then the catalogue ones.
-HEADLINE_KPIS = ("on_time_rate", "digital_take_up", "satisfaction_rate", "rectification_rate",
-                 "volume", "time_limit_compression", "zero_visit_share", "one_visit_share",
-                 "fully_online_share")
 FELL_KPIS = ("on_time_rate", "satisfaction_rate", "digital_take_up")
 FELL_MOST = 5
 
@@ -106,7 +101,8 @@ def _latest_period() -> str | None:
 
 
 def _headline(kpis: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"kpi": name, **kpis[name]} for name in HEADLINE_KPIS if name in kpis]
+    """The KPIs kpis.yaml flags ``headline``, in its order (statistics ones, then catalogue ones)."""
+    return [{"kpi": name, **kpis[name]} for name in core_schema.headline_kpis() if name in kpis]
 
 
 def fell_most(departments: list[dict[str, Any]], kpis: Iterable[str] = FELL_KPIS,
@@ -161,15 +157,7 @@ def department_services(department: str) -> list[dict[str, Any]]:
     with store.engine().connect() as conn:
         store.ensure_schema(conn)
         conn.commit()
-        rows = conn.execute(sa.text(f"""
-            SELECT s.name, s.title, s.service_code, s.package_id, m.period_from, m.period_to,
-                   m.on_time_rate, m.digital_take_up, m.satisfaction_rate, m.volume
-            FROM {store.SCHEMA}.service s
-            LEFT JOIN {store.SCHEMA}.service_summary m USING (department, service_code)
-            WHERE s.department = :d
-            ORDER BY m.on_time_rate DESC NULLS LAST, m.volume DESC NULLS LAST, s.title"""),
-            {"d": department}).mappings().all()
-    services = [{k: store.plain_number(v) for k, v in row.items()} for row in rows]
+        services = store.department_services(conn, department)
     # English titles are a scheming extra of the package, not kept by the KPI engine.
     packages = {p.id: p for p in model.Session.query(model.Package).filter(
         model.Package.id.in_([s["package_id"] for s in services]))} if services else {}

@@ -121,16 +121,11 @@ def publish_department_file(department: str) -> dict[str, Any]:
                f"数据集 {store.DATASET}。\n\nMonthly statistics of every service of {title_en}, by channel, "
                f"as CSV. The whole platform's rows are one DataStore table: dataset {store.DATASET}."),
         scope="statistics")
-    columns = ", ".join(stats.column_names())
     with tempfile.TemporaryDirectory(prefix="govservice-statistics-") as tmp:
         path = Path(tmp) / "statistics.csv"
         with store.engine().connect() as conn, open(path, "wb") as out:
             out.write(b"\xef\xbb\xbf")
-            with conn.connection.dbapi_connection.cursor() as cur:
-                cur.copy_expert(cur.mogrify(
-                    f'COPY (SELECT {columns} FROM public."{table}" WHERE department = %s '
-                    f"ORDER BY service_code, period, channel) TO STDOUT WITH (FORMAT csv, HEADER true)",
-                    (org["name"],)).decode(), out)
+            store.copy_department_rows(conn, table, org["name"], stats.column_names(), out)
         resources = catalogue_publish._store_files(
             context, dataset, {"csv": path}, f"{org['title']} 政务服务绩效统计 / {title_en} statistics")
     return {"dataset": dataset["name"], "resources": resources}

@@ -7,27 +7,30 @@
   rules and merged in one transaction, the KPI sums folded in after it; the
   services synced from the catalogue; the per-service summaries;
 * ``queries``: every read of those tables (KPI sums per group and period,
-  catalogue sums, the latest month, summaries, trends).
+  catalogue sums, the latest month, summaries, trends, a department's
+  services and rows).
 
 Importers use the names below (``from ckanext.govservice import
 statistics_store as store``; ``store.load``, ``store.kpi_sums`` …).
 """
 from .loader import (
-    FALSE_WORDS, MAX_REJECTIONS, SUMMARY_KPIS, TRUE_WORDS, affected_services, channel_vocabulary,
+    FALSE_WORDS, MAX_REJECTIONS, TRUE_WORDS, affected_services, channel_vocabulary,
     load, months_up_to, read_header, records_to_csv, refresh_aggregates, refresh_summaries,
     service_row, sync_services,
 )
 from .queries import (
-    catalogue_sums, kpi_sums, latest_period, plain_number, service_trend, summary,
+    catalogue_sums, copy_department_rows, department_services, kpi_sums, latest_period,
+    plain_number, service_trend, summary,
 )
 from .tables import (
-    CATALOGUE_SUMS, DATASET, RESOURCE_KEY, SCHEMA, SUMS, engine, ensure_schema, table_exists,
+    CATALOGUE_SUMS, DATASET, RESOURCE_KEY, SCHEMA, SUMMARY_KPIS, SUMS, engine, ensure_schema, table_exists,
     tune_table, unique_key,
 )
 
 __all__ = [
     "CATALOGUE_SUMS", "DATASET", "FALSE_WORDS", "MAX_REJECTIONS", "RESOURCE_KEY", "SCHEMA", "SUMS",
     "SUMMARY_KPIS", "TRUE_WORDS", "affected_services", "catalogue_sums", "channel_vocabulary",
+    "copy_department_rows", "department_services",
     "engine", "ensure_schema", "kpi_sums", "latest_period", "load", "months_up_to", "plain_number",
     "read_header", "records_to_csv", "refresh_aggregates", "refresh_summaries", "service_row",
     "service_trend", "summary", "sync_services", "table_exists", "tune_table", "unique_key",

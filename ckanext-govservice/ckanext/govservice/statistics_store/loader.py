@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from .. import statistics as stats
 from .queries import plain_number
-from .tables import RATING_LEVELS, SCHEMA, SUMS, ensure_schema
+from .tables import RATING_LEVELS, SCHEMA, SUMMARY_KPIS, SUMS, ensure_schema
 
 INT_RE = r"^\s*-?\d{1,18}\s*$"   # bigint; above 32 bits a rule says "too large"
 NUMBER_RE = r"^\s*-?\d{1,9}(\.\d+)?\s*$"
@@ -646,9 +646,6 @@ def channel_vocabulary() -> list[str]:
 
 # ---------------------------------------------------------------- per-service summaries
 
-SUMMARY_KPIS = ("on_time_rate", "digital_take_up", "satisfaction_rate", "volume")
-
-
 def refresh_summaries(conn, services: Sequence[tuple[str, str]] | None = None) -> list[str]:
     """Recompute the latest-12-months summary of these (department, code)s, or of all.
 
@@ -685,18 +682,17 @@ def refresh_summaries(conn, services: Sequence[tuple[str, str]] | None = None) -
                           "period_from": row["period_from"], "period_to": row["period_to"],
                           **{k: values[k]["value"] for k in SUMMARY_KPIS}})
     if summaries:   # one statement (the rows as JSON), not a round trip per service
+        kpis = ", ".join(SUMMARY_KPIS)
         conn.execute(sa.text(f"""
             INSERT INTO {SCHEMA}.service_summary (service_code, department, period_from, period_to,
-                on_time_rate, digital_take_up, satisfaction_rate, volume, updated_at)
-            SELECT service_code, department, period_from, period_to,
-                   on_time_rate, digital_take_up, satisfaction_rate, volume, now()
+                {kpis}, updated_at)
+            SELECT service_code, department, period_from, period_to, {kpis}, now()
             FROM jsonb_to_recordset(CAST(:summaries AS jsonb)) AS x(
                 service_code text, department text, period_from text, period_to text,
-                on_time_rate numeric, digital_take_up numeric, satisfaction_rate numeric, volume numeric)
+                {", ".join(f"{k} numeric" for k in SUMMARY_KPIS)})
             ON CONFLICT (department, service_code) DO UPDATE SET
                 period_from = EXCLUDED.period_from, period_to = EXCLUDED.period_to,
-                on_time_rate = EXCLUDED.on_time_rate, digital_take_up = EXCLUDED.digital_take_up,
-                satisfaction_rate = EXCLUDED.satisfaction_rate, volume = EXCLUDED.volume,
+                {", ".join(f"{k} = EXCLUDED.{k}" for k in SUMMARY_KPIS)},
                 updated_at = now()"""), {"summaries": json.dumps(summaries, default=str)})
     return [r[0] for r in conn.execute(sa.text(f"""
         SELECT DISTINCT d.package_id FROM {SCHEMA}.service d JOIN summary_of USING (department, service_code)"""))]

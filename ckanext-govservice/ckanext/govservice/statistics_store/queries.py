@@ -7,12 +7,12 @@ store's tables itself.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import IO, Any, Mapping, Sequence
 
 import sqlalchemy as sa
 
 from .. import statistics as stats
-from .tables import CATALOGUE_SUMS, SCHEMA, SUMS
+from .tables import CATALOGUE_SUMS, SCHEMA, SUMMARY_KPIS, SUMS
 
 
 # ---------------------------------------------------------------- KPIs
@@ -103,8 +103,10 @@ def latest_period(conn, department: str | None = None) -> str | None:
 
 
 def summary(conn, department: str, service_code: str) -> dict[str, Any] | None:
+    """A service's latest-12-months summary: period_from, period_to and each
+    summary KPI's value; None when it has no figures."""
     row = conn.execute(sa.text(f"""
-        SELECT period_from, period_to, on_time_rate, digital_take_up, satisfaction_rate, volume
+        SELECT period_from, period_to, {", ".join(SUMMARY_KPIS)}
         FROM {SCHEMA}.service_summary WHERE service_code = :c AND department = :d"""),
         {"c": service_code, "d": department}).mappings().first()
     return {k: plain_number(v) for k, v in row.items()} if row else None
@@ -112,7 +114,7 @@ def summary(conn, department: str, service_code: str) -> dict[str, Any] | None:
 
 def service_trend(conn, table: str, department: str, service_code: str,
                   months: int = 36) -> list[dict[str, Any]]:
-    """A service's monthly volume, on-time rate and satisfaction, oldest first."""
+    """A service's summary KPIs (volume, on-time rate, satisfaction…) month by month, oldest first."""
     rows = conn.execute(sa.text(f"""
         SELECT period, {', '.join(SUMS)} FROM {SCHEMA}.service_month
         WHERE service_code = :c AND department = :d ORDER BY period DESC LIMIT :n"""),
@@ -120,6 +122,32 @@ def service_trend(conn, table: str, department: str, service_code: str,
     out = []
     for row in reversed(rows):
         sums = {k: plain_number(v) for k, v in row.items()}
-        values = stats.kpi_values(sums, ("volume", "on_time_rate", "satisfaction_rate", "digital_take_up"))
+        values = stats.kpi_values(sums, SUMMARY_KPIS)
         out.append({"period": row["period"], **{k: v["value"] for k, v in values.items()}})
     return out
+
+
+def department_services(conn, department: str) -> list[dict[str, Any]]:
+    """The department's services in the KPI engine (name, title, service_code,
+    package_id) with their latest-12-months summary (period_from, period_to,
+    each summary KPI; None without figures), highest on-time rate first, then
+    largest volume, no data last."""
+    rows = conn.execute(sa.text(f"""
+        SELECT s.name, s.title, s.service_code, s.package_id, m.period_from, m.period_to,
+               {", ".join(f"m.{k}" for k in SUMMARY_KPIS)}
+        FROM {SCHEMA}.service s
+        LEFT JOIN {SCHEMA}.service_summary m USING (department, service_code)
+        WHERE s.department = :d
+        ORDER BY m.on_time_rate DESC NULLS LAST, m.volume DESC NULLS LAST, s.title"""),
+        {"d": department}).mappings().all()
+    return [{k: plain_number(v) for k, v in row.items()} for row in rows]
+
+
+def copy_department_rows(conn, table: str, department: str, columns: Sequence[str], out: IO[bytes]) -> None:
+    """Write the department's published statistics rows to ``out`` as CSV with a
+    header (``columns``, in that order), ordered by service, month and channel."""
+    with conn.connection.dbapi_connection.cursor() as cur:
+        cur.copy_expert(cur.mogrify(
+            f'COPY (SELECT {", ".join(columns)} FROM public."{table}" WHERE department = %s '
+            f"ORDER BY service_code, period, channel) TO STDOUT WITH (FORMAT csv, HEADER true)",
+            (department,)).decode(), out)

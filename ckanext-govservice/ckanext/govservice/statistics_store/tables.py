@@ -22,6 +22,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from .. import statistics as stats
+from ..core import schema as core_schema
 
 SCHEMA = "govservice_kpi"   # not "govservice": that is the database user, first on the search_path
 DATASET = "service-statistics"
@@ -57,6 +58,9 @@ CATALOGUE_SUMS: dict[str, str] = {
     "at_most_one_visit_services": "count(*) FILTER (WHERE in_person_visits <= 1)",
     "fully_online_services": "count(*) FILTER (WHERE fully_online)",
 }
+# The KPIs of each service's latest-12-months summary (kpis.yaml: summary: true),
+# one column each in service_summary.
+SUMMARY_KPIS: tuple[str, ...] = tuple(core_schema.summary_kpis())
 _SUM_COLUMNS = ", ".join(f"{name} numeric" for name in SUMS)
 
 
