@@ -31,13 +31,11 @@ import argparse
 import csv
 import io
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "ckanext-govservice"))
 
 DEPARTMENTS = 20
 CHANNELS = ["online", "mobile", "in_person", "self_service", "phone", "post"]
@@ -103,7 +101,8 @@ def register_services(conn, store, rows: int) -> None:
 
 
 def fresh_table(tk, context, name: str, tune: bool) -> str:
-    from ckanext.govservice import statistics as stats, statistics_store as store
+    from ckanext.govservice import statistics_store as store
+    from ckanext.govservice.core import kpis as stats
     try:
         tk.get_action("dataset_purge")(dict(context), {"id": name})
     except tk.ObjectNotFound:
@@ -162,7 +161,7 @@ def bench_raw_copy(store, files: dict[int, Path], with_department: bool = True) 
     set before each file. Without ``with_department``: the narrower key
     (service code, period, channel) the issue first named, for comparison."""
     import sqlalchemy as sa
-    from ckanext.govservice import statistics as stats
+    from ckanext.govservice.core import kpis as stats
     types = {c["name"]: c["type"] for c in stats.columns()}
     key = stats.primary_key() if with_department else [k for k in stats.primary_key() if k != "department"]
     with store.engine().begin() as conn:

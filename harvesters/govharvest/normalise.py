@@ -10,24 +10,20 @@ import json
 import re
 from typing import Any, Mapping
 
-from ckanext.govservice import schema
+from ckanext.govservice.core import schema
 
 from .errors import RecordError
 
 LIST_SEPARATORS = re.compile(r"[;；,，、\n]+")
-PROVENANCE = {"source", "source_record_id", "harvested_at", "content_hash"}
 
 
 def _kind(f: Mapping[str, Any]) -> str:
-    if f.get("repeating_subfields"):
-        return "rows"
-    if f.get("preset") in ("multiple_checkbox", "multiple_select"):
-        return "list"
-    return "scalar"
+    kind = schema.field_kind(f)
+    return kind if kind in ("rows", "list") else "scalar"
 
 
-FIELDS = {f["field_name"]: f for f in schema.service_fields()
-          if not f.get("govservice_derived") and f["field_name"] not in PROVENANCE}
+# What a feed may carry: no derived fields, no provenance (the harvesters set it).
+FIELDS = schema.input_fields()
 
 
 def normalise(raw: Mapping[str, Any], mapping: Mapping[str, str] | None = None) -> dict[str, Any]:

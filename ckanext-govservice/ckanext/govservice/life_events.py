@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from . import service_rules
+from .core import rules
 
 # A suspended or withdrawn service cannot be applied for today, so it adds no
 # documents, visits or days to the life event; the page still lists it.
@@ -23,7 +23,7 @@ def committed_days(service: Mapping[str, Any]) -> float | None:
     limit = service.get("committed_limit")
     if limit in (None, ""):
         return None
-    return service_rules.calendar_days(int(limit), service.get("committed_limit_unit") or "working_days")
+    return rules.calendar_days(int(limit), service.get("committed_limit_unit") or "working_days")
 
 
 def _service_ref(service: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import schema
+from .core import schema
 
 
 def _labels(f: dict[str, Any], values: list[str]) -> list[str]:
@@ -60,18 +60,11 @@ def service_index_fields(service: dict[str, Any]) -> tuple[dict[str, Any], list[
     return add, drop
 
 
-PERFORMANCE_FIELDS = {
-    "on_time_rate": "performance_on_time_rate_f",
-    "digital_take_up": "performance_digital_take_up_f",
-    "satisfaction_rate": "performance_satisfaction_rate_f",
-    "volume": "performance_volume_i",
-}
-
-
 def performance_index_fields(performance: dict[str, Any] | None) -> dict[str, Any]:
-    """The latest 12 months' KPIs as sortable, filterable Solr fields (absent = no data)."""
+    """The latest 12 months' KPIs as sortable, filterable Solr fields (absent = no data):
+    the KPIs kpis.yaml flags ``summary``, named by ``schema.performance_solr_fields``."""
     out: dict[str, Any] = {}
-    for kpi, solr_field in PERFORMANCE_FIELDS.items():
+    for kpi, solr_field in schema.performance_solr_fields().items():
         value = (performance or {}).get(kpi)
         if value is not None:
             out[solr_field] = int(value) if solr_field.endswith("_i") else float(value)

@@ -5,7 +5,8 @@ import datetime as dt
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
-from .. import health, schema
+from .. import health
+from ..core import schema
 
 
 @tk.side_effect_free
@@ -240,7 +241,7 @@ def govservice_statistics_load(context: Context, data_dict: DataDict) -> DataDic
 
 
 def _period_param(data_dict: DataDict, name: str) -> str | None:
-    from .. import statistics as stats
+    from ..core import kpis as stats
     value = data_dict.get(name)
     if value in (None, ""):
         return None
@@ -298,7 +299,7 @@ def _check_types(data_dict: DataDict) -> None:
 
 
 def _kpi_query(context: Context, data_dict: DataDict) -> dict:
-    from .. import statistics as stats
+    from ..core import kpis as stats
     _check_types(data_dict)
     query = {
         "period_from": _period_param(data_dict, "period_from"),
@@ -409,7 +410,8 @@ def govservice_league_table(context: Context, data_dict: DataDict) -> DataDict:
     :raises ValidationError: a period not written ``YYYY-MM``, ``period_from``
         after ``period_to``, an unknown KPI in ``sort``
     """
-    from .. import statistics as stats, statistics_publish
+    from .. import statistics_publish
+    from ..core import kpis as stats
 
     tk.check_access("govservice_league_table", context, data_dict)
     _check_types(data_dict)

@@ -1,7 +1,7 @@
 """Validators of the `service` dataset type, registered for scheming by name.
 
 Each turns a bad value into an error that says, in the publisher's words, what
-is wrong and what was given. The rules themselves are in ``service_rules``.
+is wrong and what was given. The rules themselves are in ``core.rules``.
 """
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 
 from ckanext.scheming.validation import scheming_multiple_choice, scheming_validator
 
-from .. import schema as service_schema
-from .. import service_rules as rules
+from ..core import rules, schema as service_schema
 
 SERVICE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 
@@ -54,7 +53,7 @@ def govservice_money(value: Any) -> Any:
 def govservice_boolean(value: Any) -> Any:
     if value is missing or value is None or value == "":
         return value
-    return _invalid_from(rules.parse_boolean, value)
+    return _invalid_from(service_schema.parse_boolean, value)
 
 
 def govservice_number(value: Any) -> Any:
@@ -194,7 +193,7 @@ def _duplicate_code_owner(code: str, owner_org: str, own_id: str | None) -> str 
 def govservice_service_before(key: FlattenKey, data: FlattenDataDict,
                               errors: FlattenErrorDict, context: Context) -> None:
     """Before field validation: refuse text that cannot be published (see
-    ``service_rules.unpublishable_character``), naming the field; give a service
+    ``core.rules.unpublishable_character``), naming the field; give a service
     without a URL name one made from its department and code, so re-sending the
     same record finds the same dataset."""
     for field_key, value in list(data.items()):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 
-from ckanext.govservice import schema, service_rules
+from ckanext.govservice.core import rules as service_rules, schema
 
 
 def _values(field_name: str, sub: str | None = None) -> list[str]:

@@ -1,7 +1,7 @@
 """The service schema file is complete: both languages everywhere, vocabularies sound."""
 import pytest
 
-from ckanext.govservice import schema
+from ckanext.govservice.core import schema
 
 FIELDS = schema.service_fields()
 

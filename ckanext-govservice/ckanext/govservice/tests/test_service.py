@@ -4,7 +4,7 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.govservice import schema as service_schema
+from ckanext.govservice.core import schema as service_schema
 
 from . import factories as gov
 

@@ -1,7 +1,7 @@
 """The pure rules of a service record, without CKAN."""
 import pytest
 
-from ckanext.govservice import service_rules as rules
+from ckanext.govservice.core import rules
 
 
 @pytest.mark.parametrize("value, unit, expected", [
