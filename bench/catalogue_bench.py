@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "ckanext-govservice"))
 
 DEPARTMENTS = 10
 WORDS = ["营业执照", "许可", "登记", "证明", "business", "licence", "补贴", "备案", "审批", "户籍"]
@@ -130,7 +128,8 @@ def main():
     if Path(args.ini).resolve() == (ROOT / "ckan.ini").resolve():
         raise SystemExit("refusing to load benchmark data into the portal's ckan.ini")
     tk = setup(args.ini)
-    from ckanext.govservice import catalogue_publish, schema
+    from ckanext.govservice import catalogue_publish
+    from ckanext.govservice.core import schema
 
     targets = {"service": (args.services, service),
                "dataset": (args.services if args.datasets is None else args.datasets, plain)}

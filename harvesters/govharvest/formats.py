@@ -9,7 +9,9 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from . import ckan_reader, cpsv, open311_reader, tabular
+from ckanext.govservice.core import tabular
+
+from . import ckan_reader, cpsv, open311_reader
 from .errors import FormatError
 
 Raw = Iterator[tuple[str, dict[str, Any]]]

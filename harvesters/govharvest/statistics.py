@@ -24,9 +24,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from ckanext.govservice import statistics as stats
+from ckanext.govservice.core import kpis as stats, tabular
 
-from . import db, extract, load, sources, tabular
+from . import db, extract, load, sources
 from .errors import ExtractError, FormatError
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ import io
 import openpyxl
 import pytest
 
-from govharvest import tabular
+from ckanext.govservice.core import tabular
 
 ROWS_ZH = [
     ["滨江市市场监督管理局 政务服务事项清单"],          # a title row above the header

@@ -38,7 +38,7 @@ from werkzeug.datastructures import FileStorage
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import catalogue
+from .core import tabular as catalogue
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ from ckan.lib.redis import connect_to_redis
 from ckan.lib.uploader import get_resource_uploader
 from ckan.tests import factories, helpers
 
-from ckanext.govservice import catalogue, catalogue_publish
+from ckanext.govservice import catalogue_publish
+from ckanext.govservice.core import tabular as catalogue
 
 from . import factories as gov
 from .background import wait_for_job

@@ -5,7 +5,7 @@ import json
 import openpyxl
 import pandas as pd
 
-from ckanext.govservice import catalogue, schema
+from ckanext.govservice.core import schema, tabular as catalogue
 
 
 def a_service(**overrides) -> dict:

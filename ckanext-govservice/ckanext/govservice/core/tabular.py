@@ -1,0 +1,315 @@
+"""Services as tables, both ways: the bulk catalogue files (CSV, JSON, XLSX)
+that developers download, and the spreadsheets (CSV, XLSX) departments send.
+
+Pure functions over plain data: no CKAN here, so the file formats are tested
+without a server (tests/test_catalogue_pure.py, harvesters/tests/test_tabular.py).
+Publishing the files as resources is catalogue_publish.py's job; harvesting
+the spreadsheets is govharvest's (its reader registry, ``govharvest.formats``).
+
+The columns come from the service schema (every dataset field with a
+``govservice_column``, in schema order), so a field added to service.yaml
+shows up in the files without touching this module.
+
+Layout of the files:
+
+* CSV: UTF-8 with a byte-order mark (so Excel opens Chinese text correctly),
+  one header row of column names, one row per service.
+* XLSX: sheet ``services`` (header row of column names, one row per service,
+  numbers and booleans as real cell values) and sheet ``columns`` describing
+  each column: name, Chinese and English label, and the allowed codes.
+* JSON: ``{"generated_at", "scope", "count", "columns": [{"name", "field_name",
+  "label": {"zh_Hans_CN", "en"}, "choices"?}], "services": [record, ...]}``.
+
+Coded values (service_type, themes, status…) are written as their codes; the
+labels are in the column description. In CSV and XLSX cells lists of codes are
+joined with ``;`` and repeating subfields (documents, fees, channels,
+legal_basis, process_steps) are compact JSON text; in the JSON file both are
+real lists.
+
+Any text cell that a spreadsheet could read as a formula (it starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading single
+quote in CSV and XLSX, so opening a download can never run a formula. Real
+numbers stay numbers, negative ones included.
+
+Reading: departments send what their systems export — Chinese or English column
+headers (a field's labels, its bulk-file column or its name), UTF-8 with or
+without BOM, GBK or GB18030, a title row or merged group headers above the real
+header, blank rows. Reading is streaming: rows come one at a time, so a
+100,000-row file does not sit in memory.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from . import schema
+from .schema import fold_header as fold  # noqa: F401  (how a header is compared, for readers)
+
+LIST_SEPARATOR = ";"
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Control characters that XLSX (XML 1.0) cannot hold; openpyxl refuses them.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def catalogue_fields() -> list[dict[str, Any]]:
+    """The schema's dataset fields that have a bulk-file column, in schema order."""
+    return schema.bulk_fields()
+
+
+def columns() -> list[str]:
+    return schema.bulk_columns()
+
+
+def column_descriptions() -> list[dict[str, Any]]:
+    """Each column's name, field and labels (and codes, for coded columns)."""
+    out = []
+    for f in catalogue_fields():
+        item: dict[str, Any] = {
+            "name": f["govservice_column"],
+            "field_name": f["field_name"],
+            "label": schema.labels(f),
+        }
+        if schema.choices(f):
+            item["choices"] = [
+                {"value": c["value"], "label": schema.labels(c)}
+                for c in schema.choices(f)]
+        if f.get("repeating_subfields"):
+            item["subfields"] = [s["field_name"] for s in f["repeating_subfields"]]
+        out.append(item)
+    return out
+
+
+# ---------------------------------------------------------------- one service
+
+def _department(service: dict[str, Any]) -> str:
+    org = service.get("organization")
+    if isinstance(org, dict) and org.get("name"):
+        return org["name"]
+    return service.get("owner_org") or ""
+
+
+def service_record(service: dict[str, Any]) -> dict[str, Any]:
+    """One ``package_show`` dict as {column: value}, lists kept as lists (the JSON file)."""
+    record = {}
+    for f in catalogue_fields():
+        value = _department(service) if f["field_name"] == "owner_org" else service.get(f["field_name"])
+        if value == "":
+            value = None
+        record[f["govservice_column"]] = value
+    return record
+
+
+def _cell(f: dict[str, Any], value: Any) -> Any:
+    if value is None:
+        return None
+    if f.get("repeating_subfields"):
+        if not value:
+            return None
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, (list, tuple)):
+        return LIST_SEPARATOR.join(str(v) for v in value) or None
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return value
+
+
+def service_row(service: dict[str, Any]) -> dict[str, Any]:
+    """One ``package_show`` dict flattened into the CSV/XLSX columns.
+
+    Lists of codes become ``a;b``, repeating subfields compact JSON text;
+    numbers and booleans keep their type; empty values are ``None``.
+    """
+    record = service_record(service)
+    return {f["govservice_column"]: _cell(f, record[f["govservice_column"]])
+            for f in catalogue_fields()}
+
+
+# ---------------------------------------------------------------- formula safety
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula gets a leading ``'``.
+
+    Only strings are touched: ``-5`` the number stays ``-5``; ``"-5"`` the
+    text becomes ``"'-5"``.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(neutralise(value))
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return neutralise(_XML_ILLEGAL.sub("", value))
+    return value
+
+
+# ---------------------------------------------------------------- writers
+
+def write_csv(rows: Iterable[dict[str, Any]], path: str | Path) -> int:
+    """Write rows (from ``service_row``) as UTF-8-with-BOM CSV; return the row count."""
+    cols = columns()
+    n = 0
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(cols)
+        for row in rows:
+            writer.writerow([_csv_text(row.get(c)) for c in cols])
+            n += 1
+    return n
+
+
+def write_xlsx(rows: Iterable[dict[str, Any]], path: str | Path) -> int:
+    """Write rows as an XLSX workbook (sheets ``services`` and ``columns``); return the row count."""
+    from openpyxl import Workbook  # only the XLSX writer needs it
+
+    cols = columns()
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("services")
+    ws.append(cols)
+    n = 0
+    for row in rows:
+        ws.append([_xlsx_value(row.get(c)) for c in cols])
+        n += 1
+    about = wb.create_sheet("columns")
+    about.append(["column", "label_zh", "label_en", "codes"])
+    for item in column_descriptions():
+        codes = "; ".join(f'{c["value"]} = {c["label"]["zh_Hans_CN"]} / {c["label"]["en"]}'
+                          for c in item.get("choices", []))
+        about.append([_xlsx_value(v) for v in (
+            item["name"], item["label"]["zh_Hans_CN"], item["label"]["en"], codes or None)])
+    wb.save(path)
+    return n
+
+
+def write_json(services: Iterable[dict[str, Any]], path: str | Path, *,
+               scope: str | None = None, generated_at: str | None = None) -> int:
+    """Write ``package_show`` dicts as the JSON catalogue document; return the service count.
+
+    ``scope`` is the department's name, or ``None`` for the whole platform.
+    """
+    records = [service_record(s) for s in services]
+    document = {
+        "generated_at": generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "scope": {"department": scope} if scope else {"platform": True},
+        "count": len(records),
+        "columns": column_descriptions(),
+        "services": records,
+    }
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(document, f, ensure_ascii=False, separators=(",", ":"))
+    return len(records)
+
+
+# ---------------------------------------------------------------- reading department spreadsheets
+
+ENCODINGS = ("utf-8-sig", "gb18030")   # gb18030 is a superset of GBK and GB2312
+HEADER_SCAN_ROWS = 10
+
+
+def detect_encoding(head: bytes) -> str:
+    """The encoding of a text file from its first bytes: a BOM, valid UTF-8, else GB18030."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as e:
+        # a multi-byte character cut at the end of the sample is still UTF-8
+        if e.start >= len(head) - 3 and e.reason == "unexpected end of data":
+            return "utf-8"
+    try:   # a two- or four-byte character cut at the end of the sample is still GB18030
+        codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
+    except UnicodeDecodeError:
+        raise ValueError("the file is neither UTF-8 nor GBK/GB18030 text") from None
+    return "gb18030"
+
+
+@schema.derived
+def header_names() -> dict[str, str]:
+    """Every way a column may be headed (field name, bulk-file column, zh or en label),
+    folded for comparison, mapped to the schema field name."""
+    names: dict[str, str] = {}
+    for f in schema.service_fields():
+        for alias in (f["field_name"], f.get("govservice_column"),
+                      schema.label(f, "zh_Hans_CN"), schema.label(f, "en")):
+            if alias:
+                names[fold(alias)] = f["field_name"]
+    return names
+
+
+def find_header(rows: list[list[str]], known: Mapping[str, str]) -> int:
+    """Index of the row that names the most known columns (title rows and merged
+    group headers above it are skipped)."""
+    scores = [sum(1 for cell in row if fold(cell) in known) for row in rows]
+    best = max(range(len(rows)), key=lambda i: scores[i], default=0)
+    if not rows or scores[best] == 0:
+        raise ValueError("no header row names any known column "
+                         "(expected headers such as service_code / 基本编码)")
+    return best
+
+
+def records_from_rows(rows: Iterator[list[Any]]) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+    """(line number, {field: value}, unknown headers) for each non-blank row after the header."""
+    known = header_names()
+    head: list[list[Any]] = []
+    for row in rows:
+        head.append(list(row))
+        if len(head) >= HEADER_SCAN_ROWS:
+            break
+    as_text = [["" if c is None else str(c) for c in row] for row in head]
+    at = find_header(as_text, known)
+    header = as_text[at]
+    fields = [known.get(fold(h)) for h in header]
+    unknown = [h for h, f in zip(header, fields) if h.strip() and f is None]
+
+    def emit(line: int, row: list[Any]):
+        values = {f: ("" if v is None else v) for f, v in zip(fields, row) if f}
+        if any(str(v).strip() for v in values.values()):
+            return line, values, unknown
+        return None
+
+    line = at + 1
+    for row in head[at + 1:]:
+        line += 1
+        out = emit(line, row)
+        if out:
+            yield out
+    for row in rows:
+        line += 1
+        out = emit(line, list(row))
+        if out:
+            yield out
+
+
+def read_csv(data: io.BufferedIOBase) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+    """Records from a seekable CSV byte stream (a file; downloads are spooled to
+    one first), whatever its encoding."""
+    encoding = detect_encoding(data.read(65536))
+    data.seek(0)
+    text = io.TextIOWrapper(data, encoding=encoding, newline="")
+    return records_from_rows(iter(csv.reader(text)))
+
+
+def read_xlsx(path: str) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+    """Records from the first sheet of an XLSX file, read in streaming mode."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(open(path, "rb"), read_only=True, data_only=True)  # a file, not a name: spooled downloads have no .xlsx suffix
+    try:
+        yield from records_from_rows(iter(book.worksheets[0].iter_rows(values_only=True)))
+    finally:
+        book.close()
