@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ckanext.govservice import open311
+from ckanext.govservice.core import open311
 from ckanext.govservice.tests import samples
 from govharvest import db, formats, open311_reader, pipeline, sources
 

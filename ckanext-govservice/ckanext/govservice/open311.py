@@ -5,92 +5,26 @@ Only the read side that makes sense for a service catalogue:
 * ``GET /open311/v2/services.json`` and ``.xml`` — the service list
 * ``GET /open311/v2/services/<service_code>.json`` and ``.xml`` — a service definition
 
-Mapping (https://wiki.open311.org/GeoReport_v2/):
-
-==============  ================================================================
-Open311         GovService
-==============  ================================================================
-jurisdiction_id a department's URL name (CKAN organisation name); leave it out
-                for every department. Unknown → 404.
-service_code    the service code (基本编码)
-service_name    the title (``title_en`` with ``locale=en``, falling back to Chinese)
-description     the description (``notes`` / ``notes_en``)
-metadata        always ``false``: a service request needs no extra attributes here
-type            ``realtime`` when the committed time limit is 0 (即办, decided on
-                the spot); ``batch`` otherwise (the request is processed within
-                the committed limit). Never ``blackbox``.
-keywords        the theme labels, comma-separated
-group           the department's name
-==============  ================================================================
-
-Only active services are listed (suspended and withdrawn ones cannot be applied
-for). ``locale`` (``zh_Hans_CN``, the default, or ``en``) is our extension.
-Errors use Open311's format: ``[{"code": 404, "description": "..."}]``.
+The mapping is ``core.open311``'s (with the reader of such lists). Only active
+services are listed (suspended and withdrawn ones cannot be applied for).
+``locale`` (``zh_Hans_CN``, the default, or ``en``) is our extension. Errors
+use Open311's format: ``[{"code": 404, "description": "..."}]``.
 """
 from __future__ import annotations
 
 from typing import Any
-from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, jsonify, request
 
 import ckan.plugins.toolkit as tk
 
-from . import schema
+from .core import schema
+from .core.open311 import service_definition, service_entry, to_xml
 
 open311 = Blueprint("govservice_open311", __name__, url_prefix="/open311/v2")
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 PAGE = 1000
-
-
-# ---------------------------------------------------------------- pure mapping
-
-def service_type(service: dict[str, Any]) -> str:
-    """Open311 ``type``: realtime for services decided on the spot, batch for the rest."""
-    return "realtime" if service.get("committed_limit") in (0, "0") else "batch"
-
-
-def _locale_text(service: dict[str, Any], key: str, en_key: str, locale: str) -> str:
-    if locale == "en" and service.get(en_key):
-        return service[en_key]
-    return service.get(key) or ""
-
-
-def service_entry(service: dict[str, Any], department: dict[str, Any] | None = None,
-                  locale: str = "zh_Hans_CN") -> dict[str, Any]:
-    """One element of the Open311 service list, from a ``package_show`` dict."""
-    department = department or service.get("organization") or {}
-    themes = schema.field("themes")
-    return {
-        "service_code": service["service_code"],
-        "service_name": _locale_text(service, "title", "title_en", locale),
-        "description": _locale_text(service, "notes", "notes_en", locale),
-        "metadata": False,
-        "type": service_type(service),
-        "keywords": ",".join(schema.choice_label(themes, t, locale) for t in service.get("themes") or []),
-        "group": _locale_text(department, "title", "title_en", locale) or department.get("name", ""),
-    }
-
-
-def service_definition(service: dict[str, Any]) -> dict[str, Any]:
-    """The Open311 service definition: no attributes, since ``metadata`` is false."""
-    return {"service_code": service["service_code"], "attributes": []}
-
-
-def to_xml(root: str, item: str, rows: list[dict[str, Any]]) -> bytes:
-    top = ET.Element(root)
-    for row in rows:
-        el = ET.SubElement(top, item) if item else top
-        for key, value in row.items():
-            if isinstance(value, list):
-                child = ET.SubElement(el, key)
-                for sub in value:
-                    ET.SubElement(child, key.rstrip("s")).text = str(sub)
-                continue
-            ET.SubElement(el, key).text = (
-                "true" if value is True else "false" if value is False else str(value))
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="utf-8")
 
 
 # ---------------------------------------------------------------- views

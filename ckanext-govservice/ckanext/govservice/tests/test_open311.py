@@ -5,7 +5,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from ckanext.govservice import open311
+from ckanext.govservice.core import open311
 
 from . import factories as gov
 from . import samples
