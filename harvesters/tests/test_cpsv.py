@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from ckanext.govservice import rdf
+from ckanext.govservice.core import cpsv as rdf
 from ckanext.govservice.tests import samples
 from govharvest import cpsv, db, formats, sources
 from govharvest.normalise import FIELDS, normalise

@@ -1,49 +1,13 @@
-"""schema.org GovernmentService JSON-LD for a service page (for search engines).
-
-``service_jsonld(pkg)`` is pure: a ``package_show`` dict in, a JSON-LD dict out,
-ready for ``<script type="application/ld+json">``. Mapping:
-
-=================  ===================================================
-schema.org         service field
-=================  ===================================================
-@id                the service's URI, the same as in its CPSV-AP RDF:
-                   ``<site>/id/service/<department>/<service_code>``
-url                the service page
-identifier         service_code
-name / description title, notes (Chinese; ``alternateName`` is title_en)
-serviceType        the service type's label
-category           the theme labels
-audience           Audience.audienceType: the audience label
-provider           GovernmentOrganization: the department (name, alternateName)
-areaServed         AdministrativeArea: the department's area
-availableChannel   ServiceChannel per channel: serviceUrl, availableLanguage,
-                   servicePhone (ContactPoint), serviceLocation (Place with
-                   address and openingHours text), processingTime (ISO 8601)
-serviceOutput      Thing (its @type from output_type: Certificate → Certificate,
-                   licence → Permit, others Thing) named output_name
-offers             Offer per fee (price, priceCurrency), or one Offer at price 0
-                   for a free service
-termsOfService     the legal basis texts with links
-=================  ===================================================
-"""
+"""schema.org GovernmentService JSON-LD for a service page: ``core.schemaorg``'s
+mapping, with the department looked up in CKAN (the page's ``package_show``
+dict carries only a summary of its organisation)."""
 from __future__ import annotations
 
 from typing import Any
 
-from . import rdf, schema
+import ckan.plugins.toolkit as tk
 
-OUTPUT_TYPES = {"certificate": "Certificate", "licence": "Permit"}
-
-
-def _label(field_name: str, value: str, lang: str = "zh_Hans_CN", sub: str | None = None) -> str:
-    f = schema.field(field_name)
-    if sub:
-        f = next(s for s in f["repeating_subfields"] if s["field_name"] == sub)
-    return schema.choice_label(f, value, lang)
-
-
-def _compact(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v not in (None, "", [], {})}
+from .core import schemaorg
 
 
 def _department_of(pkg: dict[str, Any]) -> dict[str, Any]:
@@ -51,10 +15,6 @@ def _department_of(pkg: dict[str, Any]) -> dict[str, Any]:
     summary lacks the department's English name and area (areaServed)."""
     org = pkg.get("organization") or {}
     if not org.get("id") or "area" in org:
-        return org
-    try:
-        import ckan.plugins.toolkit as tk
-    except ImportError:   # pure use, without CKAN
         return org
     try:
         return tk.get_action("organization_show")(
@@ -65,60 +25,5 @@ def _department_of(pkg: dict[str, Any]) -> dict[str, Any]:
 
 def service_jsonld(pkg: dict[str, Any], department: dict[str, Any] | None = None,
                    url: str | None = None, uri: str | None = None) -> dict[str, Any]:
-    """schema.org GovernmentService for ``pkg``; ``department`` adds the English name and
-    area (looked up in CKAN when not given).
-
-    ``url`` is the service page (``<site>/service/<name>``); ``uri``, the ``@id``,
-    defaults to the service's RDF URI on the page's site (``rdf.service_uri``).
-    """
-    department = department or _department_of(pkg)
-    if uri is None and url and "/service/" in url and pkg.get("service_code"):
-        uri = str(rdf.service_uri(url.rsplit("/service/", 1)[0], pkg, department))
-    area = department.get("area")
-    provider = _compact({"@type": "GovernmentOrganization", "name": department.get("title") or department.get("name"),
-                         "alternateName": department.get("title_en"),
-                         "identifier": department.get("department_code")})
-    channels = []
-    for ch in pkg.get("channels") or []:
-        channel = {"@type": "ServiceChannel",
-                   "name": ch.get("name") or _label("channels", ch["channel_type"], sub="channel_type"),
-                   "serviceUrl": ch.get("url"),
-                   "availableLanguage": "zh-CN",
-                   "processingTime": pkg.get("processing_time")}
-        if ch.get("phone"):
-            channel["servicePhone"] = {"@type": "ContactPoint", "telephone": ch["phone"]}
-        if ch.get("address"):
-            channel["serviceLocation"] = _compact({
-                "@type": "Place", "name": ch.get("name"), "address": ch["address"],
-                "openingHours": ch.get("opening_hours")})
-        channels.append(_compact(channel))
-    fees = pkg.get("fees") or []
-    offers = [_compact({"@type": "Offer", "name": fee.get("name"), "price": float(fee.get("amount") or 0),
-                        "priceCurrency": fee.get("currency") or "CNY", "description": fee.get("basis")})
-              for fee in fees] or [{"@type": "Offer", "price": 0, "priceCurrency": "CNY"}]
-    output = None
-    if pkg.get("output_type") or pkg.get("output_name"):
-        output = _compact({"@type": OUTPUT_TYPES.get(pkg.get("output_type"), "Thing"),
-                           "name": pkg.get("output_name") or _label("output_type", pkg["output_type"])})
-    return _compact({
-        "@context": "https://schema.org",
-        "@type": "GovernmentService",
-        "@id": uri,
-        "url": url,
-        "identifier": pkg.get("service_code"),
-        "name": pkg.get("title"),
-        "alternateName": pkg.get("title_en"),
-        "description": pkg.get("notes"),
-        "serviceType": _label("service_type", pkg["service_type"]) if pkg.get("service_type") else None,
-        "category": [_label("themes", t) for t in pkg.get("themes") or []],
-        "audience": _compact({"@type": "Audience", "audienceType": _label("audience", pkg["audience"])})
-        if pkg.get("audience") else None,
-        "provider": provider if provider.get("name") else None,
-        "serviceOperator": provider if provider.get("name") else None,
-        "areaServed": {"@type": "AdministrativeArea", "name": area} if area else None,
-        "availableChannel": channels,
-        "serviceOutput": output,
-        "offers": offers,
-        "termsOfService": [" ".join(filter(None, (b.get("title"), b.get("article"))))
-                           for b in pkg.get("legal_basis") or []],
-    })
+    """``core.schemaorg.service_jsonld``, the department looked up in CKAN when not given."""
+    return schemaorg.service_jsonld(pkg, department or _department_of(pkg), url=url, uri=uri)

@@ -9,7 +9,7 @@ from pyld import jsonld
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
-from ckanext.govservice import rdf
+from ckanext.govservice.core import cpsv as rdf
 from ckanext.govservice.jsonld import service_jsonld
 
 from . import factories as gov

@@ -11,7 +11,7 @@ from rdflib.namespace import DCTERMS as DCT, FOAF, RDF, RDFS, SKOS, XSD
 
 from ckan.tests import helpers
 
-from ckanext.govservice import rdf, schema
+from ckanext.govservice.core import cpsv as rdf, schema
 
 from . import factories as gov
 from . import samples
