@@ -45,7 +45,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-sys.path.insert(0, str(ROOT / "harvesters"))
 
 THEMES = [["business"], ["tax", "business"], ["health"], ["transport"], ["social_security"]]
 

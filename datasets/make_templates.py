@@ -4,7 +4,7 @@ format pages (datasets/formats/*.md) from the schemas.
     .venv/bin/python datasets/make_templates.py [--out DIR] [--formats DIR]
 
 Nothing here lists a field: the columns are the service schema's bulk-file
-columns (``ckanext.govservice.catalogue``) less what a department never sends
+columns (``ckanext.govservice.core.tabular``) less what a department never sends
 (derived fields, the provenance the harvesters set, the department, which the
 source's registration names); the statistics columns are statistics.yaml's.
 Only the example values are typed here, keyed by field name, and a field the
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import io
 import json
 import re
@@ -24,13 +25,22 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE / "demo"))
-from generate import FIXED_TIME, _fixed_zip  # noqa: E402  (the demo's pinned-timestamp XLSX)
+from ckanext.govservice.core import kpis as stats, schema, tabular as catalogue
 
-from ckanext.govservice import catalogue, schema  # noqa: E402
-from ckanext.govservice import statistics as stats  # noqa: E402
-from govharvest import normalise  # noqa: E402
+HERE = Path(__file__).resolve().parent
+
+
+def _demo_generator():
+    """datasets/demo/generate.py, by its path (for its pinned-timestamp XLSX)."""
+    spec = importlib.util.spec_from_file_location("demo_generate", HERE / "demo" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+_demo = _demo_generator()
+FIXED_TIME, _fixed_zip = _demo.FIXED_TIME, _demo._fixed_zip
 
 TEMPLATES = HERE / "templates"
 FORMATS = HERE / "formats"
@@ -128,8 +138,9 @@ def template_fields() -> list[dict[str, Any]]:
     """The bulk-file fields a department sends, in schema order: what the harvesters
     keep (normalise.FIELDS: no derived fields, no provenance) less the department,
     which comes from the source's registration."""
+    sent = schema.input_fields()
     return [f for f in catalogue.catalogue_fields()
-            if f["field_name"] in normalise.FIELDS and f["field_name"] != "owner_org"]
+            if f["field_name"] in sent and f["field_name"] != "owner_org"]
 
 
 def _check_examples() -> None:
@@ -146,18 +157,14 @@ def _check_examples() -> None:
                              f"columns in order: {columns}")
 
 
+# How the format pages name each field kind (schema.field_kind).
+KIND_WORDS = {"integer": "whole number", "money": "amount", "boolean": "true/false",
+              "url": "web address"}
+
+
 def kind(f: dict[str, Any]) -> str:
-    if f.get("repeating_subfields"):
-        return "rows"
-    if f.get("preset") in ("multiple_checkbox", "multiple_select"):
-        return "list"
-    validators = f.get("validators", "")
-    for marker, name in (("govservice_natural_number", "whole number"), ("govservice_money", "amount"),
-                         ("govservice_boolean", "true/false"), ("govservice_iso_date", "date"),
-                         ("govservice_web_url", "web address")):
-        if marker in validators:
-            return name
-    return "code" if schema.choices(f) else "text"
+    kind = schema.field_kind(f)
+    return KIND_WORDS.get(kind, kind)
 
 
 def required(f: dict[str, Any]) -> bool:

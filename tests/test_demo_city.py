@@ -20,10 +20,9 @@ from pathlib import Path
 import pytest
 
 from ckan.lib.navl.dictization_functions import Invalid
-from ckanext.govservice import schema, service_rules
-from ckanext.govservice import statistics as stats
+from ckanext.govservice.core import kpis as stats, rules as service_rules, schema, tabular
 from ckanext.govservice.logic import validators
-from govharvest import formats, tabular
+from govharvest import formats
 from ckanext.govservice.tests.conftest import statistics_db  # noqa: F401  (a fixture)
 from govharvest.normalise import RecordError, normalise
 

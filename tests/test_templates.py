@@ -17,10 +17,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ckanext.govservice import schema
-from ckanext.govservice import statistics as stats
+from ckanext.govservice.core import kpis as stats, schema, tabular
 from ckanext.govservice.statistics_store import TRUE_WORDS
-from govharvest import formats, tabular
+from govharvest import formats
 from govharvest.normalise import normalise
 from govharvest.statistics import to_platform_csv
 

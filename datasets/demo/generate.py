@@ -7,9 +7,9 @@ fixed timestamps), so the output in datasets/demo/city/ is committed and a test
 (tests/test_demo_city.py) keeps it equal to what this script writes.
 
 The services are written in each department's own format with the platform's
-own writers (the bulk-file columns of ``ckanext.govservice.catalogue``, the
-CPSV-AP graph of ``ckanext.govservice.rdf``, the Open311 entries of
-``ckanext.govservice.open311``), so the harvesters read back what the
+own writers (the bulk-file columns of ``ckanext.govservice.core.tabular``, the
+CPSV-AP graph of ``ckanext.govservice.core.cpsv``, the Open311 entries of
+``ckanext.govservice.core.open311``), so the harvesters read back what the
 platform would publish. A few records and statistics rows carry planted
 mistakes, listed in city/planted-mistakes.json and datasets/demo/README.md.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import io
 import json
 import math
@@ -27,12 +28,23 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import catalogue_data as data  # noqa: E402
+from ckanext.govservice.core import cpsv, open311, rules as service_rules, schema
+from ckanext.govservice.core import kpis as stats, tabular as catalogue
 
-from ckanext.govservice import catalogue, rdf, schema, service_rules  # noqa: E402
-from ckanext.govservice import statistics as stats  # noqa: E402
+HERE = Path(__file__).resolve().parent
+
+
+def _sibling(name: str):
+    """A module of this folder, by its path: this script runs as a file
+    (``python datasets/demo/generate.py``) and is loaded by path by the tests."""
+    spec = importlib.util.spec_from_file_location(f"demo_{name}", HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+data = _sibling("catalogue_data")
 
 SEED = 20261031
 FIRST_PERIOD, LAST_PERIOD, MONTHS = "2023-11", "2026-10", 36
@@ -636,11 +648,10 @@ def write_cpsv(path: Path, d: dict, services_: list[dict[str, Any]]) -> None:
     department = {k: d[k] for k in ("name", "title", "title_en", "level", "area", "area_code", "department_code")}
     with_duration = [({**s, "processing_time": service_rules.iso_duration(
         s["committed_limit"], s["committed_limit_unit"])}, department) for s in services_]
-    path.write_text(rdf.services_to_graph(with_duration, base).serialize(format="turtle"), encoding="utf-8")
+    path.write_text(cpsv.services_to_graph(with_duration, base).serialize(format="turtle"), encoding="utf-8")
 
 
 def write_open311(path: Path, d: dict, services_: list[dict[str, Any]]) -> None:
-    from ckanext.govservice import open311
     department = {"name": d["name"], "title": d["title"], "title_en": d["title_en"]}
     entries = [open311.service_entry(s, department) for s in services_ if s.get("status") == "active"]
     path.write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
