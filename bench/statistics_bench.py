@@ -236,7 +236,6 @@ def main() -> None:
             tk.get_action("organization_create")(dict(context), {
                 "name": department(d), "title": f"基准测试局{d}", "level": "city", "area": "滨江市"})
     with store.engine().begin() as conn:
-        store.ensure_schema(conn)
         conn.execute(sa.text(f"TRUNCATE {store.SCHEMA}.service_month, {store.SCHEMA}.department_month"))
         register_services(conn, store, args.rows)
 

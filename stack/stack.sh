@@ -340,7 +340,12 @@ start_harvest() {  # harvest worker and scheduler (settings: var/harvest.env)
 
 # ---------------------------------------------------------------- databases
 
-db_stamp() { { python_stamp; grep '^ckan.plugins' "$CKAN_INI"; } | sha256sum | cut -c1-16; }
+# Our plugin's migrations (the KPI engine's tables, in the DataStore database):
+# a new revision runs the migrations again.
+PLUGIN_MIGRATIONS=$ROOT/ckanext-govservice/ckanext/govservice/migration
+db_stamp() {
+  { python_stamp; grep '^ckan.plugins' "$CKAN_INI"; cat "$PLUGIN_MIGRATIONS"/*/versions/*.py; } | sha256sum | cut -c1-16
+}
 
 ensure_databases() {
   psql_admin -d postgres <<SQL
@@ -358,7 +363,8 @@ SQL
     stampfile="$RUN/db-$(basename "$ini" .ini)$TEST_SLOT.stamp"
     if [ "$(cat "$stampfile" 2>/dev/null)" = "$(db_stamp)" ] && ckan_tables_exist "$ini"; then continue; fi
     say "initialising the CKAN database for $(basename "$ini")"
-    # core and plugin migrations; the DataStore permissions follow as the postgres user
+    # core and plugin migrations (govservice's go to the DataStore database);
+    # the DataStore permissions follow as the postgres user
     env PATH="$VENV/bin:$PATH" CKAN_INI="$ini" GOVHARVEST_DB_URL= GOVSERVICE_PG_ADMIN_URL= \
       "$entrypoint" migrate >>"$LOG/db-init.log" 2>&1 \
       || { tail -20 "$LOG/db-init.log"; die "migrating the CKAN database failed for $ini (log: $LOG/db-init.log)"; }
@@ -392,10 +398,13 @@ GOVHARVEST_ALLOW_PRIVATE_HOSTS=127.0.0.1"
   echo "$stamp" >"$RUN/harvest-db$TEST_SLOT.stamp"
 }
 
-ckan_tables_exist() {  # $1 ini: does its database have CKAN's tables?
-  local db; db=$(sed -n 's|^sqlalchemy.url = .*/||p' "$1")
+ckan_tables_exist() {  # $1 ini: CKAN's tables in its database, our KPI tables' version in its DataStore?
+  local db datastore
+  db=$(sed -n 's|^sqlalchemy.url = .*/||p' "$1")
+  datastore=$(sed -n 's|^ckan.datastore.write_url = .*/||p' "$1")
   [ "$(psql_admin -d "$db" -tAc "SELECT to_regclass('public.package') IS NOT NULL
-                                      AND to_regclass('public.activity_alembic_version') IS NOT NULL")" = t ]
+                                      AND to_regclass('public.activity_alembic_version') IS NOT NULL")" = t ] \
+    && [ "$(psql_admin -d "$datastore" -tAc "SELECT to_regclass('govservice_kpi.alembic_version') IS NOT NULL")" = t ]
 }
 
 ensure_site() {

@@ -83,15 +83,25 @@ def check_datastore() -> Probe:
         return {"status": DOWN, "error": "the datastore plugin is not enabled in ckan.plugins"}
     from ckanext.datastore.backend.postgres import get_read_engine
 
+    from ckanext.datastore.backend.postgres import get_write_engine
+
+    from .statistics_store import tables
+
     url = tk.config["ckan.datastore.read_url"]
     try:
         with get_read_engine().connect() as conn:
             database = conn.execute(sa.text("SELECT current_database()")).scalar()
             user = conn.execute(sa.text("SELECT current_user")).scalar()
+        with get_write_engine().connect() as conn:
+            kpi_tables = tables.revision(conn)
     except sa.exc.SQLAlchemyError as e:
         return {"status": DOWN,
                 "error": f"the DataStore database did not answer at {redact_url(url)}: {_reason(e.orig or e)}"}
-    return {"status": UP, "database": database, "read_role": user}
+    if kpi_tables != tables.head_revision():
+        return {"status": DOWN, "database": database, "read_role": user, "kpi_tables": kpi_tables,
+                "error": f"the KPI engine's tables are at revision {kpi_tables or '(none)'}, the code needs "
+                         f"{tables.head_revision()}: run `ckan db upgrade -p govservice`"}
+    return {"status": UP, "database": database, "read_role": user, "kpi_tables": kpi_tables}
 
 
 def check_solr() -> Probe:

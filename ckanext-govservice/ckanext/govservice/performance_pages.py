@@ -95,8 +95,6 @@ def _window_trend(lang: str, period_to: str, **filters: Any) -> dict[str, Any] |
 
 def _latest_period() -> str | None:
     with store.engine().connect() as conn:
-        store.ensure_schema(conn)
-        conn.commit()
         return store.latest_period(conn)
 
 
@@ -155,8 +153,6 @@ def department_services(department: str) -> list[dict[str, Any]]:
     """The department's public services with their latest-12-months summary,
     highest on-time rate first (no data last)."""
     with store.engine().connect() as conn:
-        store.ensure_schema(conn)
-        conn.commit()
         services = store.department_services(conn, department)
     # English titles are a scheming extra of the package, not kept by the KPI engine.
     packages = {p.id: p for p in model.Session.query(model.Package).filter(

@@ -68,7 +68,6 @@ def statistics_table(context: dict[str, Any] | None = None) -> str:
     })
     table = created["resource_id"]
     with store.engine().begin() as conn:
-        store.ensure_schema(conn)
         store.tune_table(conn, table)
     return table
 
@@ -86,7 +85,6 @@ def load(context: dict[str, Any], org: dict[str, Any], headers: list[str], body:
     site = catalogue_publish.site_context()
     table = statistics_table(site)
     with store.engine().begin() as conn:
-        store.ensure_schema(conn)
         sync_department(conn, site, org)
         report = store.load(conn, table, org["name"], headers, body, stats.current_period())
         package_ids = store.refresh_summaries(conn, store.affected_services(conn))
@@ -180,7 +178,6 @@ def refresh_all(context: dict[str, Any] | None = None) -> dict[str, Any]:
     table = statistics_table(context)
     departments = tk.get_action("organization_list")(dict(context), {"all_fields": True, "limit": 1000})
     with store.engine().begin() as conn:
-        store.ensure_schema(conn)
         services = sum(sync_department(conn, context, org) for org in departments)
         refreshed = store.refresh_aggregates(conn, table)
         package_ids = store.refresh_summaries(conn)
@@ -204,8 +201,6 @@ def kpi_report(query: dict[str, Any]) -> dict[str, Any]:
     keys = [g for g in group_by if g != "period"]
     filters = {k: query.get(k) for k in ("department", "service", "theme", "life_event", "channel")}
     with store.engine().connect() as conn:
-        store.ensure_schema(conn)
-        conn.commit()
         table = _find_table(catalogue_publish.site_context())
         period_to = query.get("period_to") or store.latest_period(conn) or stats.current_period()
         period_from = query.get("period_from") or stats.shift_period(period_to, -11)
@@ -255,8 +250,6 @@ def kpi_report(query: dict[str, Any]) -> dict[str, Any]:
 def league_table(period_from: str | None, period_to: str | None) -> dict[str, Any]:
     """Departments ranked on every KPI over a window, with the change on the window before."""
     with store.engine().connect() as conn:
-        store.ensure_schema(conn)
-        conn.commit()
         period_to = period_to or store.latest_period(conn) or stats.current_period()
     period_from = period_from or stats.shift_period(period_to, -11)
     y0, m0 = stats.parse_period(period_from)

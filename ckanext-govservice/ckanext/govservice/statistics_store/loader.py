@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from .. import statistics as stats
 from .queries import plain_number
-from .tables import RATING_LEVELS, SCHEMA, SUMMARY_KPIS, SUMS, ensure_schema
+from .tables import RATING_LEVELS, SCHEMA, SUMMARY_KPIS, SUMS
 
 INT_RE = r"^\s*-?\d{1,18}\s*$"   # bigint; above 32 bits a rule says "too large"
 NUMBER_RE = r"^\s*-?\d{1,9}(\.\d+)?\s*$"
@@ -328,7 +328,6 @@ def load(conn, table: str, department: str, headers: list[str], body: IO[bytes],
     ours = [c for c in stats.column_names() if c in seen]
     absent = [c for c in stats.column_names() if c not in seen]
 
-    ensure_schema(conn)
     clock = [time.perf_counter()]
     seconds: dict[str, float] = {}
 

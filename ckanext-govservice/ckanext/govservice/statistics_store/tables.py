@@ -19,7 +19,11 @@ All in the DataStore database (``engine``), so one SQL engine joins them:
 """
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from .. import statistics as stats
 from ..core import schema as core_schema
@@ -61,70 +65,116 @@ CATALOGUE_SUMS: dict[str, str] = {
 # The KPIs of each service's latest-12-months summary (kpis.yaml: summary: true),
 # one column each in service_summary.
 SUMMARY_KPIS: tuple[str, ...] = tuple(core_schema.summary_kpis())
-_SUM_COLUMNS = ", ".join(f"{name} numeric" for name in SUMS)
 
 
-def engine() -> sa.engine.Engine:
-    from ckanext.datastore.backend.postgres import get_write_engine
-    return get_write_engine()
+# ---------------------------------------------------------------- the schema govservice_kpi
+
+# What the migrations (migration/govservice/versions) have built, written once
+# more as SQLAlchemy tables: alembic compares the two (a test does), and a new
+# revision can be drafted from the difference (ckan generate migration -p
+# govservice --autogenerate). The loader and the queries write their SQL by hand.
+metadata = sa.MetaData(schema=SCHEMA)
 
 
-_schema_ready: set[str] = set()
+def _text(name: str) -> sa.Column:
+    """A text column that must be filled."""
+    return sa.Column(name, sa.Text, nullable=False)
+
+
+service = sa.Table(
+    "service", metadata,
+    _text("department"), _text("service_code"), _text("package_id"), _text("name"),
+    sa.Column("title", sa.Text),
+    sa.Column("themes", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("life_events", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("in_person_visits", sa.Integer),
+    sa.Column("fully_online", sa.Boolean),
+    sa.Column("time_limit_compression", sa.Numeric),
+    sa.Column("status", sa.Text),
+    sa.PrimaryKeyConstraint("department", "service_code"),
+    sa.Index("service_code_idx", "service_code"),
+)
+service_month = sa.Table(
+    "service_month", metadata,
+    _text("service_code"), _text("period"), _text("department"),
+    sa.Column("rows_reported", sa.Integer, nullable=False),
+    *(sa.Column(name, sa.Numeric) for name in SUMS),
+    sa.PrimaryKeyConstraint("department", "service_code", "period"),
+)
+department_month = sa.Table(
+    "department_month", metadata,
+    _text("department"), _text("period"), _text("channel"),
+    sa.Column("rows_reported", sa.Integer, nullable=False),
+    *(sa.Column(name, sa.Numeric) for name in SUMS),
+    sa.PrimaryKeyConstraint("department", "period", "channel"),
+)
+service_summary = sa.Table(
+    "service_summary", metadata,
+    _text("service_code"), _text("department"),
+    sa.Column("period_from", sa.Text), sa.Column("period_to", sa.Text),
+    *(sa.Column(name, sa.Numeric) for name in SUMMARY_KPIS),
+    sa.Column("updated_at", sa.TIMESTAMP(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.PrimaryKeyConstraint("department", "service_code"),
+)
+
+# ---------------------------------------------------------------- the database they live in
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migration" / "govservice"
+
+
+class NotMigrated(RuntimeError):
+    """The DataStore database's KPI tables are not at the revision this code reads and writes."""
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest revision of migration/govservice: what this code expects to find."""
+    from alembic.script import ScriptDirectory
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def revision(conn) -> str | None:
+    """The revision the database's KPI tables are at (None: never migrated)."""
+    if not conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"),
+                        {"t": f"{SCHEMA}.alembic_version"}).scalar():
+        return None
+    return conn.execute(sa.text(f"SELECT version_num FROM {SCHEMA}.alembic_version")).scalar()
+
+
+_migrated: set[str] = set()
+
+
+def require_migrated(conn) -> None:
+    """Refuse to go on unless the KPI tables are at this code's revision.
+
+    Nothing is created at run time: the tables are made and changed by the
+    migrations (``ckan db upgrade -p govservice``, which the stack and the
+    containers run at set-up). Checked once per process and database.
+    """
+    url = str(conn.engine.url)
+    if url in _migrated:
+        return
+    found, wanted = revision(conn), head_revision()
+    if found != wanted:
+        raise NotMigrated(
+            f"the KPI engine's tables in the DataStore database {conn.engine.url.database} are at "
+            f"revision {found or '(none)'}, this code needs {wanted}: run `ckan -c <ini> db upgrade -p govservice`")
+    _migrated.add(url)
 
 
 def ensure_schema(conn) -> None:
-    """Create our own tables in the DataStore database (idempotent; once per process and database)."""
-    url = str(conn.engine.url)
-    if url in _schema_ready and conn.execute(sa.text(
-            "SELECT to_regclass(:t) IS NOT NULL"), {"t": f"{SCHEMA}.service_summary"}).scalar():
-        return
-    _create_schema(conn)
-    _schema_ready.add(url)
+    """The old name of ``require_migrated``, for callers not yet updated: creates nothing."""
+    require_migrated(conn)
 
 
-def _create_schema(conn) -> None:
-    # CREATE SCHEMA/TABLE IF NOT EXISTS race when two processes run them at once
-    # (a web request and a background job): one at a time.
-    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('govservice_kpi schema'))"))
-    conn.execute(sa.text(f"""
-        CREATE SCHEMA IF NOT EXISTS {SCHEMA};
-        CREATE TABLE IF NOT EXISTS {SCHEMA}.service (
-            department text NOT NULL,
-            service_code text NOT NULL,
-            package_id text NOT NULL,
-            name text NOT NULL,
-            title text,
-            themes text[] NOT NULL DEFAULT '{{}}',
-            life_events text[] NOT NULL DEFAULT '{{}}',
-            in_person_visits int,
-            fully_online boolean,
-            time_limit_compression numeric,
-            status text,
-            PRIMARY KEY (department, service_code));
-        CREATE INDEX IF NOT EXISTS service_code_idx ON {SCHEMA}.service (service_code);
-        CREATE TABLE IF NOT EXISTS {SCHEMA}.service_month (
-            service_code text NOT NULL, period text NOT NULL, department text NOT NULL,
-            rows_reported int NOT NULL, {_SUM_COLUMNS},
-            PRIMARY KEY (department, service_code, period));
-        -- The key, department first, also serves a department's months; a
-        -- second index (department, period) cost a third of each load's sums.
-        DROP INDEX IF EXISTS {SCHEMA}.service_month_department_idx;
-        CREATE TABLE IF NOT EXISTS {SCHEMA}.department_month (
-            department text NOT NULL, period text NOT NULL, channel text NOT NULL,
-            rows_reported int NOT NULL, {_SUM_COLUMNS},
-            PRIMARY KEY (department, period, channel));
-        CREATE TABLE IF NOT EXISTS {SCHEMA}.service_summary (
-            service_code text NOT NULL, department text NOT NULL,
-            period_from text, period_to text,
-            on_time_rate numeric, digital_take_up numeric, satisfaction_rate numeric,
-            volume numeric, updated_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (department, service_code));
-    """))
-    # Columns a newer sums list added to tables an older version created.
-    for table in ("service_month", "department_month"):
-        for name in SUMS:
-            conn.execute(sa.text(
-                f"ALTER TABLE {SCHEMA}.{table} ADD COLUMN IF NOT EXISTS {name} numeric"))
+def engine() -> sa.engine.Engine:
+    """The DataStore database's write engine, once its KPI tables are known to be migrated."""
+    from ckanext.datastore.backend.postgres import get_write_engine
+    write = get_write_engine()
+    if str(write.url) not in _migrated:
+        with write.connect() as conn:
+            require_migrated(conn)
+    return write
 
 
 # ---------------------------------------------------------------- the DataStore table

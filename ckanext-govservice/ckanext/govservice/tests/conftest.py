@@ -34,17 +34,20 @@ def dept(sysadmin):
 
 
 @pytest.fixture
-def statistics_db(clean_db, clean_index):
-    """Clean CKAN and DataStore databases, and an empty KPI engine."""
+def statistics_db(clean_db, clean_index, migrate_db_for):
+    """Clean CKAN and DataStore databases, and an empty KPI engine made by its
+    migrations, as ``ckan db upgrade -p govservice`` makes it."""
     import sqlalchemy as sa
     from sqlalchemy import orm
+    from ckanext.datastore.backend.postgres import get_write_engine
     from ckanext.datastore.tests import helpers as datastore_helpers
     from ckanext.govservice import statistics_store
 
-    engine = statistics_store.engine()
+    engine = get_write_engine()   # not statistics_store.engine(): that one wants the tables migrated
     datastore_helpers.clear_db(orm.scoped_session(orm.sessionmaker(bind=engine)))
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {statistics_store.SCHEMA} CASCADE"))
+    migrate_db_for("govservice")   # the plugin's env.py migrates the DataStore database
 
 
 @pytest.fixture
