@@ -7,7 +7,7 @@ STACK := stack/stack.sh
 VENV  ?= .venv
 T     ?=
 
-.PHONY: install up down status demo test lock translations clean-state backup restore
+.PHONY: install up down status demo test crawl lock translations clean-state backup restore
 
 install:            ## system packages, Python venv, Solr jars
 	@$(STACK) install
@@ -26,6 +26,10 @@ demo:               ## everything up, the demo city harvested from its feeds, th
 
 test: up            ## the suite against the real stack; T= narrows it (a path, -k ...)
 	@$(VENV)/bin/pytest --ckan-ini=$$($(STACK) test-ini) $(T)
+
+PORTAL ?= http://127.0.0.1:5000
+crawl:              ## follow every link of a portal (PORTAL=, default the local one); list each that fails
+	@$(VENV)/bin/python -m tests.crawl $(PORTAL)
 
 lock:               ## re-resolve requirements/direct.txt into requirements/lock.txt
 	@rm -rf var/lock-venv && python3 -m venv var/lock-venv \
