@@ -38,7 +38,7 @@ __all__ = [
     "govservice_department_title", "govservice_charts_available",
     "govservice_home_browse", "govservice_home_kpis", "govservice_services_found",
     "govservice_error_page",
-    "humanize_entity_type",
+    "humanize_entity_type", "linked_user",
 ]
 
 # The facets of the service search page, in the order people narrow down by.
@@ -66,6 +66,19 @@ def absent(value: Any) -> bool:
 def _given(value: Any) -> Any:
     """A field the service leaves out (Undefined) as None, which the formatters read as absent."""
     return None if isinstance(value, Undefined) else value
+
+
+@tk.chained_helper
+def linked_user(next_helper: Callable[..., Any], user: Any, maxlength: int = 0,
+                avatar: int = 20) -> Any:
+    """CKAN's helper, without the link where the visitor may not open the
+    profile (anyone not logged in, as ckan.auth.public_user_details is off):
+    the activity streams linked every name to a page that answered 403."""
+    account = user if isinstance(user, model.User) else model.User.get(str(user))
+    if account is not None and not tk.h.check_access("user_show", {"id": account.id}):
+        name = account.display_name
+        return name[:maxlength] + "..." if maxlength and len(name) > maxlength else name
+    return next_helper(user, maxlength, avatar)
 
 
 def govservice_lang() -> str:

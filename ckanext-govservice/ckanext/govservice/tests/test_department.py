@@ -25,3 +25,38 @@ def test_an_unknown_level_is_refused():
         gov.department(name="x-bureau", level="galaxy")
     assert e.value.error_dict["level"] == [
         "'galaxy' is not a known level (expected one of: province, city, district, township)"]
+
+
+def signed_in(context: dict) -> dict:
+    from ckan.tests import factories
+    return {"Authorization": factories.APIToken(user=context["user"])["token"]}
+
+
+class TestWhatAVisitorIsShown:
+    """Links a visitor who is not logged in is shown lead to pages that visitor may open."""
+
+    @pytest.fixture
+    def dept_with_a_service(self, dept, sysadmin):
+        gov.service(dept["id"], context=dict(sysadmin), name="business-licence")
+        return dept
+
+    def test_no_members_tab_for_a_visitor_but_for_its_admin(self, app, dept_with_a_service, sysadmin):
+        page = f"/organization/{dept_with_a_service['name']}"
+        assert "/organization/members/" not in app.get(page).body
+        assert app.get(f"/organization/members/{dept_with_a_service['name']}", status=403)
+        assert f"/organization/members/{dept_with_a_service['name']}" in app.get(
+            page, headers=signed_in(sysadmin)).body
+
+    def test_the_department_tabs_keep_activity_and_performance(self, app, dept_with_a_service):
+        body = app.get(f"/organization/{dept_with_a_service['name']}").body
+        assert f"/organization/activity/{dept_with_a_service['name']}" in body
+        assert f"/performance/{dept_with_a_service['name']}" in body
+
+    def test_the_activity_stream_names_the_publisher_without_a_dead_link(self, app, dept_with_a_service,
+                                                                         sysadmin):
+        from ckan import model
+        body = app.get("/dataset/activity/business-licence").body
+        assert model.User.get(sysadmin["user"]).display_name in body
+        assert f'href="/user/{sysadmin["user"]}"' not in body
+        assert f'href="/user/{sysadmin["user"]}"' in app.get("/dataset/activity/business-licence",
+                                                             headers=signed_in(sysadmin)).body
