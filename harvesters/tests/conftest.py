@@ -1,5 +1,15 @@
-"""Harvest tests run against the real stack: the harvest test database, the
-portal over HTTP, and feeds served over real HTTP from a temporary folder."""
+"""Harvest tests run against the test site, never the demo portal: the harvest
+test database, feeds served over real HTTP from a temporary folder and, for the
+tests that load into a portal, the test site (the ini pytest was given) served
+over HTTP by gunicorn in a subprocess (tests/testsite.py).
+
+The site starts once, for the first test that asks for ``portal`` (or
+``department``, ``source``, which need it), and stops at the end of the session;
+tests that need no portal (compare, normalise, tabular, the formats, layout…)
+never start it. It starts on an emptied test database, so nothing a test leaves
+there needs purging. Tests that use the harvest database or the site are marked
+``stack``: ``-m "not stack"`` runs the others without PostgreSQL, Solr or Redis.
+"""
 from __future__ import annotations
 
 import functools
@@ -12,19 +22,37 @@ from pathlib import Path
 import pytest
 from ckanapi import RemoteCKAN
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import testsite
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+SYSADMIN = "govharvest-tests"
 
 
 def _settings() -> dict[str, str]:
+    """The harvest test database and Redis db from var/harvest.env (nothing else
+    of that file: its CKAN URL and token are the demo portal's)."""
     env = {}
     for line in (ROOT / "var" / "harvest.env").read_text().splitlines():
         key, _, value = line.partition("=")
-        env[key] = value
+        if key.startswith("GOVHARVEST_TEST_"):
+            env[key] = value
     slot = os.environ.get("GOVSERVICE_TEST_SLOT")
     if slot:   # a parallel test run: its own harvest database and Redis db
         env["GOVHARVEST_TEST_DB_URL"] += f"_{slot}"
         env["GOVHARVEST_TEST_REDIS_URL"] = env["GOVHARVEST_TEST_REDIS_URL"][:-2] + f"1{slot}"
-    return env
+    # the environment wins, as in govharvest.settings (Redis has 16 databases:
+    # slots 6-9 get 16-19, which it lacks, unless given one here)
+    return {key: os.environ.get(key, value) for key, value in env.items()}
+
+
+STACK_FIXTURES = {"settings", "harvest_db", "test_site"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.is_relative_to(HERE) and STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.stack)
 
 
 @pytest.fixture(scope="session")
@@ -45,87 +73,62 @@ def harvest_db(settings, monkeypatch):
     return url
 
 
+@pytest.fixture(scope="session")
+def test_site(ckan_ini, reset_db, migrate_db_for, reset_index, reset_queues):
+    """The test site's URL: its database and search index emptied (as root
+    conftest's clean_db does), then served over HTTP until the session ends.
+    No job worker: the served config turns off the jobs a service change queues."""
+    from ckan import plugins
+    reset_db()   # the session's first reset drops every table, activity's too
+    plugins.load("activity")   # its migrations are found through the loaded plugin
+    try:
+        migrate_db_for("activity")
+    finally:
+        plugins.unload("activity")
+    reset_index()
+    with testsite.serve(ckan_ini) as url:
+        yield url
+    reset_queues()   # what the site queued (xloader's jobs) and no worker took
+
+
+_tokens: dict[str, str] = {}   # the sysadmin's id -> its API token
+
+
 @pytest.fixture
-def portal(settings):
-    token = Path(settings["GOVHARVEST_CKAN_TOKEN_FILE"]).read_text().strip()
-    with RemoteCKAN(settings["GOVHARVEST_CKAN_URL"], apikey=token) as ckan:
+def site_token(test_site) -> str:
+    """A sysadmin's API token on the test site, made in-process; made again
+    when a clean_db (of another test folder) has removed the sysadmin."""
+    from ckan import model
+    from ckan.tests import factories, helpers
+    try:
+        user = model.User.get(SYSADMIN)
+        user_id = user.id if user else factories.Sysadmin(name=SYSADMIN)["id"]
+        if user_id not in _tokens:
+            _tokens[user_id] = helpers.call_action(
+                "api_token_create", context={"user": SYSADMIN, "ignore_auth": True},
+                user=SYSADMIN, name="harvester tests")["token"]
+        return _tokens[user_id]
+    finally:
+        model.Session.remove()
+
+
+@pytest.fixture
+def portal(test_site, site_token, monkeypatch):
+    """The test site as its sysadmin; the harvesters in this process, and the
+    processes a test starts with its environment, load into it too."""
+    monkeypatch.setenv("GOVHARVEST_CKAN_URL", test_site)
+    monkeypatch.setenv("GOVHARVEST_CKAN_TOKEN", site_token)
+    monkeypatch.delenv("GOVHARVEST_CKAN_TOKEN_FILE", raising=False)
+    monkeypatch.delenv("GOVHARVEST_ENV_FILE", raising=False)   # the demo's settings
+    with RemoteCKAN(test_site, apikey=site_token) as ckan:
         yield ckan
-
-
-TEST_DEPARTMENT_PREFIXES = ("harvest-test-", "harvest-other-", "harvest-remote-")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def no_leftover_test_departments(settings):
-    """Purge test departments an interrupted earlier run left on the portal.
-
-    These tests write to the portal the demo serves; a run killed mid-test
-    never reaches its purge, and its departments would stay in the demo's
-    lists. Only those over an hour old go: a parallel run's are still in use."""
-    import datetime as dt
-    token = Path(settings["GOVHARVEST_CKAN_TOKEN_FILE"]).read_text().strip()
-    cutoff = dt.datetime.utcnow() - dt.timedelta(hours=1)
-    with RemoteCKAN(settings["GOVHARVEST_CKAN_URL"], apikey=token) as ckan:
-        for name in ckan.action.organization_list(limit=1000):
-            if name.startswith(TEST_DEPARTMENT_PREFIXES):
-                org = ckan.action.organization_show(id=name)
-                if dt.datetime.fromisoformat(org["created"]) < cutoff:
-                    _purge_department(ckan, org)
 
 
 @pytest.fixture
 def department(portal):
-    """A department of its own on the portal, purged with its services afterwards."""
-    name = f"harvest-test-{uuid.uuid4().hex[:8]}"
-    org = portal.action.organization_create(name=name, title="采集测试局")
-    yield org
-    _purge_department(portal, org)
-
-
-def _purge_department(portal, org, attempts: int = 5) -> None:
-    """Purge the department and everything in it. A catalogue rebuild queued by
-    the last harvest may create the department's catalogue dataset after we
-    listed its datasets, so list, purge and try again until it goes."""
-    import time
-    from ckanapi import ValidationError
-    for attempt in range(attempts):
-        _drain_job_queue(portal)   # background jobs (catalogue files) may still be writing
-        for dataset in portal.action.package_search(fq=f"owner_org:{org['id']}", rows=1000,
-                                                    include_private=True, include_drafts=True)["results"]:
-            _purge(portal, dataset["id"])
-        try:
-            portal.action.organization_purge(id=org["id"])
-            return
-        except ValidationError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(1)
-
-
-def _purge(portal, dataset_id: str, attempts: int = 10) -> None:
-    """Purge, retrying while a background job (xloader, catalogue files) still
-    writes resources of the dataset."""
-    import time
-    from ckanapi import CKANAPIError
-    for attempt in range(attempts):
-        try:
-            portal.action.dataset_purge(id=dataset_id)
-            return
-        except CKANAPIError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(1)
-
-
-def _drain_job_queue(portal, timeout: float = 60) -> None:
-    import time
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        worker = portal.action.govservice_health()["services"]["job_worker"]
-        if not any(worker.get("queued_jobs", {}).values()):
-            time.sleep(1)   # the job that was just taken off the queue, finishing
-            return
-        time.sleep(0.5)
+    """A department of its own on the test site."""
+    return portal.action.organization_create(name=f"harvest-test-{uuid.uuid4().hex[:8]}",
+                                             title="采集测试局")
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -14,36 +14,29 @@ from test_pipeline import HEADER, ROWS
 @pytest.fixture
 def editor_of(portal):
     """A user who edits one department, and that user's CKAN API token."""
-    made = []
-
     def make(department):
         name = f"editor-{uuid.uuid4().hex[:8]}"
         portal.action.user_create(name=name, email=f"{name}@example.gov.cn",
                                   password=uuid.uuid4().hex)
         portal.action.organization_member_create(id=department["id"], username=name, role="editor")
-        made.append(name)
         return portal.action.api_token_create(user=name, name="test")["token"]
-    yield make
-    for name in made:
-        portal.action.user_delete(id=name)
+    return make
 
 
 @pytest.fixture
 def other_department(portal):
-    org = portal.action.organization_create(name=f"harvest-other-{uuid.uuid4().hex[:8]}")
-    yield org
-    portal.action.organization_purge(id=org["id"])
+    return portal.action.organization_create(name=f"harvest-other-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture
-def client(settings, harvest_db, department, other_department, tmp_path, monkeypatch):
+def client(portal, harvest_db, department, other_department, tmp_path, monkeypatch):
     monkeypatch.setenv("GOVHARVEST_PUSH_DIR", str(tmp_path))
     with db.connect() as conn:
         sources.add(conn, name="mine", department=department["name"], format="csv",
                     location=str(tmp_path / "mine.csv"))
         sources.add(conn, name="theirs", department=other_department["name"], format="csv",
                     location=str(tmp_path / "theirs.csv"))
-    return admin.create_app(settings["GOVHARVEST_CKAN_URL"]).test_client()
+    return admin.create_app(portal.address).test_client()
 
 
 def test_no_token_no_entry(client):
@@ -66,9 +59,8 @@ def test_a_department_token_cannot_run_another_departments_source(client, editor
     assert other_department["name"] in response.json["error"]
 
 
-def test_a_sysadmin_sees_every_source(client, settings):
-    from pathlib import Path
-    token = Path(settings["GOVHARVEST_CKAN_TOKEN_FILE"]).read_text().strip()
+def test_a_sysadmin_sees_every_source(client, site_token):
+    token = site_token
     response = client.get("/api/sources", headers={"Authorization": token})
     assert sorted(s["name"] for s in response.json) == ["mine", "theirs"]
 
@@ -95,10 +87,9 @@ def test_a_department_cannot_push_for_another(client, editor_of, department, oth
     assert response.status_code == 403
 
 
-def test_report_page_shows_harvested_text_as_text(client, settings, department):
-    from pathlib import Path
+def test_report_page_shows_harvested_text_as_text(client, site_token, department):
     from govharvest import pipeline
-    token = Path(settings["GOVHARVEST_CKAN_TOKEN_FILE"]).read_text().strip()
+    token = site_token
     with db.connect() as conn, conn.cursor() as cur:
         job_id = pipeline.start_job(conn, sources.get(conn, "mine"))
         cur.execute("""INSERT INTO job_outcome (job_id, source_record_id, outcome, errors)

@@ -1,11 +1,9 @@
-"""Another CKAN's service datasets: paged through package_search of the real
-running portal, harvested into a second department."""
+"""Another CKAN's service datasets: paged through package_search of the test
+site served over HTTP, harvested into a second department."""
 from __future__ import annotations
 
-import time
 import uuid
 
-import ckanapi
 import pytest
 
 from ckanext.govservice.tests import samples
@@ -13,26 +11,14 @@ from govharvest import ckan_reader, db, sources
 from govharvest.compare import RECORD_ID
 from govharvest.normalise import FIELDS, normalise
 
-from conftest import _drain_job_queue, _purge
 from test_pipeline import harvest, services_of
 
 
 @pytest.fixture
 def publishing_department(portal):
-    """A second department on the portal, publishing services of its own; purged afterwards."""
-    org = portal.action.organization_create(name=f"harvest-remote-{uuid.uuid4().hex[:8]}",
-                                            title="远端发布局")
-    yield org
-    for _attempt in range(10):   # a background job may still be adding the catalogue files' dataset
-        _drain_job_queue(portal)
-        for dataset in portal.action.package_search(fq=f"owner_org:{org['id']}", rows=100,
-                                                    include_private=True)["results"]:
-            _purge(portal, dataset["id"])
-        try:
-            portal.action.organization_purge(id=org["id"])
-            return
-        except ckanapi.ValidationError:
-            time.sleep(1)
+    """A second department on the test site, publishing services of its own."""
+    return portal.action.organization_create(name=f"harvest-remote-{uuid.uuid4().hex[:8]}",
+                                             title="远端发布局")
 
 
 def publish(portal, department, i, **overrides):
@@ -66,7 +52,7 @@ def test_a_remote_dataset_keeps_its_fields_but_not_its_name_organisation_or_deri
     assert normalise(record) == {k: v for k, v in normalise(samples.sent(1)).items() if k != "name"}
 
 
-# ---------------------------------------------------------------- the running portal
+# ---------------------------------------------------------------- the test site over HTTP
 
 def test_a_remote_departments_services_are_harvested_page_by_page_and_then_unchanged(
         portal, harvest_db, department, publishing_department, monkeypatch):

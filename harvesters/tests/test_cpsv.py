@@ -85,7 +85,7 @@ def test_turtle_and_json_ld_are_told_apart_by_their_first_bytes():
     assert cpsv.detect(b"<http://example.com/s> a <http://purl.org/vocab/cpsv#PublicService> .") == "turtle"
 
 
-# ---------------------------------------------------------------- over real HTTP, into the portal
+# ---------------------------------------------------------------- over real HTTP, into the test site
 
 def test_a_turtle_feed_is_harvested_and_the_example_rejected_by_field(portal, harvest_db, department, feed_server):
     folder, url = feed_server
@@ -114,19 +114,3 @@ def test_a_turtle_feed_is_harvested_and_the_example_rejected_by_field(portal, ha
     assert service["name"] == f"{department['name']}-sc-s001"   # ours, not the other platform's
 
     assert harvest(portal, "cpsv-feed")["counts"]["unchanged"] == 2   # the same RDF, the same records
-    _catalogue_rebuilt(portal, department)
-
-
-def _catalogue_rebuilt(portal, department, timeout=60.0):
-    """Wait for the background rebuild of the department's bulk catalogue that the load
-    set off: the department fixture can only purge the department once it is there."""
-    import time
-    import ckanapi
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if len(portal.action.package_show(id=f"{department['name']}-service-catalogue")["resources"]) == 3:
-                return
-        except ckanapi.NotFound:
-            pass
-        time.sleep(0.5)

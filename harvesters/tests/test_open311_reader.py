@@ -1,6 +1,6 @@
 """Open311 GeoReport v2 service lists: our own platform's list, JSON and XML,
 read back; what Open311 lacks comes from the source's defaults or is rejected
-by field; the running portal's /open311/v2/services.json harvested over HTTP."""
+by field; the test site's /open311/v2/services.json harvested over HTTP."""
 from __future__ import annotations
 
 import json
@@ -81,7 +81,7 @@ def test_a_body_that_is_not_a_service_list_fails_the_whole_harvest(tmp_path, bod
         records(tmp_path, body)
 
 
-# ---------------------------------------------------------------- the running portal
+# ---------------------------------------------------------------- the test site over HTTP
 
 def test_the_portals_own_open311_list_is_harvested_into_another_department(
         portal, harvest_db, department, publishing_department, monkeypatch):

@@ -1,4 +1,4 @@
-"""A harvest end to end: a department's CSV over HTTP into the running portal."""
+"""A harvest end to end: a department's CSV over HTTP into the test site."""
 import os
 import time
 

@@ -19,9 +19,9 @@ GOVHARVEST = str(Path(sys.executable).parent / "govharvest")
 
 @pytest.fixture
 def harvest_queue(settings, monkeypatch):
+    """The harvest test queue; the worker a test starts inherits the environment,
+    where the portal fixture has put the test site's URL and token."""
     monkeypatch.setenv("GOVHARVEST_REDIS_URL", settings["GOVHARVEST_TEST_REDIS_URL"])
-    monkeypatch.setenv("GOVHARVEST_CKAN_URL", settings["GOVHARVEST_CKAN_URL"])
-    monkeypatch.setenv("GOVHARVEST_CKAN_TOKEN_FILE", settings["GOVHARVEST_CKAN_TOKEN_FILE"])
     queue.queue().empty()
     return queue
 
@@ -85,9 +85,7 @@ def test_the_scheduler_queues_due_sources_and_fails_dead_jobs(source, harvest_qu
 def test_a_job_killed_mid_way_leaves_no_duplicates_and_the_next_run_completes(
         portal, department, source, settings):
     write_feed(source, rows(40))
-    env = {**os.environ, "GOVHARVEST_CKAN_URL": settings["GOVHARVEST_CKAN_URL"],
-           "GOVHARVEST_CKAN_TOKEN_FILE": settings["GOVHARVEST_CKAN_TOKEN_FILE"]}
-    proc = subprocess.Popen([GOVHARVEST, "run", "csv-feed", "--now"], env=env,
+    proc = subprocess.Popen([GOVHARVEST, "run", "csv-feed", "--now"], env=os.environ,   # the test site's
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while _loaded(settings) < 5 and time.monotonic() < deadline:
