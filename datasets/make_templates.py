@@ -7,9 +7,10 @@ Nothing here lists a field: the columns are the service schema's bulk-file
 columns (``ckanext.govservice.core.tabular``) less what a department never sends
 (derived fields, the provenance the harvesters set, the department, which the
 source's registration names); the statistics columns are statistics.yaml's.
-Only the example values are typed here, keyed by field name, and a field the
-schema gains without an example value stops the generator — so a template can
-never silently lack a column. Deterministic: the same schemas write the same
+Only the example values are typed here, keyed by field name: an optional field
+the schema gains gets an empty example cell until one is typed here, and a
+required field without an example value stops the generator — so a template
+never teaches a row the platform would reject. Deterministic: the same schemas write the same
 bytes (XLSX timestamps are pinned), and tests/test_templates.py keeps the
 committed files equal to what this script writes.
 """
@@ -145,7 +146,10 @@ def template_fields() -> list[dict[str, Any]]:
 
 def _check_examples() -> None:
     names = [f["field_name"] for f in template_fields()]
-    missing = [n for n in names if n not in EXAMPLE_SERVICE]
+    # An optional field added to the schema gets an empty example cell; a required
+    # one must have an example value, or the template would teach a rejected row.
+    missing = [f["field_name"] for f in template_fields()
+               if f["field_name"] not in EXAMPLE_SERVICE and f.get("required")]
     extra = [n for n in EXAMPLE_SERVICE if n not in names]
     if missing or extra:
         raise SystemExit(f"make_templates.EXAMPLE_SERVICE is out of step with service.yaml: "
@@ -265,7 +269,7 @@ def services_xlsx() -> bytes:
 def feed_service() -> dict[str, Any]:
     """The example service as the JSON feed carries it: keyed by field name, real lists and numbers."""
     return {f["field_name"]: EXAMPLE_SERVICE[f["field_name"]] for f in template_fields()
-            if EXAMPLE_SERVICE[f["field_name"]] is not None}
+            if EXAMPLE_SERVICE.get(f["field_name"]) is not None}
 
 
 def _json(value: Any) -> bytes:
