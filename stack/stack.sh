@@ -274,8 +274,9 @@ start_redis() {
   refuse_taken_port redis "$REDIS_PORT"
   mkdir -p "$VAR/redis"
   say "starting Redis on 127.0.0.1:$REDIS_PORT"
+  # 20 databases: test slots 2-9 give the harvesters databases 12-19 (Redis has 16 by default)
   spawn redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$VAR/redis" \
-    --daemonize no --save 300 10 --appendonly no
+    --daemonize no --save 300 10 --appendonly no --databases 20
   wait_for Redis 20 "$LOG/redis.log" redis-cli -p "$REDIS_PORT" ping
 }
 
