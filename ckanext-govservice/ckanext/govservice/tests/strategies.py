@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ckanext.govservice import schema, service_rules
+from ckanext.govservice.core import rules, schema
 
 # Text in the scripts our pages meet, and some they rarely do.
 MIXED_SCRIPTS = ("企业营业执照核发办理", "Business licence", "ÀÉÎÕÜ ñ ß", "Привет", "مرحبا بالعالم",
@@ -104,15 +104,15 @@ def _mend(service: dict[str, Any]) -> dict[str, Any]:
     s_unit = service.get("statutory_limit_unit") or "working_days"
     c_unit = service.get("committed_limit_unit") or "working_days"
     if statutory not in (None, "") and committed not in (None, "") and \
-            service_rules.committed_exceeds_statutory(int(statutory), s_unit, int(committed), c_unit):
+            rules.committed_exceeds_statutory(int(statutory), s_unit, int(committed), c_unit):
         service["statutory_limit"], service["statutory_limit_unit"] = committed, c_unit
     if service.get("valid_from") and service.get("valid_to") and service["valid_to"] < service["valid_from"]:
         service["valid_from"], service["valid_to"] = service["valid_to"], service["valid_from"]
     for channel in service.get("channels") or []:
         kind = channel["channel_type"]
-        if kind in service_rules.CHANNELS_NEEDING_URL and not channel.get("url"):
+        if kind in rules.CHANNELS_NEEDING_URL and not channel.get("url"):
             channel["url"] = "https://zwfw.example.gov.cn/apply"
-        if kind in service_rules.CHANNELS_NEEDING_ADDRESS and not (channel.get("address") or "").strip():
+        if kind in rules.CHANNELS_NEEDING_ADDRESS and not (channel.get("address") or "").strip():
             channel["address"] = "滨江市江南大道1号"
         if kind == "phone" and not (channel.get("phone") or "").strip():
             channel["phone"] = "12345"

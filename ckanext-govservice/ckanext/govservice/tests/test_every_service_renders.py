@@ -22,7 +22,7 @@ from rdflib import Graph
 
 from ckan.tests import helpers
 
-from ckanext.govservice import catalogue, schema
+from ckanext.govservice.core import schema, tabular
 
 from . import factories as gov
 from . import strategies
@@ -75,9 +75,9 @@ def test_every_valid_service_renders_everywhere(app, publisher, tmp_path, caplog
         assert f'href="/{"en/" if search.startswith("/en") else ""}service/{name}"' in get_ok(app, search).body
 
     shown = helpers.call_action("package_show", id=name)
-    catalogue.write_csv([catalogue.service_row(shown)], tmp_path / "services.csv")
-    catalogue.write_xlsx([catalogue.service_row(shown)], tmp_path / "services.xlsx")
-    catalogue.write_json([shown], tmp_path / "services.json", scope="test")
+    tabular.write_csv([tabular.service_row(shown)], tmp_path / "services.csv")
+    tabular.write_xlsx([tabular.service_row(shown)], tmp_path / "services.xlsx")
+    tabular.write_json([shown], tmp_path / "services.json", scope="test")
     assert openpyxl.load_workbook(tmp_path / "services.xlsx")["services"].max_row == 2
     assert json.loads((tmp_path / "services.json").read_text("utf-8"))["count"] == 1
 
