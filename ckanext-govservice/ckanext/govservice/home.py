@@ -7,7 +7,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from . import schema, statistics as stats
+from .core import kpis as stats, schema
 
 log = logging.getLogger(__name__)
 

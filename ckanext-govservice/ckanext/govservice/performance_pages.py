@@ -18,8 +18,8 @@ from typing import Any, Iterable
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import statistics as stats, statistics_publish, statistics_store as store
-from .core import schema as core_schema
+from . import statistics_publish, statistics_store as store
+from .core import kpis as stats, schema as core_schema
 
 log = logging.getLogger(__name__)
 

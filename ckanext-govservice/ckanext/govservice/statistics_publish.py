@@ -13,7 +13,8 @@ from typing import IO, Any
 
 import ckan.plugins.toolkit as tk
 
-from . import catalogue_publish, statistics as stats, statistics_store as store
+from . import catalogue_publish, statistics_store as store
+from .core import kpis as stats
 
 log = logging.getLogger(__name__)
 

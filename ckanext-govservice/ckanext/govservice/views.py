@@ -14,7 +14,8 @@ from flask import Blueprint
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import life_events, schema
+from . import life_events
+from .core import schema
 
 pages = Blueprint("govservice_pages", __name__, url_prefix="/service")
 

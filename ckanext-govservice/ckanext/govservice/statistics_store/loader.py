@@ -23,7 +23,7 @@ from typing import IO, Any, Iterable, Mapping, NamedTuple, Sequence
 
 import sqlalchemy as sa
 
-from .. import statistics as stats
+from ..core import kpis as stats
 from .queries import plain_number
 from .tables import RATING_LEVELS, SCHEMA, SUMMARY_KPIS, SUMS
 
@@ -638,7 +638,7 @@ def affected_services(conn) -> list[tuple[str, str]]:
 
 
 def channel_vocabulary() -> list[str]:
-    from .. import schema
+    from ..core import schema
     channels = schema.field("channels")
     sub = schema.vocabulary_field(channels)
     return [c["value"] for c in schema.choices(sub)]

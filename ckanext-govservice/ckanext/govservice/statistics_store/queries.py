@@ -11,7 +11,7 @@ from typing import IO, Any, Mapping, Sequence
 
 import sqlalchemy as sa
 
-from .. import statistics as stats
+from ..core import kpis as stats
 from .tables import CATALOGUE_SUMS, SCHEMA, SUMMARY_KPIS, SUMS
 
 

@@ -25,8 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from .. import statistics as stats
-from ..core import schema as core_schema
+from ..core import kpis as stats, schema as core_schema
 
 SCHEMA = "govservice_kpi"   # not "govservice": that is the database user, first on the search_path
 DATASET = "service-statistics"
