@@ -13,7 +13,8 @@ description (the paragraphs before the fields), the parameters
 Read-only actions (``@side_effect_free``) get a GET with query parameters as
 well as the POST with a JSON body that every action has.
 
-``openapi_document`` is pure; the views are thin.
+``openapi_document`` and ``html_page`` are pure; the views serving them are
+``views/openapi.py``.
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ import inspect
 import re
 from typing import Any, Callable
 
-from flask import Blueprint, Response, jsonify
 from markupsafe import escape
 
 OPENAPI_VERSION = "3.1.0"
@@ -233,25 +233,3 @@ def html_page(doc: dict[str, Any]) -> str:
         out.append("</ul>")
     out.append("</body></html>")
     return "\n".join(out)
-
-
-openapi = Blueprint("govservice_openapi", __name__, url_prefix="/api/govservice")
-
-
-def _document() -> dict[str, Any]:
-    import ckan.plugins.toolkit as tk
-    return openapi_document(govservice_actions(), tk.config.get("ckan.site_url") or "/")
-
-
-def openapi_json():
-    response = jsonify(_document())
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-def docs():
-    return Response(html_page(_document()), mimetype="text/html")
-
-
-openapi.add_url_rule("/openapi.json", view_func=openapi_json, endpoint="openapi_json")
-openapi.add_url_rule("/docs", view_func=docs, endpoint="docs")

@@ -9,7 +9,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from . import catalogue_publish, search, statistics_publish
+from . import catalogue_publish, search, statistics_publish, views
 
 from ckanext.dcat.interfaces import IDCATURIGenerator
 
@@ -24,6 +24,7 @@ DEPARTMENT_SCHEMA = "ckanext.govservice:schemas/department.yaml"
 
 @tk.blanket.actions
 @tk.blanket.auth_functions
+@tk.blanket.blueprints(views.get_blueprints)   # views/: one module per page family
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers
@@ -33,7 +34,6 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.ITranslation)  # i18n/: Chinese for CKAN's page furniture
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.IPackageController, inherit=True)
-    p.implements(p.IBlueprint)
     p.implements(p.IFacets, inherit=True)
     p.implements(IDCATURIGenerator, inherit=True)
     if IXloader is not None:
@@ -59,13 +59,6 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
         app.before_request(translation.restore_plural_rule)
         server_errors.install(app)
         return app
-
-    # IBlueprint: the open-standards endpoints (Open311, OpenAPI, /service/<name>.ttl).
-    # If views.py comes with @tk.blanket.blueprints, that replaces this method:
-    # then export these three from views.py instead.
-    def get_blueprint(self):
-        from . import open311, openapi, rdf, views
-        return [open311.open311, openapi.openapi, rdf.service_rdf, *views.get_blueprints()]
 
     # IDCATURIGenerator: services at /id/service/<department>/<code>, catalogue
     # datasets at /dataset/<name>: RDF URIs that survive re-harvests (see rdf.py).

@@ -1,4 +1,4 @@
-"""The CKAN side of the platform's RDF: ckanext-dcat's profiles, the URI hook, the views.
+"""The CKAN side of the platform's RDF: ckanext-dcat's profiles and the URI hook.
 
 What a service is in CPSV-AP 3.2 — the mapping, the writer, the reader, the
 platform's terms and vocabularies — is ``core.cpsv``, pure and without CKAN.
@@ -10,21 +10,19 @@ This module is the thin shell around it that needs CKAN:
 * ``CPSVAPProfile`` (``cpsv_ap``): services through ``core.cpsv.service_graph``,
   with the department fetched from CKAN and the site URL from ckanext-dcat;
 * ``dataset_uri``, the IDCATURIGenerator hook: a service's URI is
-  ``core.cpsv.service_uri``;
-* the blueprint ``service_rdf``: ``/service/<name>.<format>``, the terms at
-  ``/ns/govservice``, the vocabularies at ``/vocabulary/…`` and the
-  ``/id/service/<department>/<code>`` resolver.
+  ``core.cpsv.service_uri``.
+
+The addresses that serve this RDF (``/service/<name>.<format>``, the terms,
+the vocabularies, the ``/id/service/…`` resolver) are ``views/rdf.py``.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS as DCT, FOAF, RDF, SKOS
+from rdflib.namespace import DCTERMS as DCT, FOAF, RDF
 
-from .core.cpsv import (EN, SERVICE_ID_PATH, TERMS_PATH, ZH, _text, bind_namespaces, concept_uri,
-                        department_identifier, service_graph, service_uri, terms_graph,
-                        vocabulary_graph)
+from .core.cpsv import EN, ZH, _text, bind_namespaces, department_identifier, service_graph, service_uri
 
 
 def dataset_uri(dataset_dict: dict[str, Any], default_uri: str) -> str | None:
@@ -166,84 +164,3 @@ def _tag_languages(g: Graph, subject, english: dict) -> None:
                 g.add((subject, predicate, Literal(str(value), lang=ZH if _has_chinese(str(value)) else EN)))
         if english.get(predicate):
             g.add((subject, predicate, Literal(english[predicate], lang=EN)))
-
-
-# ---------------------------------------------------------------- /service/<name>.<format>
-
-if RDFProfile is not None:
-    from flask import Blueprint
-
-    service_rdf = Blueprint("govservice_service_rdf", __name__)
-
-    def read_service(_id: str, _format: str):
-        """A service in RDF at its own address, as ckanext-dcat serves /dataset/<id>.<format>."""
-        from ckanext.dcat.utils import read_dataset_page
-        return read_dataset_page(_id, _format)
-
-    # ckanext-dcat serves /dataset/<id>.<format> for every dataset type; this
-    # gives services the same under the address their pages have.
-    service_rdf.add_url_rule("/service/<_id>.<_format>", view_func=read_service,
-                             endpoint="read_service")
-
-    RDF_FORMATS = {"ttl": ("turtle", "text/turtle"), "rdf": ("xml", "application/rdf+xml"),
-                   "xml": ("xml", "application/rdf+xml"), "jsonld": ("json-ld", "application/ld+json")}
-
-    def _wanted_format(_format: str | None) -> str | None:
-        """The RDF format asked for by extension, else by Accept (None: a person's browser)."""
-        from flask import request
-        if _format:
-            return _format if _format in RDF_FORMATS else None
-        best = request.accept_mimetypes.best_match(
-            ["text/html", "text/turtle", "application/rdf+xml", "application/ld+json"], "text/html")
-        return {"text/turtle": "ttl", "application/rdf+xml": "rdf", "application/ld+json": "jsonld"}.get(best)
-
-    def _rdf_response(g: Graph, _format: str):
-        from flask import Response
-        rdflib_format, mimetype = RDF_FORMATS[_format]
-        return Response(g.serialize(format=rdflib_format), mimetype=mimetype)
-
-    def _base() -> str:
-        from ckanext.dcat.utils import catalog_uri
-        return catalog_uri()
-
-    def read_terms(_format: str | None = None):
-        """The platform's terms (gs:) as RDFS: Turtle unless another RDF format is asked for."""
-        fmt = _wanted_format(_format) or ("ttl" if not _format else None)
-        if fmt is None:
-            return tk.abort(404, f"unknown format {_format!r}: use .ttl, .rdf or .jsonld")
-        return _rdf_response(terms_graph(_base()), fmt)
-
-    def read_vocabulary(vocabulary: str, code: str | None = None, _format: str | None = None):
-        """A platform vocabulary as a skos:ConceptScheme; a concept's URI answers with its scheme."""
-        g = vocabulary_graph(_base(), vocabulary)
-        known = g is not None and (code is None or (concept_uri(_base(), vocabulary, code), RDF.type,
-                                                    SKOS.Concept) in g)
-        fmt = _wanted_format(_format) or ("ttl" if not _format else None)
-        if not known or fmt is None:
-            return tk.abort(404, f"no vocabulary value {vocabulary}/{code or ''} here")
-        return _rdf_response(g, fmt)
-
-    def resolve_service(department: str, service_code: str):
-        """``/id/service/<department>/<code>``: 303 to the service's page, or to its RDF
-        when the client asks for Turtle, RDF/XML or JSON-LD."""
-        from flask import redirect
-        try:
-            service = tk.get_action("govservice_service_show")(
-                {}, {"service_code": service_code, "department": department})
-        except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
-            return tk.abort(404, f"no service {service_code!r} in department {department!r}")
-        fmt = _wanted_format(None)
-        if fmt:
-            target = tk.url_for("govservice_service_rdf.read_service", _id=service["name"], _format=fmt)
-        else:
-            target = tk.url_for("service.read", id=service["name"])
-        return redirect(target, code=303)
-
-    service_rdf.add_url_rule(TERMS_PATH, view_func=read_terms, endpoint="terms")
-    service_rdf.add_url_rule(f"{TERMS_PATH}.<_format>", view_func=read_terms, endpoint="terms_format")
-    service_rdf.add_url_rule("/vocabulary/<vocabulary>", view_func=read_vocabulary, endpoint="vocabulary")
-    service_rdf.add_url_rule("/vocabulary/<vocabulary>.<_format>", view_func=read_vocabulary,
-                             endpoint="vocabulary_format")
-    service_rdf.add_url_rule("/vocabulary/<vocabulary>/<code>", view_func=read_vocabulary, endpoint="concept")
-    service_rdf.add_url_rule(f"{SERVICE_ID_PATH}/<department>/<service_code>", view_func=resolve_service,
-                             endpoint="resolve_service")

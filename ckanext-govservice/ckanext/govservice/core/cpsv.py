@@ -2,8 +2,9 @@
 (``service_graph``, ``services_to_graph``), the reader (``services_from_cpsv``,
 and ``parse_feed`` for a department's Turtle or JSON-LD feed), the platform's
 terms and vocabularies. Pure: plain dicts in and out, rdflib only — the
-ckanext-dcat profiles and the views that serve all this are in
-``ckanext.govservice.rdf``, the harvester's reader in ``govharvest.cpsv``.
+ckanext-dcat profiles are in ``ckanext.govservice.rdf``, the views that serve
+all this in ``ckanext.govservice.views.rdf``, the harvester's reader in
+``govharvest.cpsv``.
 
 The ``cpsv:`` key of each field in schemas/service.yaml names its property.
 Most fields are one property of the service — a literal, or a concept of the

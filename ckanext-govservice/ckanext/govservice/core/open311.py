@@ -1,5 +1,5 @@
 """Open311 GeoReport v2 service lists, both ways: the list this platform serves
-(``service_entry``, ``to_xml``; the CKAN views are in ``ckanext.govservice.open311``)
+(``service_entry``, ``to_xml``; the CKAN views are in ``ckanext.govservice.views.open311``)
 and a department's list read into service records (``parse``, ``record``; the
 harvester's reader is ``govharvest.open311_reader``).
 

@@ -18,10 +18,10 @@ from flask import Blueprint, Response, jsonify, request
 
 import ckan.plugins.toolkit as tk
 
-from .core import schema
-from .core.open311 import service_definition, service_entry, to_xml
+from ..core import schema
+from ..core.open311 import service_definition, service_entry, to_xml
 
-open311 = Blueprint("govservice_open311", __name__, url_prefix="/open311/v2")
+blueprint = Blueprint("govservice_open311", __name__, url_prefix="/open311/v2")
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 PAGE = 1000
@@ -121,6 +121,6 @@ def service_definition_view(service_code: str, fmt: str):
     return _output(fmt, service_definition(service), "service_definition", None)
 
 
-open311.add_url_rule("/services.<fmt>", view_func=services_list, endpoint="services")
-open311.add_url_rule("/services/<service_code>.<fmt>", view_func=service_definition_view,
+blueprint.add_url_rule("/services.<fmt>", view_func=services_list, endpoint="services")
+blueprint.add_url_rule("/services/<service_code>.<fmt>", view_func=service_definition_view,
                      endpoint="service_definition")

@@ -1,6 +1,5 @@
-"""Citizen pages beyond CKAN's own: services by theme and by life event (一件事),
-and the performance dashboards of a department (/performance/<name>) and of
-the platform (/performance/).
+"""Services by theme and by life event (一件事): ``/service/theme/…`` and
+``/service/life-event/…``, with the lookups they make in the search index.
 
 /service/<name> and /service/ are CKAN's dataset pages for the `service` type
 (templates/scheming/package/read.html, templates/package/search.html).
@@ -11,13 +10,12 @@ from typing import Any
 
 from flask import Blueprint
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import life_events
-from .core import schema
+from .. import life_events
+from ..core import schema
 
-pages = Blueprint("govservice_pages", __name__, url_prefix="/service")
+blueprint = Blueprint("govservice_pages", __name__, url_prefix="/service")
 
 # How far one page lists: a theme or life event across every department.
 MAX_SERVICES = 1000
@@ -73,38 +71,7 @@ def life_event(value: str):
     })
 
 
-pages.add_url_rule("/theme/", "index", index)
-pages.add_url_rule("/life-event/", "life_event_index", index)
-pages.add_url_rule("/theme/<value>", "theme", theme)
-pages.add_url_rule("/life-event/<value>", "life_event", life_event)
-
-
-# ---------------------------------------------------------------- performance dashboards
-
-performance = Blueprint("govservice_performance", __name__, url_prefix="/performance")
-
-
-def performance_platform():
-    from . import helpers, performance_pages
-    return tk.render("govservice/performance_platform.html",
-                     performance_pages.platform(helpers.govservice_lang()))
-
-
-def performance_department(department: str):
-    from . import helpers, performance_pages
-    group = model.Group.get(department)
-    if group is None or not group.is_organization or group.state != "active" \
-            or group.name != department:
-        return tk.abort(404, tk._("Department not found"))
-    org = {"id": group.id, "name": group.name}
-    return tk.render("govservice/performance_department.html", {
-        "org": org, "dept": helpers.govservice_department(group.id),
-        **performance_pages.department(org, helpers.govservice_lang())})
-
-
-performance.add_url_rule("/", "platform", performance_platform)
-performance.add_url_rule("/<department>", "department", performance_department)
-
-
-def get_blueprints() -> list[Blueprint]:
-    return [pages, performance]
+blueprint.add_url_rule("/theme/", "index", index)
+blueprint.add_url_rule("/life-event/", "life_event_index", index)
+blueprint.add_url_rule("/theme/<value>", "theme", theme)
+blueprint.add_url_rule("/life-event/<value>", "life_event", life_event)
