@@ -1,8 +1,10 @@
-"""Fixtures shared by every test folder (the extension's, tests/, harvesters/).
+"""Fixtures shared by every test folder (the extension's, tests/, harvesters/, datasets/).
 
 CKAN's own pytest plugin (``--ckan-ini=test.ini``) provides ``clean_db``,
 ``clean_index``, ``with_plugins`` and friends; these add the pieces of the real
-stack that CKAN's plugin does not start by itself.
+stack that CKAN's plugin does not start by itself. CKAN and rq are imported in
+the fixtures, not here: the unit folders run without CKAN's plugin or a config
+(``make test-unit``), and loading this file must not need either.
 """
 from __future__ import annotations
 
@@ -13,11 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-import rq
-
-import ckan.plugins.toolkit as tk
-from ckan.lib import jobs
-from ckan.lib.redis import connect_to_redis
 
 ROOT = Path(__file__).resolve().parent
 
@@ -28,6 +25,8 @@ def ckan_ini(pytestconfig) -> Path:
 
 
 def _workers_on(queue: str) -> list[rq.Worker]:
+    import rq
+    from ckan.lib.redis import connect_to_redis
     return [w for w in rq.Worker.all(connection=connect_to_redis()) if queue in w.queue_names()]
 
 
@@ -42,6 +41,7 @@ def job_worker(ckan_ini, reset_redis):
     late) that a worker left running would carry out in a later test's fresh
     database, racing that test to create the site user.
     """
+    from ckan.lib import jobs
     reset_redis("rq:*")
     queue = jobs.add_queue_name_prefix(jobs.DEFAULT_QUEUE_NAME)
     (ROOT / "var" / "log").mkdir(parents=True, exist_ok=True)
