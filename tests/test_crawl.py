@@ -22,7 +22,7 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
 from ckanext.govservice import catalogue_publish
-from ckanext.govservice.tests.conftest import statistics_db  # noqa: F401  (a fixture)
+from ckanext.govservice.tests.integration.conftest import statistics_db  # noqa: F401  (a fixture)
 from govharvest import formats, statistics as statistics_feed
 from govharvest.normalise import RecordError, normalise
 

@@ -4,7 +4,7 @@ back by the harvesters' own readers into a service that passes the schema's
 rules and statistics rows that hold together.
 
 Pure: no CKAN site, no database; the service rules are the ones the demo city
-is checked with (tests/test_demo_city.py), the readers the harvesters'.
+is checked with (demo_city.py), the readers the harvesters'.
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from govharvest import formats
 from govharvest.normalise import normalise
 from govharvest.statistics import to_platform_csv
 
-from .test_demo_city import _check, _row_problems
+from demo_city import row_problems, service_problems
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 DATASETS = ROOT / "datasets"
 TEMPLATES = DATASETS / "templates"
 FORMATS = DATASETS / "formats"
@@ -106,7 +106,7 @@ def example(gen):
 
 
 def test_the_example_service_passes_the_schema_rules(example):
-    assert _check(example) == []
+    assert service_problems(example) == []
     for name in ("documents", "fees", "channels", "legal_basis", "process_steps", "themes", "online_depth"):
         assert example[name], name
 
@@ -119,7 +119,7 @@ def test_the_example_service_passes_the_schema_rules(example):
 def test_each_services_template_reads_back_as_the_example_service(fmt, name, example):
     records = _read(fmt, TEMPLATES / name)
     assert [_as_cells(r) for r in records] == [_as_cells(example)]
-    assert _check(records[0]) == []
+    assert service_problems(records[0]) == []
 
 
 def test_the_paged_feed_reader_reads_the_feed_example_page(tmp_path, example):
@@ -173,7 +173,7 @@ def test_each_statistics_template_reads_back_into_rows_that_hold_together(tmp_pa
     channels = {c["value"] for c in schema.choices(schema.vocabulary_field(schema.field("channels")))}
     assert len(rows) == 2
     for row in rows:
-        assert _row_problems(row, "natural-resources", {example["service_code"]}) == []
+        assert row_problems(row, "natural-resources", {example["service_code"]}) == []
         stats.parse_period(row["period"])
         assert row["channel"] in channels
     with_figures, no_data = rows

@@ -12,8 +12,8 @@ from rdflib.namespace import RDF
 from ckanext.govservice.core import cpsv as rdf
 from ckanext.govservice.jsonld import service_jsonld
 
-from . import factories as gov
-from . import samples
+from .. import factories as gov
+from .. import samples
 
 SDO = Namespace("https://schema.org/")
 # The schema.org context, inline: parsing must not fetch it from the web.

@@ -11,7 +11,7 @@ from ckan.tests.helpers import CKANTestApp
 
 from ckanext.govservice import jsonld
 
-from . import factories as gov
+from .. import factories as gov
 
 
 @pytest.fixture

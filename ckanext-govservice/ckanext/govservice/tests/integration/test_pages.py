@@ -5,7 +5,7 @@ import pytest
 
 from ckan.tests import factories
 
-from . import factories as gov
+from .. import factories as gov
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from werkzeug.datastructures import FileStorage
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from . import factories as gov
+from .. import factories as gov
 
 COLUMNS = ("service_code,period,channel,received,completed,completed_on_time,completed_online,"
            "rating_very_satisfied,rating_satisfied,rating_basically_satisfied,rating_dissatisfied,"
@@ -235,10 +235,3 @@ def test_a_count_beyond_32_bits_is_too_large_and_the_rest_of_the_file_lands(serv
     assert reasons(report) == {(2, "received", "is too large to be a count"),
                                (4, "received", "is not a whole number")}
     assert [r["received"] for r in published()] == [2147483647]
-
-
-def test_the_months_a_period_is_checked_against_are_the_fifty_years_up_to_this_one():
-    from ckanext.govservice.statistics_store import months_up_to
-    months = months_up_to("2026-02")
-    assert (len(months), months[0], months[-1]) == (600, "1976-03", "2026-02")
-    assert months_up_to("2026-01", years=1)[:2] == ["2025-02", "2025-03"]

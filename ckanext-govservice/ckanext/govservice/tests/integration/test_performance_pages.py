@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from . import factories as gov
+from .. import factories as gov
 from .test_kpis import MARKET, TAX
 from .test_statistics import load_csv
 

@@ -3,7 +3,7 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories
 
-from . import factories as gov
+from .. import factories as gov
 
 
 @pytest.fixture(autouse=True)

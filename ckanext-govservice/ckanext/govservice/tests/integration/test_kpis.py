@@ -8,7 +8,7 @@ from ckan.tests import helpers
 
 from ckanext.govservice import statistics_publish
 
-from . import factories as gov
+from .. import factories as gov
 from .test_statistics import HEADER, load_csv
 
 # market-regulation: SR-1 (business) and SR-2 (business, tax; no visit); tax-bureau: TX-1 (tax).

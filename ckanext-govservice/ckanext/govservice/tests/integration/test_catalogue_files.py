@@ -18,8 +18,8 @@ from ckan.tests import factories, helpers
 from ckanext.govservice import catalogue_publish
 from ckanext.govservice.core import tabular as catalogue
 
-from . import factories as gov
-from .background import wait_for_job
+from .. import factories as gov
+from ..background import wait_for_job
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ from ckan.tests import helpers
 
 from ckanext.govservice.core import schema, tabular
 
-from . import factories as gov
-from . import strategies
+from .. import factories as gov
+from .. import strategies
 
 # CI draws the same services every run; a developer's run explores new ones.
 # GOVSERVICE_RENDER_EXAMPLES=500 for a longer search.

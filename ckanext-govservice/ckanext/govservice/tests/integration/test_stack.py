@@ -4,7 +4,7 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from .background import wait_for_job, write_note
+from ..background import wait_for_job, write_note
 
 
 def search(q, **params):

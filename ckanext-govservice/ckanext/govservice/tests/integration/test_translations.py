@@ -1,33 +1,11 @@
-"""CKAN's page furniture in Chinese: our catalogue (i18n/) fills what CKAN's leaves in
-English, and plurals follow the language's rule (translation.py)."""
-from pathlib import Path
-
+"""CKAN's page furniture in Chinese on the test site: our catalogue (i18n/) fills what
+CKAN's leaves in English (the catalogue itself and the plural rule are in
+unit/test_translation_catalogue.py)."""
 import pytest
-from babel.messages.mofile import read_mo
-from babel.messages.pofile import read_po
 
 from ckan.tests import factories
 
-from .. import translation
-from . import factories as gov
-
-CATALOGUE = Path(__file__).resolve().parents[1] / "i18n" / "zh_Hans_CN" / "LC_MESSAGES"
-
-
-def _messages(catalogue) -> dict:
-    """msgid → msgstr; a plural's id and forms as tuples (the .po and .mo readers differ)."""
-    def plain(value):
-        return tuple(value) if isinstance(value, (list, tuple)) else value
-    return {plain(m.id): plain(m.string) for m in catalogue if m.id}
-
-
-def test_the_compiled_catalogue_matches_its_source():
-    """The .mo CKAN reads is the .po compiled (make translations), not an older one."""
-    with open(CATALOGUE / "ckanext-govservice.po", "rb") as f:
-        source = _messages(read_po(f))
-    with open(CATALOGUE / "ckanext-govservice.mo", "rb") as f:
-        compiled = _messages(read_mo(f))
-    assert compiled == source
+from .. import factories as gov
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index")
@@ -100,10 +78,3 @@ class TestErrorPages:
         page = app.get("/dataset/no-such-dataset", status=404).body
         assert "<h1>404 找不到这个页面</h1>" in page
         assert "<p>找不到这个数据集，或您没有查看它的权限</p>" in page
-
-
-def test_the_plural_rule_is_the_languages_own():
-    assert translation.language_plural_rule("zh_Hans_CN")(34) == 0
-    assert translation.language_plural_rule("en_GB")(34) == 1
-    # English is CKAN's own language, with no catalogue: flask-babel's rule stays
-    assert translation.language_plural_rule("en") is None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import factories as gov
+from .. import factories as gov
 from .test_statistics import HEADER, load_csv
 
 

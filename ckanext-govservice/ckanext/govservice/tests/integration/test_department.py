@@ -4,7 +4,7 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from . import factories as gov
+from .. import factories as gov
 
 
 @pytest.mark.usefixtures("clean_db")

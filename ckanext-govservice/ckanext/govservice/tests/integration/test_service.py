@@ -6,7 +6,7 @@ from ckan.tests import factories, helpers
 
 from ckanext.govservice.core import schema as service_schema
 
-from . import factories as gov
+from .. import factories as gov
 
 
 def create(dept, sysadmin, **overrides):
