@@ -4,11 +4,15 @@ tests that load into a portal, the test site (the ini pytest was given) served
 over HTTP by gunicorn in a subprocess (tests/testsite.py).
 
 The site starts once, for the first test that asks for ``portal`` (or
-``department``, ``source``, which need it), and stops at the end of the session;
-tests that need no portal (compare, normalise, tabular, the formats, layout…)
-never start it. It starts on an emptied test database, so nothing a test leaves
-there needs purging. Tests that use the harvest database or the site are marked
-``stack``: ``-m "not stack"`` runs the others without PostgreSQL, Solr or Redis.
+``department``, ``source``, which need it), and stops at the end of the session.
+It starts on an emptied test database, so nothing a test leaves there needs
+purging.
+
+unit/ holds the tests that need none of it (compare, normalise, tabular, the
+formats, layout…; ``make test-unit`` runs them without CKAN, PostgreSQL, Solr or
+Redis); integration/ those that use the harvest database or the site, which are
+also marked ``stack`` here (``-m "not stack"`` leaves them out of any run).
+feed_samples.py is what both read as another platform's feeds.
 """
 from __future__ import annotations
 
@@ -21,8 +25,6 @@ from pathlib import Path
 
 import pytest
 from ckanapi import RemoteCKAN
-
-from tests import testsite
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -79,6 +81,10 @@ def test_site(ckan_ini, reset_db, migrate_db_for, reset_index, reset_queues):
     conftest's clean_db does), then served over HTTP until the session ends.
     No job worker: the served config turns off the jobs a service change queues."""
     from ckan import plugins
+    # here, not at the top: importing ckan (ckanapi does) puts ckan/ first on
+    # sys.path, where ``tests`` is CKAN's own; the unit run loads no CKAN plugin
+    # that would have put the repository ahead of it
+    from tests import testsite
     reset_db()   # the session's first reset drops every table, activity's too
     plugins.load("activity")   # its migrations are found through the loaded plugin
     try:

@@ -1,29 +1,15 @@
 """CPSV-AP feeds: our own output reads back field by field, the specification's
-example is rejected by field, and a Turtle feed harvests over real HTTP."""
+example is rejected by field (a Turtle feed harvested over real HTTP is in
+integration/test_cpsv_harvest.py)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from rdflib import Graph
 
-from ckanext.govservice.core import cpsv as rdf
 from ckanext.govservice.tests import samples
-from govharvest import cpsv, db, formats, sources
+from govharvest import cpsv, formats
 from govharvest.normalise import FIELDS, normalise
-from test_pipeline import harvest
 
-BASE = "http://other-platform.example.gov.cn"
-EXAMPLE = (Path(__file__).resolve().parents[3] / "shared" / "standards" / "cpsv-ap-3.2.0"
-           / "example-rdf_public_service.ttl")
-# What the example lacks that every service must have (service.yaml's required fields).
-REQUIRED_MISSING_FROM_EXAMPLE = {"title", "service_type", "audience", "committed_limit", "in_person_visits"}
-
-
-def our_feed(indexes, fmt="turtle") -> str:
-    """What a GovService platform publishes for these sample services."""
-    return rdf.services_to_graph([(samples.as_shown(i), samples.DEPARTMENT) for i in indexes],
-                                 BASE).serialize(format=fmt)
+from feed_samples import BASE, EXAMPLE, REQUIRED_MISSING_FROM_EXAMPLE, our_feed
 
 
 def read(tmp_path, text: str, name="feed") -> list[tuple[str, dict]]:
@@ -31,8 +17,6 @@ def read(tmp_path, text: str, name="feed") -> list[tuple[str, dict]]:
     path.write_text(text, encoding="utf-8")
     return [(where, normalise(raw)) for where, raw in formats.READERS["cpsv"](path)]
 
-
-# ---------------------------------------------------------------- pure
 
 @pytest.mark.parametrize("fmt", ["turtle", "json-ld"])
 def test_our_output_of_every_sample_service_reads_back_into_identical_fields(tmp_path, fmt):
@@ -83,34 +67,3 @@ def test_turtle_and_json_ld_are_told_apart_by_their_first_bytes():
     assert cpsv.detect(b"\xef\xbb\xbf  {\"@graph\": []}") == "json-ld"
     assert cpsv.detect(b"@prefix cv: <http://data.europa.eu/m8g/> .") == "turtle"
     assert cpsv.detect(b"<http://example.com/s> a <http://purl.org/vocab/cpsv#PublicService> .") == "turtle"
-
-
-# ---------------------------------------------------------------- over real HTTP, into the test site
-
-def test_a_turtle_feed_is_harvested_and_the_example_rejected_by_field(portal, harvest_db, department, feed_server):
-    folder, url = feed_server
-    # two services of another GovService platform, and the specification's example
-    (folder / "services.ttl").write_text(our_feed([0, 1]) + "\n" + EXAMPLE.read_text(encoding="utf-8"),
-                                         encoding="utf-8")
-    assert len(list(Graph().parse(folder / "services.ttl").subjects(None, rdf.CPSV.PublicService))) == 3
-    with db.connect() as conn:
-        sources.add(conn, name="cpsv-feed", department=department["name"], format="cpsv",
-                    location=f"{url}/services.ttl")
-
-    report = harvest(portal, "cpsv-feed")
-
-    assert report["status"] == "done", report
-    assert report["counts"] == {"new": 2, "changed": 0, "unchanged": 0, "withdrawn": 0, "rejected": 1, "held": 0}
-    [rejected] = report["rejected"]
-    assert rejected["record"] == "Tax-on-web"
-    assert REQUIRED_MISSING_FROM_EXAMPLE <= set(rejected["errors"]), rejected
-    assert rejected["errors"]["title"][0].startswith("service http://example.com/publicService1: ")
-    published = {d["service_code"]: d for d in portal.action.package_search(
-        fq=f"owner_org:{department['id']} AND dataset_type:service", rows=10)["results"]}
-    assert sorted(published) == ["SC-S000", "SC-S001"]
-    service, sent = published["SC-S001"], normalise(samples.sent(1))
-    for field in ("title_en", "documents", "channels", "fees", "legal_basis", "committed_limit", "themes"):
-        assert normalise({"service_code": "x", field: service[field]})[field] == sent[field], field
-    assert service["name"] == f"{department['name']}-sc-s001"   # ours, not the other platform's
-
-    assert harvest(portal, "cpsv-feed")["counts"]["unchanged"] == 2   # the same RDF, the same records

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "govharvest"
+PACKAGE = Path(__file__).resolve().parents[2] / "govharvest"
 SETTINGS_MODULE = "settings"
 STORE_MODULE = "db"
 

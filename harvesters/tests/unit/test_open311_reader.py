@@ -1,6 +1,7 @@
 """Open311 GeoReport v2 service lists: our own platform's list, JSON and XML,
 read back; what Open311 lacks comes from the source's defaults or is rejected
-by field; the test site's /open311/v2/services.json harvested over HTTP."""
+by field (the test site's /open311/v2/services.json harvested over HTTP:
+integration/test_open311_harvest.py)."""
 from __future__ import annotations
 
 import json
@@ -9,18 +10,9 @@ import pytest
 
 from ckanext.govservice.core import open311
 from ckanext.govservice.tests import samples
-from govharvest import db, formats, open311_reader, pipeline, sources
+from govharvest import formats, open311_reader, pipeline
 
-from test_ckan_reader import publish, publishing_department  # noqa: F401  (a fixture)
-from test_pipeline import harvest, services_of
-
-DEFAULTS = {"service_type": "public_service", "audience": "both", "committed_limit": "5",
-            "in_person_visits": "1"}
-
-
-def our_list(indexes, locale="zh_Hans_CN") -> list[dict]:
-    """What this platform serves at /open311/v2/services.json for these sample services."""
-    return [open311.service_entry(samples.as_shown(i), samples.DEPARTMENT, locale) for i in indexes]
+from feed_samples import DEFAULTS, our_list
 
 
 def records(tmp_path, body: bytes, **source) -> list[tuple[str, str, dict | None, object]]:
@@ -29,8 +21,6 @@ def records(tmp_path, body: bytes, **source) -> list[tuple[str, str, dict | None
     source = {"format": "open311", "mapping": {}, "defaults": {}, **source}
     return list(pipeline._records(path, source))
 
-
-# ---------------------------------------------------------------- pure
 
 def test_our_json_and_xml_lists_read_back_code_name_description_and_themes(tmp_path):
     as_json = json.dumps(our_list([0, 1]), ensure_ascii=False).encode("utf-8")
@@ -79,27 +69,3 @@ def test_what_the_list_lacks_and_the_source_does_not_default_is_rejected_by_fiel
 def test_a_body_that_is_not_a_service_list_fails_the_whole_harvest(tmp_path, body, reason):
     with pytest.raises(formats.FormatError, match=reason):
         records(tmp_path, body)
-
-
-# ---------------------------------------------------------------- the test site over HTTP
-
-def test_the_portals_own_open311_list_is_harvested_into_another_department(
-        portal, harvest_db, department, publishing_department, monkeypatch):
-    monkeypatch.setenv("GOVHARVEST_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
-    publish(portal, publishing_department, 0)                    # realtime (committed 0)
-    publish(portal, publishing_department, 1, status="active")   # batch (committed 1)
-    publish(portal, publishing_department, 2)                    # withdrawn: not listed
-    with db.connect() as conn:
-        sources.add(conn, name="open311", department=department["name"], format="open311",
-                    location=f"{portal.address}/open311/v2/services.json"
-                             f"?jurisdiction_id={publishing_department['name']}",
-                    defaults=DEFAULTS)
-
-    report = harvest(portal, "open311")
-
-    assert report["status"] == "done" and report["new"] == ["SC-S000", "SC-S001"], report
-    here = services_of(portal, department)
-    assert here["SC-S000"]["title"] == "样例事项0" and here["SC-S000"]["committed_limit"] == 0
-    assert here["SC-S001"]["committed_limit"] == 5 and here["SC-S001"]["audience"] == "both"
-    assert sorted(here["SC-S001"]["themes"]) == sorted(samples.sent(1)["themes"])
-    assert harvest(portal, "open311")["counts"]["unchanged"] == 2

@@ -1,0 +1,32 @@
+"""What a GovService platform publishes for the sample services
+(ckanext.govservice.tests.samples), as the feeds another platform's harvester
+reads: CPSV-AP and an Open311 service list. Shared by unit/ and integration/
+(this folder is on sys.path through its conftest.py, as test_pipeline is to
+integration/).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ckanext.govservice.core import cpsv as rdf, open311
+from ckanext.govservice.tests import samples
+
+BASE = "http://other-platform.example.gov.cn"
+EXAMPLE = (Path(__file__).resolve().parents[3] / "shared" / "standards" / "cpsv-ap-3.2.0"
+           / "example-rdf_public_service.ttl")
+# What the example lacks that every service must have (service.yaml's required fields).
+REQUIRED_MISSING_FROM_EXAMPLE = {"title", "service_type", "audience", "committed_limit", "in_person_visits"}
+# What an Open311 list lacks, given by the source.
+DEFAULTS = {"service_type": "public_service", "audience": "both", "committed_limit": "5",
+            "in_person_visits": "1"}
+
+
+def our_feed(indexes, fmt="turtle") -> str:
+    """What a GovService platform publishes for these sample services."""
+    return rdf.services_to_graph([(samples.as_shown(i), samples.DEPARTMENT) for i in indexes],
+                                 BASE).serialize(format=fmt)
+
+
+def our_list(indexes, locale="zh_Hans_CN") -> list[dict]:
+    """What this platform serves at /open311/v2/services.json for these sample services."""
+    return [open311.service_entry(samples.as_shown(i), samples.DEPARTMENT, locale) for i in indexes]
