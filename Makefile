@@ -2,12 +2,13 @@
 #   make demo   install what is missing, start the stack, load the demo city, serve the portal
 #   make test   the same set-up, then the whole test suite (or: make test T="path -k name")
 #               GOVSERVICE_TEST_SLOT=2 make test ...  runs beside another test run (own databases)
+#   make test-unit  the unit tests alone, in seconds: nothing installed or started, no CKAN config
 SHELL := /bin/bash
 STACK := stack/stack.sh
 VENV  ?= .venv
 T     ?=
 
-.PHONY: install up down status demo test crawl lock translations clean-state backup restore
+.PHONY: install up down status demo test test-unit crawl lock translations clean-state backup restore
 
 install:            ## system packages, Python venv, Solr jars
 	@$(STACK) install
@@ -26,6 +27,12 @@ demo:               ## everything up, the demo city harvested from its feeds, th
 
 test: up            ## the suite against the real stack; T= narrows it (a path, -k ...)
 	@$(VENV)/bin/pytest --ckan-ini=$$($(STACK) test-ini) $(T)
+
+# The unit/ folders need no database, Solr, Redis or CKAN app: CKAN's pytest
+# plugin, which loads a config and builds the app at session start, stays off.
+UNIT_TESTS := ckanext-govservice/ckanext/govservice/tests/unit harvesters/tests/unit datasets/tests/unit
+test-unit:          ## the unit folders only, without the stack (no `make up`); T= adds pytest options
+	@$(VENV)/bin/pytest -p no:ckan -p no:ckan_fixtures $(UNIT_TESTS) $(T)
 
 PORTAL ?= http://127.0.0.1:5000
 crawl:              ## follow every link of a portal (PORTAL=, default the local one); list each that fails
