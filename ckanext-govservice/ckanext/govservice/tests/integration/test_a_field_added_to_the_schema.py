@@ -22,9 +22,9 @@ from ckan.tests import factories, helpers
 
 from ckanext.govservice.core import cpsv, schema, tabular
 
-from . import factories as gov
+from .. import factories as gov
 
-REPO = Path(__file__).resolve().parents[4]
+REPO = Path(__file__).resolve().parents[5]
 NEW_FIELDS = [
     {"field_name": "accessibility", "label": {"zh_Hans_CN": "无障碍设施", "en": "Accessibility"},
      "help_text": {"zh_Hans_CN": "办事场所的无障碍设施。", "en": "Step-free access and other help at the office."},
