@@ -12,14 +12,14 @@ Where the files go:
 * one for the whole platform, ``service-catalogue``, owned by the
   ``govservice-platform`` organisation (created when missing).
 
-Each holds three uploaded resources, CSV, JSON and XLSX, found again by the
-resource field ``govservice_catalogue_file`` (csv/json/xlsx), so a rebuild
-replaces the files rather than adding resources. Catalogue datasets are of
-type ``dataset``, so updating them does not schedule another rebuild.
+Each holds three uploaded resources, CSV, JSON and XLSX, stored by
+``publishing.store_files`` (a rebuild replaces the files rather than adding
+resources). Catalogue datasets are of type ``dataset``, so updating them does
+not schedule another rebuild.
 
 Background rebuilds: saving or deleting a service schedules, after the
-database commit, one job per department (deterministic rq job id, see
-``job_ids``) that rebuilds that department's files and then the platform's.
+database commit, one job per department (deterministic rq job ids, see
+``job_ids`` and ``publishing.enqueue_once``) that rebuilds that department's files and then the platform's.
 A job already waiting in the queue for the same department absorbs the new
 request; a job already running does not, since it may have read the services
 before the change.
@@ -28,39 +28,24 @@ from __future__ import annotations
 
 import logging
 import tempfile
-import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import event
-from werkzeug.datastructures import FileStorage
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from . import publishing
 from .core import tabular as catalogue
+# _platform_org: the name bench/statistics_bench.py calls it by
+from .publishing import CATALOGUE_EXTRA, FILE_KEY, FORMATS, platform_org as _platform_org, site_context
 
 log = logging.getLogger(__name__)
 
-PLATFORM_ORG = "govservice-platform"
 PLATFORM_DATASET = "service-catalogue"
 PAGE_SIZE = 1000
-FILE_KEY = "govservice_catalogue_file"
-CATALOGUE_EXTRA = "govservice_catalogue"
 ALL = "all"
-
-FORMATS: dict[str, dict[str, str]] = {
-    "csv": {"format": "CSV", "mimetype": "text/csv"},
-    "json": {"format": "JSON", "mimetype": "application/json"},
-    "xlsx": {"format": "XLSX",
-             "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
-}
-WAITING = ("queued", "deferred", "scheduled")
-
-
-def site_context() -> dict[str, Any]:
-    user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-    return {"user": user, "ignore_auth": True}
 
 
 # ---------------------------------------------------------------- reading services
@@ -96,50 +81,8 @@ def department_ids_with_catalogues(context: dict[str, Any]) -> list[str]:
 
 # ---------------------------------------------------------------- the catalogue datasets
 
-def _platform_org(context: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return tk.get_action("organization_show")(
-            dict(context), {"id": PLATFORM_ORG, "include_datasets": False})
-    except tk.ObjectNotFound:
-        return tk.get_action("organization_create")(dict(context), {
-            "name": PLATFORM_ORG, "title": "政务服务平台", "title_en": "GovService platform"})
-
-
-def _catalogue_dataset(context: dict[str, Any], name: str, org: dict[str, Any],
-                       title: str, notes: str, scope: str) -> dict[str, Any]:
-    try:
-        return tk.get_action("package_show")(dict(context), {"id": name})
-    except tk.ObjectNotFound:
-        return tk.get_action("package_create")(dict(context), {
-            "type": "dataset", "name": name, "title": title, "notes": notes,
-            "owner_org": org["id"], "private": False, "license_id": "cc-by",
-            "extras": [{"key": CATALOGUE_EXTRA, "value": scope}]})
-
-
 def department_dataset_name(org_name: str) -> str:
     return f"{org_name}-service-catalogue"
-
-
-def _store_files(context: dict[str, Any], dataset: dict[str, Any], files: dict[str, Path],
-                 description: str) -> dict[str, str]:
-    """Upload each file over the resource of its kind (or create it); {kind: resource id}."""
-    by_kind = {r.get(FILE_KEY): r for r in dataset.get("resources", []) if r.get(FILE_KEY)}
-    out = {}
-    for kind, path in files.items():
-        spec = FORMATS[kind]
-        filename = f"{dataset['name']}.{kind}"
-        with open(path, "rb") as stream:
-            upload = FileStorage(stream=stream, filename=filename, content_type=spec["mimetype"])
-            data = {"name": filename, "format": spec["format"], "mimetype": spec["mimetype"],
-                    "description": f"{description} ({spec['format']})", FILE_KEY: kind,
-                    "url": "", "upload": upload}
-            existing = by_kind.get(kind)
-            if existing:
-                res = tk.get_action("resource_patch")(dict(context), {"id": existing["id"], **data})
-            else:
-                res = tk.get_action("resource_create")(dict(context), {"package_id": dataset["id"], **data})
-        out[kind] = res["id"]
-    return out
 
 
 def _write_files(services: list[dict[str, Any]], directory: Path, scope: str | None) -> dict[str, Path]:
@@ -154,7 +97,7 @@ def _write_files(services: list[dict[str, Any]], directory: Path, scope: str | N
 def _publish(context, services, dataset, scope, description) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="govservice-catalogue-") as tmp:
         files = _write_files(services, Path(tmp), scope)
-        resources = _store_files(context, dataset, files, description)
+        resources = publishing.store_files(context, dataset, files, description)
     return {"dataset": dataset["name"], "count": len(services), "resources": resources}
 
 
@@ -168,7 +111,7 @@ def build_department(department: str, context: dict[str, Any] | None = None) -> 
     services = public_services(context, org["id"])
     _sync_kpi_catalogue(org, services)
     title_en = org.get("title_en") or org["name"]
-    dataset = _catalogue_dataset(
+    dataset = publishing.ensure_dataset(
         context, department_dataset_name(org["name"]), org,
         title=f"{org['title']} 政务服务事项目录 / {title_en} service catalogue",
         notes=(f"{org['title']}的全部公开政务服务事项，每个事项一行。\n\n"
@@ -183,7 +126,6 @@ def _sync_kpi_catalogue(org: dict[str, Any], services: list[dict[str, Any]]) -> 
     from . import statistics_store
     try:
         with statistics_store.engine().begin() as conn:
-            statistics_store.ensure_schema(conn)
             statistics_store.sync_services(conn, org["name"], services)
     except Exception:   # the DataStore down: the files still get rebuilt
         log.exception("could not sync %s's services into the KPI engine", org["name"])
@@ -194,7 +136,7 @@ def build_platform(context: dict[str, Any] | None = None) -> dict[str, Any]:
     context = context or site_context()
     org = _platform_org(context)
     services = public_services(context)
-    dataset = _catalogue_dataset(
+    dataset = publishing.ensure_dataset(
         context, PLATFORM_DATASET, org, title="政务服务事项目录 / Service catalogue",
         notes=("本平台全部部门的公开政务服务事项，每个事项一行。\n\n"
                "Every public service of every department on the platform, one row per service."),
@@ -218,21 +160,9 @@ def _job_base(department: str | None) -> str:
 
 
 def job_ids(department: str | None) -> list[str]:
-    """The two deterministic rq job ids a department's rebuilds take turns with.
-
-    Two, so a request arriving while one rebuild runs can queue the next one
-    under the other id without overwriting the running job's record.
-    """
-    base = _job_base(department)
-    return [base, base + "-next"]
-
-
-def _status(job_id: str) -> str | None:
-    from ckan.lib import jobs
-    try:
-        return str(jobs.job_from_id(job_id).get_status(refresh=True).value)
-    except KeyError:
-        return None
+    """The two deterministic rq job ids a department's rebuilds take turns with
+    (see ``publishing.job_ids``)."""
+    return publishing.job_ids(_job_base(department))
 
 
 def rebuild_job(department: str | None) -> list[dict[str, Any]]:
@@ -272,16 +202,8 @@ def enqueue_rebuild(department: str | None) -> dict[str, Any]:
     :returns: ``{"job_id": id, "queued": True}`` for a new job, or the waiting
         job's id and ``"queued": False`` when one was already waiting.
     """
-    ids = job_ids(department)
-    statuses = {job_id: _status(job_id) for job_id in ids}
-    for job_id, status in statuses.items():
-        if status in WAITING:
-            return {"job_id": job_id, "queued": False}
-    free = next((j for j in ids if statuses[j] != "started"), f"{ids[0]}-{uuid.uuid4().hex[:8]}")
-    job = tk.enqueue_job(rebuild_job, [department],
-                         title=f"rebuild the service catalogue files ({department or ALL})",
-                         rq_kwargs={"job_id": free})
-    return {"job_id": job.id, "queued": True}
+    return publishing.enqueue_once(rebuild_job, [department], _job_base(department),
+                                   title=f"rebuild the service catalogue files ({department or ALL})")
 
 
 _PENDING = "govservice_catalogue_pending"

@@ -11,16 +11,14 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib import api_token
 
+from .publishing import site_context
+
 __all__ = ["govservice"]
 
 
 @click.group(short_help="GovService platform commands.")
 def govservice():
     """GovService platform commands."""
-
-
-def _site_context() -> dict:
-    return {"ignore_auth": True, "user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]}
 
 
 def _token_is_live(token: str) -> bool:
@@ -51,7 +49,7 @@ def init_site(name: str | None, email: str, password_env: str, token_file: Path)
     password = os.environ.get(password_env)
     if not password:
         raise click.UsageError(f"set {password_env} to the sysadmin's password")
-    context = _site_context()
+    context = site_context()
     user = model.User.get(name)
     if user is None:
         tk.get_action("user_create")(context, {"name": name, "email": email, "password": password})

@@ -4,7 +4,9 @@ The statistics are published as the platform dataset ``service-statistics``
 (owned by ``govservice-platform``) whose resource ``service-statistics`` is a
 DataStore table — the one query point for ``datastore_search`` and
 ``datastore_search_sql``. Each department's rows are the rows whose
-``department`` is its name (``filters={"department": ...}``).
+``department`` is its name (``filters={"department": ...}``). Each
+department's rows are also a CSV download in its own dataset, stored and
+rebuilt in the background as the catalogue files are (``publishing``).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import IO, Any
 
 import ckan.plugins.toolkit as tk
 
-from . import catalogue_publish, statistics_store as store
+from . import catalogue_publish, publishing, statistics_store as store
 from .core import kpis as stats
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ def _find_table(context: dict[str, Any]) -> str | None:
 
 def statistics_table(context: dict[str, Any] | None = None) -> str:
     """The DataStore table's resource id, creating dataset, resource and table when missing."""
-    context = context or catalogue_publish.site_context()
+    context = context or publishing.site_context()
     found = _find_table(context)
     if found:
         with store.engine().connect() as conn:
@@ -46,7 +48,7 @@ def statistics_table(context: dict[str, Any] | None = None) -> str:
             with store.engine().begin() as conn:
                 store.tune_table(conn, found)
         return found
-    org = catalogue_publish._platform_org(context)
+    org = publishing.platform_org(context)
     try:
         dataset = tk.get_action("package_show")(dict(context), {"id": store.DATASET})
     except tk.ObjectNotFound:
@@ -83,7 +85,7 @@ def sync_department(conn, context: dict[str, Any], org: dict[str, Any],
 
 def load(context: dict[str, Any], org: dict[str, Any], headers: list[str], body: IO[bytes]) -> dict[str, Any]:
     """Load one department's rows; the report says what landed and what was rejected, and why."""
-    site = catalogue_publish.site_context()
+    site = publishing.site_context()
     table = statistics_table(site)
     with store.engine().begin() as conn:
         sync_department(conn, site, org)
@@ -109,11 +111,11 @@ def publish_department_file(department: str) -> dict[str, Any]:
     rather than the API."""
     import tempfile
     from pathlib import Path
-    context = catalogue_publish.site_context()
+    context = publishing.site_context()
     org = tk.get_action("organization_show")(dict(context), {"id": department, "include_datasets": False})
     table = statistics_table(context)
     title_en = org.get("title_en") or org["name"]
-    dataset = catalogue_publish._catalogue_dataset(
+    dataset = publishing.ensure_dataset(
         context, department_dataset_name(org["name"]), org,
         title=f"{org['title']} 政务服务绩效统计 / {title_en} service performance statistics",
         notes=(f"{org['title']}每个事项、每月、每个渠道的办件与评价统计（CSV）。全平台数据可用 DataStore 接口查询："
@@ -125,15 +127,18 @@ def publish_department_file(department: str) -> dict[str, Any]:
         with store.engine().connect() as conn, open(path, "wb") as out:
             out.write(b"\xef\xbb\xbf")
             store.copy_department_rows(conn, table, org["name"], stats.column_names(), out)
-        resources = catalogue_publish._store_files(
+        resources = publishing.store_files(
             context, dataset, {"csv": path}, f"{org['title']} 政务服务绩效统计 / {title_en} statistics")
     return {"dataset": dataset["name"], "resources": resources}
 
 
 def enqueue_department_file(department: str) -> None:
+    """Queue the department's file, unless its rebuild is already waiting (that job
+    reads the rows when it runs, so loads in a burst write the file once)."""
     try:
-        tk.enqueue_job(publish_department_file, [department],
-                       title=f"publish the statistics file of {department}")
+        publishing.enqueue_once(publish_department_file, [department],
+                                f"govservice-statistics-{tk.config.get('ckan.site_id')}-{department}",
+                                title=f"publish the statistics file of {department}")
     except Exception:   # Redis down: the rows are in the DataStore; the file catches up next load
         log.exception("could not queue the statistics file of %s", department)
 
@@ -175,7 +180,7 @@ def performance(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
 
 def refresh_all(context: dict[str, Any] | None = None) -> dict[str, Any]:
     """Re-sync every department's services and rebuild all sums and summaries."""
-    context = context or catalogue_publish.site_context()
+    context = context or publishing.site_context()
     table = statistics_table(context)
     departments = tk.get_action("organization_list")(dict(context), {"all_fields": True, "limit": 1000})
     with store.engine().begin() as conn:
@@ -202,7 +207,7 @@ def kpi_report(query: dict[str, Any]) -> dict[str, Any]:
     keys = [g for g in group_by if g != "period"]
     filters = {k: query.get(k) for k in ("department", "service", "theme", "life_event", "channel")}
     with store.engine().connect() as conn:
-        table = _find_table(catalogue_publish.site_context())
+        table = _find_table(publishing.site_context())
         period_to = query.get("period_to") or store.latest_period(conn) or stats.current_period()
         period_from = query.get("period_from") or stats.shift_period(period_to, -11)
         by_period = "period" in group_by

@@ -26,7 +26,7 @@ from .queries import (
     plain_number, service_trend, summary,
 )
 from .tables import (
-    CATALOGUE_SUMS, DATASET, RESOURCE_KEY, SCHEMA, SUMMARY_KPIS, SUMS, NotMigrated, engine, ensure_schema,
+    CATALOGUE_SUMS, DATASET, RESOURCE_KEY, SCHEMA, SUMMARY_KPIS, SUMS, NotMigrated, engine,
     head_revision, require_migrated, revision, table_exists, tune_table, unique_key,
 )
 
@@ -34,7 +34,7 @@ __all__ = [
     "CATALOGUE_SUMS", "DATASET", "FALSE_WORDS", "MAX_REJECTIONS", "NotMigrated", "RESOURCE_KEY", "SCHEMA", "SUMS",
     "SUMMARY_KPIS", "TRUE_WORDS", "affected_services", "catalogue_sums", "channel_vocabulary",
     "copy_department_rows", "department_services",
-    "engine", "ensure_schema", "head_revision", "kpi_sums", "latest_period", "load", "months_up_to", "plain_number",
+    "engine", "head_revision", "kpi_sums", "latest_period", "load", "months_up_to", "plain_number",
     "read_header", "records_to_csv", "refresh_aggregates", "refresh_summaries", "require_migrated", "revision", "service_row",
     "service_trend", "summary", "sync_services", "table_exists", "tune_table", "unique_key",
 ]

@@ -161,11 +161,6 @@ def require_migrated(conn) -> None:
     _migrated.add(url)
 
 
-def ensure_schema(conn) -> None:
-    """The old name of ``require_migrated``, for callers not yet updated: creates nothing."""
-    require_migrated(conn)
-
-
 def engine() -> sa.engine.Engine:
     """The DataStore database's write engine, once its KPI tables are known to be migrated."""
     from ckanext.datastore.backend.postgres import get_write_engine

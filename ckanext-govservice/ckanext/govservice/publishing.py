@@ -1,0 +1,130 @@
+"""Generated files published as resources of open datasets, and the jobs that rebuild them.
+
+Shared by the bulk catalogue files (``catalogue_publish``) and the statistics
+downloads (``statistics_publish``):
+
+* ``site_context``: the site user's context, which both publish as;
+* ``platform_org``: the ``govservice-platform`` organisation that owns the
+  platform-wide datasets (created when missing);
+* ``ensure_dataset``: a dataset of type ``dataset`` (so updating it schedules
+  no catalogue rebuild) found by name or created, marked with the extra
+  ``govservice_catalogue`` saying what it holds;
+* ``store_files``: each generated file uploaded over the resource of its kind
+  (found again by the resource field ``govservice_catalogue_file``), so a
+  rebuild replaces files rather than adding resources;
+* ``enqueue_once``: a background job under one of two deterministic rq job
+  ids, unless one is already waiting in the queue.
+"""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+from werkzeug.datastructures import FileStorage
+
+import ckan.plugins.toolkit as tk
+
+PLATFORM_ORG = "govservice-platform"
+FILE_KEY = "govservice_catalogue_file"
+CATALOGUE_EXTRA = "govservice_catalogue"
+
+FORMATS: dict[str, dict[str, str]] = {
+    "csv": {"format": "CSV", "mimetype": "text/csv"},
+    "json": {"format": "JSON", "mimetype": "application/json"},
+    "xlsx": {"format": "XLSX",
+             "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+}
+WAITING = ("queued", "deferred", "scheduled")
+
+
+def site_context() -> dict[str, Any]:
+    user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    return {"user": user, "ignore_auth": True}
+
+
+# ---------------------------------------------------------------- the datasets
+
+def platform_org(context: dict[str, Any]) -> dict[str, Any]:
+    """The platform's own organisation (organization_show's dict), created when missing."""
+    try:
+        return tk.get_action("organization_show")(
+            dict(context), {"id": PLATFORM_ORG, "include_datasets": False})
+    except tk.ObjectNotFound:
+        return tk.get_action("organization_create")(dict(context), {
+            "name": PLATFORM_ORG, "title": "政务服务平台", "title_en": "GovService platform"})
+
+
+def ensure_dataset(context: dict[str, Any], name: str, org: dict[str, Any],
+                   title: str, notes: str, scope: str) -> dict[str, Any]:
+    """The public dataset ``name`` (package_show's dict); created in ``org`` when missing,
+    with ``title``, ``notes`` and ``scope`` (what it holds) as its ``govservice_catalogue`` extra."""
+    try:
+        return tk.get_action("package_show")(dict(context), {"id": name})
+    except tk.ObjectNotFound:
+        return tk.get_action("package_create")(dict(context), {
+            "type": "dataset", "name": name, "title": title, "notes": notes,
+            "owner_org": org["id"], "private": False, "license_id": "cc-by",
+            "extras": [{"key": CATALOGUE_EXTRA, "value": scope}]})
+
+
+def store_files(context: dict[str, Any], dataset: dict[str, Any], files: dict[str, Path],
+                description: str) -> dict[str, str]:
+    """Upload each file ({kind: path}, kind a key of ``FORMATS``) over the resource
+    of its kind, or create it; {kind: resource id}."""
+    by_kind = {r.get(FILE_KEY): r for r in dataset.get("resources", []) if r.get(FILE_KEY)}
+    out = {}
+    for kind, path in files.items():
+        spec = FORMATS[kind]
+        filename = f"{dataset['name']}.{kind}"
+        with open(path, "rb") as stream:
+            upload = FileStorage(stream=stream, filename=filename, content_type=spec["mimetype"])
+            data = {"name": filename, "format": spec["format"], "mimetype": spec["mimetype"],
+                    "description": f"{description} ({spec['format']})", FILE_KEY: kind,
+                    "url": "", "upload": upload}
+            existing = by_kind.get(kind)
+            if existing:
+                res = tk.get_action("resource_patch")(dict(context), {"id": existing["id"], **data})
+            else:
+                res = tk.get_action("resource_create")(dict(context), {"package_id": dataset["id"], **data})
+        out[kind] = res["id"]
+    return out
+
+
+# ---------------------------------------------------------------- background jobs
+
+def job_ids(base: str) -> list[str]:
+    """The two deterministic rq job ids the jobs named ``base`` take turns with.
+
+    Two, so a request arriving while one job runs can queue the next one
+    under the other id without overwriting the running job's record.
+    """
+    return [base, base + "-next"]
+
+
+def job_status(job_id: str) -> str | None:
+    from ckan.lib import jobs
+    try:
+        return str(jobs.job_from_id(job_id).get_status(refresh=True).value)
+    except KeyError:
+        return None
+
+
+def enqueue_once(function: Callable[..., Any], args: list[Any], base: str, title: str) -> dict[str, Any]:
+    """Queue ``function(*args)`` under one of ``job_ids(base)``.
+
+    A job already waiting in the queue under those ids absorbs the request (it
+    has not read anything yet); a job already running does not, since it may
+    have read what changed before the change.
+
+    :returns: ``{"job_id": id, "queued": True}`` for a new job, or the waiting
+        job's id and ``"queued": False``.
+    """
+    ids = job_ids(base)
+    statuses = {job_id: job_status(job_id) for job_id in ids}
+    for job_id, status in statuses.items():
+        if status in WAITING:
+            return {"job_id": job_id, "queued": False}
+    free = next((j for j in ids if statuses[j] != "started"), f"{ids[0]}-{uuid.uuid4().hex[:8]}")
+    job = tk.enqueue_job(function, args, title=title, rq_kwargs={"job_id": free})
+    return {"job_id": job.id, "queued": True}
