@@ -176,8 +176,14 @@ def govservice_safe_url(url: Any) -> str | None:
 
 
 def govservice_is_true(value: Any) -> bool:
+    """Whether a flag is set: a true value, or a word the schema reads as true
+    (``core.schema.parse_boolean``: "true", "yes", "1", "是"…); None, "" and
+    words that are not a flag are not."""
     if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
+        try:
+            return schema.parse_boolean(value)
+        except ValueError:
+            return False
     return bool(value)
 
 

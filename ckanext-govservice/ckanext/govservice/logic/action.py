@@ -121,7 +121,7 @@ def govservice_service_show(context: Context, data_dict: DataDict) -> DataDict:
         raise tk.ValidationError({"service_code": ["Missing value"]})
     if any(ord(c) < 32 for c in code):
         raise tk.ObjectNotFound(f"no service with code {code!r}")
-    fq = [f'dataset_type:service', f'service_code_ss:"{_solr_escape(code)}"']
+    fq = ['dataset_type:service', f'{schema.facet_fields()["service_code"]}:"{_solr_escape(code)}"']
     department = data_dict.get("department")
     if department:
         org = _department(context, department)
