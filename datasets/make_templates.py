@@ -11,7 +11,7 @@ Only the example values are typed here, keyed by field name: an optional field
 the schema gains gets an empty example cell until one is typed here, and a
 required field without an example value stops the generator — so a template
 never teaches a row the platform would reject. Deterministic: the same schemas write the same
-bytes (XLSX timestamps are pinned), and tests/test_templates.py keeps the
+bytes (XLSX timestamps are pinned), and datasets/tests/unit/test_templates.py keeps the
 committed files equal to what this script writes.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@
 
 Seeded and deterministic: the same code writes the same bytes (XLSX files get
 fixed timestamps), so the output in datasets/demo/city/ is committed and a test
-(tests/test_demo_city.py) keeps it equal to what this script writes.
+(datasets/tests/unit/test_demo_city.py) keeps it equal to what this script writes.
 
 The services are written in each department's own format with the platform's
 own writers (the bulk-file columns of ``ckanext.govservice.core.tabular``, the

@@ -18,6 +18,6 @@ server:
 The rule of this package: no module in it imports CKAN (``ckan``, any other
 ``ckanext.*``), Flask, SQLAlchemy or psycopg2 — not even inside a function.
 The dependency runs one way: the CKAN side (``ckanext.govservice.*``) and the
-harvesters import the core, never the reverse. ``tests/test_core_layout.py``
+harvesters import the core, never the reverse. ``tests/unit/test_core_layout.py``
 holds the rule.
 """

@@ -2,7 +2,7 @@
 that developers download, and the spreadsheets (CSV, XLSX) departments send.
 
 Pure functions over plain data: no CKAN here, so the file formats are tested
-without a server (tests/test_catalogue_pure.py, harvesters/tests/test_tabular.py).
+without a server (tests/unit/test_catalogue_pure.py, harvesters/tests/unit/test_tabular.py).
 Publishing the files as resources is catalogue_publish.py's job; harvesting
 the spreadsheets is govharvest's (its reader registry, ``govharvest.formats``).
 

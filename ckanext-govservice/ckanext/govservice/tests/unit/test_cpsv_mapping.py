@@ -159,7 +159,7 @@ class TestFeedExample:
         assert [t for t in rdf.TERMS if f"`gs:{t}`" not in page] == []
 
     def test_the_example_file_is_what_the_platform_writes_and_is_valid(self):
-        # regenerate: python -c "from ckanext.govservice import rdf; print(rdf.example_feed(), end='')" > …
+        # regenerate: python -c "from ckanext.govservice.core import cpsv; print(cpsv.example_feed(), end='')" > …
         assert EXAMPLE_FILE.read_text(encoding="utf-8") == rdf.example_feed()
         g = Graph().parse(EXAMPLE_FILE)
         assert_conforms(g)
