@@ -9,9 +9,9 @@ is checked with (demo_city.py), the readers the harvesters'.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -33,12 +33,11 @@ FORMATS = DATASETS / "formats"
 
 @pytest.fixture(scope="module")
 def gen():
-    sys.path.insert(0, str(DATASETS))
-    try:
-        import make_templates
-    finally:
-        sys.path.remove(str(DATASETS))
-    return make_templates
+    """datasets/make_templates.py, loaded by its path (a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("make_templates", DATASETS / "make_templates.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
