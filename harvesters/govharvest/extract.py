@@ -2,6 +2,23 @@
 
 Nothing is parsed here, and nothing is published: a fetch that fails (unreachable,
 5xx, timeout, truncated body) ends the job before anything in CKAN changes.
+
+Every feed is treated as hostile. Each fetch over the network goes through one
+guarded client (``_get``), whoever asks (the services pipeline, the JSON feed's
+pages, the CKAN reader, statistics):
+
+* every hop is checked: redirects are followed here, at most MAX_REDIRECTS, and
+  each must be http(s) and pass the address policy (``address_allowed``: global
+  addresses only, unless the operator allows the host by name);
+* a name is resolved once (``resolve``), its addresses checked, and the
+  connection made to the checked address, the Host header and TLS name (SNI,
+  certificate) staying the name: a second DNS answer cannot move it elsewhere;
+* the source's credentials go to its own origin only.
+
+A local path (or ``file:``) is read only as a source's registered location, which
+an operator registers (``govharvest source add``); never because a feed says so
+(a redirect). Errors name the location without its query
+string and say why, never quoting the body.
 """
 from __future__ import annotations
 
@@ -12,15 +29,18 @@ import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import requests
 import urllib3
+from requests.certs import where as trusted_certificates   # the CA bundle requests used
 
-from . import settings
+from . import __version__, settings
 from .errors import ExtractError
 
 CHUNK = 1 << 16
+MAX_REDIRECTS = 5
+REDIRECTS = (301, 302, 303, 307, 308)
+CREDENTIALS = ("authorization", "proxy-authorization", "cookie")
 
 
 @dataclass
@@ -31,80 +51,199 @@ class Fetched:
     not_modified: bool = False
 
 
+def shown(location: str) -> str:
+    """A location as an error may show it: no query string, fragment or user."""
+    parts = urlsplit(location)
+    if parts.scheme not in ("http", "https"):
+        return parts.path or location
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def origin(location: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port: what must match for a link to be the source's own."""
+    parts = urlsplit(location)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, parts.hostname or "", parts.port or default
+
+
+def address_allowed(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """May a fetch for ``host`` connect to ``address``? Only a global address
+    (``is_global``: not loopback, private, shared 100.64.0.0/10, link-local,
+    documentation, reserved…), unless the operator allows the host by name
+    (GOVHARVEST_ALLOW_PRIVATE_HOSTS, e.g. the demo feed server)."""
+    allowed = {h.lower() for h in settings.allowed_private_hosts()}
+    return (address.is_global and not address.is_multicast) or host.lower() in allowed
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses a name resolves to. The guarded client calls this once per
+    hop and connects to what it checked (tests replace it to play DNS)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise ExtractError(f"source host {host} cannot be resolved") from None
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def checked_address(host: str, port: int, where: str) -> str:
+    """Resolve ``host`` once, check every answer, and return the address to connect to."""
+    answers = resolve(host, port)
+    if not answers:
+        raise ExtractError(f"source host {host} cannot be resolved ({where})")
+    for answer in answers:
+        address = ipaddress.ip_address(answer)
+        if not address_allowed(host, address):
+            raise ExtractError(
+                f"source host {host} resolves to {address}, a private or local address "
+                f"({where}); an operator can allow it with GOVHARVEST_ALLOW_PRIVATE_HOSTS")
+    return answers[0]
+
+
 def check_location(location: str) -> None:
-    """Refuse anything but http(s) URLs to public addresses, and local paths.
+    """Refuse anything but http(s) URLs to allowed addresses, and local paths.
 
     A source must not become a way to reach internal services: loopback,
-    private and link-local addresses are refused unless allowed by the operator.
+    private, shared and link-local addresses are refused unless allowed by the operator.
     """
     parts = urlsplit(location)
     if parts.scheme in ("", "file"):
         return
-    if parts.scheme not in ("http", "https"):
-        raise ExtractError(f"source location must be http(s) or a local path, not {parts.scheme}:")
-    host = parts.hostname or ""
-    if host in settings.allowed_private_hosts():
-        return
-    try:
-        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
-    except socket.gaierror:
-        raise ExtractError(f"source host {host} cannot be resolved") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_loopback or address.is_private or address.is_link_local \
-                or address.is_reserved or address.is_multicast or address.is_unspecified:
-            raise ExtractError(
-                f"source host {host} resolves to {address}, a private or local address; "
-                "an operator can allow it with GOVHARVEST_ALLOW_PRIVATE_HOSTS")
+    _check_scheme(parts.scheme)
+    checked_address(parts.hostname or "", origin(location)[2], shown(location))
+
+
+def _check_scheme(scheme: str) -> None:
+    if scheme not in ("http", "https"):
+        raise ExtractError(f"source location must be http(s) or a local path, not {scheme}:")
 
 
 def fetch(location: str, *, timeout: float = 30, etag: str | None = None,
           last_modified: str | None = None, headers: dict | None = None) -> Fetched:
-    check_location(location)
-    fd, name = tempfile.mkstemp(prefix="govharvest-")
-    os.close(fd)
-    path = Path(name)
+    """The source's body on disk. ``location`` is the source's registered location
+    (an http(s) URL, or a local path an operator registered); ``timeout`` bounds
+    each wait. Raises ExtractError."""
     parts = urlsplit(location)
     if parts.scheme in ("", "file"):
-        source = Path(parts.path if parts.scheme == "file" else location)
-        if not source.is_file():
-            raise ExtractError(f"source file {source} does not exist")
-        shutil.copyfile(source, path)
-        return Fetched(path)
+        return _copy_local(Path(parts.path if parts.scheme == "file" else location))
+    _check_scheme(parts.scheme)    # the address is checked where the connection is made, once
     request_headers = dict(headers or {})
     if etag:
         request_headers["If-None-Match"] = etag
     if last_modified:
         request_headers["If-Modified-Since"] = last_modified
+    return _get(location, request_headers, timeout)
+
+
+def _spool() -> Path:
+    fd, name = tempfile.mkstemp(prefix="govharvest-")
+    os.close(fd)
+    return Path(name)
+
+
+def _copy_local(source: Path) -> Fetched:
+    if not source.is_file():
+        raise ExtractError(f"source file {source} does not exist")
+    path = _spool()
+    shutil.copyfile(source, path)
+    return Fetched(path)
+
+
+def _get(location: str, headers: dict, timeout: float) -> Fetched:
+    """One guarded fetch: redirects followed and checked, the body spooled to disk."""
+    where = shown(location)
+    path = _spool()
+    response = pool = None
     try:
-        with requests.get(location, headers=request_headers, timeout=timeout, stream=True) as r:
-            if r.status_code == 304:
-                return Fetched(path, etag, last_modified, not_modified=True)
-            if r.status_code >= 400:
-                raise ExtractError(f"source answered HTTP {r.status_code} at {location}")
-            received = 0
-            with open(path, "wb") as out:
-                for chunk in r.raw.stream(CHUNK, decode_content=True):
-                    out.write(chunk)
-                    received += len(chunk)
-            expected = r.headers.get("Content-Length")
-            if expected and not r.headers.get("Content-Encoding") and received != int(expected):
-                raise ExtractError(f"source body was truncated: {received} of {expected} bytes "
-                                   f"from {location}")
-            return Fetched(path, r.headers.get("ETag"), r.headers.get("Last-Modified"))
+        response, pool = _follow(location, headers, timeout)
+        if response.status == 304:
+            return Fetched(path, headers.get("If-None-Match"), headers.get("If-Modified-Since"),
+                           not_modified=True)
+        if response.status >= 400:
+            raise ExtractError(f"source answered HTTP {response.status} at {where}")
+        _spool_body(response, path, where)
+        return Fetched(path, response.headers.get("ETag"), response.headers.get("Last-Modified"))
     except ExtractError:
         path.unlink(missing_ok=True)
         raise
-    except requests.Timeout:
+    except urllib3.exceptions.HTTPError as e:
         path.unlink(missing_ok=True)
-        raise ExtractError(f"source did not answer within {timeout} s: {location}") from None
-    except requests.ConnectionError as e:
-        path.unlink(missing_ok=True)
-        raise ExtractError(f"source is unreachable: {location} ({type(e).__name__})") from None
-    except urllib3.exceptions.HTTPError as e:     # the body stopped short of what was declared
-        path.unlink(missing_ok=True)
-        raise ExtractError(f"source body was truncated or broken at {location}: "
+        # (NewConnectionError is a kind of TimeoutError in urllib3: asked first)
+        if isinstance(e, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.SSLError)):
+            raise ExtractError(f"source is unreachable: {where} ({type(e).__name__})") from None
+        if isinstance(e, urllib3.exceptions.TimeoutError):
+            raise ExtractError(f"source did not answer within {timeout:g} s: {where}") from None
+        # the body stopped short of what was declared, or could not be decoded
+        raise ExtractError(f"source body was truncated or broken at {where}: "
                            f"{type(e).__name__}") from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        if response is not None:
+            response.close()
+        if pool is not None:
+            pool.close()
+
+
+def _follow(location: str, headers: dict, timeout: float):
+    """(response, its pool) at the end of the location's redirects, every hop
+    checked by the address policy; credentials only to the location's origin."""
+    url, where = location, shown(location)
+    for _hop in range(MAX_REDIRECTS + 1):
+        own = origin(url) == origin(location)
+        sent = headers if own else {k: v for k, v in headers.items() if k.lower() not in CREDENTIALS}
+        response, pool = _request(url, sent, timeout, where)
+        target = response.headers.get("Location")
+        if response.status not in REDIRECTS or not target:
+            return response, pool
+        response.close()
+        pool.close()
+        url = urljoin(url, target)
+        scheme = urlsplit(url).scheme
+        if scheme not in ("http", "https"):
+            raise ExtractError(f"source {where} redirected to a {scheme or 'local'}: address; "
+                               "only http(s) redirects are followed")
+        where = f"{shown(location)}, redirected to {shown(url)}"
+    raise ExtractError(f"source {shown(location)} answered with more than {MAX_REDIRECTS} redirects")
+
+
+def _request(url: str, headers: dict, timeout: float, where: str):
+    """GET one URL on a connection pinned to its checked address; no redirect followed."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = origin(url)[2]
+    address = checked_address(host, port, where)
+    wait = urllib3.Timeout(connect=timeout, read=timeout)
+    if parts.scheme == "https":
+        # connect to the address, but speak TLS to the name: SNI and certificate are the host's
+        pool = urllib3.HTTPSConnectionPool(address, port, server_hostname=host, assert_hostname=host,
+                                           ca_certs=trusted_certificates(), retries=False, maxsize=1)
+    else:
+        pool = urllib3.HTTPConnectionPool(address, port, retries=False, maxsize=1)
+    request_headers = {"User-Agent": f"govharvest/{__version__}", "Accept-Encoding": "gzip, deflate",
+                       **headers, "Host": parts.netloc.rpartition("@")[2]}
+    target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    try:
+        return pool.urlopen("GET", target, headers=request_headers, timeout=wait, redirect=False,
+                            retries=False, preload_content=False, decode_content=True,
+                            assert_same_host=False), pool
+    except BaseException:
+        pool.close()
+        raise
+
+
+def _spool_body(response, path: Path, where: str) -> None:
+    """Write the decompressed body to ``path``; a body short of its declared length fails."""
+    declared = response.headers.get("Content-Length", "")
+    received = 0
+    with open(path, "wb") as out:
+        for chunk in response.stream(CHUNK, decode_content=True):
+            out.write(chunk)
+            received += len(chunk)
+    if declared.isdigit() and not response.headers.get("Content-Encoding") \
+            and received != int(declared):
+        raise ExtractError(f"source body was truncated: {received} of {declared} bytes "
+                           f"from {where}")
 
 
 def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = None,
@@ -131,12 +270,14 @@ def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = N
                 try:
                     body = json.loads(page.path.read_text(encoding="utf-8-sig"))
                 except ValueError as e:
-                    raise ExtractError(f"page {seen + 1} of the feed is not JSON ({e}): {url}") from None
+                    raise ExtractError(f"page {seen + 1} of the feed is not JSON ({e}): "
+                                      f"{shown(url)}") from None
                 finally:
                     page.path.unlink(missing_ok=True)
                 items = body.get("services") if isinstance(body, dict) else body
                 if not isinstance(items, list):
-                    raise ExtractError(f'page {seen + 1} of the feed has no "services" list: {url}')
+                    raise ExtractError(f'page {seen + 1} of the feed has no "services" list: '
+                                      f'{shown(url)}')
                 for item in items:
                     out.write(json.dumps(item, ensure_ascii=False) + "\n")
                 seen += 1
@@ -144,7 +285,7 @@ def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = N
                 if not url:
                     break
                 if seen >= max_pages:
-                    raise ExtractError(f"the feed has more than {max_pages} pages: {location}")
+                    raise ExtractError(f"the feed has more than {max_pages} pages: {shown(location)}")
                 page = fetch(url, timeout=timeout, headers=headers)
     except Exception:
         out_path.unlink(missing_ok=True)
