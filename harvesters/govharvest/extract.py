@@ -13,6 +13,10 @@ pages, the CKAN reader, statistics):
 * a name is resolved once (``resolve``), its addresses checked, and the
   connection made to the checked address, the Host header and TLS name (SNI,
   certificate) staying the name: a second DNS answer cannot move it elsewhere;
+* at most ``settings.max_feed_bytes()`` reach the disk, counted after
+  decompression; a larger Content-Length is refused before reading;
+* a fetch ends by ``settings.fetch_deadline()`` in all, however slowly the
+  server sends;
 * the source's credentials go to its own origin only.
 
 A local path (or ``file:``) is read only as a source's registered location, which
@@ -27,6 +31,8 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -117,11 +123,15 @@ def _check_scheme(scheme: str) -> None:
         raise ExtractError(f"source location must be http(s) or a local path, not {scheme}:")
 
 
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 and not n % (1 << 20) else f"{n} bytes"
+
+
 def fetch(location: str, *, timeout: float = 30, etag: str | None = None,
           last_modified: str | None = None, headers: dict | None = None) -> Fetched:
     """The source's body on disk. ``location`` is the source's registered location
     (an http(s) URL, or a local path an operator registered); ``timeout`` bounds
-    each wait. Raises ExtractError."""
+    each wait, settings.fetch_deadline() the whole fetch. Raises ExtractError."""
     parts = urlsplit(location)
     if parts.scheme in ("", "file"):
         return _copy_local(Path(parts.path if parts.scheme == "file" else location))
@@ -143,30 +153,38 @@ def _spool() -> Path:
 def _copy_local(source: Path) -> Fetched:
     if not source.is_file():
         raise ExtractError(f"source file {source} does not exist")
+    limit = settings.max_feed_bytes()
+    if source.stat().st_size > limit:
+        raise ExtractError(f"the feed is larger than {_size(limit)}: {source}")
     path = _spool()
     shutil.copyfile(source, path)
     return Fetched(path)
 
 
 def _get(location: str, headers: dict, timeout: float) -> Fetched:
-    """One guarded fetch: redirects followed and checked, the body spooled to disk."""
+    """One guarded fetch: redirects followed and checked, the body bounded in
+    size and time, spooled to disk."""
+    deadline_s = settings.fetch_deadline()
+    deadline = time.monotonic() + deadline_s
     where = shown(location)
     path = _spool()
     response = pool = None
     try:
-        response, pool = _follow(location, headers, timeout)
+        response, pool = _follow(location, headers, timeout, deadline)
         if response.status == 304:
             return Fetched(path, headers.get("If-None-Match"), headers.get("If-Modified-Since"),
                            not_modified=True)
         if response.status >= 400:
             raise ExtractError(f"source answered HTTP {response.status} at {where}")
-        _spool_body(response, path, where)
+        _spool_body(response, path, deadline, where)
         return Fetched(path, response.headers.get("ETag"), response.headers.get("Last-Modified"))
     except ExtractError:
         path.unlink(missing_ok=True)
         raise
     except urllib3.exceptions.HTTPError as e:
         path.unlink(missing_ok=True)
+        if time.monotonic() >= deadline:
+            raise ExtractError(f"the feed did not arrive within {deadline_s:g} s: {where}") from None
         # (NewConnectionError is a kind of TimeoutError in urllib3: asked first)
         if isinstance(e, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.SSLError)):
             raise ExtractError(f"source is unreachable: {where} ({type(e).__name__})") from None
@@ -185,14 +203,14 @@ def _get(location: str, headers: dict, timeout: float) -> Fetched:
             pool.close()
 
 
-def _follow(location: str, headers: dict, timeout: float):
+def _follow(location: str, headers: dict, timeout: float, deadline: float):
     """(response, its pool) at the end of the location's redirects, every hop
     checked by the address policy; credentials only to the location's origin."""
     url, where = location, shown(location)
     for _hop in range(MAX_REDIRECTS + 1):
         own = origin(url) == origin(location)
         sent = headers if own else {k: v for k, v in headers.items() if k.lower() not in CREDENTIALS}
-        response, pool = _request(url, sent, timeout, where)
+        response, pool = _request(url, sent, timeout, deadline, where)
         target = response.headers.get("Location")
         if response.status not in REDIRECTS or not target:
             return response, pool
@@ -207,13 +225,16 @@ def _follow(location: str, headers: dict, timeout: float):
     raise ExtractError(f"source {shown(location)} answered with more than {MAX_REDIRECTS} redirects")
 
 
-def _request(url: str, headers: dict, timeout: float, where: str):
+def _request(url: str, headers: dict, timeout: float, deadline: float, where: str):
     """GET one URL on a connection pinned to its checked address; no redirect followed."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = origin(url)[2]
     address = checked_address(host, port, where)
-    wait = urllib3.Timeout(connect=timeout, read=timeout)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise urllib3.exceptions.TimeoutError("deadline")
+    wait = urllib3.Timeout(connect=min(timeout, remaining), read=min(timeout, remaining))
     if parts.scheme == "https":
         # connect to the address, but speak TLS to the name: SNI and certificate are the host's
         pool = urllib3.HTTPSConnectionPool(address, port, server_hostname=host, assert_hostname=host,
@@ -232,14 +253,31 @@ def _request(url: str, headers: dict, timeout: float, where: str):
         raise
 
 
-def _spool_body(response, path: Path, where: str) -> None:
-    """Write the decompressed body to ``path``; a body short of its declared length fails."""
+def _spool_body(response, path: Path, deadline: float, where: str) -> None:
+    """Write the decompressed body to ``path``, at most settings.max_feed_bytes(),
+    finished by the deadline (a watchdog cuts the connection then)."""
+    limit = settings.max_feed_bytes()
     declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ExtractError(f"the feed is larger than {_size(limit)}: {where} "
+                           f"declares {int(declared)} bytes")
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), response.shutdown)
+    watchdog.start()
     received = 0
-    with open(path, "wb") as out:
-        for chunk in response.stream(CHUNK, decode_content=True):
-            out.write(chunk)
-            received += len(chunk)
+    try:
+        with open(path, "wb") as out:
+            while time.monotonic() < deadline:
+                chunk = response.read1(CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                received += len(chunk)
+                if received > limit:
+                    raise ExtractError(f"the feed is larger than {_size(limit)}: {where}")
+                out.write(chunk)
+    finally:
+        watchdog.cancel()
+    if time.monotonic() >= deadline:   # cut by the watchdog, or ended just then: not whole
+        raise urllib3.exceptions.TimeoutError("deadline")
     if declared.isdigit() and not response.headers.get("Content-Encoding") \
             and received != int(declared):
         raise ExtractError(f"source body was truncated: {received} of {declared} bytes "

@@ -12,6 +12,8 @@ or one loaded from GOVHARVEST_ENV_FILE) is seen at once.
 | GOVHARVEST_REDIS_URL | redis://127.0.0.1:6379/10 | the job queue |
 | GOVHARVEST_LOAD_WORKERS | 2 | CKAN writes a harvest keeps in flight |
 | GOVHARVEST_ALLOW_PRIVATE_HOSTS | none | comma-separated hosts allowed despite a private or loopback address |
+| GOVHARVEST_MAX_FEED_BYTES | 209715200 (200 MiB) | the most a fetch may write to disk, counted after decompression |
+| GOVHARVEST_FETCH_DEADLINE | 300 | seconds a fetch may take in all, redirects and every read included |
 | GOVHARVEST_ADMIN_SECRET | random per start | the admin app's session key |
 | GOVHARVEST_PUSH_DIR | /tmp/govharvest-push | where pushed files are kept, a folder per department |
 | GOVHARVEST_ADMIN_URL, GOVHARVEST_PUSH_TOKEN | none | `govharvest push` options (click reads them, by the names below) |
@@ -82,6 +84,16 @@ def load_workers() -> int:
 def allowed_private_hosts() -> set[str]:
     """Hosts an operator allows despite a private/loopback address (the demo feed server)."""
     return {h.strip() for h in os.environ.get("GOVHARVEST_ALLOW_PRIVATE_HOSTS", "").split(",") if h.strip()}
+
+
+def max_feed_bytes() -> int:
+    """The largest body a fetch writes to disk (decompressed), in bytes."""
+    return int(os.environ.get("GOVHARVEST_MAX_FEED_BYTES", str(200 << 20)))
+
+
+def fetch_deadline() -> float:
+    """Seconds one fetch may take in all, however slowly the server sends."""
+    return float(os.environ.get("GOVHARVEST_FETCH_DEADLINE", "300"))
 
 
 def admin_secret() -> str | None:

@@ -192,6 +192,41 @@ def test_the_connection_goes_to_the_address_that_was_checked(hostile, connection
     assert connections == ["8.8.4.4"]       # refused by the test's guard, never loopback
 
 
+def test_a_gzip_bomb_is_refused_with_the_size_and_its_spool_removed(hostile, monkeypatch, tmp_path):
+    monkeypatch.setenv("GOVHARVEST_MAX_FEED_BYTES", str(1 << 20))
+    with pytest.raises(extract.ExtractError, match="the feed is larger than 1 MiB"):
+        extract.fetch(f"{hostile}/bomb")
+    assert spooled(tmp_path) == []
+
+
+def test_a_declared_length_over_the_limit_is_refused_up_front(hostile, monkeypatch, tmp_path):
+    monkeypatch.setenv("GOVHARVEST_MAX_FEED_BYTES", "100")
+    with pytest.raises(extract.ExtractError, match="larger than 100 bytes"):
+        extract.fetch(f"{hostile}/drip")     # declares 300 bytes... of a slow drip
+    assert spooled(tmp_path) == []
+
+
+def test_a_body_without_a_length_is_cut_at_the_limit(hostile, monkeypatch, tmp_path):
+    monkeypatch.setenv("GOVHARVEST_MAX_FEED_BYTES", str(1 << 20))
+    with pytest.raises(extract.ExtractError, match="larger than 1 MiB"):
+        extract.fetch(f"{hostile}/endless")
+    assert spooled(tmp_path) == []
+
+
+def test_a_body_longer_than_its_content_length_is_capped_at_it(hostile):
+    fetched = extract.fetch(f"{hostile}/liar")
+    assert fetched.path.read_bytes() == b"y" * 10
+
+
+def test_a_slow_drip_fails_at_the_deadline(hostile, monkeypatch, tmp_path):
+    monkeypatch.setenv("GOVHARVEST_FETCH_DEADLINE", "1")
+    started = time.monotonic()
+    with pytest.raises(extract.ExtractError, match="the feed did not arrive within 1 s"):
+        extract.fetch(f"{hostile}/drip")
+    assert time.monotonic() - started < 2.5
+    assert spooled(tmp_path) == []
+
+
 def test_credentials_are_not_sent_to_another_origin(hostile, monkeypatch):
     """The source's credentials go to the source's origin only, not where a
     redirect points, even a host the operator allows."""
