@@ -21,7 +21,7 @@ pages, the CKAN reader, statistics):
 
 A local path (or ``file:``) is read only as a source's registered location, which
 an operator registers (``govharvest source add``); never because a feed says so
-(a redirect). Errors name the location without its query
+(a redirect, a ``next`` link). Errors name the location without its query
 string and say why, never quoting the body.
 """
 from __future__ import annotations
@@ -284,6 +284,19 @@ def _spool_body(response, path: Path, deadline: float, where: str) -> None:
                            f"from {where}")
 
 
+def next_page(location: str, page_url: str, link, page: int) -> str:
+    """The URL page ``page``'s ``next`` link names, resolved against that page,
+    if it is on the feed's own origin (scheme, host and port): a feed cannot send
+    the harvester, or the source's credentials, anywhere else, nor to a local file."""
+    url = urljoin(page_url, link) if isinstance(link, str) else ""
+    if urlsplit(location).scheme not in ("http", "https") \
+            or urlsplit(url).scheme not in ("http", "https") or origin(url) != origin(location):
+        raise ExtractError(f"page {page} of the feed {shown(location)} has a next link off the "
+                           f"feed's own site ({shown(url) if url else 'not a URL'}); only next links "
+                           "on the feed's own scheme, host and port are followed")
+    return url
+
+
 def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = None,
                      last_modified: str | None = None, max_pages: int = 10000,
                      headers: dict | None = None) -> Fetched:
@@ -319,11 +332,12 @@ def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = N
                 for item in items:
                     out.write(json.dumps(item, ensure_ascii=False) + "\n")
                 seen += 1
-                url = body.get("next") if isinstance(body, dict) else None
-                if not url:
+                link = body.get("next") if isinstance(body, dict) else None
+                if not link:
                     break
                 if seen >= max_pages:
                     raise ExtractError(f"the feed has more than {max_pages} pages: {shown(location)}")
+                url = next_page(location, url, link, seen)
                 page = fetch(url, timeout=timeout, headers=headers)
     except Exception:
         out_path.unlink(missing_ok=True)

@@ -227,6 +227,26 @@ def test_a_slow_drip_fails_at_the_deadline(hostile, monkeypatch, tmp_path):
     assert spooled(tmp_path) == []
 
 
+@pytest.mark.parametrize("next_link", ["file:///etc/passwd", "http://localhost:{port}/ok",
+                                       "http://127.0.0.1:1/ok"])
+def test_a_next_link_off_the_feeds_origin_is_refused(hostile, next_link):
+    next_link = next_link.format(port=urlsplit(hostile).port)
+    with pytest.raises(extract.ExtractError, match="next"):
+        extract.fetch_json_pages(f"{hostile}/page?next={next_link}")
+
+
+def test_a_next_link_that_is_a_path_is_a_path_on_the_feeds_own_server(hostile):
+    """Not a local file: "/etc/passwd" as a next link is read on the feed's origin."""
+    fetched = extract.fetch_json_pages(f"{hostile}/page?next=/etc/passwd")
+    assert [json.loads(line) for line in fetched.path.read_text().splitlines()] == SERVICES * 2
+    assert [s["path"] for s in _Hostile.seen] == ["/page", "/etc/passwd"]
+
+
+def test_credentials_go_with_next_links_on_the_same_origin(hostile):
+    extract.fetch_json_pages(f"{hostile}/page?next=/ok", headers={"Authorization": "Bearer s3cret"})
+    assert [s["authorization"] for s in _Hostile.seen] == ["Bearer s3cret"] * 2
+
+
 def test_credentials_are_not_sent_to_another_origin(hostile, monkeypatch):
     """The source's credentials go to the source's origin only, not where a
     redirect points, even a host the operator allows."""
