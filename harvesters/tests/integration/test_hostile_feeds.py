@@ -10,6 +10,9 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -263,3 +266,45 @@ def test_an_error_names_the_source_without_its_query(hostile):
     with pytest.raises(extract.ExtractError) as e:
         extract.fetch(f"{hostile}/redirect?to=http://10.0.0.1/&token=abc")
     assert "token=abc" not in str(e.value) and "127.0.0.1" in str(e.value)
+
+
+@pytest.fixture
+def tls_feed(tmp_path, monkeypatch, connections):
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate for
+    feeds.tls.example, which the fetch resolves to 127.0.0.1 (allowed by name);
+    yields (URL by name, certificate file, the TLS names clients asked for)."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl makes the test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=feeds.tls.example", "-addext", "subjectAltName=DNS:feeds.tls.example",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=30)
+    names = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("GOVHARVEST_ALLOW_PRIVATE_HOSTS", "feeds.tls.example")
+    monkeypatch.setattr(extract, "resolve", lambda host, port: ["127.0.0.1"])
+    _Hostile.seen = []
+    yield f"https://feeds.tls.example:{server.server_address[1]}", cert, names
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_is_pinned_to_the_address_but_verified_for_the_name(tls_feed, connections, monkeypatch):
+    url, cert, names = tls_feed
+    monkeypatch.setattr(extract, "trusted_certificates", lambda: str(cert))
+    fetched = extract.fetch(f"{url}/ok")
+    assert json.loads(fetched.path.read_text())["services"] == SERVICES
+    assert connections == ["127.0.0.1"] and names == ["feeds.tls.example"]
+
+
+def test_https_with_an_untrusted_certificate_is_refused(tls_feed):
+    url, _cert, names = tls_feed
+    with pytest.raises(extract.ExtractError, match="unreachable.*SSLError"):
+        extract.fetch(f"{url}/ok")
+    assert names == ["feeds.tls.example"] and _Hostile.seen == []
