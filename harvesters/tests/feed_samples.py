@@ -12,7 +12,7 @@ from ckanext.govservice.core import cpsv as rdf, open311
 from ckanext.govservice.tests import samples
 
 BASE = "http://other-platform.example.gov.cn"
-EXAMPLE = (Path(__file__).resolve().parents[3] / "shared" / "standards" / "cpsv-ap-3.2.0"
+EXAMPLE = (Path(__file__).resolve().parents[2] / "datasets" / "standards" / "cpsv-ap-3.2.0"
            / "example-rdf_public_service.ttl")
 # What the example lacks that every service must have (service.yaml's required fields).
 REQUIRED_MISSING_FROM_EXAMPLE = {"title", "service_type", "audience", "committed_limit", "in_person_visits"}

@@ -16,7 +16,7 @@ from .. import samples
 
 REPO = Path(__file__).resolve().parents[5]
 DCAT_DATASET = URIRef("http://www.w3.org/ns/dcat#Dataset")
-STANDARD = REPO.parent / "shared" / "standards" / "cpsv-ap-3.2.0"
+STANDARD = REPO / "datasets" / "standards" / "cpsv-ap-3.2.0"   # the official files, CC-BY 4.0
 BASE = "http://127.0.0.1:5000"
 FORMATS = {"ttl": "turtle", "rdf": "xml", "xml": "xml", "jsonld": "json-ld"}
 
