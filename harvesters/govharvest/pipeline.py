@@ -51,7 +51,29 @@ def run_job(conn_factory, job_id: int, ckan: ckanapi.RemoteCKAN | ckanapi.LocalC
 
     dry_run: fetch, read, validate what can be validated here and compare, then
     stop: the counts say what a real run would add, change and withdraw, and
-    CKAN is not touched (nor are the source's records or HTTP validators)."""
+    CKAN is not touched (nor are the source's records or HTTP validators).
+
+    Whatever happens, the job ends: an unexpected exception fails it with the
+    exception's class and message (logged with its traceback) rather than
+    leaving it 'running' to block its source until the watchdog's hour is up."""
+    try:
+        return _run_job(conn_factory, job_id, ckan, dry_run)
+    except BaseException as e:
+        _finish(conn_factory, job_id, "failed", {}, unexpected(e))
+        log.exception("harvest job %s failed unexpectedly", job_id)
+        if not isinstance(e, Exception):   # interrupted, exiting: let it go on
+            raise
+        return {}
+
+
+def unexpected(e: BaseException) -> str:
+    """An unexpected error in a job's report: its kind and message, cut short (a
+    message may quote a body; the log has the whole traceback)."""
+    text = f"unexpected error: {type(e).__name__}: {e}"
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _run_job(conn_factory, job_id: int, ckan, dry_run: bool) -> dict:
     with conn_factory() as conn:
         source = db.source_by_id(conn, db.mark_job_running(conn, job_id))
         # ids, hashes and names only: a changed record's last content is read when needed
