@@ -177,6 +177,20 @@ def check_job_worker() -> Probe:
             "version": f"rq {rq.__version__}"}
 
 
+def may_see_details(context: dict[str, Any]) -> bool:
+    """Sysadmins and the platform's own calls (``ignore_auth``: the CLI, other
+    actions) see hosts, versions and database names; an API caller never sets
+    ``ignore_auth``."""
+    from ckan import authz
+    return bool(context.get("ignore_auth")) or authz.is_sysadmin(context.get("user"))
+
+
+def up_or_down(services: dict[str, Probe]) -> dict[str, Probe]:
+    """The public report: each service's status and nothing else (no host,
+    version, database or error text)."""
+    return {name: {"status": probe["status"]} for name, probe in services.items()}
+
+
 PROBES: dict[str, Callable[[], Probe]] = {
     "ckan": check_ckan,
     "postgresql": check_postgresql,

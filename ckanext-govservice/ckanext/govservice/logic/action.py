@@ -14,6 +14,10 @@ def govservice_health(context: Context, data_dict: DataDict) -> DataDict:
     """Report whether CKAN and every service it depends on is up.
 
     Public and read-only; meant for operators' monitoring and ``make status``.
+    Anyone may ask whether each service is up; only sysadmins (and the
+    platform's own calls, such as ``ckan govservice health``) get the
+    details, since hosts, versions and database names help an attacker
+    more than a monitor.
     Each dependency is probed with a short timeout
     (``ckanext.govservice.health.timeout``), so a dead service is reported
     as down rather than hanging the check.
@@ -27,7 +31,8 @@ def govservice_health(context: Context, data_dict: DataDict) -> DataDict:
         either details such as ``version`` (and ``documents`` for Solr,
         ``workers`` and ``queued_jobs`` for the job worker) or, when down, an
         ``error`` saying what failed and where. Credentials never appear in
-        URLs shown here.
+        URLs shown here. For anyone but a sysadmin each ``probe`` is
+        ``{"status": "up" | "down"}`` only.
     :rtype: dict
 
     The action itself never fails because a dependency is down; that is what
@@ -38,7 +43,7 @@ def govservice_health(context: Context, data_dict: DataDict) -> DataDict:
     return {
         "status": health.overall_status(services),
         "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "services": services,
+        "services": services if health.may_see_details(context) else health.up_or_down(services),
     }
 
 
@@ -434,3 +439,4 @@ def govservice_league_table(context: Context, data_dict: DataDict) -> DataDict:
     table["departments"].sort(key=lambda e: (e["kpis"][sort].get("rank") or 10**6, e["department"]))
     table["sort"] = sort
     return table
+

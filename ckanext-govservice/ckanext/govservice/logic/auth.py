@@ -8,7 +8,7 @@ from ckan.types import AuthResult, Context, DataDict
 
 @tk.auth_allow_anonymous_access
 def govservice_health(context: Context, data_dict: DataDict) -> AuthResult:
-    # Public: it reveals versions and up/down only, never credentials.
+    # Public: up/down for everyone; the action keeps hosts and versions for sysadmins.
     return {"success": True}
 
 
@@ -103,3 +103,4 @@ def datastore_create(next_auth, context: Context, data_dict: DataDict) -> AuthRe
     # table (statistics_publish.statistics_table) as the site user.
     resource_id = data_dict.get("resource_id") or (data_dict.get("resource") or {}).get("id")
     return _loader_only(next_auth, context, data_dict, resource_id)
+

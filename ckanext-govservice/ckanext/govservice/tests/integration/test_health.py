@@ -3,7 +3,7 @@
 import ckan
 import pytest
 
-from ckan.tests import helpers
+from ckan.tests import factories, helpers
 
 
 def test_every_service_is_up_with_its_version(job_worker):
@@ -21,9 +21,27 @@ def test_every_service_is_up_with_its_version(job_worker):
     assert services["job_worker"]["workers"] >= 1
 
 
-def test_health_is_public():
+def test_health_is_public_but_tells_an_anonymous_caller_only_up_or_down():
+    """Hosts, versions and database names help an attacker, not a monitor."""
     result = helpers.call_action("govservice_health", context={"user": "", "ignore_auth": False})
-    assert "services" in result
+
+    assert result["status"] in ("ok", "degraded")
+    assert set(result["services"]) == {"ckan", "postgresql", "datastore", "solr", "redis", "job_worker"}
+    assert all(probe == {"status": probe["status"]} for probe in result["services"].values()), result
+    assert "govservice_test" not in str(result) and ckan.__version__ not in str(result)
+
+
+def test_a_logged_in_user_who_is_not_a_sysadmin_sees_only_up_or_down_too():
+    user = factories.User()
+    result = helpers.call_action("govservice_health", context={"user": user["name"], "ignore_auth": False})
+    assert result["services"]["postgresql"] == {"status": "up"}
+
+
+def test_a_sysadmin_sees_the_details(clean_db):
+    admin = factories.Sysadmin()
+    result = helpers.call_action("govservice_health", context={"user": admin["name"], "ignore_auth": False})
+    assert result["services"]["postgresql"]["database"].startswith("govservice_test")
+    assert result["services"]["ckan"]["version"] == ckan.__version__
 
 
 @pytest.mark.ckan_config("solr_url", "http://127.0.0.1:9/solr/ckan")
