@@ -8,7 +8,9 @@ downloads (``statistics_publish``):
   platform-wide datasets (created when missing);
 * ``ensure_dataset``: a dataset of type ``dataset`` (so updating it schedules
   no catalogue rebuild) found by name or created, marked with the extra
-  ``govservice_catalogue`` saying what it holds;
+  ``govservice_catalogue`` saying what it holds; one found by name is written
+  into only if the platform made it in that organisation (``check_ours``):
+  the names are reserved (``reserved_name``), but a dataset may predate that;
 * ``store_files``: each generated file uploaded over the resource of its kind
   (found again by the resource field ``govservice_catalogue_file``), so a
   rebuild replaces files rather than adding resources;
@@ -38,9 +40,61 @@ FORMATS: dict[str, dict[str, str]] = {
 WAITING = ("queued", "deferred", "scheduled")
 
 
+def site_user() -> dict[str, Any]:
+    """The site user (get_site_user's dict), the only one the platform publishes as."""
+    return tk.get_action("get_site_user")({"ignore_auth": True}, {})
+
+
 def site_context() -> dict[str, Any]:
-    user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-    return {"user": user, "ignore_auth": True}
+    return {"user": site_user()["name"], "ignore_auth": True}
+
+
+def is_platform(context: dict[str, Any]) -> bool:
+    """Whether a call is the platform's own code, acting as the site user.
+    ``ignore_auth`` alone is not: any action may set it for any user."""
+    user = context.get("user")
+    return bool(user) and user == site_user()["name"]
+
+
+# ---------------------------------------------------------------- the platform's names
+
+PLATFORM_NAMES = ("service-catalogue", "service-statistics")   # the platform-wide datasets
+DEPARTMENT_SUFFIXES = ("-service-catalogue", "-service-statistics")   # <department>-…
+
+
+def reserved_name(name: Any) -> bool:
+    """Whether ``name`` is one the platform publishes under: found by that name, so
+    a dataset someone else took first would be written into. Any department's
+    name is reserved, a department not created yet included."""
+    return isinstance(name, str) and (name in PLATFORM_NAMES or name.endswith(DEPARTMENT_SUFFIXES))
+
+
+RESERVED_NAME = ("{name} is reserved for the files the platform publishes (the service "
+                 "catalogue and statistics, the platform's and each department's); "
+                 "choose another name")
+
+
+class NotThePlatformsDataset(Exception):
+    """A dataset under one of the platform's names that the platform did not make
+    in the right organisation: nothing is written into it."""
+
+
+def is_ours(dataset: dict[str, Any], org_name: str) -> bool:
+    """Whether ``dataset`` (package_show's dict) is the platform's own: in the
+    organisation ``org_name`` and created by the site user."""
+    return ((dataset.get("organization") or {}).get("name") == org_name
+            and dataset.get("creator_user_id") == site_user()["id"])
+
+
+def check_ours(dataset: dict[str, Any], org: dict[str, Any]) -> dict[str, Any]:
+    """``dataset`` unless it is not the platform's own (``is_ours``) in ``org``.
+    Raises ``NotThePlatformsDataset`` naming it otherwise."""
+    if not is_ours(dataset, org["name"]):
+        raise NotThePlatformsDataset(
+            f"the dataset {dataset['name']} ({dataset['id']}) was not created by the platform in "
+            f"{org['name']}: nothing is published into it. Rename or delete it (a sysadmin can), "
+            f"then publish again")
+    return dataset
 
 
 # ---------------------------------------------------------------- the datasets
@@ -58,9 +112,10 @@ def platform_org(context: dict[str, Any]) -> dict[str, Any]:
 def ensure_dataset(context: dict[str, Any], name: str, org: dict[str, Any],
                    title: str, notes: str, scope: str) -> dict[str, Any]:
     """The public dataset ``name`` (package_show's dict); created in ``org`` when missing,
-    with ``title``, ``notes`` and ``scope`` (what it holds) as its ``govservice_catalogue`` extra."""
+    with ``title``, ``notes`` and ``scope`` (what it holds) as its ``govservice_catalogue`` extra.
+    Raises ``NotThePlatformsDataset`` when one by that name is not the platform's in ``org``."""
     try:
-        return tk.get_action("package_show")(dict(context), {"id": name})
+        return check_ours(tk.get_action("package_show")(dict(context), {"id": name}), org)
     except tk.ObjectNotFound:
         return tk.get_action("package_create")(dict(context), {
             "type": "dataset", "name": name, "title": title, "notes": notes,

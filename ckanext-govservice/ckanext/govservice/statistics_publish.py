@@ -28,6 +28,8 @@ def _find_table(context: dict[str, Any]) -> str | None:
         dataset = tk.get_action("package_show")(dict(context), {"id": store.DATASET})
     except tk.ObjectNotFound:
         return None
+    if not publishing.is_ours(dataset, publishing.PLATFORM_ORG):
+        return None   # someone else's dataset by that name: never read as the platform's figures
     for res in dataset.get("resources", []):
         if res.get(store.RESOURCE_KEY) == "rows" and res.get("datastore_active"):
             return res["id"]
@@ -50,7 +52,8 @@ def statistics_table(context: dict[str, Any] | None = None) -> str:
         return found
     org = publishing.platform_org(context)
     try:
-        dataset = tk.get_action("package_show")(dict(context), {"id": store.DATASET})
+        dataset = publishing.check_ours(
+            tk.get_action("package_show")(dict(context), {"id": store.DATASET}), org)
     except tk.ObjectNotFound:
         dataset = tk.get_action("package_create")(dict(context), {
             "type": "dataset", "name": store.DATASET, "owner_org": org["id"],

@@ -5,7 +5,7 @@ import datetime as dt
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
-from .. import health
+from .. import health, publishing
 from ..core import schema
 
 
@@ -439,4 +439,34 @@ def govservice_league_table(context: Context, data_dict: DataDict) -> DataDict:
     table["departments"].sort(key=lambda e: (e["kpis"][sort].get("rank") or 10**6, e["department"]))
     table["sort"] = sort
     return table
+
+
+# ---------------------------------------------------------------- the platform's own datasets
+# Checked here, in the actions, not only in auth: an action called with
+# ignore_auth skips every auth function, and only the platform (the site user)
+# may do these things whoever calls.
+
+def _refuse_reserved_name(context: Context, name) -> None:
+    if publishing.reserved_name(name) and not publishing.is_platform(context):
+        raise tk.ValidationError({"name": [publishing.RESERVED_NAME.format(name=name)]})
+
+
+@tk.chained_action
+def package_create(up_func, context: Context, data_dict: DataDict) -> DataDict:
+    """CKAN's package_create; a name the platform publishes under is refused to anyone else."""
+    _refuse_reserved_name(context, data_dict.get("name"))
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def package_update(up_func, context: Context, data_dict: DataDict) -> DataDict:
+    """CKAN's package_update (and so package_patch and package_revise); a rename
+    to a name the platform publishes under is refused to anyone else."""
+    from ckan import model
+    name = data_dict.get("name")
+    if publishing.reserved_name(name):
+        current = model.Package.get(data_dict.get("id") or name)
+        if current is None or current.name != name:
+            _refuse_reserved_name(context, name)
+    return up_func(context, data_dict)
 
