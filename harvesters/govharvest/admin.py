@@ -7,9 +7,11 @@ and admins see and run only their own department's sources.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 
 import ckanapi
@@ -162,13 +164,30 @@ def create_app(ckan_url: str | None = None) -> Flask:
             return jsonify(error="send the file as multipart field 'file' (.csv, .xlsx or .json)"), 400
         spool = os.path.join(settings.push_dir(), department)
         os.makedirs(spool, exist_ok=True)
-        path = os.path.join(spool, f"services.{fmt}")
+        # a file of its own: a second push never overwrites the one being read
+        fd, path = tempfile.mkstemp(prefix="services-", suffix=f".{fmt}", dir=spool)
+        os.close(fd)
         upload.save(path)
-        with db.connect() as conn:
-            source = sources.add(conn, name=f"push-{department}", department=department,
-                                 format="json-file" if fmt == "json" else fmt, location=path)
-            job_id = pipeline.start_job(conn, source)
+        name = f"push-{department}"
+        try:
+            # one transaction: the source row is locked by the first push, so a
+            # second sees its job, and is refused with the location unchanged
+            with db.connect() as conn:
+                before = db.source_named(conn, name)
+                source = sources.add(conn, name=name, department=department,
+                                     format="json-file" if fmt == "json" else fmt, location=path)
+                job_id = pipeline.start_job(conn, source, join=False)
+        except pipeline.JobBusy as e:
+            os.unlink(path)
+            return jsonify(error=f"the last file pushed for {department} is still being "
+                                 f"harvested (job {e.job_id}); push again when it ends"), 409
+        except BaseException:
+            os.unlink(path)
+            raise
         pipeline.run_job(db.connect, job_id, ckanapi.RemoteCKAN(ckan_url, apikey=g.caller.token))
+        if before and os.path.dirname(before["location"]) == spool and before["location"] != path:
+            with contextlib.suppress(OSError):   # the previous push's file, read by its own job
+                os.unlink(before["location"])
         with db.connect() as conn:
             return jsonify(pipeline.report(conn, job_id))
 

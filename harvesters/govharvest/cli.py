@@ -175,6 +175,9 @@ def run(name, in_process, dry_run):
     pipeline.run_job(db.connect, job_id, settings.ckan(), dry_run=dry_run)
     with db.connect() as conn:
         result = pipeline.report(conn, job_id)
+    if result["status"] in ("queued", "running"):
+        raise click.ClickException(f"harvest job {job_id} of {name} is already being run by "
+                                   "another process (a worker?); not started a second time")
     _echo_json(result)
     if result["status"] == "failed":
         raise SystemExit(1)

@@ -167,10 +167,20 @@ def fail_overdue_jobs(conn) -> list[int]:
         RETURNING id""")]
 
 
-def mark_job_running(conn, job_id: int) -> int:
-    """Mark the job running, its heartbeat now; returns its source's id."""
-    return _one(conn, """UPDATE job SET status = 'running', started_at = now(), heartbeat_at = now()
-                         WHERE id = %s RETURNING source_id""", (job_id,))["source_id"]
+def open_job_of(conn, source_id: int) -> int | None:
+    """The source's job queued or running now, if any."""
+    row = _one(conn, "SELECT id FROM job WHERE source_id = %s AND status IN ('queued', 'running')",
+               (source_id,))
+    return row["id"] if row else None
+
+
+def claim_job(conn, job_id: int) -> int | None:
+    """Take a queued job to run it: mark it running, its heartbeat now, and return
+    its source's id. None if it is not queued (another process runs it, or it
+    ended): one job is run by one process, however many were told to run it."""
+    row = _one(conn, """UPDATE job SET status = 'running', started_at = now(), heartbeat_at = now()
+                        WHERE id = %s AND status = 'queued' RETURNING source_id""", (job_id,))
+    return row["source_id"] if row else None
 
 
 def beat(conn, job_id: int) -> None:

@@ -27,8 +27,21 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def start_job(conn, source: dict) -> int:
-    """Queue a job for the source, or return the one already queued or running."""
+class JobBusy(Exception):
+    """The source already has a job queued or running (the database allows one)."""
+
+    def __init__(self, job_id: int):
+        super().__init__(f"harvest job {job_id} of this source is queued or running")
+        self.job_id = job_id
+
+
+def start_job(conn, source: dict, *, join: bool = True) -> int:
+    """Queue a job for the source, or return the one already queued or running
+    (join=False: raise JobBusy instead, for a caller that brings new input)."""
+    if not join:
+        busy = db.open_job_of(conn, source["id"])
+        if busy is not None:
+            raise JobBusy(busy)
     return db.open_job(conn, source["id"])
 
 
@@ -47,7 +60,8 @@ def _dataset(record: dict, source: dict, record_id: str, digest: str) -> dict[st
 def run_job(conn_factory, job_id: int, ckan: ckanapi.RemoteCKAN | ckanapi.LocalCKAN,
             *, dry_run: bool = False) -> dict:
     """Run a queued job to the end. Returns the job's counts. Never raises for a
-    bad source or bad records: those end up in the job's status and report.
+    bad source or bad records: those end up in the job's status and report. A
+    job that is not queued (another process has it) is left alone: returns {}.
 
     dry_run: fetch, read, validate what can be validated here and compare, then
     stop: the counts say what a real run would add, change and withdraw, and
@@ -56,8 +70,14 @@ def run_job(conn_factory, job_id: int, ckan: ckanapi.RemoteCKAN | ckanapi.LocalC
     Whatever happens, the job ends: an unexpected exception fails it with the
     exception's class and message (logged with its traceback) rather than
     leaving it 'running' to block its source until the watchdog's hour is up."""
+    with conn_factory() as conn:
+        source_id = db.claim_job(conn, job_id)
+    if source_id is None:   # run --now beside a worker, or a message delivered twice
+        log.warning("harvest job %s is not queued (another process runs it, or it ended): "
+                    "not run a second time", job_id)
+        return {}
     try:
-        return _run_job(conn_factory, job_id, ckan, dry_run)
+        return _run_job(conn_factory, job_id, source_id, ckan, dry_run)
     except BaseException as e:
         _finish(conn_factory, job_id, "failed", {}, unexpected(e))
         log.exception("harvest job %s failed unexpectedly", job_id)
@@ -73,9 +93,9 @@ def unexpected(e: BaseException) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def _run_job(conn_factory, job_id: int, ckan, dry_run: bool) -> dict:
+def _run_job(conn_factory, job_id: int, source_id: int, ckan, dry_run: bool) -> dict:
     with conn_factory() as conn:
-        source = db.source_by_id(conn, db.mark_job_running(conn, job_id))
+        source = db.source_by_id(conn, source_id)
         # ids, hashes and names only: a changed record's last content is read when needed
         previous = db.records_of(conn, source["id"])
     if source["kind"] == "statistics":   # rows for the statistics store, checked by the platform

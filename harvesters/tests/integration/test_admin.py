@@ -98,3 +98,27 @@ def test_report_page_shows_harvested_text_as_text(client, site_token, department
     page = client.get(f"/jobs/{job_id}", headers={"Authorization": token}).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_push_while_the_last_push_is_harvested_is_refused_and_changes_nothing(
+        client, editor_of, department, tmp_path):
+    token = editor_of(department)
+    name = f"push-{department['name']}"
+    with db.connect() as conn:
+        source = sources.add(conn, name=name, department=department["name"], format="csv",
+                             location=str(tmp_path / "first.csv"))
+        job_id = db.open_job(conn, source["id"])
+        db.claim_job(conn, job_id)
+    body = (HEADER + ROWS["SC-1"]).encode("gbk")
+
+    response = client.post(f"/api/push/{department['name']}", headers={"Authorization": token},
+                           data={"file": (io.BytesIO(body), "services.csv")},
+                           content_type="multipart/form-data")
+
+    assert response.status_code == 409
+    assert response.json["error"] == (f"the last file pushed for {department['name']} is still "
+                                      f"being harvested (job {job_id}); push again when it ends")
+    with db.connect() as conn:
+        assert sources.get(conn, name)["location"] == str(tmp_path / "first.csv")
+        assert db.job(conn, job_id)["status"] == "running"
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == []

@@ -28,3 +28,23 @@ def test_an_unexpected_exception_ends_the_job_failed_with_its_reason(portal, sou
     assert job["status"] == "failed"
     assert job["error"] == "unexpected error: KeyError: 'mapping'"
     assert job["finished_at"] is not None
+
+
+def test_the_database_refuses_a_second_open_job_for_one_source(source):
+    with db.connect() as conn:
+        pipeline.start_job(conn, sources.get(conn, "csv-feed"))
+    with pytest.raises(psycopg2.errors.UniqueViolation), db.connect() as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO job (source_id, status) SELECT id, 'running' FROM source")
+
+
+def test_a_job_already_running_is_not_run_a_second_time_beside_it(portal, department, source):
+    write_feed(source, [ROWS["SC-1"]])
+    with db.connect() as conn:
+        job_id = pipeline.start_job(conn, sources.get(conn, "csv-feed"))
+        assert db.claim_job(conn, job_id) is not None          # a worker has it
+        assert pipeline.start_job(conn, sources.get(conn, "csv-feed")) == job_id   # run --now joins
+
+    assert pipeline.run_job(db.connect, job_id, portal) == {}
+
+    assert services_of(portal, department) == {}                # nothing loaded twice
+    assert _job(job_id)["status"] == "running"                  # the first run's, untouched
