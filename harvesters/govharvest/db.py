@@ -210,6 +210,14 @@ def recent_jobs(conn, *, source: str | None = None, limit: int = 50) -> list[dic
                          ORDER BY job.id DESC LIMIT %(limit)s""", {"s": source, "limit": limit})
 
 
+def later_harvest(conn, job_id: int, source_id: int) -> int | None:
+    """The first job of the source after this one that compared the feed anew
+    (done or held), if any."""
+    row = _one(conn, """SELECT id FROM job WHERE source_id = %s AND id > %s
+                        AND status IN ('done', 'held') ORDER BY id LIMIT 1""", (source_id, job_id))
+    return row["id"] if row else None
+
+
 def close_held_job(conn, job_id: int, withdrawn: int) -> None:
     """A held job whose withdrawals a person confirmed is done."""
     _run(conn, """UPDATE job SET status = 'done',

@@ -288,7 +288,9 @@ def _note(conn, job_id, source, where, record_id, record, digest, before, saved)
 
 
 def confirm_withdrawals(conn_factory, job_id: int, ckan) -> int:
-    """A person confirms a held job's withdrawals: withdraw them now. Returns how many."""
+    """A person confirms a held job's withdrawals: withdraw them now. Returns how many.
+    Raises LookupError for no such job, ValueError for a job not held or one a
+    later harvest of its source has superseded."""
     target = CkanTarget(ckan)
     with conn_factory() as conn:
         job = db.job(conn, job_id)
@@ -296,6 +298,12 @@ def confirm_withdrawals(conn_factory, job_id: int, ckan) -> int:
             raise LookupError(f"no harvest job {job_id}")
         if job["status"] != "held":
             raise ValueError(f"job {job_id} is {job['status']}, not held: nothing to confirm")
+        # a later harvest compared the feed again: what this job held may be back
+        # (and stay published: the feed may answer "not modified" from now on)
+        later = db.later_harvest(conn, job_id, job["source_id"])
+        if later is not None:
+            raise ValueError(f"job {job_id} was superseded by job {later}, a later harvest of "
+                             f"{job['source']}: its withdrawals are out of date")
         held = db.held_records(conn, job_id, job["source_id"])
     for row in held:
         target.withdraw(row["dataset_name"])

@@ -48,3 +48,27 @@ def test_a_job_already_running_is_not_run_a_second_time_beside_it(portal, depart
 
     assert services_of(portal, department) == {}                # nothing loaded twice
     assert _job(job_id)["status"] == "running"                  # the first run's, untouched
+
+
+def rows(n):
+    return [f"R-{i},事项{i},public_service,citizen,10,{1 + i % 5},0\r\n" for i in range(1, n + 1)]
+
+
+def test_a_held_job_superseded_by_a_later_harvest_cannot_be_confirmed(portal, department, source):
+    write_feed(source, rows(3))
+    harvest(portal, "csv-feed")
+    write_feed(source, rows(1))
+    held = harvest(portal, "csv-feed")
+    assert held["status"] == "held"
+    write_feed(source, rows(3))                 # the feed is whole again
+    later = harvest(portal, "csv-feed")
+    assert later["status"] == "done"
+
+    with pytest.raises(ValueError) as refused:
+        pipeline.confirm_withdrawals(db.connect, held["job"], portal)
+
+    assert str(refused.value) == (f"job {held['job']} was superseded by job {later['job']}, a later "
+                                  "harvest of csv-feed: its withdrawals are out of date")
+    statuses = {code: d["status"] for code, d in services_of(portal, department).items()}
+    assert statuses == {"R-1": "active", "R-2": "active", "R-3": "active"}
+    assert _job(held["job"])["status"] == "held"
