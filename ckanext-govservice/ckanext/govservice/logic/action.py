@@ -470,3 +470,25 @@ def package_update(up_func, context: Context, data_dict: DataDict) -> DataDict:
             _refuse_reserved_name(context, name)
     return up_func(context, data_dict)
 
+
+def _platform_only_on_statistics(context: Context, resource_id) -> None:
+    from .auth import NOT_THE_FORM, _statistics_rows
+    if _statistics_rows(resource_id) and not publishing.is_platform(context):
+        raise tk.NotAuthorized(NOT_THE_FORM)
+
+
+@tk.chained_action
+def resource_delete(up_func, context: Context, data_dict: DataDict) -> DataDict:
+    """CKAN's resource_delete; on the statistics table's resource (the DataStore
+    would drop every department's rows with it) only the platform's own code."""
+    _platform_only_on_statistics(context, data_dict.get("id"))
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def resource_update(up_func, context: Context, data_dict: DataDict) -> DataDict:
+    """CKAN's resource_update (and so resource_patch); on the statistics table's
+    resource only the platform's own code: a saved form drops the marker that
+    finds the table, and the next load would start an empty one."""
+    _platform_only_on_statistics(context, data_dict.get("id"))
+    return up_func(context, data_dict)

@@ -104,3 +104,38 @@ def datastore_create(next_auth, context: Context, data_dict: DataDict) -> AuthRe
     resource_id = data_dict.get("resource_id") or (data_dict.get("resource") or {}).get("id")
     return _loader_only(next_auth, context, data_dict, resource_id)
 
+
+# The statistics table's resource: resource_delete drops the table through the
+# DataStore's own hook; resource_update (the resource form) drops the marker
+# that finds it, and the next load would start an empty table. The actions
+# check again (logic/action.py), since ignore_auth skips these.
+
+NOT_THE_FORM = (
+    "the service statistics resource is kept by the platform: deleting or editing it would "
+    "lose every department's figures. The table is written only by govservice_statistics_load; "
+    "load a corrected file there")
+
+
+def _platform_only(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
+    from .. import publishing
+    if _statistics_rows(data_dict.get("id")) and not publishing.is_platform(context):
+        return {"success": False, "msg": NOT_THE_FORM}
+    return next_auth(context, data_dict)
+
+
+@tk.chained_auth_function
+@tk.auth_sysadmins_check
+def resource_delete(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
+    return _platform_only(next_auth, context, data_dict)
+
+
+@tk.chained_auth_function
+@tk.auth_sysadmins_check
+def resource_update(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
+    return _platform_only(next_auth, context, data_dict)
+
+
+@tk.chained_auth_function
+@tk.auth_sysadmins_check
+def resource_patch(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
+    return _platform_only(next_auth, context, data_dict)
