@@ -56,11 +56,14 @@ class Comparison:
     missing: list[str] = field(default_factory=list)
 
 
-def compare(previous: Mapping[str, str], current: Mapping[str, str]) -> Comparison:
-    """previous/current: {source record id: content hash}.
+def compare(previous: Mapping[str, str], current: Mapping[str, str],
+            unreadable: Iterable[str] = ()) -> Comparison:
+    """previous/current: {source record id: content hash}; unreadable: the ids of
+    records the source still delivers but that could not be read this time.
 
     Records in previous but not in current are missing from the source: the
-    load withdraws them (it never deletes).
+    load withdraws them (it never deletes). An unreadable record is not
+    missing: the department still publishes it, so its last good version stays.
     """
     result = Comparison()
     for record_id, digest in current.items():
@@ -70,7 +73,8 @@ def compare(previous: Mapping[str, str], current: Mapping[str, str]) -> Comparis
             result.changed.append(record_id)
         else:
             result.unchanged.append(record_id)
-    result.missing = [record_id for record_id in previous if record_id not in current]
+    seen = set(current) | set(unreadable)
+    result.missing = [record_id for record_id in previous if record_id not in seen]
     for ids in (result.new, result.changed, result.unchanged, result.missing):
         ids.sort()
     return result

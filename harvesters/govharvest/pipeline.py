@@ -158,7 +158,8 @@ def _records(path, source) -> Iterator[tuple[str, str, dict | None, RecordError 
                                             f"it, and this source has no default for it "
                                             f"(govharvest source add … --default {name}=…)")
         except RecordError as e:
-            yield where, str(record_id or raw.get("service_code") or where), None, e
+            # no id of its own: ``where`` stands in (and the harvest holds its withdrawals)
+            yield where, str(record_id or str(raw.get("service_code") or "").strip() or where), None, e
             continue
         yield where, str(record_id or record["service_code"]), record, None
 
@@ -174,9 +175,11 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget, dry_run
         current: dict[str, str] = {}
         codes: dict[str, str] = {}      # service code -> record id: one service per code here
         rejected: dict[str, dict] = {}
+        unidentified = False    # a record that failed to read before its id was known
         for where, record_id, record, error in _records(fetched.path, source):
             if error is not None:
                 rejected[record_id] = {error.field: [f"{where}: {error.reason}"]}
+                unidentified |= record_id == where
                 continue
             if record_id in current:
                 rejected[record_id] = {"service_code": [f"{where}: appears more than once in this source"]}
@@ -189,12 +192,15 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget, dry_run
                 continue
             current[record_id] = compare.content_hash(record)
         del codes
+        # a record rejected here is still in the feed: not missing, not withdrawn
         result = compare.compare({k: v["content_hash"] for k, v in previous.items()
-                                  if v["state"] == "published"}, current)
+                                  if v["state"] == "published"}, current, unreadable=rejected)
         to_load = set(result.new) | set(result.changed)
         # records withdrawn earlier that came back are loaded again
         to_load |= {k for k in current if k in previous and previous[k]["state"] == "withdrawn"}
-        hold = compare.withdrawal_needs_confirmation(result, source["withdraw_threshold"])
+        # a record unread without its id may be any of the missing ones: a person decides
+        hold = compare.withdrawal_needs_confirmation(result, source["withdraw_threshold"]) or (
+            unidentified and bool(result.missing))
 
         counts = {"new": 0, "changed": 0, "unchanged": len(result.unchanged), "withdrawn": 0,
                   "rejected": len(rejected), "held": 0}

@@ -1,11 +1,15 @@
 """Harvest data safety: a job always ends, one run of a source at a time, a stale
 held job cannot withdraw, and a record that fails to read is not "missing"."""
+import os
+import time
+
 import psycopg2
 import pytest
 
 from govharvest import db, pipeline, sources
 
-from test_pipeline import ROWS, harvest, services_of, write_feed
+from test_pipeline import HEADER, ROWS, harvest, services_of, write_feed
+from test_running import rows
 
 
 def _job(job_id):
@@ -50,10 +54,6 @@ def test_a_job_already_running_is_not_run_a_second_time_beside_it(portal, depart
     assert _job(job_id)["status"] == "running"                  # the first run's, untouched
 
 
-def rows(n):
-    return [f"R-{i},事项{i},public_service,citizen,10,{1 + i % 5},0\r\n" for i in range(1, n + 1)]
-
-
 def test_a_held_job_superseded_by_a_later_harvest_cannot_be_confirmed(portal, department, source):
     write_feed(source, rows(3))
     harvest(portal, "csv-feed")
@@ -72,3 +72,50 @@ def test_a_held_job_superseded_by_a_later_harvest_cannot_be_confirmed(portal, de
     statuses = {code: d["status"] for code, d in services_of(portal, department).items()}
     assert statuses == {"R-1": "active", "R-2": "active", "R-3": "active"}
     assert _job(held["job"])["status"] == "held"
+
+
+def _write_feed_with_fees(folder, rows):
+    """The feed with a fees column (a JSON list), its mtime moved on as write_feed does."""
+    path = folder / "services.csv"
+    stamp = int(max(path.stat().st_mtime, time.time())) + 1
+    path.write_bytes((HEADER.rstrip("\r\n") + ",收费\r\n" + "".join(rows)).encode("gbk"))
+    os.utime(path, (stamp, stamp))
+
+
+@pytest.fixture
+def withdraws_freely(source):
+    """csv-feed withdraws whatever goes missing, without holding for a person."""
+    with db.connect() as conn:
+        sources.update(conn, "csv-feed", withdraw_threshold=1.0)
+    return source
+
+
+def test_a_record_that_fails_to_read_is_not_withdrawn_as_missing(portal, department, withdraws_freely):
+    write_feed(withdraws_freely, [ROWS["SC-1"], ROWS["SC-2"]])
+    harvest(portal, "csv-feed")
+    with_fees = [ROWS["SC-1"].rstrip("\r\n") + ",\r\n",
+                 ROWS["SC-2"].rstrip("\r\n") + ",[not json\r\n"]   # SC-2 cannot be read
+    _write_feed_with_fees(withdraws_freely, with_fees)
+
+    report = harvest(portal, "csv-feed")
+
+    assert report["status"] == "done"
+    assert [r["record"] for r in report["rejected"]] == ["SC-2"]
+    assert report["withdrawn"] == []
+    statuses = {code: d["status"] for code, d in services_of(portal, department).items()}
+    assert statuses == {"SC-1": "active", "SC-2": "active"}
+
+
+def test_a_record_that_fails_to_read_without_an_id_holds_every_withdrawal(
+        portal, department, withdraws_freely):
+    write_feed(withdraws_freely, [ROWS["SC-1"], ROWS["SC-2"]])
+    harvest(portal, "csv-feed")
+    no_code = ",食品经营许可,administrative_licence,business,20,10,1\r\n"     # SC-2, its code lost
+    write_feed(withdraws_freely, [ROWS["SC-1"], no_code])
+
+    report = harvest(portal, "csv-feed")
+
+    assert report["status"] == "held"
+    assert report["held"] == ["SC-2"] and report["withdrawn"] == []
+    statuses = {code: d["status"] for code, d in services_of(portal, department).items()}
+    assert statuses == {"SC-1": "active", "SC-2": "active"}

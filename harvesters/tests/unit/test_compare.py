@@ -31,3 +31,8 @@ def test_withdrawing_more_than_the_threshold_needs_a_person():
 
 def test_duplicate_source_ids_are_found():
     assert duplicates(["a", "b", "a", "c", "b"]) == ["a", "b"]
+
+
+def test_a_record_seen_but_unreadable_is_not_missing():
+    result = compare(previous={"a": "1", "b": "2"}, current={"a": "1"}, unreadable={"b"})
+    assert result == Comparison(unchanged=["a"])
