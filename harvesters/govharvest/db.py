@@ -174,13 +174,14 @@ def open_job_of(conn, source_id: int) -> int | None:
     return row["id"] if row else None
 
 
-def claim_job(conn, job_id: int) -> int | None:
+def claim_job(conn, job_id: int) -> dict | None:
     """Take a queued job to run it: mark it running, its heartbeat now, and return
-    its source's id. None if it is not queued (another process runs it, or it
-    ended): one job is run by one process, however many were told to run it."""
-    row = _one(conn, """UPDATE job SET status = 'running', started_at = now(), heartbeat_at = now()
-                        WHERE id = %s AND status = 'queued' RETURNING source_id""", (job_id,))
-    return row["source_id"] if row else None
+    its ``source_id`` and ``time_limit_s``. None if it is not queued (another
+    process runs it, or it ended): one job is run by one process, however many
+    were told to run it."""
+    return _one(conn, """UPDATE job SET status = 'running', started_at = now(), heartbeat_at = now()
+                         WHERE id = %s AND status = 'queued' RETURNING source_id, time_limit_s""",
+                (job_id,))
 
 
 def beat(conn, job_id: int) -> None:

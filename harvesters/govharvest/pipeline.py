@@ -8,8 +8,10 @@ touched; the second loads the new and changed records one by one.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
@@ -71,19 +73,45 @@ def run_job(conn_factory, job_id: int, ckan: ckanapi.RemoteCKAN | ckanapi.LocalC
     exception's class and message (logged with its traceback) rather than
     leaving it 'running' to block its source until the watchdog's hour is up."""
     with conn_factory() as conn:
-        source_id = db.claim_job(conn, job_id)
-    if source_id is None:   # run --now beside a worker, or a message delivered twice
+        claimed = db.claim_job(conn, job_id)
+    if claimed is None:   # run --now beside a worker, or a message delivered twice
         log.warning("harvest job %s is not queued (another process runs it, or it ended): "
                     "not run a second time", job_id)
         return {}
     try:
-        return _run_job(conn_factory, job_id, source_id, ckan, dry_run)
+        with _heartbeat(conn_factory, job_id, claimed["time_limit_s"]):
+            return _run_job(conn_factory, job_id, claimed["source_id"], ckan, dry_run)
     except BaseException as e:
         _finish(conn_factory, job_id, "failed", {}, unexpected(e))
         log.exception("harvest job %s failed unexpectedly", job_id)
         if not isinstance(e, Exception):   # interrupted, exiting: let it go on
             raise
         return {}
+
+
+@contextlib.contextmanager
+def _heartbeat(conn_factory, job_id: int, time_limit_s: int) -> Iterator[None]:
+    """Beat for the job while it runs, a few times per time limit, so the watchdog
+    does not declare a long fetch or parse dead and let a second run start
+    beside it. Only a dead process stops beating."""
+    stop = threading.Event()
+    interval = max(0.5, min(60.0, time_limit_s / 4))
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            try:
+                with conn_factory() as conn:
+                    db.beat(conn, job_id)
+            except Exception:   # a missed beat is not the job's failure; the next may land
+                log.warning("harvest job %s: heartbeat failed", job_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"govharvest-heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def unexpected(e: BaseException) -> str:

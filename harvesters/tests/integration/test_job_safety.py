@@ -119,3 +119,23 @@ def test_a_record_that_fails_to_read_without_an_id_holds_every_withdrawal(
     assert report["held"] == ["SC-2"] and report["withdrawn"] == []
     statuses = {code: d["status"] for code, d in services_of(portal, department).items()}
     assert statuses == {"SC-1": "active", "SC-2": "active"}
+
+
+def test_the_watchdog_does_not_declare_a_long_fetch_dead(portal, department, source, monkeypatch):
+    write_feed(source, [ROWS["SC-1"]])
+    with db.connect() as conn, conn.cursor() as cur:
+        job_id = pipeline.start_job(conn, sources.get(conn, "csv-feed"))
+        cur.execute("UPDATE job SET time_limit_s = 2 WHERE id = %s", (job_id,))
+    fetch, failed_by_watchdog = pipeline._fetch, []
+
+    def slow_fetch(src):          # the feed takes longer than the job's time limit
+        time.sleep(3)
+        with db.connect() as conn:     # the scheduler's watchdog, meanwhile
+            failed_by_watchdog.extend(pipeline.fail_overdue_jobs(conn))
+        return fetch(src)
+    monkeypatch.setattr(pipeline, "_fetch", slow_fetch)
+
+    pipeline.run_job(db.connect, job_id, portal)
+
+    assert failed_by_watchdog == []
+    assert _job(job_id)["status"] == "done"
