@@ -461,8 +461,10 @@ def package_create(up_func, context: Context, data_dict: DataDict) -> DataDict:
 @tk.chained_action
 def package_update(up_func, context: Context, data_dict: DataDict) -> DataDict:
     """CKAN's package_update (and so package_patch and package_revise); a rename
-    to a name the platform publishes under is refused to anyone else."""
+    to a name the platform publishes under is refused to anyone else, and so is
+    an update of the statistics dataset that would drop its table's resource."""
     from ckan import model
+    _keeps_the_statistics_resource(context, data_dict)
     name = data_dict.get("name")
     if publishing.reserved_name(name):
         current = model.Package.get(data_dict.get("id") or name)
@@ -491,4 +493,35 @@ def resource_update(up_func, context: Context, data_dict: DataDict) -> DataDict:
     resource only the platform's own code: a saved form drops the marker that
     finds the table, and the next load would start an empty one."""
     _platform_only_on_statistics(context, data_dict.get("id"))
+    return up_func(context, data_dict)
+
+
+def _statistics_resource_ids(package_id) -> set[str]:
+    """The statistics table's resources in a dataset (none, or the one)."""
+    from ckan import model
+    from .. import statistics_store
+    pkg = model.Package.get(package_id) if isinstance(package_id, str) else None
+    if pkg is None:
+        return set()
+    return {r.id for r in pkg.resources
+            if (r.extras or {}).get(statistics_store.RESOURCE_KEY) == "rows"}
+
+
+def _keeps_the_statistics_resource(context: Context, data_dict: DataDict) -> None:
+    from .. import statistics_store
+    from .auth import NOT_THE_FORM
+    if "resources" not in data_dict or publishing.is_platform(context):
+        return
+    kept = {r.get("id") for r in data_dict.get("resources") or []
+            if isinstance(r, dict) and r.get(statistics_store.RESOURCE_KEY) == "rows"}
+    if _statistics_resource_ids(data_dict.get("id") or data_dict.get("name")) - kept:
+        raise tk.NotAuthorized(NOT_THE_FORM)
+
+
+@tk.chained_action
+def package_delete(up_func, context: Context, data_dict: DataDict) -> DataDict:
+    """CKAN's package_delete; the statistics dataset only by the platform's own code."""
+    from .auth import NOT_THE_FORM
+    if _statistics_resource_ids(data_dict.get("id")) and not publishing.is_platform(context):
+        raise tk.NotAuthorized(NOT_THE_FORM)
     return up_func(context, data_dict)

@@ -43,3 +43,12 @@ def test_an_internal_call_for_someone_else_is_refused_as_well(loaded, action):
         helpers.call_action(action, context=context, id=table_id(), url="http://example.org/x.csv")
     load_csv(loaded, "market-regulation", HEADER + "SR-1,2026-02,online,2,1,1,1,,,,,,,,,\n")
     assert [r["received"] for r in published()] == [1, 2]      # the history is still there
+
+
+def test_even_a_sysadmin_may_not_drop_the_statistics_resource_through_the_dataset(loaded):
+    for action, extra in (("package_patch", {"resources": []}), ("package_delete", {})):
+        with pytest.raises(tk.NotAuthorized, match="only by govservice_statistics_load"):
+            helpers.call_action(action, context=dict(loaded), id="service-statistics", **extra)
+    assert helpers.call_action("package_show", id="service-statistics")["resources"][0]["id"] == table_id()
+    # The dataset's own fields stay editable.
+    helpers.call_action("package_patch", context=dict(loaded), id="service-statistics", title="KPI rows")
