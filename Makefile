@@ -38,8 +38,11 @@ PORTAL ?= http://127.0.0.1:5000
 crawl:              ## follow every link of a portal (PORTAL=, default the local one); list each that fails
 	@$(VENV)/bin/python -m tests.crawl $(PORTAL)
 
+# The lock is resolved on the oldest Python we claim (Debian 12's 3.11.2), so that
+# no pinned package asks for a newer one; /usr/bin/python3 is Debian's own.
+LOCK_PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) python3)
 lock:               ## re-resolve requirements/direct.txt into requirements/lock.txt
-	@rm -rf var/lock-venv && python3 -m venv var/lock-venv \
+	@rm -rf var/lock-venv && $(LOCK_PYTHON) -m venv var/lock-venv \
 	 && var/lock-venv/bin/pip install -q --upgrade pip \
 	 && grep '^ckan\[' requirements/direct.txt | var/lock-venv/bin/pip install -q -r /dev/stdin \
 	 && grep -v '^ckan\[' requirements/direct.txt | var/lock-venv/bin/pip install -q -r /dev/stdin \
