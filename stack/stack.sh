@@ -384,7 +384,8 @@ GOVHARVEST_CKAN_URL=http://127.0.0.1:$CKAN_PORT
 GOVHARVEST_CKAN_TOKEN_FILE=$TOKEN_FILE
 GOVHARVEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/10
 GOVHARVEST_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/11
-GOVHARVEST_ALLOW_PRIVATE_HOSTS=127.0.0.1"
+GOVHARVEST_ALLOW_PRIVATE_HOSTS=127.0.0.1
+GOVHARVEST_ADMIN_URL=http://127.0.0.1:$ADMIN_PORT"
   # One settings file for every test slot: the harvest tests add the slot
   # (GOVSERVICE_TEST_SLOT) to the test database and Redis db themselves.
   if [ "$(cat "$env" 2>/dev/null)" != "$want" ]; then (umask 077; echo "$want" >"$env"); fi

@@ -2,8 +2,10 @@
 
 Settings come from the environment (GOVHARVEST_DB_URL, GOVHARVEST_CKAN_URL,
 GOVHARVEST_CKAN_TOKEN or GOVHARVEST_CKAN_TOKEN_FILE); GOVHARVEST_ENV_FILE may
-name a file of KEY=value lines to read them from (the local stack writes
-var/harvest.env). settings.py reads and lists them all.
+name a file of KEY=value lines to read them from, and by default the checkout's
+var/harvest.env (which the local stack writes) is read. settings.py reads and
+lists them all. A setting missing, or a service that does not answer, ends the
+command with one line naming the fix, not a traceback.
 """
 from __future__ import annotations
 
@@ -19,7 +21,24 @@ def _echo_json(value) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group; a service that does not answer becomes one line naming the fix."""
+
+    def invoke(self, ctx):
+        import redis
+        import requests
+        try:
+            return super().invoke(ctx)
+        except redis.exceptions.ConnectionError as e:
+            raise click.ClickException(f"the job queue's Redis ({settings.redis_url()}) cannot be reached "
+                                       f"({e}): start the stack with `make up`, or check GOVHARVEST_REDIS_URL")
+        except requests.exceptions.ConnectionError as e:
+            where = e.request.url if e.request is not None else "the server"
+            raise click.ClickException(f"{where} cannot be reached: start the stack with `make up` "
+                                       "(or `make demo` for the admin app), or check its address")
+
+
+@click.group(cls=_Commands)
 @click.version_option(__version__, prog_name="govharvest")
 def main():
     """Harvest department service catalogues and statistics into CKAN."""

@@ -28,11 +28,28 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 Json = psycopg2.extras.Json
 
 
+class Unreachable(settings.NotConfigured):
+    """The harvest database does not answer, or refuses the settings' role."""
+
+    def __init__(self, url: str, error: psycopg2.OperationalError):
+        try:
+            dsn = psycopg2.extensions.parse_dsn(url)
+            where = f"{dsn.get('dbname', '?')} on {dsn.get('host', 'localhost')}:{dsn.get('port', 5432)}"
+        except psycopg2.ProgrammingError:
+            where = "GOVHARVEST_DB_URL"
+        reason = (str(error).strip().splitlines() or ["no answer"])[0]
+        super().__init__(f"the harvest database {where} cannot be reached ({reason}): start the stack "
+                         "with `make up` in the checkout, or check GOVHARVEST_DB_URL")
+
+
 @contextlib.contextmanager
 def connect(url: str | None = None) -> Iterator[psycopg2.extensions.connection]:
     """A connection that commits when the block ends cleanly and rolls back otherwise."""
-    conn = psycopg2.connect(url or settings.database_url(),
-                            cursor_factory=psycopg2.extras.RealDictCursor)
+    url = url or settings.database_url()
+    try:
+        conn = psycopg2.connect(url, cursor_factory=psycopg2.extras.RealDictCursor)
+    except psycopg2.OperationalError as e:
+        raise Unreachable(url, e) from e
     try:
         with conn:
             yield conn

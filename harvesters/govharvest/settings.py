@@ -5,7 +5,7 @@ or one loaded from GOVHARVEST_ENV_FILE) is seen at once.
 
 | variable | default | what |
 | --- | --- | --- |
-| GOVHARVEST_ENV_FILE | none | a file of KEY=value lines read into the environment first (the local stack writes var/harvest.env); the environment wins |
+| GOVHARVEST_ENV_FILE | the checkout's var/harvest.env, when there is one | a file of KEY=value lines read into the environment first (the local stack writes var/harvest.env; GOVSERVICE_VAR moves var/); the environment wins; set it empty to read no file |
 | GOVHARVEST_DB_URL | required | the harvest database |
 | GOVHARVEST_CKAN_URL | required | the portal the harvest writes into and the admin app asks who callers are |
 | GOVHARVEST_CKAN_TOKEN or GOVHARVEST_CKAN_TOKEN_FILE | required | the harvest's CKAN API token, or a file holding it |
@@ -16,7 +16,7 @@ or one loaded from GOVHARVEST_ENV_FILE) is seen at once.
 | GOVHARVEST_FETCH_DEADLINE | 300 | seconds a fetch may take in all, redirects and every read included |
 | GOVHARVEST_ADMIN_SECRET | random per start | the admin app's session key |
 | GOVHARVEST_PUSH_DIR | /tmp/govharvest-push | where pushed files are kept, a folder per department |
-| GOVHARVEST_ADMIN_URL, GOVHARVEST_PUSH_TOKEN | none | `govharvest push` options (click reads them, by the names below) |
+| GOVHARVEST_ADMIN_URL, GOVHARVEST_PUSH_TOKEN | none (the local stack's harvest.env names its admin app) | `govharvest push` options (click reads them, by the names below) |
 | FEEDSERVER_FAULTS | 0 | the reference feed server injects faults on request |
 
 A source's ``credentials_ref`` may name an environment variable of the
@@ -35,14 +35,40 @@ from . import __version__
 PUSH_ADMIN_URL = "GOVHARVEST_ADMIN_URL"
 PUSH_TOKEN = "GOVHARVEST_PUSH_TOKEN"
 
+# The checkout this package was installed from (pip install -e), if it is one:
+# its stack writes the settings file the commands read by default.
+CHECKOUT = Path(__file__).resolve().parents[2]
+HOW_TO_CONFIGURE = "run `make up` in the checkout (it writes var/harvest.env)"
+
+
+class NotConfigured(click.ClickException):
+    """A setting the harvesters need is missing or unusable; the message names the fix.
+    The command line prints it as one line, without a traceback."""
+
+
+def default_env_file() -> Path | None:
+    """The checkout's var/harvest.env (or $GOVSERVICE_VAR/harvest.env), when this
+    package runs from a checkout whose stack has written it."""
+    if not (CHECKOUT / "stack" / "stack.sh").is_file():
+        return None
+    path = Path(os.environ.get("GOVSERVICE_VAR") or CHECKOUT / "var") / "harvest.env"
+    return path if path.is_file() else None
+
 
 def load_env_file() -> None:
-    """Read GOVHARVEST_ENV_FILE's KEY=value lines into the environment, never
-    overriding a variable that is set already."""
-    path = os.environ.get("GOVHARVEST_ENV_FILE")
-    if not path:
+    """Read GOVHARVEST_ENV_FILE's KEY=value lines (by default the checkout's
+    var/harvest.env) into the environment, never overriding a variable that is
+    set already. GOVHARVEST_ENV_FILE set empty reads no file."""
+    name = os.environ.get("GOVHARVEST_ENV_FILE")
+    if name == "":
         return
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    path = Path(name) if name is not None else default_env_file()
+    if path is None:
+        return
+    if not path.is_file():
+        raise NotConfigured(f"GOVHARVEST_ENV_FILE names {path}, which does not exist: "
+                            f"{HOW_TO_CONFIGURE}, or point GOVHARVEST_ENV_FILE at the settings file")
+    for line in path.read_text(encoding="utf-8").splitlines():
         key, sep, value = line.partition("=")
         if sep and key.strip() and not key.startswith("#"):
             os.environ.setdefault(key.strip(), value.strip())
@@ -51,8 +77,8 @@ def load_env_file() -> None:
 def database_url() -> str:
     url = os.environ.get("GOVHARVEST_DB_URL")
     if not url:
-        raise RuntimeError("set GOVHARVEST_DB_URL to the harvest database, "
-                           "e.g. postgresql://user:password@127.0.0.1:5432/govharvest")
+        raise NotConfigured(f"the harvest database is not set: {HOW_TO_CONFIGURE}, or set GOVHARVEST_DB_URL "
+                            "(e.g. postgresql://user:password@127.0.0.1:5432/govharvest)")
     return url
 
 
@@ -65,10 +91,15 @@ def ckan():
     import ckanapi     # here, not above: the readers and the feed server ask for settings too
     url = ckan_url()
     token = os.environ.get("GOVHARVEST_CKAN_TOKEN")
-    if not token and os.environ.get("GOVHARVEST_CKAN_TOKEN_FILE"):
-        token = Path(os.environ["GOVHARVEST_CKAN_TOKEN_FILE"]).read_text().strip()
+    token_file = os.environ.get("GOVHARVEST_CKAN_TOKEN_FILE")
+    if not token and token_file:
+        if not Path(token_file).is_file():
+            raise NotConfigured(f"the CKAN API token file {token_file} (GOVHARVEST_CKAN_TOKEN_FILE) does not "
+                                f"exist: {HOW_TO_CONFIGURE}, or set GOVHARVEST_CKAN_TOKEN")
+        token = Path(token_file).read_text().strip()
     if not url or not token:
-        raise click.UsageError("set GOVHARVEST_CKAN_URL and GOVHARVEST_CKAN_TOKEN (or _TOKEN_FILE)")
+        raise NotConfigured(f"the portal to harvest into is not set: {HOW_TO_CONFIGURE}, or set "
+                            "GOVHARVEST_CKAN_URL and GOVHARVEST_CKAN_TOKEN (or GOVHARVEST_CKAN_TOKEN_FILE)")
     return ckanapi.RemoteCKAN(url, apikey=token, user_agent=f"govharvest/{__version__}")
 
 

@@ -51,6 +51,13 @@ def _settings() -> dict[str, str]:
 STACK_FIXTURES = {"settings", "harvest_db", "test_site"}
 
 
+@pytest.fixture(autouse=True)
+def _no_demo_settings(monkeypatch):
+    """The commands a test runs read no settings file: by default they would read
+    the checkout's var/harvest.env, the demo portal's."""
+    monkeypatch.setenv("GOVHARVEST_ENV_FILE", "")
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.is_relative_to(HERE) and STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
@@ -125,7 +132,7 @@ def portal(test_site, site_token, monkeypatch):
     monkeypatch.setenv("GOVHARVEST_CKAN_URL", test_site)
     monkeypatch.setenv("GOVHARVEST_CKAN_TOKEN", site_token)
     monkeypatch.delenv("GOVHARVEST_CKAN_TOKEN_FILE", raising=False)
-    monkeypatch.delenv("GOVHARVEST_ENV_FILE", raising=False)   # the demo's settings
+    monkeypatch.setenv("GOVHARVEST_ENV_FILE", "")   # not the demo's settings
     with RemoteCKAN(test_site, apikey=site_token) as ckan:
         yield ckan
 
