@@ -8,7 +8,7 @@ STACK := stack/stack.sh
 VENV  ?= .venv
 T     ?=
 
-.PHONY: install up down status demo test test-unit crawl lock translations clean-state backup restore
+.PHONY: install up down status demo test test-unit crawl lock translations clean-state backup restore fresh-debian-check
 
 install:            ## system packages, Python venv, Solr jars
 	@$(STACK) install
@@ -64,6 +64,11 @@ restore: up         ## FROM=dir: stop CKAN and the workers, load the dumps, rebu
 	@$(STACK) stop harvest-scheduler && $(STACK) stop harvest-worker && $(STACK) stop worker && $(STACK) stop ckan
 	@$(RUN_LOCAL) restore "$(FROM)"
 	@$(STACK) up
+
+# A clean Debian 12 root (debootstrap), the README's set-up and `make demo` inside it, in a
+# network namespace of its own, then a smoke test; each step's time. Root; downloads packages.
+fresh-debian-check: ## prove the README's set-up on a fresh Debian 12 (WORKDIR=, default /var/tmp/govservice-fresh-debian)
+	@tools/fresh-debian-check $(WORKDIR)
 
 clean-state: down   ## forget local data: databases stay, var/ (Solr index, logs, secrets) goes
 	rm -rf var ckan.ini test.ini

@@ -48,7 +48,7 @@ SOLR_CACHE=$CACHE/solr-9.10.1
 
 APT_PACKAGES=(postgresql-$PG_VERSION postgresql-client-$PG_VERSION redis-server
   openjdk-17-jdk-headless maven libpq-dev gcc libmagic1 gettext-base iproute2 curl
-  python3-venv python3-dev chromium chromium-driver nodejs)
+  python3 python3-venv python3-dev chromium chromium-driver nodejs)
 
 say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -59,8 +59,11 @@ is_root() { [ "$(id -u)" = 0 ]; }
 install_system_packages() {
   local missing=() pkg
   for pkg in "${APT_PACKAGES[@]}"; do
-    # python3-venv/-dev only matter when python3 is Debian's own
-    if [[ $pkg == python3-* ]] && [[ $(command -v "$PYTHON") != /usr/bin/* ]]; then continue; fi
+    # python3 and its venv/dev packages are Debian's to install unless GOVSERVICE_PYTHON
+    # (or a python3 ahead of Debian's on PATH, e.g. pyenv's) is another Python
+    if [[ $pkg == python3* ]] && command -v "$PYTHON" >/dev/null && [[ $(command -v "$PYTHON") != /usr/bin/* ]]; then
+      continue
+    fi
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return
@@ -139,7 +142,7 @@ cmd_install() {
   install_solr
   install_frontend
   # the deployment checks' linters (tests/test_docker_deployment.py); not needed to run the stack
-  bash "$ROOT/docker/tools/install.sh" "$VAR/docker-tools" \
+  GOVSERVICE_TOOLS_PYTHON="$VENV/bin/python" bash "$ROOT/docker/tools/install.sh" "$VAR/docker-tools" \
     || echo "warning: the docker/ checks' tools did not install; their tests will say so" >&2
 }
 
@@ -269,8 +272,31 @@ stop_postgresql() {
   rm -f "$RUN/postgresql.started-by-stack"
 }
 
+# Debian's redis-server package starts a service of its own on 6379 (16 databases,
+# its own data): the stack runs its own Redis there (20 databases, data in var/redis),
+# so that service is stopped and disabled, saying so, or named if we may not.
+debian_redis_service() {  # true when the port is held by the redis-server package's service
+  local pid; pid=$(ss -Hltnp "sport = :$REDIS_PORT" 2>/dev/null | sed -n 's/.*users:(("redis-server",pid=\([0-9]*\).*/\1/p' | head -1)
+  [ -n "$pid" ] && [ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = redis ]   # the package's user; ours runs as you
+}
+
+stop_debian_redis() {
+  debian_redis_service || return 0
+  is_root || die "Debian's redis-server service is running on port $REDIS_PORT; the stack runs its own Redis there.
+  Stop it with:  sudo systemctl disable --now redis-server   (or move ours with GOVSERVICE_REDIS_PORT)"
+  say "stopping Debian's redis-server service on port $REDIS_PORT (the stack runs its own Redis; bring it back with: systemctl enable --now redis-server)"
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now redis-server >>"$LOG/apt.log" 2>&1
+  else
+    service redis-server stop >>"$LOG/apt.log" 2>&1; update-rc.d redis-server disable >>"$LOG/apt.log" 2>&1 || true
+  fi
+  local i; for ((i = 0; i < 40; i++)); do port_open "$REDIS_PORT" || return 0; sleep 0.25; done
+  die "Debian's redis-server service did not stop; stop it with: systemctl disable --now redis-server"
+}
+
 start_redis() {
   [ -n "$(pid_of redis)" ] && return
+  stop_debian_redis
   refuse_taken_port redis "$REDIS_PORT"
   mkdir -p "$VAR/redis"
   say "starting Redis on 127.0.0.1:$REDIS_PORT"

