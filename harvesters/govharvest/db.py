@@ -206,9 +206,13 @@ def beat(conn, job_id: int) -> None:
     _run(conn, "UPDATE job SET heartbeat_at = now() WHERE id = %s", (job_id,))
 
 
-def finish_job(conn, job_id: int, status: str, counts: dict, error: str | None) -> None:
-    _run(conn, """UPDATE job SET status = %s, finished_at = now(), counts = %s, error = %s
-                  WHERE id = %s""", (status, Json(counts), error, job_id))
+def finish_job(conn, job_id: int, status: str, counts: dict, error: str | None) -> bool:
+    """End a running job. False, and nothing written, if it is no longer running:
+    the watchdog failed it meanwhile, and a late process must not turn that into
+    'done' (a later run of the source may already have started)."""
+    return _one(conn, """UPDATE job SET status = %s, finished_at = now(), counts = %s, error = %s
+                         WHERE id = %s AND status = 'running' RETURNING id""",
+                (status, Json(counts), error, job_id)) is not None
 
 
 def job(conn, job_id: int) -> dict | None:
@@ -237,10 +241,10 @@ def later_harvest(conn, job_id: int, source_id: int) -> int | None:
 
 
 def close_held_job(conn, job_id: int, withdrawn: int) -> None:
-    """A held job whose withdrawals a person confirmed is done."""
+    """A held job whose withdrawals a person confirmed is done (if it is still held)."""
     _run(conn, """UPDATE job SET status = 'done',
                          counts = counts || jsonb_build_object('held', 0, 'withdrawn', %s)
-                  WHERE id = %s""", (withdrawn, job_id))
+                  WHERE id = %s AND status = 'held'""", (withdrawn, job_id))
 
 
 # ------------------------------------------------------------------ records

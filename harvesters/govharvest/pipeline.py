@@ -147,7 +147,10 @@ def _run_job(conn_factory, job_id: int, source_id: int, ckan, dry_run: bool) -> 
 
 def _finish(conn_factory, job_id: int, status: str, counts: dict, error: str | None) -> None:
     with conn_factory() as conn:
-        db.finish_job(conn, job_id, status, counts, error)
+        if not db.finish_job(conn, job_id, status, counts, error):
+            ended = db.job(conn, job_id)
+            log.warning("harvest job %s ended as %s (%s) before its process finished; the late "
+                        "result %s is not recorded", job_id, ended["status"], ended["error"], status)
 
 
 def _fetch(source) -> extract.Fetched:
@@ -324,7 +327,7 @@ def _note(conn, job_id, source, where, record_id, record, digest, before, saved)
 def confirm_withdrawals(conn_factory, job_id: int, ckan) -> int:
     """A person confirms a held job's withdrawals: withdraw them now. Returns how many.
     Raises LookupError for no such job, ValueError for a job not held or one a
-    later harvest of its source has superseded."""
+    later harvest of its source has superseded or is running now."""
     target = CkanTarget(ckan)
     with conn_factory() as conn:
         job = db.job(conn, job_id)
@@ -338,6 +341,10 @@ def confirm_withdrawals(conn_factory, job_id: int, ckan) -> int:
         if later is not None:
             raise ValueError(f"job {job_id} was superseded by job {later}, a later harvest of "
                              f"{job['source']}: its withdrawals are out of date")
+        running = db.open_job_of(conn, job["source_id"])
+        if running is not None and running > job_id:   # it may be about to supersede this one
+            raise ValueError(f"job {running}, a later harvest of {job['source']}, is running: confirm "
+                             f"job {job_id}'s withdrawals after it ends, if it still holds them")
         held = db.held_records(conn, job_id, job["source_id"])
     for row in held:
         target.withdraw(row["dataset_name"])

@@ -54,12 +54,18 @@ def test_a_job_already_running_is_not_run_a_second_time_beside_it(portal, depart
     assert _job(job_id)["status"] == "running"                  # the first run's, untouched
 
 
-def test_a_held_job_superseded_by_a_later_harvest_cannot_be_confirmed(portal, department, source):
+def _held_job(portal, source) -> dict:
+    """The report of a harvest of csv-feed that holds R-2 and R-3's withdrawals."""
     write_feed(source, rows(3))
     harvest(portal, "csv-feed")
     write_feed(source, rows(1))
     held = harvest(portal, "csv-feed")
     assert held["status"] == "held"
+    return held
+
+
+def test_a_held_job_superseded_by_a_later_harvest_cannot_be_confirmed(portal, department, source):
+    held = _held_job(portal, source)
     write_feed(source, rows(3))                 # the feed is whole again
     later = harvest(portal, "csv-feed")
     assert later["status"] == "done"
@@ -139,3 +145,41 @@ def test_the_watchdog_does_not_declare_a_long_fetch_dead(portal, department, sou
 
     assert failed_by_watchdog == []
     assert _job(job_id)["status"] == "done"
+
+
+def test_a_job_the_watchdog_failed_is_not_finished_as_done_by_its_late_process(
+        portal, department, source, monkeypatch):
+    write_feed(source, [ROWS["SC-1"]])
+    with db.connect() as conn:
+        job_id = pipeline.start_job(conn, sources.get(conn, "csv-feed"))
+    fetch = pipeline._fetch
+
+    def fetch_after_the_watchdog(src):   # the process stalled; the watchdog gave up on it
+        with db.connect() as conn, conn.cursor() as cur:
+            cur.execute("UPDATE job SET heartbeat_at = now() - interval '2 hours' WHERE id = %s", (job_id,))
+            assert pipeline.fail_overdue_jobs(conn) == [job_id]
+        return fetch(src)
+    monkeypatch.setattr(pipeline, "_fetch", fetch_after_the_watchdog)
+
+    pipeline.run_job(db.connect, job_id, portal)
+
+    job = _job(job_id)
+    assert job["status"] == "failed"
+    assert job["error"] == "no sign of life within the time limit; the worker probably died"
+
+
+def test_a_held_job_cannot_be_confirmed_while_a_later_harvest_of_its_source_runs(
+        portal, department, source):
+    held = _held_job(portal, source)
+    with db.connect() as conn:
+        running = pipeline.start_job(conn, sources.get(conn, "csv-feed"))
+        assert db.claim_job(conn, running) is not None      # a worker is harvesting again
+
+    with pytest.raises(ValueError) as refused:
+        pipeline.confirm_withdrawals(db.connect, held["job"], portal)
+
+    assert str(refused.value) == (f"job {running}, a later harvest of csv-feed, is running: confirm "
+                                  f"job {held['job']}'s withdrawals after it ends, if it still holds them")
+    statuses = {code: d["status"] for code, d in services_of(portal, department).items()}
+    assert statuses == {"R-1": "active", "R-2": "active", "R-3": "active"}
+    assert _job(held["job"])["status"] == "held"
