@@ -40,6 +40,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import urllib3
 from requests.certs import where as trusted_certificates   # the CA bundle requests used
 
+from ckanext.govservice.core.untrusted import load_json
+
 from . import __version__, settings
 from .errors import ExtractError
 
@@ -203,14 +205,14 @@ def _get(location: str, headers: dict, timeout: float) -> Fetched:
             pool.close()
 
 
-def _follow(location: str, headers: dict, timeout: float, deadline: float):
+def _follow(location: str, headers: dict, timeout: float, deadline: float, method: str = "GET"):
     """(response, its pool) at the end of the location's redirects, every hop
     checked by the address policy; credentials only to the location's origin."""
     url, where = location, shown(location)
     for _hop in range(MAX_REDIRECTS + 1):
         own = origin(url) == origin(location)
         sent = headers if own else {k: v for k, v in headers.items() if k.lower() not in CREDENTIALS}
-        response, pool = _request(url, sent, timeout, deadline, where)
+        response, pool = _request(url, sent, timeout, deadline, where, method)
         target = response.headers.get("Location")
         if response.status not in REDIRECTS or not target:
             return response, pool
@@ -225,8 +227,8 @@ def _follow(location: str, headers: dict, timeout: float, deadline: float):
     raise ExtractError(f"source {shown(location)} answered with more than {MAX_REDIRECTS} redirects")
 
 
-def _request(url: str, headers: dict, timeout: float, deadline: float, where: str):
-    """GET one URL on a connection pinned to its checked address; no redirect followed."""
+def _request(url: str, headers: dict, timeout: float, deadline: float, where: str, method: str = "GET"):
+    """GET (or HEAD) one URL on a connection pinned to its checked address; no redirect followed."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = origin(url)[2]
@@ -245,12 +247,44 @@ def _request(url: str, headers: dict, timeout: float, deadline: float, where: st
                        **headers, "Host": parts.netloc.rpartition("@")[2]}
     target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
     try:
-        return pool.urlopen("GET", target, headers=request_headers, timeout=wait, redirect=False,
+        return pool.urlopen(method, target, headers=request_headers, timeout=wait, redirect=False,
                             retries=False, preload_content=False, decode_content=True,
                             assert_same_host=False), pool
     except BaseException:
         pool.close()
         raise
+
+
+def link_status(location: str, *, timeout: float = 10) -> int:
+    """The HTTP status a web address ends at after its redirects, through the same
+    guarded client as a feed (every hop http(s) and allowed by the address policy,
+    the name resolved once, bounded in time): HEAD first, then GET when the server
+    will not answer HEAD (405, 501, or no answer to it). No body is read. Raises
+    ExtractError for an address the policy refuses or that cannot be reached."""
+    _check_scheme(urlsplit(location).scheme)
+    where = shown(location)
+    status = None
+    for method in ("HEAD", "GET"):
+        deadline = time.monotonic() + timeout * 2
+        response = pool = None
+        try:
+            response, pool = _follow(location, {}, timeout, deadline, method)
+            status = response.status
+            if method == "HEAD" and status in (405, 501):
+                continue
+            return status
+        except urllib3.exceptions.HTTPError as e:
+            if method == "HEAD":
+                continue
+            if isinstance(e, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.SSLError)):
+                raise ExtractError(f"unreachable: {where} ({type(e).__name__})") from None
+            raise ExtractError(f"no answer within {timeout:g} s: {where} ({type(e).__name__})") from None
+        finally:
+            if response is not None:
+                response.close()
+            if pool is not None:
+                pool.close()
+    return status
 
 
 def _spool_body(response, path: Path, deadline: float, where: str) -> None:
@@ -319,7 +353,10 @@ def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = N
         with open(out_path, "w", encoding="utf-8") as out:
             while True:
                 try:
-                    body = json.loads(page.path.read_text(encoding="utf-8-sig"))
+                    body = load_json(page.path.read_bytes().decode("utf-8-sig"), f"page {seen + 1}")
+                except UnicodeDecodeError as e:
+                    raise ExtractError(f"page {seen + 1} of the feed is not UTF-8 (byte {e.start}: "
+                                       f"{e.reason}): {shown(url)}") from None
                 except ValueError as e:
                     raise ExtractError(f"page {seen + 1} of the feed is not JSON ({e}): "
                                       f"{shown(url)}") from None

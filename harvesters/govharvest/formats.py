@@ -5,13 +5,14 @@ parsed at all raises FormatError with the reason, before anything is loaded.
 """
 from __future__ import annotations
 
-import json
+import csv
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ckanext.govservice.core import tabular
+from ckanext.govservice.core.untrusted import load_json
 
-from . import ckan_reader, cpsv, open311_reader
+from . import ckan_reader, cpsv, open311_reader, settings
 from .errors import FormatError
 
 Raw = Iterator[tuple[str, dict[str, Any]]]
@@ -24,11 +25,21 @@ def read_csv(path: Path) -> Raw:
                 yield f"line {line}", record
         except (ValueError, UnicodeDecodeError) as e:
             raise FormatError(f"CSV could not be read: {e}") from None
+        except csv.Error as e:   # a field past the csv module's limit: a line without end
+            if "field limit" in str(e):
+                raise FormatError(f"CSV could not be read: a field is longer than "
+                                  f"{csv.field_size_limit()} characters") from None
+            raise FormatError(f"CSV could not be read: {e}") from None
+
+
+def not_utf8(e: UnicodeDecodeError) -> str:
+    """Why a body that should be UTF-8 could not be decoded, without quoting it."""
+    return f"the file is not UTF-8 (byte {e.start}: {e.reason}); send it as UTF-8"
 
 
 def read_xlsx(path: Path) -> Raw:
     try:
-        for line, record, _unknown in tabular.read_xlsx(str(path)):
+        for line, record, _unknown in tabular.read_xlsx(str(path), settings.max_feed_bytes()):
             yield f"row {line}", record
     except (ValueError, KeyError, OSError) as e:
         raise FormatError(f"XLSX could not be read: {e}") from None
@@ -39,9 +50,10 @@ def read_xlsx(path: Path) -> Raw:
 def read_json_feed(path: Path) -> Raw:
     """The platform's JSON feed: {"services": [...]} (one page) or a bare list."""
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            body = json.load(f)
-    except (ValueError, UnicodeDecodeError) as e:
+        body = load_json(Path(path).read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as e:
+        raise FormatError(f"JSON could not be parsed: {not_utf8(e)}") from None
+    except ValueError as e:
         raise FormatError(f"JSON could not be parsed: {e}") from None
     items = body.get("services") if isinstance(body, dict) else body
     if not isinstance(items, list):
@@ -57,7 +69,7 @@ def read_json_lines(path: Path) -> Raw:
     with open(path, encoding="utf-8") as f:
         for i, line in enumerate(f, 1):
             try:
-                item = json.loads(line)
+                item = load_json(line, f"feed item {i}")
             except ValueError as e:
                 raise FormatError(f"feed item {i} is not JSON: {e}") from None
             if not isinstance(item, dict):

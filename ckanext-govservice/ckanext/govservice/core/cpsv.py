@@ -114,6 +114,7 @@ from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, RDFS, SKOS, T
 
 from . import schema
 from .rules import iso_duration
+from .untrusted import Refused, excerpt, load_json, remote_context_references
 
 TERMS_FILE = Path(__file__).with_name("cpsv_terms.yaml")
 
@@ -585,6 +586,11 @@ def _costs(g: Graph, ref: URIRef, code: str, fees: list[dict[str, Any]]) -> None
         currency = URIRef(EU_CURRENCY + (fee.get("currency") or "CNY"))
         g.add((currency, RDF.type, SKOS.Concept))
         g.add((currency, SKOS.notation, Literal(fee.get("currency") or "CNY")))
+        # DCAT-AP's shapes want a label on every skos:Concept in the graph
+        currency_field = schema.subfield("fees", "currency")
+        _text(g, currency, SKOS.prefLabel,
+              *(schema.choice_label(currency_field, fee.get("currency") or "CNY", SCHEMA_LANG[lang])
+                for lang in (ZH, EN)))
         g.add((node, CV.currency, currency))
         _text(g, node, DCT.description, fee.get("basis"))
 
@@ -870,36 +876,35 @@ def detect(head: bytes) -> str:
     return "turtle"
 
 
-def _remote_contexts(node: Any) -> list[str]:
-    """The URLs of the top-level @context(s) of a JSON-LD document."""
-    docs = node if isinstance(node, list) else [node]
-    urls = []
-    for doc in docs:
-        if not isinstance(doc, dict):
-            continue
-        context = doc.get("@context")
-        for c in context if isinstance(context, list) else [context]:
-            if isinstance(c, str):
-                urls.append(c)
-    return urls
-
-
 def parse_feed(data: bytes) -> Graph:
-    """The feed's graph. Raises FeedError when it is not Turtle or JSON-LD RDF."""
+    """The feed's graph. Raises FeedError when it is not Turtle or JSON-LD RDF.
+
+    Nothing is fetched: rdflib's JSON-LD parser would fetch every context a
+    document names (its own, a node's, a term's scoped context, an ``@import``),
+    so a JSON-LD feed naming any is refused before rdflib sees it, as is one
+    nested deeper than a feed needs. Errors quote the body only as a short
+    escaped excerpt."""
     fmt = detect(data[:1024])
+    where = "JSON-LD" if fmt == "json-ld" else "Turtle"
     g = Graph()
     try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise FeedError(f"the feed is not UTF-8 (byte {e.start}: {e.reason}); "
+                        "Turtle and JSON-LD are UTF-8") from None
+    try:
         if fmt == "json-ld":
-            remote = _remote_contexts(json.loads(data.decode("utf-8-sig")))
+            remote = remote_context_references(load_json(text, "the JSON-LD"))
             if remote:
-                raise FeedError(f"the JSON-LD @context is a URL ({remote[0]}), which the harvester "
-                                "does not fetch: inline the context, or send Turtle")
-        g.parse(data=data.decode("utf-8-sig"), format=fmt)
+                raise FeedError(f"the feed names a JSON-LD context to fetch ({excerpt(remote[0], 200)}), "
+                                "which the harvester does not fetch: inline the context, or send Turtle")
+        g.parse(data=text, format=fmt)
     except FeedError:
         raise
-    except Exception as e:   # rdflib's parsers raise many kinds
-        where = "JSON-LD" if fmt == "json-ld" else "Turtle"
-        raise FeedError(f"the feed is not valid {where}: {type(e).__name__}: {e}") from None
+    except Refused as e:
+        raise FeedError(str(e)) from None
+    except Exception as e:   # rdflib's parsers raise many kinds, some quoting the body
+        raise FeedError(f"the feed is not valid {where}: {type(e).__name__}: {excerpt(e, 300)}") from None
     if (None, RDF.type, CPSV.PublicService) not in g:
         raise FeedError("the feed has no cpsv:PublicService: is the address that of a CPSV-AP feed?")
     return g

@@ -57,8 +57,10 @@ from __future__ import annotations
 import json
 from typing import Any
 from xml.etree import ElementTree as ET
+from xml.parsers import expat
 
 from . import schema
+from .untrusted import Refused, excerpt, load_json, parse_xml
 
 # ---------------------------------------------------------------- writing: the platform's service list
 
@@ -137,8 +139,11 @@ def parse(data: bytes) -> list[dict[str, Any]]:
     if text[:1] == b"<":
         return _parse_xml(text)
     try:
-        body = json.loads(text.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
+        body = load_json(text.decode("utf-8"), "the service list")
+    except UnicodeDecodeError as e:
+        raise ListError(f"the body is neither JSON nor XML: it is not UTF-8 (byte {e.start}: "
+                        f"{e.reason})") from None
+    except ValueError as e:
         raise ListError(f"the body is neither JSON nor XML: {e}") from None
     if isinstance(body, dict) and "services" in body:   # a wrapped list, seen in the wild
         body = body["services"]
@@ -146,7 +151,7 @@ def parse(data: bytes) -> list[dict[str, Any]]:
         raise ListError("a services.json body is a JSON list of services")
     if body and all(isinstance(e, dict) and "code" in e and "description" in e
                     and "service_code" not in e for e in body):
-        raise ListError(f"the server answered with an Open311 error: {body[0]['description']}")
+        raise ListError(f"the server answered with an Open311 error: {excerpt(body[0]['description'])}")
     for i, entry in enumerate(body, 1):
         if not isinstance(entry, dict):
             raise ListError(f"service {i} of the list is not a JSON object")
@@ -154,17 +159,18 @@ def parse(data: bytes) -> list[dict[str, Any]]:
 
 
 def _parse_xml(text: bytes) -> list[dict[str, Any]]:
-    if b"<!DOCTYPE" in text[:2048] or b"<!ENTITY" in text:
-        raise ListError("the XML declares a DOCTYPE or entities, which a service list never needs")
     try:
-        root = ET.fromstring(text)
-    except ET.ParseError as e:
+        root = parse_xml(text)   # a DOCTYPE or entity refused, in whatever encoding it hides
+    except Refused as e:
+        raise ListError(str(e)) from None
+    except (ET.ParseError, expat.ExpatError) as e:
         raise ListError(f"the XML does not parse: {e}") from None
     if root.tag == "errors":
         raise ListError("the server answered with an Open311 error: "
-                        + (root.findtext("error/description") or "(no description)"))
+                        + excerpt(root.findtext("error/description") or "(no description)"))
     if root.tag != "services":
-        raise ListError(f"the XML root is <{root.tag}>, not <services>: is this an Open311 service list?")
+        raise ListError(f"the XML root is <{excerpt(root.tag, 60)}>, not <services>: "
+                        "is this an Open311 service list?")
     return [{child.tag: (child.text or "").strip() for child in service}
             for service in root.findall("service")]
 

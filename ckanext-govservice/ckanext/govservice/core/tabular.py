@@ -48,7 +48,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from . import schema
+from . import schema, untrusted
 from .schema import fold_header as fold  # noqa: F401  (how a header is compared, for readers)
 
 LIST_SEPARATOR = ";"
@@ -304,10 +304,13 @@ def read_csv(data: io.BufferedIOBase) -> Iterator[tuple[int, dict[str, Any], lis
     return records_from_rows(iter(csv.reader(text)))
 
 
-def read_xlsx(path: str) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
-    """Records from the first sheet of an XLSX file, read in streaming mode."""
+def read_xlsx(path: str, max_unpacked_bytes: int = 1 << 30) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+    """Records from the first sheet of an XLSX file, read in streaming mode.
+    A workbook unpacking to more than ``max_unpacked_bytes``, or whose XML parts
+    declare a DOCTYPE or entities, is refused first (``untrusted.Refused``)."""
     import openpyxl
 
+    untrusted.check_xlsx(path, max_unpacked_bytes)
     book = openpyxl.load_workbook(open(path, "rb"), read_only=True, data_only=True)  # a file, not a name: spooled downloads have no .xlsx suffix
     try:
         yield from records_from_rows(iter(book.worksheets[0].iter_rows(values_only=True)))
