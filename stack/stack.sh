@@ -24,7 +24,10 @@ SOLR_PORT=${GOVSERVICE_SOLR_PORT:-8983}
 REDIS_PORT=${GOVSERVICE_REDIS_PORT:-6379}
 PG_VERSION=15
 PG_CLUSTER=main
-PG_PORT=${GOVSERVICE_PG_PORT:-5432}
+# The cluster's own port unless GOVSERVICE_PG_PORT says otherwise: Debian gives a new
+# cluster the first free port from 5432, so 5433 where something held 5432 at install.
+cluster_port() { pg_conftool -s $PG_VERSION $PG_CLUSTER show port 2>/dev/null || echo 5432; }
+PG_PORT=${GOVSERVICE_PG_PORT:-$(cluster_port)}
 SOLR_HEAP=${GOVSERVICE_SOLR_HEAP:-768m}
 CKAN_WORKERS=${GOVSERVICE_CKAN_WORKERS:-2}
 
@@ -138,6 +141,7 @@ install_frontend() {
 cmd_install() {
   mkdir -p "$LOG" "$RUN"
   install_system_packages
+  PG_PORT=${GOVSERVICE_PG_PORT:-$(cluster_port)}   # a cluster the install just created
   install_python
   install_solr
   install_frontend
@@ -232,10 +236,10 @@ stop_pid() {  # $1 name
 
 # PostgreSQL: Debian's cluster 15/main, started with pg_ctlcluster.
 pg_running() { pg_lsclusters -h 2>/dev/null | awk -v v=$PG_VERSION -v c=$PG_CLUSTER '$1==v && $2==c {print $4}' | grep -q online; }
-as_postgres() {
-  if is_root; then runuser -u postgres -- "$@"
+as_postgres() {  # from /, which the postgres user may read (a checkout under /root it may not)
+  if is_root; then (cd / && runuser -u postgres -- "$@")
   elif [ "$(id -un)" = postgres ]; then "$@"
-  else sudo -n -u postgres "$@"
+  else (cd / && sudo -n -u postgres "$@")
   fi
 }
 psql_admin() { as_postgres psql -p "$PG_PORT" -X -q -v ON_ERROR_STOP=1 "$@"; }
@@ -256,9 +260,9 @@ start_postgresql() {
     say "restarting PostgreSQL $PG_VERSION/$PG_CLUSTER for new settings (stack/postgresql.conf)"
     pg_ctlcluster $PG_VERSION $PG_CLUSTER restart
   fi
+  local port; port=$(cluster_port)
+  [ "$port" = "$PG_PORT" ] || die "cluster $PG_VERSION/$PG_CLUSTER listens on $port, not $PG_PORT: unset GOVSERVICE_PG_PORT to use $port, or move the cluster with: pg_conftool $PG_VERSION $PG_CLUSTER set port $PG_PORT && pg_ctlcluster $PG_VERSION $PG_CLUSTER restart"
   pg_running && return
-  local port; port=$(pg_conftool -s $PG_VERSION $PG_CLUSTER show port 2>/dev/null || echo 5432)
-  [ "$port" = "$PG_PORT" ] || die "cluster $PG_VERSION/$PG_CLUSTER listens on $port, not $PG_PORT (GOVSERVICE_PG_PORT)"
   refuse_taken_port postgresql "$PG_PORT"
   is_root || die "PostgreSQL $PG_VERSION/$PG_CLUSTER is not running; start it with: sudo pg_ctlcluster $PG_VERSION $PG_CLUSTER start"
   say "starting PostgreSQL $PG_VERSION/$PG_CLUSTER on port $PG_PORT"
