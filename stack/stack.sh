@@ -10,6 +10,8 @@
 #   stack/stack.sh status          each service: running or not, port, pid, log; then health
 #   stack/stack.sh start|stop SVC  one service: postgresql redis solr ckan worker
 #
+#   GOVSERVICE_SOLR_MODE=cloud ... SolrCloud (ZooKeeper, two nodes, collection ckan 2x2) instead of
+#                                  the single Solr: stack/solr/cloud.sh
 # Every step checks before it acts, so rerunning is safe and, when all is up, quick.
 # Ports and places can be moved with GOVSERVICE_* variables (see the top of this file).
 set -euo pipefail
@@ -314,6 +316,7 @@ solr_ping() { curl -fsS "http://127.0.0.1:$SOLR_PORT/solr/ckan/admin/ping?wt=jso
 
 refresh_solr_home() {  # lay out / update the core's conf; restart a running Solr if it changed
   local schema out
+  [ "$SOLR_MODE" = cloud ] && return 0   # cloud.sh lays out the same conf and uploads it itself
   schema=$("$VENV/bin/python" -c 'import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), "config/solr/schema.xml"))')
   out=$(bash "$ROOT/stack/solr/prepare-home.sh" "$schema" "$SOLR_HOME")
   echo "$out" >>"$LOG/solr.log"
@@ -322,7 +325,28 @@ refresh_solr_home() {  # lay out / update the core's conf; restart a running Sol
   if [ -n "$(pid_of solr)" ]; then say "Solr's configuration changed: restarting it"; stop_pid solr; fi
 }
 
+# GOVSERVICE_SOLR_MODE=cloud: ZooKeeper and two SolrCloud nodes (stack/solr/cloud.sh), collection
+# `ckan` with 2 shards x 2 replicas, instead of the single node. Node 1 listens on
+# GOVSERVICE_SOLR_PORT, so CKAN's solr_url (.../solr/ckan) names the collection unchanged.
+SOLR_MODE=${GOVSERVICE_SOLR_MODE:-single}
+[[ $SOLR_MODE == single || $SOLR_MODE == cloud ]] || die "GOVSERVICE_SOLR_MODE must be single or cloud, not '$SOLR_MODE'"
+solr_cloud() {  # stack/solr/cloud.sh with the stack's places and ports
+  GOVSERVICE_SOLR_CLOUD_DIR=${GOVSERVICE_SOLR_CLOUD_DIR:-$VAR/solrcloud} GOVSERVICE_SOLR_CACHE=$SOLR_CACHE \
+  GOVSERVICE_SOLR_CLOUD_PORTS=${GOVSERVICE_SOLR_CLOUD_PORTS:-"$SOLR_PORT $((SOLR_PORT + 1))"} \
+    bash "$ROOT/stack/solr/cloud.sh" "$@"
+}
+start_solr_cloud() {
+  local out schema
+  schema=$("$VENV/bin/python" -c 'import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), "config/solr/schema.xml"))')
+  out=$(solr_cloud start "$schema") || { echo "$out"; [ -z "$(pid_of solr)" ] || echo "(the single Solr node is running: GOVSERVICE_SOLR_MODE=single stack/stack.sh stop solr)"
+    die "SolrCloud did not start (logs in ${GOVSERVICE_SOLR_CLOUD_DIR:-$VAR/solrcloud}/log)"; }
+  echo "$out" | grep -v '^collection ckan:' || true
+  # a new (empty) collection, or one reloaded with a changed configset: index the portal into it
+  if [[ $out == *"collection ckan: created"* || $out == *"collection ckan: reloaded"* ]]; then REINDEX=1; fi
+}
+
 start_solr() {
+  if [ "$SOLR_MODE" = cloud ]; then start_solr_cloud; return; fi
   [ -n "$(pid_of solr)" ] && return
   refuse_taken_port solr "$SOLR_PORT"
   [ -f "$SOLR_HOME/ckan/conf/schema.xml" ] || refresh_solr_home
@@ -520,6 +544,7 @@ cmd_down() {
   stop_pid worker
   stop_pid ckan
   stop_pid solr
+  [ -d "${GOVSERVICE_SOLR_CLOUD_DIR:-$VAR/solrcloud}/run" ] && solr_cloud stop
   stop_pid redis
   stop_postgresql
 }
@@ -536,6 +561,7 @@ cmd_status() {
     local pid; pid=$(pid_of $svc || true)
     row "$svc" "$([ -n "$pid" ] && echo running || echo stopped)" "$port" "${pid:--}" "$LOG/$svc.log"
   done
+  if [ "$SOLR_MODE" = cloud ]; then solr_cloud status; fi
   echo
   if ckan_ping 2>/dev/null; then
     curl -fsS "http://127.0.0.1:$CKAN_PORT/api/3/action/govservice_health" | "$VENV/bin/python" -c '
@@ -561,7 +587,8 @@ cmd_start() {
 
 cmd_stop() {
   case ${1:-} in
-    postgresql) stop_postgresql ;; redis|solr|ckan|worker|harvest-worker|harvest-scheduler) stop_pid "$1" ;;
+    solr) if [ "$SOLR_MODE" = cloud ]; then solr_cloud stop; else stop_pid solr; fi ;;
+    postgresql) stop_postgresql ;; redis|ckan|worker|harvest-worker|harvest-scheduler) stop_pid "$1" ;;
     *) die "usage: stack.sh stop postgresql|redis|solr|ckan|worker" ;;
   esac
 }

@@ -7,6 +7,7 @@ Every probe is bounded by ``ckanext.govservice.health.timeout``.
 """
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
@@ -131,9 +132,90 @@ def check_solr() -> Probe:
         return {"status": DOWN, "url": shown,
                 "error": f"Solr answered HTTP {e.response.status_code} at {e.request.url.split('?')[0]}"}
     lucene = system.json().get("lucene", {})
-    return {"status": UP, "url": shown,
-            "version": lucene.get("solr-spec-version"),
-            "documents": count.json()["response"]["numFound"]}
+    result = {"status": UP, "url": shown,
+              "version": lucene.get("solr-spec-version"),
+              "documents": count.json()["response"]["numFound"]}
+    if system.json().get("mode") == "solrcloud":
+        zk_connected = count.json()["responseHeader"].get("zkConnected", True)
+        result.update(_solr_cloud(core_url, system.json().get("zkHost"), zk_connected, auth))
+    return result
+
+
+def _zookeeper(zk_host: str) -> dict[str, str]:
+    """Each ZooKeeper server of Solr's zkHost (``h1:2181,h2:2181/chroot``), asked
+    ``srvr`` (a four-letter command ZooKeeper allows by default): its mode and
+    version, or ``down: <reason>``. A server that refuses the command still answered."""
+    found = {}
+    for server in filter(None, zk_host.split("/", 1)[0].split(",")):
+        host, _, port = server.rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=_timeout()) as conn:
+                conn.sendall(b"srvr")
+                answer = b""
+                while chunk := conn.recv(4096):
+                    answer += chunk
+        except OSError as e:
+            found[server] = f"down: {_reason(e)}"
+            continue
+        fields = dict(line.split(": ", 1) for line in answer.decode("utf-8", "replace").splitlines()
+                      if ": " in line)
+        version = fields.get("Zookeeper version", "").split("-")[0].split(",")[0]
+        found[server] = " ".join(filter(None, [fields.get("Mode", "up"), version]))
+    return found
+
+
+def _lost_zookeeper(zk_host: str | None, reason: str) -> str:
+    return (f"SolrCloud has lost its ZooKeeper at {zk_host} ({reason}): searches answer from the "
+            "last known cluster state, every index update is refused until it is back")
+
+
+def _solr_cloud(core_url: str, zk_host: str | None, zk_connected: bool, auth: Any) -> Probe:
+    """SolrCloud's own state, from the node CKAN talks to: ZooKeeper reachable,
+    live nodes, and whether every shard of the collection has an active replica.
+    A node that has lost ZooKeeper still answers searches from the cluster state
+    it last saw, but refuses every update, so that is "down"; a lost replica whose
+    shard still has another active one is reported but leaves search whole."""
+    base, collection = core_url.rsplit("/", 1)
+    ensemble = _zookeeper(zk_host or "")
+    found: Probe = {"mode": "cloud", "zookeeper": ensemble, "collection": collection}
+    answering = [h for h, state in ensemble.items() if not state.startswith("down")]
+    if ensemble and len(answering) * 2 <= len(ensemble):
+        reasons = "; ".join(f"{h}: {state}" for h, state in ensemble.items())
+        return {**found, "status": DOWN, "error": _lost_zookeeper(zk_host, reasons)}
+    if not zk_connected:
+        return {**found, "status": DOWN, "error": _lost_zookeeper(zk_host, "the node answers zkConnected=false")}
+    try:
+        answer = requests.get(f"{base}/admin/collections",
+                              params={"action": "CLUSTERSTATUS", "collection": collection, "wt": "json"},
+                              auth=auth, timeout=_timeout())
+        body = answer.json()
+    except (requests.RequestException, ValueError) as e:
+        return {**found, "status": DOWN,
+                "error": f"SolrCloud did not report its cluster state at {redact_url(base)} "
+                         f"(it reads it from ZooKeeper): {_reason(e)}"}
+    if answer.status_code != 200:
+        reason = (body.get("error") or {}).get("msg", f"HTTP {answer.status_code}").splitlines()[0]
+        if "KeeperErrorCode" in reason or "ZooKeeper" in reason or "zkClient" in reason:
+            return {**found, "status": DOWN, "error": _lost_zookeeper(zk_host, reason)}
+        return {**found, "status": DOWN, "error": f"SolrCloud refused CLUSTERSTATUS: {reason}"}
+    cluster = body["cluster"]
+    live = set(cluster.get("live_nodes", []))
+    shards = cluster.get("collections", {}).get(collection, {}).get("shards", {})
+    if not shards:
+        return {**found, "status": DOWN, "live_nodes": len(live),
+                "error": f"SolrCloud has no collection {collection!r}"}
+    active = {name: sorted(r["node_name"] for r in shard["replicas"].values()
+                           if r["state"] == "active" and r["node_name"] in live)
+              for name, shard in shards.items()}
+    found.update(live_nodes=len(live), shards=len(shards),
+                 replicas=sum(len(shard["replicas"]) for shard in shards.values()),
+                 replicas_active=sum(len(nodes) for nodes in active.values()))
+    empty = sorted(name for name, nodes in active.items() if not nodes)
+    if empty:
+        return {**found, "status": DOWN,
+                "error": f"SolrCloud collection {collection!r}: no active replica of {', '.join(empty)}; "
+                         "searches miss those shards' documents and their updates are refused"}
+    return found
 
 
 def _redis() -> Redis:

@@ -19,7 +19,11 @@ import org.apache.solr.embedded.JettySolrRunner;
  * Runs a real, standalone Solr 9 in this JVM, the way a Solr distribution's bin/solr would, but
  * from Maven Central jars: there is no Solr Debian package and no Docker on our machines.
  *
- * <pre>java ... org.govservice.solr.SolrLauncher --home SOLR_HOME --port 8983</pre>
+ * <pre>java ... org.govservice.solr.SolrLauncher --home SOLR_HOME --port 8983 [--zk-host HOST:PORT]</pre>
+ *
+ * <p>With {@code --zk-host} the node runs in SolrCloud mode: it registers with that ZooKeeper
+ * (the solr.xml in SOLR_HOME must have a {@code <solrcloud>} section, as stack/solr/solr-cloud.xml
+ * does) and serves the collections whose replicas are placed on it; stack/solr/cloud.sh starts two.
  *
  * Serves http://127.0.0.1:PORT/solr (JettySolrRunner always binds its connector to 127.0.0.1),
  * prints exactly one "solr ready on ..." line once every core has loaded, and stops Solr cleanly
@@ -42,9 +46,10 @@ public final class SolrLauncher {
     JERSEY_LOG.setLevel(Level.SEVERE);
     Path home = null;
     int port = 8983;
+    String zkHost = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
-      if (("--home".equals(a) || "--port".equals(a)) && i + 1 >= args.length) {
+      if (("--home".equals(a) || "--port".equals(a) || "--zk-host".equals(a)) && i + 1 >= args.length) {
         usage(a + " needs a value");
       }
       switch (a) {
@@ -58,6 +63,12 @@ public final class SolrLauncher {
             usage("--port must be a number, got '" + args[i] + "'");
           }
           if (port < 1 || port > 65535) usage("--port must be 1..65535, got " + port);
+          break;
+        case "--zk-host":
+          zkHost = args[++i];
+          if (!zkHost.matches("[A-Za-z0-9.-]+:[0-9]+(,[A-Za-z0-9.-]+:[0-9]+)*(/[A-Za-z0-9_/-]*)?")) {
+            usage("--zk-host must be HOST:PORT[,HOST:PORT...][/chroot], got '" + zkHost + "'");
+          }
           break;
         case "-h":
         case "--help":
@@ -87,6 +98,12 @@ public final class SolrLauncher {
             .build();
     Properties nodeProps = new Properties();
     nodeProps.setProperty("host", HOST); // the node's advertised name; the bind address is fixed
+    if (zkHost != null) {
+      // solr-cloud.xml reads ${zkHost} and ${hostPort}; the node registers as 127.0.0.1:PORT_solr
+      nodeProps.setProperty("zkHost", zkHost);
+      nodeProps.setProperty("hostPort", Integer.toString(port));
+      System.setProperty("zkHost", zkHost);
+    }
     JettySolrRunner solr = new JettySolrRunner(home.toString(), nodeProps, config);
 
     // Registered before start(): start() and stop() are synchronized, so a SIGTERM during
@@ -123,7 +140,8 @@ public final class SolrLauncher {
       System.err.println("warning: no cores found under " + home);
     }
 
-    System.out.println("solr ready on http://" + HOST + ":" + solr.getLocalPort() + CONTEXT);
+    System.out.println("solr ready on http://" + HOST + ":" + solr.getLocalPort() + CONTEXT
+        + (zkHost == null ? "" : " (SolrCloud, ZooKeeper " + zkHost + ")"));
     // Jetty's non-daemon threads keep the JVM alive until SIGTERM.
   }
 
@@ -158,7 +176,7 @@ public final class SolrLauncher {
 
   private static void usage(String problem) {
     if (problem != null) System.err.println("error: " + problem);
-    System.err.println("usage: SolrLauncher --home SOLR_HOME [--port 8983]");
+    System.err.println("usage: SolrLauncher --home SOLR_HOME [--port 8983] [--zk-host HOST:PORT]");
     System.exit(problem == null ? 0 : 2);
   }
 
