@@ -24,6 +24,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from .core import schema, words
+from .branding import brand, stylesheet
 
 __all__ = [
     "govservice_lang", "govservice_label", "govservice_sublabel", "govservice_choice_label",
@@ -40,6 +41,18 @@ __all__ = [
     "govservice_error_page",
     "humanize_entity_type", "linked_user",
 ]
+__all__ += ["govservice_brand", "govservice_brand_css"]
+
+
+def govservice_brand() -> dict[str, str]:
+    """The platform's name, logo, operator, contact and licence in the page's language."""
+    return brand(govservice_lang())
+
+
+def govservice_brand_css() -> Markup:
+    """The brand's colours for the page's <style> (checked #rrggbb values only)."""
+    return Markup(stylesheet())
+
 
 # The facets of the service search page, in the order people narrow down by.
 SERVICE_FACETS = ("owner_org", "themes", "life_events", "audience", "channels",

@@ -49,6 +49,9 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
             config["scheming.dataset_schemas"] = SERVICE_SCHEMA
         if not config.get("scheming.organization_schemas"):
             config["scheming.organization_schemas"] = DEPARTMENT_SCHEMA
+        from . import branding
+        branding.check(config)                      # the platform's name and logo replace CKAN's
+        tk.add_public_directory(config, "public")   # the demo city's logo
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "govservice")
 
