@@ -116,8 +116,10 @@ install_solr() {
   bash "$ROOT/stack/solr/build.sh" "$SOLR_CACHE"
 }
 
-# The pages' JavaScript libraries (Chart.js), pinned by package-lock.json and
+# The pages' JavaScript libraries (Chart.js, Swagger UI), pinned by package-lock.json and
 # served from our own assets: nothing is fetched from a CDN when a page is read.
+# No install scripts run (--ignore-scripts): only the dist files are copied, and
+# swagger-ui-dist's @scarf/scarf would report the install to its vendor.
 FRONTEND=$ROOT/ckanext-govservice
 frontend_stamp() { cat "$FRONTEND/package.json" "$FRONTEND/package-lock.json" | sha256sum | cut -c1-16; }
 
@@ -132,12 +134,14 @@ install_frontend() {
         || { tail -20 "$LOG/apt.log"; die "apt-get install npm failed (log: $LOG/apt.log)"; }
     fi
     say "installing the pages' JavaScript libraries (pinned by package-lock.json)"
-    (cd "$FRONTEND" && npm ci --no-audit --no-fund) >"$LOG/npm.log" 2>&1 \
+    (cd "$FRONTEND" && npm ci --no-audit --no-fund --ignore-scripts) >"$LOG/npm.log" 2>&1 \
       || { tail -20 "$LOG/npm.log"; die "npm ci failed (log: $LOG/npm.log)"; }
     echo "$stamp" >"$FRONTEND/node_modules/.govservice-stamp"
   fi
   mkdir -p "$vendor"
   cp -u "$FRONTEND/node_modules/chart.js/dist/chart.umd.min.js" "$FRONTEND/node_modules/chart.js/LICENSE.md" "$vendor/"
+  mkdir -p "$vendor/swagger-ui"   # the API reference at /api/govservice/docs
+  cp -u "$FRONTEND"/node_modules/swagger-ui-dist/{swagger-ui-bundle.js,swagger-ui.css,LICENSE,NOTICE} "$vendor/swagger-ui/"
 }
 
 cmd_install() {
@@ -173,6 +177,8 @@ EOF
 
 write_ini() {  # $1 target, $2 role, $3 site id, $4 ckan db, $5 datastore db, $6 redis db
   local tmp; tmp=$(mktemp)
+  # The Action API's fair-use limits serve the portal; the test suite calls far faster.
+  GOVSERVICE_RATE_LIMITS=$([ "$2" = test.ini ] && echo false || echo true) \
   GOVSERVICE_CONFIG_ROLE=$2 GOVSERVICE_SITE_ID=$3 GOVSERVICE_DB=$4 GOVSERVICE_DATASTORE_DB=$5 \
   GOVSERVICE_REDIS_DB=$6 GOVSERVICE_VAR=$VAR GOVSERVICE_CKAN_PORT=$CKAN_PORT \
   GOVSERVICE_SOLR_PORT=$SOLR_PORT GOVSERVICE_REDIS_PORT=$REDIS_PORT GOVSERVICE_PG_PORT=$PG_PORT \

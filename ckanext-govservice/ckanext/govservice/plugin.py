@@ -56,11 +56,13 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_resource("assets", "govservice")
 
     # IMiddleware: plurals in the page's language (see translation.py); server
-    # errors logged with their page and service, answered in the page's language.
+    # errors logged with their page and service, answered in the page's language;
+    # fair use of the Action API (fair_use.py: 429 over a caller's budget).
     def make_middleware(self, app, config):
-        from . import server_errors, translation
+        from . import fair_use, server_errors, translation
         app.before_request(translation.restore_plural_rule)
         server_errors.install(app)
+        fair_use.install(app)
         return app
 
     # IDCATURIGenerator: services at /id/service/<department>/<code>, catalogue
