@@ -23,6 +23,7 @@ from ckan.tests import factories, helpers
 from ckanext.govservice.core import cpsv, schema, tabular
 
 from .. import factories as gov
+from ..pages import fetch
 
 REPO = Path(__file__).resolve().parents[5]
 NEW_FIELDS = [
@@ -72,7 +73,7 @@ def test_the_new_fields_are_validated_and_kept(publisher):
 def test_the_form_asks_for_them(app, publisher):
     context, _ = publisher
     token = factories.APIToken(user=context["user"])["token"]
-    form = app.get("/service/new", headers={"Authorization": token}).body
+    form = fetch(app, "/service/new", headers={"Authorization": token})
     assert 'name="accessibility"' in form and "无障碍设施" in form
     assert 'name="parking_spaces"' in form
 
@@ -91,7 +92,7 @@ def test_the_page_rdf_and_the_bulk_files_carry_them(app, publisher):
     context, dept = publisher
     service = gov.service(dept["id"], context=dict(context), name="business-licence",
                           accessibility="无障碍坡道", parking_spaces=12)
-    g = Graph().parse(data=app.get("/service/business-licence.ttl").body, format="turtle")
+    g = Graph().parse(data=fetch(app, "/service/business-licence.ttl"), format="turtle")
     accessibility = cpsv.terms_namespace(tk.config["ckan.site_url"].rstrip("/")).accessibility
     assert (None, accessibility, Literal("无障碍坡道")) in g
     row = tabular.service_row(helpers.call_action("package_show", id=service["id"]))

@@ -5,6 +5,7 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
 from .. import factories as gov
+from ..pages import fetch
 
 
 @pytest.mark.usefixtures("clean_db")
@@ -42,21 +43,21 @@ class TestWhatAVisitorIsShown:
 
     def test_no_members_tab_for_a_visitor_but_for_its_admin(self, app, dept_with_a_service, sysadmin):
         page = f"/organization/{dept_with_a_service['name']}"
-        assert "/organization/members/" not in app.get(page).body
+        assert "/organization/members/" not in fetch(app, page)
         assert app.get(f"/organization/members/{dept_with_a_service['name']}", status=403)
-        assert f"/organization/members/{dept_with_a_service['name']}" in app.get(
-            page, headers=signed_in(sysadmin)).body
+        assert f"/organization/members/{dept_with_a_service['name']}" in fetch(app,
+            page, headers=signed_in(sysadmin))
 
     def test_the_department_tabs_keep_activity_and_performance(self, app, dept_with_a_service):
-        body = app.get(f"/organization/{dept_with_a_service['name']}").body
+        body = fetch(app, f"/organization/{dept_with_a_service['name']}")
         assert f"/organization/activity/{dept_with_a_service['name']}" in body
         assert f"/performance/{dept_with_a_service['name']}" in body
 
     def test_the_activity_stream_names_the_publisher_without_a_dead_link(self, app, dept_with_a_service,
                                                                          sysadmin):
         from ckan import model
-        body = app.get("/dataset/activity/business-licence").body
+        body = fetch(app, "/dataset/activity/business-licence")
         assert model.User.get(sysadmin["user"]).display_name in body
         assert f'href="/user/{sysadmin["user"]}"' not in body
-        assert f'href="/user/{sysadmin["user"]}"' in app.get("/dataset/activity/business-licence",
-                                                             headers=signed_in(sysadmin)).body
+        assert f'href="/user/{sysadmin["user"]}"' in fetch(app, "/dataset/activity/business-licence",
+                                                                headers=signed_in(sysadmin))

@@ -14,6 +14,7 @@ from ckanext.govservice.jsonld import service_jsonld
 
 from .. import factories as gov
 from .. import samples
+from ..pages import fetch
 
 SDO = Namespace("https://schema.org/")
 # The schema.org context, inline: parsing must not fetch it from the web.
@@ -78,7 +79,7 @@ def test_a_licence_is_a_permit():
 def test_a_structured_data_parser_extracts_it_from_the_served_page(app, dept, sysadmin):
     service = gov.service(dept["id"], context=dict(sysadmin), name="licence-page", area_code="330100",
                           fees=[{"name": "工本费", "amount": 10}])
-    page = app.get("/service/licence-page").get_data(as_text=True)
+    page = fetch(app, "/service/licence-page")
     [block] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
     g = Graph().parse(data=json.dumps(offline(json.loads(block))), format="json-ld")
     [ref] = g.subjects(RDF.type, SDO.GovernmentService)

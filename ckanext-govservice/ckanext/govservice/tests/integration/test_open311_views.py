@@ -7,6 +7,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from .. import factories as gov
+from ..pages import fetch_json
 
 
 @pytest.fixture
@@ -24,14 +25,14 @@ def market(clean_db, clean_index):
 @pytest.mark.usefixtures("with_request_context")
 class TestViews:
     def test_the_list_holds_active_services_of_every_department(self, app, market):
-        body = app.get("/open311/v2/services.json").json
+        body = fetch_json(app, "/open311/v2/services.json")
         assert sorted(s["service_code"] for s in body) == ["SC-0001", "TX-0001"]
         sc = next(s for s in body if s["service_code"] == "SC-0001")
         assert sc["type"] == "realtime" and sc["metadata"] is False
         assert sc["group"] == "滨江市市场监督管理局"
 
     def test_a_jurisdiction_is_a_department(self, app, market):
-        body = app.get("/open311/v2/services.json?jurisdiction_id=tax-bureau&locale=en").json
+        body = fetch_json(app, "/open311/v2/services.json?jurisdiction_id=tax-bureau&locale=en")
         assert body == [{"service_code": "TX-0001", "service_name": "Business licence issuance",
                          "description": "为企业办理设立登记并核发营业执照。", "metadata": False,
                          "type": "batch", "keywords": "Tax", "group": "Binjiang Tax Bureau"}]
@@ -50,7 +51,7 @@ class TestViews:
         assert root.find("service/metadata").text == "false"
 
     def test_a_service_definition(self, app, market):
-        body = app.get("/open311/v2/services/SC-0001.json").json
+        body = fetch_json(app, "/open311/v2/services/SC-0001.json")
         assert body == {"service_code": "SC-0001", "attributes": []}
 
     def test_an_unknown_service_code_is_404(self, app, market):

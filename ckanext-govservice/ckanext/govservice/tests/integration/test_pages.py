@@ -6,6 +6,7 @@ import pytest
 from ckan.tests import factories
 
 from .. import factories as gov
+from ..pages import fetch
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ class TestServicePage:
                          complaint_phone="12345",
                          process_steps=[{"name": "受理"}, {"name": "审核"}, {"name": "发证"}],
                          fees=[{"name": "工本费", "amount": "10"}])
-        return app.get(f"/service/{service['name']}").body
+        return fetch(app, f"/service/{service['name']}")
 
     def test_it_lists_the_documents_with_how_and_who(self, page):
         text = text_of(page)
@@ -82,33 +83,33 @@ class TestServicePage:
 class TestServicePageVariants:
     def test_a_free_service_says_free(self, app, dept, sysadmin):
         service = create(dept, sysadmin, fees=[])
-        assert "收费标准 免费" in text_of(app.get(f"/service/{service['name']}").body)
+        assert "收费标准 免费" in text_of(fetch(app, f"/service/{service['name']}"))
 
     def test_a_zero_visit_service_says_no_visit(self, app, dept, sysadmin):
         service = create(dept, sysadmin, in_person_visits=0)
-        assert "零跑动" in text_of(app.get(f"/service/{service['name']}").body)
+        assert "零跑动" in text_of(fetch(app, f"/service/{service['name']}"))
 
     def test_an_on_the_spot_service(self, app, dept, sysadmin):
         service = create(dept, sysadmin, committed_limit=0)
-        assert "承诺办结时限 即办" in text_of(app.get(f"/service/{service['name']}").body)
+        assert "承诺办结时限 即办" in text_of(fetch(app, f"/service/{service['name']}"))
 
     @pytest.mark.parametrize("status,words", [("suspended", "该事项已暂停办理"),
                                               ("withdrawn", "该事项已撤销")])
     def test_a_suspended_or_withdrawn_service_is_marked_at_the_top(self, app, dept, sysadmin,
                                                                    status, words):
         service = create(dept, sysadmin, status=status)
-        page = app.get(f"/service/{service['name']}").body
+        page = fetch(app, f"/service/{service['name']}")
         banner = re.search(r'<div class="govservice-status-banner[^"]*" role="alert">(.*?)</div>', page, re.S)
         assert banner and words in banner.group(1)
 
     def test_an_active_service_has_no_banner(self, app, dept, sysadmin):
         service = create(dept, sysadmin)
-        assert "govservice-status-banner" not in app.get(f"/service/{service['name']}").body
+        assert "govservice-status-banner" not in fetch(app, f"/service/{service['name']}")
 
     def test_english_labels_and_texts_at_en(self, app, dept, sysadmin):
         service = create(dept, sysadmin, notes_en="Registers a company and issues its licence.",
                          fees=[])
-        text = text_of(app.get(f"/en/service/{service['name']}").body)
+        text = text_of(fetch(app, f"/en/service/{service['name']}"))
         assert "Business licence issuance" in text
         assert "Registers a company and issues its licence." in text
         assert "Documents to bring" in text
@@ -125,7 +126,7 @@ class TestServicePageVariants:
                          notes="<script>alert('notes')</script> [点我](javascript:alert(1))",
                          eligibility="<img src=x onerror=alert(2)>依法设立的企业",
                          documents=[{"name": "<b>身份证</b>"}])
-        page = app.get(f"/service/{service['name']}").body
+        page = fetch(app, f"/service/{service['name']}")
         assert "<script>alert(" not in page
         assert "&lt;script&gt;alert(&#39;notes&#39;)&lt;/script&gt;" in page
         assert 'href="javascript:' not in page
@@ -145,13 +146,13 @@ class TestSearchPage:
                life_events=[], status="suspended")
 
     def test_the_facets_are_titled_from_the_schema(self, app, services):
-        text = text_of(app.get("/service/").body)
+        text = text_of(fetch(app, "/service/"))
         for title in ("实施主体", "主题分类", "一件事", "服务对象", "办理渠道", "网上办理深度",
                       "到办事现场次数", "是否免费", "事项状态"):
             assert title in text
 
     def test_facet_values_are_words_with_counts(self, app, services):
-        page = app.get("/service/").body
+        page = fetch(app, "/service/")
         def count(label):
             m = re.search(r'class="item-label">' + re.escape(label) + r'</span>.*?class="item-count badge">(\d+)',
                           page, re.S)
@@ -167,36 +168,36 @@ class TestSearchPage:
         assert count("滨江市卫生健康委员会") == 1
 
     def test_the_search_box_and_breadcrumb_speak_the_pages_language(self, app, services):
-        page = app.get("/service/").body
+        page = fetch(app, "/service/")
         assert 'placeholder="搜索事项…"' in page
         assert "Search Services" not in page and ">Services<" not in page
         assert '<a href="/service/">事项</a>' in page
         assert re.search(r"<title>\s*事项 ", page)
-        english = app.get("/en/service/").body
+        english = fetch(app, "/en/service/")
         assert 'placeholder="Search services…"' in english
 
     def test_the_heading_counts_services_in_the_pages_language(self, app, services):
-        assert "<h1>共 3 项事项</h1>" in app.get("/service/").body
-        page = app.get("/service/", query_string={"q": "医师执业"}).body
+        assert "<h1>共 3 项事项</h1>" in fetch(app, "/service/")
+        page = fetch(app, "/service/", query_string={"q": "医师执业"})
         assert re.search(r"<h1>.*</h1>", page).group(0) == "<h1>找到 1 项与“医师执业”相关的事项</h1>"
-        assert "<h1>没有找到与“火星”相关的事项</h1>" in app.get("/service/", query_string={"q": "火星"}).body
-        assert "<h1>3 services</h1>" in app.get("/en/service/").body
-        assert 'found for "Mars"' not in app.get("/en/service/", query_string={"q": "Mars"}).body
+        assert "<h1>没有找到与“火星”相关的事项</h1>" in fetch(app, "/service/", query_string={"q": "火星"})
+        assert "<h1>3 services</h1>" in fetch(app, "/en/service/")
+        assert 'found for "Mars"' not in fetch(app, "/en/service/", query_string={"q": "Mars"})
 
     def test_english_facet_titles_and_values(self, app, services):
-        text = text_of(app.get("/en/service/").body)
+        text = text_of(fetch(app, "/en/service/"))
         assert "Themes" in text and "Life events" in text and "In-person visits" in text
         assert "Opening a restaurant" in text and "no visit" in text
         assert "Binjiang Health Commission" in text
 
     def test_sorting_by_committed_time_puts_the_quickest_first(self, app, services):
-        page = app.get("/service/", query_string={"sort": "committed_days_f asc, title_string asc"}).body
+        page = fetch(app, "/service/", query_string={"sort": "committed_days_f asc, title_string asc"})
         assert 'value="committed_days_f asc, title_string asc" selected' in page
         titles = re.findall(r'class="govservice-service-title">\s*<a href="[^"]+">([^<]+)</a>', page)
         assert titles == ["食品经营许可", "企业营业执照核发", "医师执业注册"]
 
     def test_a_facet_filter_narrows_the_list(self, app, services):
-        page = app.get("/service/", query_string={"themes_ss": "health"}).body
+        page = fetch(app, "/service/", query_string={"themes_ss": "health"})
         titles = re.findall(r'class="govservice-service-title">\s*<a href="[^"]+">([^<]+)</a>', page)
         assert sorted(titles) == ["医师执业注册", "食品经营许可"]
 
@@ -226,22 +227,22 @@ class TestThemeAndLifeEventPages:
         return re.findall(r'class="govservice-service-title">\s*<a href="[^"]+">([^<]+)</a>', page)
 
     def test_a_theme_lists_its_services_across_departments(self, app, services):
-        page = app.get("/service/theme/business").body
+        page = fetch(app, "/service/theme/business")
         assert sorted(self.titles(page)) == ["企业营业执照核发", "食品经营许可"]
         assert "<h1>企业经营</h1>" in page
 
     def test_a_theme_page_in_english(self, app, services):
-        page = app.get("/en/service/theme/health").body
+        page = fetch(app, "/en/service/theme/health")
         assert "<h1>Health</h1>" in page
         assert self.titles(page) == ["Food business permit"]
 
     def test_a_life_event_lists_its_services(self, app, services):
-        page = app.get("/service/life-event/opening_a_restaurant").body
+        page = fetch(app, "/service/life-event/opening_a_restaurant")
         assert sorted(self.titles(page)) == ["企业营业执照核发", "食品经营许可"]
         assert "<h1>开办餐饮店一件事</h1>" in page
 
     def test_a_life_event_combines_the_documents(self, app, services):
-        page = app.get("/service/life-event/opening_a_restaurant").body
+        page = fetch(app, "/service/life-event/opening_a_restaurant")
         section = re.search(r'id="combined-documents".*?</section>', page, re.S).group(0)
         docs = re.findall(r'class="govservice-doc-name">([^<]+)<', section)
         assert docs == ["居民身份证", "公司章程", "食品安全管理制度"]
@@ -249,14 +250,14 @@ class TestThemeAndLifeEventPages:
         assert "企业营业执照核发" in id_card and "食品经营许可" in id_card
 
     def test_a_life_event_totals_visits_and_time(self, app, services):
-        page = app.get("/service/life-event/opening_a_restaurant").body
+        page = fetch(app, "/service/life-event/opening_a_restaurant")
         assert re.search(r'id="total-visits">最多跑 2 次<', page)
         # 5 working days = 7 calendar days, plus 10 calendar days
         assert re.search(r'id="total-time">17 个自然日<', page)
         assert re.search(r'id="longest-time">10 个自然日<', page)
 
     def test_the_index_lists_themes_and_life_events_with_counts(self, app, services):
-        text = text_of(app.get("/service/theme/").body)
+        text = text_of(fetch(app, "/service/theme/"))
         assert "企业经营 2" in text
         assert "开办餐饮店一件事 2" in text
         assert "税费缴纳 1" in text
@@ -272,7 +273,7 @@ class TestStructuredData:
     def test_the_service_page_embeds_government_service_json_ld(self, app, dept, sysadmin):
         import json
         create(dept, sysadmin, name="licence-ld", title="营业执照</script><script>alert(1)</script>")
-        page = app.get("/service/licence-ld").body
+        page = fetch(app, "/service/licence-ld")
 
         blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
         assert len(blocks) == 1
@@ -286,6 +287,6 @@ class TestStructuredData:
 def test_a_harvested_service_shows_its_source_and_last_harvest(app, dept, sysadmin):
     create(dept, sysadmin, name="harvested", source="market-feed",
            harvested_at="2026-11-28T06:00:00+00:00")
-    text = text_of(app.get("/service/harvested").body)
+    text = text_of(fetch(app, "/service/harvested"))
     assert "数据来源 market-feed" in text
     assert "采集时间 2026-11-28T06:00:00+00:00" in text

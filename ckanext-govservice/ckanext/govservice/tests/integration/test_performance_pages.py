@@ -11,6 +11,7 @@ import pytest
 from .. import factories as gov
 from .test_kpis import MARKET, TAX
 from .test_statistics import load_csv
+from ..pages import fetch
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def section(page: str, section_id: str) -> str:
 
 
 def test_the_service_panel_shows_twelve_months_and_a_trend_whose_table_matches_the_chart(app, figures):
-    page = app.get("/service/sr-1").body
+    page = fetch(app, "/service/sr-1")
     panel = text_of(section(page, "performance-panel"))
     assert "最近 12 个月：2025-12 至 2026-01" in panel
     assert "按时办结率 83%" in panel                       # (100 + 150) / (100 + 200)
@@ -70,13 +71,13 @@ def test_the_service_panel_shows_twelve_months_and_a_trend_whose_table_matches_t
 
 
 def test_a_service_without_statistics_says_so(app, figures):
-    panel = text_of(section(app.get("/service/sr-0").body, "performance-panel"))
+    panel = text_of(section(fetch(app, "/service/sr-0"), "performance-panel"))
     assert "该事项尚未报送办理统计，暂无绩效数据。" in panel
     assert "data-govservice-chart" not in panel
 
 
 def test_the_department_dashboard_has_changes_ranks_trend_and_services_by_on_time_rate(app, figures):
-    page = app.get("/performance/market-regulation").body
+    page = fetch(app, "/performance/market-regulation")
     headline = text_of(section(page, "headline"))
     assert "按时办结率 83% 较前期 −10 个百分点 排名第 1（共 2 个部门）" in headline   # 250/300 vs 140/150
     assert "零跑动事项占比 33%" in headline                 # SR-2 of SR-0, SR-1, SR-2
@@ -87,11 +88,11 @@ def test_the_department_dashboard_has_changes_ranks_trend_and_services_by_on_tim
         ["食品经营许可", "83%", "77%", "100%", "310"],
         ["企业营业执照核发", "—", "—", "—", "0"],          # SR-2: completed nothing, received nothing
         ["从未报送的事项", "—", "—", "—", "—"]]
-    assert 'href="/performance/market-regulation"' in app.get("/organization/market-regulation").body
+    assert 'href="/performance/market-regulation"' in fetch(app, "/organization/market-regulation")
 
 
 def test_the_platform_dashboard_ranks_departments_and_names_who_fell_most(app, figures):
-    page = app.get("/performance/").body
+    page = fetch(app, "/performance/")
     league = text_of(section(page, "league-table"))
     assert league.index("滨江市市场监督管理局") < league.index("滨江市税务局")
     assert "1 滨江市市场监督管理局 83% (1)" in league and "2 滨江市税务局 50% (2)" in league
@@ -104,11 +105,11 @@ def test_the_platform_dashboard_ranks_departments_and_names_who_fell_most(app, f
 
 
 def test_english_dashboards_use_the_kpi_definitions_english_labels(app, figures):
-    text = text_of(app.get("/en/performance/tax-bureau").body)
+    text = text_of(fetch(app, "/en/performance/tax-bureau"))
     assert "Performance of Binjiang Tax Bureau" in text
     assert "On-time rate 50%" in text and "ranked 2 of 2 departments" in text
     assert "Show the chart's figures" in text and "按时办结率" not in text
-    assert "Latest 12 months: 2025-12 to 2026-01" in text_of(app.get("/en/service/sr-1").body)
+    assert "Latest 12 months: 2025-12 to 2026-01" in text_of(fetch(app, "/en/service/sr-1"))
 
 
 def test_an_unknown_department_is_not_found(app, figures):
@@ -116,9 +117,9 @@ def test_an_unknown_department_is_not_found(app, figures):
 
 
 def test_chart_js_comes_from_our_own_server(app, figures):
-    page = app.get("/performance/").body
+    page = fetch(app, "/performance/")
     scripts = re.findall(r'<script[^>]+src="([^"]+)"', page)
     charts = [src for src in scripts if src.endswith("_charts.js")]
     assert len(charts) == 1 and charts[0].startswith("/"), scripts
     assert not re.search(r'(src|href)="(https?:)?//', page.split("<body")[1].split("</footer>")[-1])
-    assert "Chart.js v4.5.1" in app.get(charts[0]).body
+    assert "Chart.js v4.5.1" in fetch(app, charts[0])
