@@ -107,10 +107,49 @@ FEEDS = {
 OPEN311_DEFAULTS = {"service_type": "administrative_licence", "audience": "both",
                     "committed_limit": 10, "committed_limit_unit": "working_days", "in_person_visits": 1}
 
-# The department whose on-time rate degrades, from when, to what.
-DEGRADING = {"department": "natural-resources", "from": 18, "late_share_end": 0.16}
+# How well each department delivers, month by month (t = 0 … 35, 2023-11 … 2026-10):
+# ``late`` is the share of applications completed after the committed limit, ``bad`` the
+# share of ratings that are bad reviews, each a path (start, end, first month of the
+# change): flat at start, then moving evenly to end by the last month. Services spread
+# around their department's figure (a few are much worse), so some services miss the
+# platform's standards (standards.json) where their department meets them.
+#   natural-resources (real estate registration) slips from 2025-05: on time ~99% to ~85%;
+#   public-security and dongcheng-administrative-approval recover (a new case system);
+#   housing-construction slips late, below 95% for the last months; urban-management
+#   hovers just under 95% (amber); human-resources-social-security's satisfaction slips
+#   below 90% in the last year; linjiang-market-regulation's recovers.
+QUALITY = {
+    "natural-resources": {"late": (0.006, 0.16, 18), "bad": (0.01, 0.06, 18)},
+    "public-security": {"late": (0.10, 0.02, 8), "bad": (0.04, 0.02, 8)},
+    "dongcheng-administrative-approval": {"late": (0.08, 0.015, 12), "bad": (0.05, 0.02, 12)},
+    "housing-construction": {"late": (0.02, 0.08, 26), "bad": (0.02, 0.04, 26)},
+    "urban-management": {"late": (0.065, 0.06, 0), "bad": (0.06, 0.07, 0)},
+    "human-resources-social-security": {"late": (0.015, 0.02, 0), "bad": (0.03, 0.13, 22)},
+    "linjiang-market-regulation": {"late": (0.03, 0.02, 0), "bad": (0.12, 0.03, 10)},
+    "transport": {"late": (0.045, 0.04, 0), "bad": (0.03, 0.03, 0)},
+    "education": {"late": (0.01, 0.01, 0), "bad": (0.05, 0.04, 0)},
+    "culture-tourism": {"late": (0.02, 0.03, 0), "bad": (0.02, 0.02, 0)},
+    "agriculture-rural": {"late": (0.03, 0.025, 0), "bad": (0.025, 0.03, 0)},
+    "ecology-environment": {"late": (0.04, 0.03, 0), "bad": (0.03, 0.02, 0)},
+}
+QUALITY_DEFAULT = {"late": (0.01, 0.008, 0), "bad": (0.015, 0.015, 0)}
+# Bad reviews are followed up; these departments rectify only part of them.
+RECTIFIED_SHARE = {"urban-management": 0.8, "housing-construction": 0.9}
 # Months a department could not report (its system was being replaced / it joined late).
 NO_DATA = {"education": ["2024-07", "2024-08"], "linjiang-human-resources-social-security": ["2023-11", "2023-12", "2024-01"]}
+# The standards the data office sets for the demo city, and those departments set for
+# themselves (written to standards.json; govservice_standards_set takes them as they are).
+STANDARDS = [
+    {"kpi": "on_time_rate", "target": 0.95},
+    {"kpi": "satisfaction_rate", "target": 0.9},
+    {"kpi": "digital_take_up", "target": 0.6},
+    {"kpi": "on_time_rate", "department": "public-security", "target": 0.97, "period_from": "2026-01",
+     "wording": {"zh_Hans_CN": "按时办结率不低于 97%（2026 年起）", "en": "On-time rate at least 97% (from 2026)"}},
+    {"kpi": "digital_take_up", "department": "taxation", "target": 0.8,
+     "wording": {"zh_Hans_CN": "网办率不低于 80%（本局承诺）", "en": "Digital take-up at least 80% (the bureau's own pledge)"}},
+    {"kpi": "on_time_rate", "department": "natural-resources", "target": 0.9, "period_from": "2026-07",
+     "wording": {"zh_Hans_CN": "整改期间按时办结率不低于 90%", "en": "On-time rate at least 90% while it recovers"}},
+]
 SEASON = [1.0, 1.02, 0.72, 1.08, 1.05, 1.02, 1.0, 1.03, 0.97, 1.0, 0.9, 1.0, 1.05]   # by calendar month, Feb = Spring Festival
 DEPT_SEASON = {"education": {6: 1.6, 7: 2.2, 8: 2.0}, "taxation": {3: 1.5, 4: 1.6, 5: 1.7, 6: 1.4},
                "culture-tourism": {5: 1.3, 7: 1.3, 8: 1.3, 10: 1.4}, "civil-affairs": {2: 1.5, 5: 1.2},
@@ -373,15 +412,25 @@ def _poisson(rng, lam: float) -> int:
     return max(0, round(rng.gauss(lam, math.sqrt(lam))))
 
 
-def statistics(rng: random.Random, depts, catalogue_by_dept) -> dict[str, list[dict[str, Any]]]:
+def statistics(depts, catalogue_by_dept) -> dict[str, list[dict[str, Any]]]:
+    """Every department's rows. Each service draws from a generator of its own
+    (seeded by SEED and its code), so changing one service's figures moves no other's."""
     months = periods()
     out = {}
     for d in depts:
         rows = []
         for s in catalogue_by_dept[d["name"]]:
+            rng = random.Random(f"{SEED}/{d['name']}/{s['service_code']}")
             rows.extend(_service_rows(rng, d, s, months))
         out[d["name"]] = rows
     return out
+
+
+def _path(path: tuple[float, float, int], t: int) -> float:
+    start, end, turn = path
+    if t < turn:
+        return start
+    return start + (end - start) * (t - turn + 1) / (MONTHS - turn)
 
 
 def _service_rows(rng, d, s, months) -> list[dict[str, Any]]:
@@ -402,7 +451,10 @@ def _service_rows(rng, d, s, months) -> list[dict[str, Any]]:
     mobile_part = rng.uniform(0.2, 0.5)
     committed_days = service_rules.calendar_days(s["committed_limit"], s.get("committed_limit_unit", "working_days"))
     speed = rng.uniform(0.25, 0.7)
-    late_base = rng.choice([0.0, 0.002, 0.005, 0.01])
+    quality = QUALITY.get(d["name"], QUALITY_DEFAULT)
+    # a service sits around its department: most near it, one in twelve far worse
+    late_factor = math.exp(rng.gauss(0, 0.45)) * (3.0 if rng.random() < 1 / 12 else 1.0)
+    bad_factor = math.exp(rng.gauss(0, 0.4)) * (2.5 if rng.random() < 1 / 15 else 1.0)
     rate_ratings = rng.uniform(0.3, 0.7)
     rows = []
     for t, period in enumerate(months):
@@ -425,6 +477,9 @@ def _service_rows(rng, d, s, months) -> list[dict[str, Any]]:
         if counter:
             shares[counter[0]] = 1 - digital_share
         no_data = period in NO_DATA.get(d["name"], [])
+        # a seasonal peak adds to the queue, and a late service gets more bad reviews
+        late_share = min(0.6, _path(quality["late"], t) * late_factor * (1 + 0.5 * max(0.0, season - 1.1)))
+        bad_share = min(0.5, _path(quality["bad"], t) * bad_factor * (1 + 2 * late_share))
         for channel in channels:
             received = round(total * shares.get(channel, 0))
             if no_data:
@@ -434,29 +489,26 @@ def _service_rows(rng, d, s, months) -> list[dict[str, Any]]:
             if received == 0:
                 continue
             rows.append(_figures(rng, d, s, period, t, channel, received, committed_days, speed,
-                                 late_base, rate_ratings, months))
+                                 late_share, bad_share, rate_ratings))
     return rows
 
 
-def _figures(rng, d, s, period, t, channel, received, committed_days, speed, late_base, rate_ratings, months):
+def _figures(rng, d, s, period, t, channel, received, committed_days, speed, late_share, bad_share, rate_ratings):
     completed = received - _binomial(rng, received, 0.03)
-    late_share = late_base
-    degrading = d["name"] == DEGRADING["department"] and t >= DEGRADING["from"]
-    if degrading:
-        late_share += DEGRADING["late_share_end"] * (t - DEGRADING["from"] + 1) / (MONTHS - DEGRADING["from"])
     on_time = completed - _binomial(rng, completed, late_share)
     online = channel in ("online", "mobile")
     completed_online = completed - _binomial(rng, completed, 0.04) if online else 0
-    days = max(0.1, (committed_days or 0.3) * speed * (1 + (2 * late_share if degrading else 0)))
+    days = max(0.1, (committed_days or 0.3) * speed * (1 + 3 * late_share))
     rated = _binomial(rng, completed, rate_ratings * (1.15 if online else 0.85))
-    p_bad = 0.002 + (0.03 * late_share if degrading else 0)
-    bad = _binomial(rng, rated, p_bad)
+    bad = _binomial(rng, rated, bad_share * (0.8 if online else 1.2))
     very_bad = _binomial(rng, bad, 0.35)
-    basic = _binomial(rng, rated - bad, 0.025)
-    satisfied = _binomial(rng, rated - bad - basic, 0.11)
+    basic = _binomial(rng, rated - bad, 0.06)
+    satisfied = _binomial(rng, rated - bad - basic, 0.2)
     very = rated - bad - basic - satisfied
-    # every bad review is followed up; the last two months still have some in hand
-    rectified = bad - (_binomial(rng, bad, 0.5) if t >= MONTHS - 2 else 0)
+    # bad reviews are followed up (some departments only partly); the last two months still have some in hand
+    rectified = _binomial(rng, bad, RECTIFIED_SHARE.get(d["name"], 1.0))
+    if t >= MONTHS - 2:
+        rectified -= _binomial(rng, rectified, 0.5)
     return {"service_code": s["service_code"], "department": d["name"], "period": period, "channel": channel,
             "received": received, "completed": completed, "completed_on_time": on_time,
             "completed_online": completed_online, "mean_processing_days": round(days, 1),
@@ -686,7 +738,7 @@ def generate(out: Path) -> dict[str, Any]:
     rng = random.Random(SEED)
     depts = departments()
     catalogue_by_dept = services(rng, depts)
-    rows_by_dept = statistics(rng, depts, catalogue_by_dept)
+    rows_by_dept = statistics(depts, catalogue_by_dept)
     feeds = copy.deepcopy(catalogue_by_dept)
     reported = {r["service_code"] for rows in rows_by_dept.values() for r in rows}
     planted = plant_service_mistakes(feeds, reported) + plant_statistics_mistakes(rows_by_dept)
@@ -721,6 +773,7 @@ def generate(out: Path) -> dict[str, Any]:
         "city": data.CITY, "districts": data.DISTRICTS, "periods": [FIRST_PERIOD, LAST_PERIOD],
         "seed": SEED, "departments": depts}), encoding="utf-8")
     (out / "planted-mistakes.json").write_text(_json(planted), encoding="utf-8")
+    (out / "standards.json").write_text(_json(STANDARDS), encoding="utf-8")
     # The catalogue as it should land (planted mistakes not applied): what tests compare with.
     (out / "catalogue.json").write_text(json.dumps(
         {name: [s["service_code"] for s in rows] for name, rows in catalogue_by_dept.items()},
