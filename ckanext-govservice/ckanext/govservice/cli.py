@@ -104,3 +104,16 @@ def statistics_refresh():
     without a statistics load since)."""
     from . import statistics_publish
     click.echo(json.dumps(statistics_publish.refresh_all(), ensure_ascii=False, indent=2))
+
+
+@govservice.command("reserved-names")
+def reserved_names_command():
+    """List the datasets that hold one of the platform's names (service-catalogue,
+    service-statistics, <department>-service-…) without being the platform's own:
+    taken before the names were reserved, they get nothing published into them
+    until a sysadmin renames or deletes them. Exits 1 when there is any."""
+    from .publishing import squatted_datasets
+    found = squatted_datasets()
+    click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    if found:
+        raise SystemExit(1)

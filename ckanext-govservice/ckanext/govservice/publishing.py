@@ -86,6 +86,35 @@ def is_ours(dataset: dict[str, Any], org_name: str) -> bool:
             and dataset.get("creator_user_id") == site_user()["id"])
 
 
+def squatted_datasets() -> list[dict[str, Any]]:
+    """Every dataset under one of the platform's names (``reserved_name``) that is
+    not the platform's own: a name taken before the names were reserved, which
+    the publishing code now refuses to write into until a sysadmin renames or
+    deletes it. Deleted and private datasets included (they still hold the
+    name). Each as ``name``, ``id``, ``state``, ``organization`` and ``why``, by name."""
+    from ckan import model
+    names = model.Package.name
+    found = (model.Session.query(model.Package)
+             .filter(names.in_(PLATFORM_NAMES) | names.like("%-service-catalogue")
+                     | names.like("%-service-statistics"))
+             .order_by(names).all())
+    platform_user = site_user()["id"]
+    out = []
+    for pkg in found:
+        if not reserved_name(pkg.name):
+            continue
+        org = model.Group.get(pkg.owner_org) if pkg.owner_org else None
+        org_name = org.name if org else None
+        expected = PLATFORM_ORG if pkg.name in PLATFORM_NAMES else pkg.name.rsplit("-service-", 1)[0]
+        why = [] if org_name == expected else [f"in {org_name or 'no organisation'}, not {expected}"]
+        if pkg.creator_user_id != platform_user:
+            why.append("not created by the platform")
+        if why:
+            out.append({"name": pkg.name, "id": pkg.id, "state": pkg.state, "organization": org_name,
+                        "why": ", and ".join(why)})
+    return out
+
+
 def check_ours(dataset: dict[str, Any], org: dict[str, Any]) -> dict[str, Any]:
     """``dataset`` unless it is not the platform's own (``is_ours``) in ``org``.
     Raises ``NotThePlatformsDataset`` naming it otherwise."""

@@ -301,6 +301,41 @@ def _stage(conn, stage_columns: list[str], absent: list[str], body: IO[bytes]) -
     return "checked", rows
 
 
+WRITER_SETTING = "govservice.statistics_writer"
+GUARD_TRIGGER = "govservice_loader_only"
+
+
+def guard_table(conn, table: str) -> None:
+    """Have the database itself refuse INSERT, UPDATE, DELETE and TRUNCATE on the
+    statistics table from any transaction but a load's (which sets
+    WRITER_SETTING for itself only: ``set_config(..., true)`` ends with it).
+
+    The CKAN-side guards (auth and the chained DataStore and resource actions)
+    stop the API's doors; this one stops whatever else holds CKAN's write
+    connection (another plugin, a DataStore action reached round them). The
+    table is the DataStore's, made at run time, so its trigger is put on here,
+    by the first load that finds it missing. DROP and ALTER would need an event
+    trigger, which only a superuser may create: those stay guarded in CKAN.
+    """
+    present = conn.execute(sa.text(
+        "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(:t) AND tgname = :g)"),
+        {"t": f'public."{table}"', "g": GUARD_TRIGGER}).scalar()
+    if present:
+        return
+    conn.execute(sa.text(f"""
+        CREATE OR REPLACE FUNCTION {SCHEMA}.statistics_loader_only() RETURNS trigger
+        LANGUAGE plpgsql AS $guard$
+        BEGIN
+            IF coalesce(current_setting('{WRITER_SETTING}', true), '') <> 'loader' THEN
+                RAISE EXCEPTION 'the statistics table % is written only by govservice_statistics_load: % refused',
+                    TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            RETURN NULL;
+        END $guard$;
+        CREATE TRIGGER {GUARD_TRIGGER} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+            ON public."{table}" FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.statistics_loader_only();"""))
+
+
 def load(conn, table: str, department: str, headers: list[str], body: IO[bytes],
          current_period: str) -> dict[str, Any]:
     """COPY ``body`` (CSV rows after the header, UTF-8) for a department, validate, merge.
@@ -337,6 +372,8 @@ def load(conn, table: str, department: str, headers: list[str], body: IO[bytes],
 
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('govservice statistics ' || :d))"),
                  {"d": department})   # one load per department at a time
+    guard_table(conn, table)
+    conn.execute(sa.text("SELECT set_config(:s, 'loader', true)"), {"s": WRITER_SETTING})
     path, total = _stage(conn, stage_columns, absent, body)
     lap("copy")
     conn.execute(sa.text(f"""

@@ -7,6 +7,8 @@ refused to everyone but the platform itself, and the publishing code writes
 only into a dataset of the right organisation that the platform created."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import ckan.plugins.toolkit as tk
@@ -95,3 +97,24 @@ def test_the_platform_still_publishes_into_its_own_datasets(dept):
     again = catalogue_publish.build_department(dept["name"])
     assert first["dataset"] == again["dataset"] == "market-regulation-service-catalogue"
     assert catalogue_publish.build_platform()["dataset"] == "service-catalogue"
+
+
+def test_datasets_that_took_a_platform_name_before_the_check_are_found(dept, sysadmin):
+    from click.testing import CliRunner
+    from ckanext.govservice.cli import govservice
+    gov.department(name="tax-bureau")
+    _squat("service-statistics", dept["id"])                 # the platform's name, a department's dataset
+    _squat("tax-bureau-service-catalogue", dept["id"])       # another department's name
+    publishing.ensure_dataset(publishing.site_context(), f"{dept['name']}-service-catalogue", dept,
+                              title="ours", notes="ours", scope="catalogue")   # the platform's own: not listed
+
+    found = publishing.squatted_datasets()
+
+    assert [(d["name"], d["organization"], d["why"]) for d in found] == [
+        ("service-statistics", dept["name"],
+         f"in {dept['name']}, not {publishing.PLATFORM_ORG}, and not created by the platform"),
+        ("tax-bureau-service-catalogue", dept["name"],
+         f"in {dept['name']}, not tax-bureau, and not created by the platform")]
+    printed = CliRunner().invoke(govservice, ["reserved-names"])
+    assert printed.exit_code == 1
+    assert [d["name"] for d in json.loads(printed.output)] == ["service-statistics", "tax-bureau-service-catalogue"]
