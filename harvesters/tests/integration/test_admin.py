@@ -57,6 +57,8 @@ def test_a_department_token_cannot_run_another_departments_source(client, editor
     response = client.post("/api/sources/theirs/run", headers={"Authorization": token})
     assert response.status_code == 403
     assert other_department["name"] in response.json["error"]
+    with db.connect() as conn:                          # nothing queued or started
+        assert db.recent_jobs(conn, source="theirs", limit=10) == []
 
 
 def test_a_sysadmin_sees_every_source(client, site_token):
@@ -79,12 +81,17 @@ def test_a_department_pushes_a_file_and_gets_the_report(client, editor_of, depar
     assert shown["source"] == f"push-{department['name']}"
 
 
-def test_a_department_cannot_push_for_another(client, editor_of, department, other_department):
+def test_a_department_cannot_push_for_another(client, editor_of, department, other_department, tmp_path):
     token = editor_of(department)
     response = client.post(f"/api/push/{other_department['name']}", headers={"Authorization": token},
                            data={"file": (io.BytesIO(b"x"), "services.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 403
+    # nothing written: no push source, no job, no file kept for the other department
+    with db.connect() as conn:
+        assert sorted(s["name"] for s in db.all_sources(conn)) == ["mine", "theirs"]
+        assert db.recent_jobs(conn, limit=10) == []
+    assert not (tmp_path / other_department["name"]).exists()       # the push folder (client's)
 
 
 def test_report_page_shows_harvested_text_as_text(client, site_token, department):
@@ -95,7 +102,9 @@ def test_report_page_shows_harvested_text_as_text(client, site_token, department
         cur.execute("""INSERT INTO job_outcome (job_id, source_record_id, outcome, errors)
                        VALUES (%s, '<script>alert(1)</script>', 'rejected', '{"title": ["bad"]}')""",
                     (job_id,))
-    page = client.get(f"/jobs/{job_id}", headers={"Authorization": token}).get_data(as_text=True)
+    response = client.get(f"/jobs/{job_id}", headers={"Authorization": token})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 

@@ -245,6 +245,7 @@ class TestBackgroundRebuild:
         with pytest.raises(tk.NotAuthorized):
             helpers.call_action("govservice_catalogue_build", context={"user": user["name"],
                                                                        "ignore_auth": False})
+        assert catalogue_job_ids() == []          # the refusal queued nothing
         result = helpers.call_action("govservice_catalogue_build",
                                      context={**sysadmin, "ignore_auth": False},
                                      department=market["name"])

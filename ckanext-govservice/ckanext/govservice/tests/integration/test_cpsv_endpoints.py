@@ -12,7 +12,7 @@ from ckan.tests import helpers
 from ckanext.govservice.core import cpsv as rdf
 
 from .. import factories as gov
-from .. import samples
+from .. import pages, samples
 from ..unit.test_cpsv_mapping import BASE, DCAT_DATASET, FORMATS, assert_conforms
 
 # ---------------------------------------------------------------- on the stack: ckanext-dcat's endpoints
@@ -114,10 +114,10 @@ class TestEndpoints:
                             id=service["id"], notes_en="Changed.")
         g = fetch(app, f"/dataset/{service['id']}.ttl", "ttl")
         assert set(g.subjects(RDF.type, rdf.CPSV.PublicService)) == {URIRef(uri)}
-        page = app.get(f"/service/{service['name']}").get_data(as_text=True)
+        page = pages.fetch(app, f"/service/{service['name']}")
         assert f'"@id": "{uri}"' in page
         # Open311 names the service by the same two parts
-        listed = app.get("/open311/v2/services.json?jurisdiction_id=market-regulation").json
+        listed = pages.fetch_json(app, "/open311/v2/services.json?jurisdiction_id=market-regulation")
         assert service["service_code"] in {s["service_code"] for s in listed}
         # and the URI answers: the page for a browser, RDF for an RDF client
         resolved = app.get(uri.replace(BASE, ""), follow_redirects=False)

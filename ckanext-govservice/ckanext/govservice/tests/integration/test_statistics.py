@@ -149,11 +149,14 @@ def test_a_file_without_a_period_column_is_refused_whole(services):
 
 
 def test_another_departments_editor_may_not_load(services):
+    load_csv(services["context"], "market-regulation", HEADER + "SR-1,2025-12,online,5,5,5,5,,,,,,,,,\n")
     editor = factories.User()
     gov.department(name="tax-bureau", users=[{"name": editor["name"], "capacity": "editor"}])
     with pytest.raises(tk.NotAuthorized):
         load_csv({"user": editor["name"], "ignore_auth": False}, "market-regulation",
                  HEADER + "SR-1,2026-01,online,1,1,1,1,,,,,,,,,\n")
+    # nothing written: the department's rows are the ones it loaded itself
+    assert [(r["period"], r["received"]) for r in published()] == [("2025-12", 5)]
 
 
 def test_statistics_are_one_open_datastore_table_with_a_bilingual_data_dictionary(services):
