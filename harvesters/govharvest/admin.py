@@ -1,14 +1,25 @@
 """The harvest admin app: sources, jobs, reports and "run now", as JSON and HTML.
 
 Every endpoint needs a CKAN API token (``Authorization: <token>``, or signed in
-once through the form at /login, which keeps it in a session cookie). CKAN says
-who the token belongs to: sysadmins see every source; a department's editors
-and admins see and run only their own department's sources.
+once through the form at /login). CKAN says who the token belongs to: sysadmins
+see every source; a department's editors and admins see and run only their own
+department's sources.
+
+Signing in keeps the token on the server (Redis, under a hash of a random
+session id, expiring after settings.admin_session_seconds()); the browser holds
+only the id, in a Secure, HttpOnly, SameSite=Strict cookie with the same
+lifetime. Logout deletes the server's copy. A request signed in by the cookie
+that changes anything (POST) must carry the session's CSRF token (form field
+``csrf_token`` or header ``X-CSRF-Token``); the sign-in form carries one of its
+own. A call with its own ``Authorization`` header needs none: no browser sends
+that by itself.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import json
 import os
 import secrets
 import tempfile
@@ -18,6 +29,43 @@ import ckanapi
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
 
 from . import db, pipeline, queue, settings, sources
+
+
+SESSION_COOKIE = "govharvest_session"
+SESSION_KEY = "govharvest:admin-session:"   # + sha256 of the id: Redis holds no usable cookie
+
+
+# ------------------------------------------------------------------ sessions
+
+def _session_key(session_id: str) -> str:
+    return SESSION_KEY + hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def open_session(token: str) -> str:
+    """Keep a signed-in token on the server; return the random id the browser holds."""
+    session_id = secrets.token_urlsafe(32)
+    queue.redis_connection().set(_session_key(session_id),
+                                 json.dumps({"token": token, "csrf": secrets.token_urlsafe(32)}),
+                                 ex=settings.admin_session_seconds())
+    return session_id
+
+
+def signed_in(session_id: str | None) -> dict | None:
+    """The session's ``token`` and ``csrf`` token; None if unknown or expired."""
+    if not session_id:
+        return None
+    found = queue.redis_connection().get(_session_key(session_id))
+    return json.loads(found) if found else None
+
+
+def close_session(session_id: str | None) -> None:
+    if session_id:
+        queue.redis_connection().delete(_session_key(session_id))
+
+
+def _csrf_matches(expected: str | None) -> bool:
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    return bool(expected) and secrets.compare_digest(sent, expected)
 
 
 # what GET /api/jobs says of each job
@@ -54,7 +102,9 @@ def identify(ckan_url: str, token: str) -> Caller | None:
 def create_app(ckan_url: str | None = None) -> Flask:
     app = Flask("govharvest.admin")
     app.secret_key = settings.admin_secret() or secrets.token_hex(32)
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    # Flask's own (signed) cookie holds only the sign-in form's CSRF token
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SECURE=True,
+                      SESSION_COOKIE_SAMESITE="Strict")
     ckan_url = ckan_url or settings.ckan_url()
     if not ckan_url:
         raise KeyError("GOVHARVEST_CKAN_URL")
@@ -62,7 +112,14 @@ def create_app(ckan_url: str | None = None) -> Flask:
     def authenticated(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            token = request.headers.get("Authorization") or session.get("token")
+            token = request.headers.get("Authorization")
+            g.session = None
+            if not token:
+                g.session = signed_in(request.cookies.get(SESSION_COOKIE))
+                token = g.session and g.session["token"]
+                if g.session and request.method != "GET" and not _csrf_matches(g.session["csrf"]):
+                    abort(403, "this form's CSRF token is missing or wrong: reload the page and "
+                               "send it again")
             caller = identify(ckan_url, token) if token else None
             if caller is None:
                 if request.path.startswith("/api/"):
@@ -96,15 +153,34 @@ def create_app(ckan_url: str | None = None) -> Flask:
     def forbidden(e):
         return jsonify(error=e.description), 403
 
+    @app.context_processor
+    def csrf_token():
+        current = getattr(g, "session", None)
+        return {"csrf_token": current["csrf"] if current else session.get("login_csrf")}
+
     @app.route("/login", methods=["GET", "POST"])
     def login():
         if request.method == "POST":
+            if not _csrf_matches(session.pop("login_csrf", None)):   # a form posted from elsewhere
+                abort(403, "the sign-in form's CSRF token is missing or wrong: open /login again")
             token = request.form.get("token", "").strip()
             if identify(ckan_url, token):
-                session["token"] = token
-                return redirect(url_for("home"))
+                response = redirect(url_for("home"))
+                response.set_cookie(SESSION_COOKIE, open_session(token), secure=True, httponly=True,
+                                    samesite="Strict", max_age=settings.admin_session_seconds())
+                return response
+            session["login_csrf"] = secrets.token_urlsafe(32)
             return render_template("login.html", error="CKAN did not accept that token"), 401
+        session["login_csrf"] = secrets.token_urlsafe(32)
         return render_template("login.html", error=None)
+
+    @app.post("/logout")
+    @authenticated
+    def logout():
+        close_session(request.cookies.get(SESSION_COOKIE))
+        response = redirect(url_for("login"))
+        response.delete_cookie(SESSION_COOKIE, secure=True, httponly=True, samesite="Strict")
+        return response
 
     @app.get("/api/sources")
     @authenticated

@@ -15,6 +15,7 @@ or one loaded from GOVHARVEST_ENV_FILE) is seen at once.
 | GOVHARVEST_MAX_FEED_BYTES | 209715200 (200 MiB) | the most a fetch may write to disk, counted after decompression |
 | GOVHARVEST_FETCH_DEADLINE | 300 | seconds a fetch may take in all, redirects and every read included |
 | GOVHARVEST_ADMIN_SECRET | random per start | the admin app's session key |
+| GOVHARVEST_ADMIN_SESSION_SECONDS | 28800 (8 h) | how long an admin app sign-in lasts (the server's copy and the cookie); the copy is kept in GOVHARVEST_REDIS_URL |
 | GOVHARVEST_PUSH_DIR | /tmp/govharvest-push | where pushed files are kept, a folder per department |
 | GOVHARVEST_ADMIN_URL, GOVHARVEST_PUSH_TOKEN | none (the local stack's harvest.env names its admin app) | `govharvest push` options (click reads them, by the names below) |
 | FEEDSERVER_FAULTS | 0 | the reference feed server injects faults on request |
@@ -129,6 +130,11 @@ def fetch_deadline() -> float:
 
 def admin_secret() -> str | None:
     return os.environ.get("GOVHARVEST_ADMIN_SECRET")
+
+
+def admin_session_seconds() -> int:
+    """How long an admin app sign-in lasts (the server's copy and the cookie)."""
+    return int(os.environ.get("GOVHARVEST_ADMIN_SESSION_SECONDS", str(8 * 3600)))
 
 
 def push_dir() -> str:
