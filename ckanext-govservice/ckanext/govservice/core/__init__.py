@@ -11,7 +11,8 @@ server:
 * ``rules``     — the rules of a service record (time limits, fees, channels)
 * ``kpis``      — statistics rows, periods and the KPI arithmetic
 * one module per open standard, writer and reader together:
-  ``cpsv`` (CPSV-AP 3.2 RDF), ``schemaorg`` (schema.org JSON-LD),
+  ``cpsv`` (CPSV-AP 3.2 RDF), ``dcat_ap`` (DCAT-AP 3.0.0's vocabularies for
+  the platform's own datasets, and the SHACL check), ``schemaorg`` (schema.org JSON-LD),
   ``open311`` (GeoReport v2 service list), ``tabular`` (the bulk CSV, XLSX
   and JSON files, and department spreadsheets)
 

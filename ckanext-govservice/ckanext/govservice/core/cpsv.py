@@ -85,10 +85,11 @@ dct:hasPart: a service says it is part of its department's bulk catalogue
 dataset (``<site>/dataset/<department>-service-catalogue``) and of the
 platform's (``<site>/dataset/service-catalogue``), and those datasets (DCAT-AP 3,
 with language-tagged titles and a publisher that is a CPSV-AP Agent) carry the
-hasPart, so every page of ``/catalog.ttl`` validates on its own. (ckanext-dcat
-still lists every CKAN dataset, services included, as the dcat:Catalog's
-dcat:dataset; CPSV-AP has no shape for the catalogue, and a reader looking for
-services should follow dct:hasPart.)
+hasPart, so every page of ``/catalog.ttl`` validates on its own. The
+dcat:Catalog lists each service as its ``dcat:resource`` (DCAT-AP keeps
+``dcat:dataset`` for dcat:Datasets; ``rdf.catalog_show``), so the same page is
+valid DCAT-AP 3.0.0 too (``core.dcat_ap``); a reader looking for services
+follows dct:hasPart or dcat:resource.
 
 Repeating things (documents, fees, channels, legal basis, steps) get URIs
 ``<service>#<kind>-<n>`` and identifiers ``<service_code>/<kind>/<n>`` — RDF

@@ -525,3 +525,16 @@ def package_delete(up_func, context: Context, data_dict: DataDict) -> DataDict:
     if _statistics_resource_ids(data_dict.get("id")) and not publishing.is_platform(context):
         raise tk.NotAuthorized(NOT_THE_FORM)
     return up_func(context, data_dict)
+
+
+# ---------------------------------------------------------------- RDF
+
+@tk.chained_action
+@tk.side_effect_free
+def dcat_catalog_show(up_func, context: Context, data_dict: DataDict) -> str:
+    """ckanext-dcat's catalogue in RDF (what ``/catalog.<format>`` serves), with each
+    service listed as the catalogue's ``dcat:resource`` and each other dataset as
+    its ``dcat:dataset``: one document valid against DCAT-AP 3.0.0 and CPSV-AP 3.2.0
+    (``rdf.catalog_show``). Parameters and answer as ckanext-dcat's."""
+    from .. import rdf
+    return rdf.catalog_show(up_func, context, data_dict)

@@ -33,10 +33,9 @@ def dept(sysadmin):
     return gov.department(name="market-regulation")
 
 
-@pytest.fixture
-def statistics_db(clean_db, clean_index, migrate_db_for):
-    """Clean CKAN and DataStore databases, and an empty KPI engine made by its
-    migrations, as ``ckan db upgrade -p govservice`` makes it."""
+def empty_statistics_store(migrate_db_for) -> None:
+    """An empty DataStore, and an empty KPI engine made by its migrations, as
+    ``ckan db upgrade -p govservice`` makes it (``migrate_db_for``: CKAN's fixture)."""
     import sqlalchemy as sa
     from sqlalchemy import orm
     from ckanext.datastore.backend.postgres import get_write_engine
@@ -48,6 +47,13 @@ def statistics_db(clean_db, clean_index, migrate_db_for):
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {statistics_store.SCHEMA} CASCADE"))
     migrate_db_for("govservice")   # the plugin's env.py migrates the DataStore database
+
+
+@pytest.fixture
+def statistics_db(clean_db, clean_index, migrate_db_for):
+    """Clean CKAN and DataStore databases, and an empty KPI engine made by its
+    migrations, as ``ckan db upgrade -p govservice`` makes it."""
+    empty_statistics_store(migrate_db_for)
 
 
 @pytest.fixture
