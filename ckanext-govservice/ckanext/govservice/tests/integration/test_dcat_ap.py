@@ -45,7 +45,8 @@ def dcat_ap_shapes() -> Graph:
 def served(app, path: str) -> Graph:
     response = app.get(path)
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
-    return Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    rdflib_format = {"ttl": "turtle", "rdf": "xml", "jsonld": "json-ld"}[path.split("?")[0].rsplit(".", 1)[1]]
+    return Graph().parse(data=response.get_data(as_text=True), format=rdflib_format)
 
 
 def assert_valid_dcat_ap(g: Graph) -> dcat_ap.Validation:
@@ -115,6 +116,10 @@ class TestDCATAP:
         catalogue = served(app, "/catalog.ttl")
         result = assert_valid_dcat_ap(catalogue)
         assert dcat_ap.validate(catalogue, cpsv_shapes()).violations == []
+        for other in ("rdf", "jsonld"):   # the same document in RDF/XML and JSON-LD
+            g = served(app, f"/catalog.{other}")
+            assert_valid_dcat_ap(g)
+            assert len(g) == len(catalogue)
         root = URIRef(BASE)
         listed = {catalogue.value(d, DCT.title) for d in catalogue.objects(root, DCAT.dataset)}
         assert len(listed) == len(self.NAMES)
