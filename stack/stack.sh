@@ -180,7 +180,7 @@ write_ini() {  # $1 target, $2 role, $3 site id, $4 ckan db, $5 datastore db, $6
   # The Action API's fair-use limits serve the portal; the test suite calls far faster.
   GOVSERVICE_RATE_LIMITS=$([ "$2" = test.ini ] && echo false || echo true) \
   GOVSERVICE_CONFIG_ROLE=$2 GOVSERVICE_SITE_ID=$3 GOVSERVICE_DB=$4 GOVSERVICE_DATASTORE_DB=$5 \
-  GOVSERVICE_REDIS_DB=$6 GOVSERVICE_VAR=$VAR GOVSERVICE_CKAN_PORT=$CKAN_PORT \
+  GOVSERVICE_REDIS_DB=$6 GOVSERVICE_HARVEST_DB="govharvest${4#govservice}" GOVSERVICE_VAR=$VAR GOVSERVICE_CKAN_PORT=$CKAN_PORT \
   GOVSERVICE_SOLR_PORT=$SOLR_PORT GOVSERVICE_REDIS_PORT=$REDIS_PORT GOVSERVICE_PG_PORT=$PG_PORT \
     envsubst <"$ROOT/stack/ckan.ini.in" >"$tmp"
   if ! cmp -s "$tmp" "$1"; then

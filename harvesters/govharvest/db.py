@@ -304,3 +304,25 @@ def outcomes(conn, job_id: int) -> list[dict]:
     """Every record outcome of the job, by outcome and record id."""
     return _all(conn, "SELECT source_record_id, outcome, changes, errors FROM job_outcome "
                       "WHERE job_id = %s ORDER BY outcome, source_record_id", (job_id,))
+
+
+# ------------------------------------------------------------------- health
+
+def source_health(conn) -> list[dict]:
+    """Every source with what its feed's health is judged on: ``name``,
+    ``department``, ``kind``, ``enabled``, ``location``; ``last_success`` (when
+    its last done or held job finished), ``last_status``, ``last_finished`` and
+    ``last_error`` of its latest finished job, and ``last_counts``: the counts
+    of its latest job that read the feed anew (not "not modified")."""
+    return _all(conn, """
+        SELECT s.name, s.department, s.kind, s.enabled, s.location,
+               (SELECT max(finished_at) FROM job WHERE source_id = s.id AND status IN ('done', 'held'))
+                 AS last_success,
+               l.status AS last_status, l.finished_at AS last_finished, l.error AS last_error,
+               (SELECT counts FROM job WHERE source_id = s.id AND status IN ('done', 'held')
+                  AND NOT counts ? 'not_modified' ORDER BY id DESC LIMIT 1) AS last_counts
+        FROM source s
+        LEFT JOIN LATERAL (SELECT status, finished_at, error FROM job
+                           WHERE source_id = s.id AND status IN ('done', 'held', 'failed')
+                           ORDER BY id DESC LIMIT 1) l ON TRUE
+        ORDER BY s.department, s.name""")

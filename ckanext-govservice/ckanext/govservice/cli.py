@@ -106,6 +106,36 @@ def statistics_refresh():
     click.echo(json.dumps(statistics_publish.refresh_all(), ensure_ascii=False, indent=2))
 
 
+@govservice.command("alerts")
+def alerts_command():
+    """Find what has gone wrong in each department (targets missed, stale or failing
+    sources, low coverage, broken links) and e-mail the new or changed alerts to its
+    admins and the data office; an unchanged one is not sent again. Run it from
+    cron (daily, say) beside the harvest scheduler."""
+    from . import alerts
+    click.echo(json.dumps(alerts.run(), ensure_ascii=False, indent=2))
+
+
+@govservice.command("standards-publish")
+def standards_publish_command():
+    """Rewrite the open dataset service-standards (one row per service × standard × month)."""
+    from . import standards
+    click.echo(json.dumps(standards.publish(), ensure_ascii=False, indent=2))
+
+
+@govservice.command("links-check")
+@click.option("--department", default=None, help="one department (default: every one, as background jobs)")
+def links_check_command(department: str | None):
+    """Check the channel and legal-basis addresses of the services (HEAD then GET,
+    under the harvest sources' address rules, at a bounded rate); broken ones are
+    shown per department and alerted."""
+    from . import data_quality
+    if department:
+        click.echo(json.dumps(data_quality.check_links(department), ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"queued the link checks of {data_quality.enqueue_link_checks()} departments")
+
+
 @govservice.command("reserved-names")
 def reserved_names_command():
     """List the datasets that hold one of the platform's names (service-catalogue,

@@ -347,3 +347,26 @@ def govservice_home_kpis() -> dict[str, Any] | None:
     """The platform's headline KPIs (latest 12 months), or None without statistics."""
     from . import home
     return home.headline_kpis()
+
+
+__all__ += ["govservice_standard"]
+
+
+def govservice_standard(name: str, judged: dict[str, Any] | None) -> dict[str, str] | None:
+    """A figure's service standard as the page prints it: ``text`` ("Target 95% ·
+    missed (amber)"), ``status`` (green/amber/red, or none without data), ``wording``
+    (the standard in the page's language) and ``flag`` ("Missed 3 months in a row",
+    or "" below that); None when no standard applies."""
+    from .core import standards as rules
+    if not judged:
+        return None
+    lang = govservice_lang()
+    parts = [words.word("Target {t}", lang, t=words.kpi_value(judged["target"], _kpi(name)["unit"]))]
+    if judged.get("met") is not None:
+        parts.append(words.word("{m} ({s})", lang, m=words.word("met" if judged["met"] else "missed", lang),
+                                s=words.word(judged["status"], lang)))
+    run = judged.get("missed_in_a_row") or 0
+    return {"text": " · ".join(parts), "status": judged.get("status") or "none",
+            "wording": (judged.get("wording") or {}).get(lang) or (judged.get("wording") or {}).get("en", ""),
+            "flag": words.word("Missed {n} months in a row", lang, n=run)
+            if run >= rules.MISSED_IN_A_ROW else ""}

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import statistics_publish, statistics_store as store
+from . import standards, statistics_publish, statistics_store as store
 from .core import kpis as stats, schema as core_schema
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,7 @@ def _platform_headline(period_from: str, period_to: str,
         return answer["results"][0]["kpis"] if answer["results"] else {
             n: {"value": None, "numerator": None, "denominator": None} for n in names}
     now = report(period_from, period_to, stats.kpi_names())
+    standards.add_runs(now, standards.monthly_values("platform", period_to).get((None, None)))
     before = report(previous_from, previous_to, stats.kpi_names("statistics"))
     for name, figure in now.items():
         old = before.get(name)
@@ -160,6 +161,7 @@ def department_services(department: str) -> list[dict[str, Any]]:
     for s in services:
         pkg = packages.get(s["package_id"])
         s["title_en"] = (pkg.extras.get("title_en") if pkg is not None else None) or None
+    standards.judge_services(services, department, _latest_period())
     return services
 
 

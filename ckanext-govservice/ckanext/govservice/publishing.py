@@ -58,7 +58,7 @@ def is_platform(context: dict[str, Any]) -> bool:
 
 # ---------------------------------------------------------------- the platform's names
 
-PLATFORM_NAMES = ("service-catalogue", "service-statistics")   # the platform-wide datasets
+PLATFORM_NAMES = ("service-catalogue", "service-statistics", "service-standards")   # the platform-wide datasets
 DEPARTMENT_SUFFIXES = ("-service-catalogue", "-service-statistics")   # <department>-…
 
 

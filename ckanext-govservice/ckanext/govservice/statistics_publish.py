@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import ckan.plugins.toolkit as tk
 
-from . import catalogue_publish, publishing, statistics_store as store
+from . import catalogue_publish, publishing, standards, statistics_store as store
 from .core import kpis as stats
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,10 @@ def performance(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
         return None
     try:
         with store.engine().connect() as conn:
-            return store.summary(conn, org["name"], code)
+            found = store.summary(conn, org["name"], code)
+        if found:
+            found["standards"] = standards.judge_summary(found, org["name"], code)
+        return found
     except Exception:   # the statistics tables not there yet, or the DataStore down
         log.debug("no performance summary for %s", code, exc_info=True)
         return None
@@ -251,14 +254,16 @@ def kpi_report(query: dict[str, Any]) -> dict[str, Any]:
     ordered.sort(key=lambda r: tuple(str(r.get(k) or "") for k in keys) + (r["period"],))
     definitions = {k["name"]: stats.published_definition(k) for k in stats.kpi_definitions()
                    if k["name"] in names}
-    return {"group_by": group_by, "period_type": period_type, "period_from": period_from,
-            "period_to": period_to, "filters": {k: v for k, v in filters.items() if v},
-            "definitions": definitions, "results": ordered}
+    answer = {"group_by": group_by, "period_type": period_type, "period_from": period_from,
+              "period_to": period_to, "filters": {k: v for k, v in filters.items() if v},
+              "definitions": definitions, "results": ordered}
+    standards.judge_report(answer)   # each figure's target, met, red/amber/green
+    return answer
 
 
 def league_table(period_from: str | None, period_to: str | None) -> dict[str, Any]:
     """Departments ranked on every KPI over a window, with the change on the window before."""
-    with store.engine().connect() as conn:
+    with store.read_engine().connect() as conn:
         period_to = period_to or store.latest_period(conn) or stats.current_period()
     period_from = period_from or stats.shift_period(period_to, -11)
     y0, m0 = stats.parse_period(period_from)
@@ -276,6 +281,9 @@ def league_table(period_from: str | None, period_to: str | None) -> dict[str, An
         for name, figure in r["kpis"].items():
             old = previous.get(r["department"], {}).get(name)
             figure["change_previous"] = stats.change(figure["value"], old["value"] if old else None)
+    history = standards.monthly_values("department", period_to)
+    for r in now["results"]:
+        standards.add_runs(r["kpis"], history.get((r["department"], None)))
     return {"period_from": period_from, "period_to": period_to,
             "previous_period_from": before["period_from"], "previous_period_to": before["period_to"],
             "definitions": now["definitions"], "departments": now["results"]}

@@ -538,3 +538,248 @@ def dcat_catalog_show(up_func, context: Context, data_dict: DataDict) -> str:
     (``rdf.catalog_show``). Parameters and answer as ckanext-dcat's."""
     from .. import rdf
     return rdf.catalog_show(up_func, context, data_dict)
+
+
+# ---------------------------------------------------------------- service standards
+
+def _standard_records(data_dict: DataDict) -> list:
+    records = data_dict.get("standards")
+    if records is None:   # one standard given as the call's own fields
+        records = [{k: data_dict[k] for k in ("kpi", "department", "service", "target",
+                                              "period_from", "wording") if k in data_dict}]
+    if isinstance(records, str):
+        import json
+        try:
+            records = json.loads(records)
+        except ValueError:
+            raise tk.ValidationError({"standards": ["must be a JSON list of standards"]})
+    if not isinstance(records, list) or not records:
+        raise tk.ValidationError({"standards": ["must be a non-empty list of standards"]})
+    return records
+
+
+def govservice_standards_set(context: Context, data_dict: DataDict) -> DataDict:
+    """Set service standards: a KPI's target for the platform, a department or a service.
+
+    The data office (sysadmins) sets standards at any level; a department's
+    editors and admins set their department's and its services' (as their
+    statistics feed does). The most specific standard applies to a figure:
+    the service's, else its department's, else the platform's. A standard
+    already set for the same KPI and level is replaced. All or nothing: when
+    any standard is wrong, none is stored and every error is listed.
+
+    Every KPI shown afterwards (``govservice_kpis``, ``govservice_league_table``,
+    the service page, the dashboards) carries ``standard``: its ``target``,
+    ``met``, ``status`` (``green``: met; ``amber``: missed by at most 5
+    percentage points for a rate, 0.25 for the 1-to-5 score; ``red``: missed
+    by more; null without data) and, where monthly figures are at hand,
+    ``missed_in_a_row`` and ``flagged`` (missed 3 months or more in a row).
+
+    :param standards: the standards, each ``{"kpi", "department", "service",
+        "target", "period_from", "wording"}``: ``kpi`` a KPI with a better
+        direction (not ``volume``); ``department`` (a department's name) and
+        ``service`` (its service code) left out for a wider standard;
+        ``target`` within the KPI's range (a rate between 0 and 1, or written
+        ``"95%"``; a score between 1 and 5); ``period_from`` the first month it
+        applies to (``YYYY-MM``, default: every month); ``wording``
+        ``{"zh_Hans_CN", "en"}`` (default: made from the KPI and the target).
+        Or the fields of one standard as the call's own parameters.
+    :type standards: list of dicts
+
+    :returns: ``{"standards": [{"kpi", "department", "service", "scope",
+        "target", "period_from", "wording"}]}``, as stored
+    :rtype: dict
+    :raises ValidationError: ``{"standards": [{"record", "field", "reason"}]}``:
+        an unknown KPI, department or service, a target outside its KPI's range
+        or not a number, a malformed ``period_from``, the same standard twice
+    :raises NotAuthorized: a platform standard set by anyone but a sysadmin, or
+        a department's by someone who may not publish for it
+    """
+    from ckan import authz
+    from .. import standards
+
+    records = _standard_records(data_dict)
+    departments = sorted({r["department"] for r in records if isinstance(r, dict)
+                          and isinstance(r.get("department"), str) and r["department"]})
+    tk.check_access("govservice_standards_set", context, {
+        "departments": departments,
+        "platform": any(isinstance(r, dict) and not r.get("department") for r in records)})
+    clean = standards.check(records)
+    source = "data_office" if authz.is_sysadmin(context.get("user")) or context.get("ignore_auth") else "department"
+    standards.put(clean, source, context.get("user"))
+    return {"standards": clean}
+
+
+def govservice_standard_delete(context: Context, data_dict: DataDict) -> DataDict:
+    """Remove a service standard; the wider one (the department's, then the platform's) applies again.
+
+    Who may set a standard may remove it.
+
+    :param kpi: the KPI
+    :type kpi: string
+    :param department: the department's name (left out: the platform's standard)
+    :type department: string, optional
+    :param service: the service code (with ``department``)
+    :type service: string, optional
+
+    :returns: ``{"deleted": true}``
+    :rtype: dict
+    :raises ObjectNotFound: no standard for that KPI and level
+    :raises NotAuthorized: as for ``govservice_standards_set``
+    """
+    from .. import standards, statistics_store as store
+    from ..statistics_store import performance
+
+    department = data_dict.get("department") or None
+    tk.check_access("govservice_standards_set", context, {
+        "departments": [department] if department else [], "platform": not department})
+    kpi, service = data_dict.get("kpi"), data_dict.get("service") or None
+    with store.engine().begin() as conn:
+        if not performance.delete_standard(conn, str(kpi), department, service):
+            raise tk.ObjectNotFound(f"no standard {'/'.join(str(p) for p in (department or 'platform', service, kpi) if p)}")
+    standards.enqueue_publish()
+    return {"deleted": True}
+
+
+@tk.side_effect_free
+def govservice_standards(context: Context, data_dict: DataDict) -> DataDict:
+    """The service standards in force, and how figures are judged against them.
+
+    Public and read-only.
+
+    :param department: a department's name: only the platform's standards and
+        that department's (its services' included)
+    :type department: string, optional
+
+    :returns: ``{"standards": [{"kpi", "department", "service", "scope",
+        "target", "period_from", "wording": {"zh_Hans_CN", "en"}, "source"
+        (``data_office`` or ``department``), "set_by", "updated_at"}],
+        "thresholds": {"amber_margin": {unit: margin}, "missed_in_a_row": 3},
+        "precedence": ["service", "department", "platform"]}``
+    :rtype: dict
+    """
+    from .. import standards
+    from ..core import standards as rules
+
+    tk.check_access("govservice_standards", context, data_dict)
+    _check_types({k: v for k, v in data_dict.items() if k == "department"})
+    department = data_dict.get("department") or None
+    return {"standards": standards.all_standards(department),
+            "thresholds": {"amber_margin": dict(rules.AMBER_MARGIN),
+                           "missed_in_a_row": rules.MISSED_IN_A_ROW},
+            "precedence": list(rules.SCOPES)}
+
+
+@tk.side_effect_free
+def govservice_standard_results(context: Context, data_dict: DataDict) -> DataDict:
+    """Each service's result against its standards, month by month.
+
+    Public and read-only: the rows of the open dataset ``service-standards``
+    (one per service × standard × month), filtered.
+
+    :param department: a department's name
+    :type department: string, optional
+    :param service: a service code
+    :type service: string, optional
+    :param kpi: a KPI
+    :type kpi: string, optional
+    :param period_to: the last month, ``YYYY-MM`` (default: the latest with data)
+    :type period_to: string, optional
+    :param months: how many months up to ``period_to`` (default 12, at most 36)
+    :type months: int, optional
+
+    :returns: ``{"period_from", "period_to", "results": [{"department",
+        "service_code", "service_title", "kpi", "standard_scope", "target",
+        "standard_zh", "standard_en", "period", "value", "numerator",
+        "denominator", "met", "status", "missed_in_a_row"}]}``
+    :rtype: dict
+    :raises ValidationError: a malformed period, an unknown KPI, months not 1 to 36
+    """
+    from .. import standards, statistics_store as store
+    from ..core import kpis as stats
+
+    tk.check_access("govservice_standard_results", context, data_dict)
+    _check_types({k: v for k, v in data_dict.items() if k in ("department", "service", "period_to")})
+    period_to = _period_param(data_dict, "period_to")
+    kpi = data_dict.get("kpi") or None
+    if kpi is not None and kpi not in stats.kpi_names():
+        raise tk.ValidationError({"kpi": [f"{str(kpi)[:50]!r} is not a KPI"]})
+    try:
+        months = int(data_dict.get("months") or 12)
+    except (TypeError, ValueError):
+        months = 0
+    if not 1 <= months <= standards.PUBLISHED_MONTHS:
+        raise tk.ValidationError({"months": [f"must be a whole number from 1 to {standards.PUBLISHED_MONTHS}"]})
+    if not period_to:
+        with store.engine().connect() as conn:
+            period_to = store.latest_period(conn) or stats.current_period()
+    department, service = data_dict.get("department") or None, data_dict.get("service") or None
+    rows = [r for r in standards.result_rows(standards.all_standards(department), period_to, months)
+            if (department is None or r["department"] == department)
+            and (service is None or r["service_code"] == service) and (kpi is None or r["kpi"] == kpi)]
+    return {"period_from": stats.shift_period(period_to, -(months - 1)), "period_to": period_to,
+            "results": rows}
+
+
+# ---------------------------------------------------------------- RDF
+
+@tk.chained_action
+@tk.side_effect_free
+def dcat_catalog_show(up_func, context: Context, data_dict: DataDict) -> str:
+    """ckanext-dcat's catalogue in RDF (what ``/catalog.<format>`` serves), with each
+    service listed as the catalogue's ``dcat:resource`` and each other dataset as
+    its ``dcat:dataset``: one document valid against DCAT-AP 3.0.0 and CPSV-AP 3.2.0
+    (``rdf.catalog_show``). Parameters and answer as ckanext-dcat's."""
+    from .. import rdf
+    return rdf.catalog_show(up_func, context, data_dict)
+
+
+# ---------------------------------------------------------------- feed health
+
+@tk.side_effect_free
+def govservice_feed_health(context: Context, data_dict: DataDict) -> DataDict:
+    """Each department's feed health and statistics coverage, ranked: the data office's view.
+
+    Sysadmins see every department; a department's editors and admins see
+    their own (give ``department``). A source is ``stale`` when it has had no
+    successful harvest for ``ckanext.govservice.feed_health.stale_days`` days
+    (7), ``failing`` when its latest harvest failed (with ``last_error``).
+    Coverage is the share of a department's active services that reported
+    statistics for the last complete month; below
+    ``ckanext.govservice.feed_health.coverage_threshold`` (0.8) it is flagged.
+    Departments are ranked by coverage, then by how few sources are stale
+    or failing.
+
+    :param department: a department's name: only that one
+    :type department: string, optional
+
+    :returns: ``{"month", "idle_months", "stale_days", "coverage_threshold",
+        "withdrawn_days", "harvest_database" (false when it cannot be read),
+        "checked_at", "departments": [{"department", "title", "rank",
+        "sources": [{"name", "kind", "enabled", "state" (ok, stale or
+        failing), "last_success", "last_finished", "last_error", "rejected",
+        "records_read"}], "stale", "failing", "rejected_share",
+        "active_services", "services_reporting", "coverage",
+        "coverage_below_threshold", "idle_services": [{"service_code",
+        "name", "title"}] (no application in the last 12 complete months),
+        "withdrawn_recently": [{"name", "title", "service_code",
+        "withdrawn_at"}], "data_quality": {"services", "score" (share of
+        the guide checks passed: documents, channels with addresses, fees
+        with their basis, legal basis), "checks": {check: share},
+        "failing": [{"name", "service_code", "checks"}]}, "broken_links":
+        [{"service_code", "url", "field", "reason", "checked_at"}]}]}``
+    :rtype: dict
+    :raises NotAuthorized: not a sysadmin, nor a member of the department asked for
+    :raises ValidationError: an unknown department
+    """
+    from .. import feed_health
+
+    _check_types({k: v for k, v in data_dict.items() if k == "department"})
+    department = data_dict.get("department") or None
+    if department:
+        try:
+            department = _department(context, department)["name"]
+        except tk.ObjectNotFound:
+            raise tk.ValidationError({"department": [f"no department called {str(department)[:100]!r}"]})
+    tk.check_access("govservice_feed_health", context, {"department": department})
+    return feed_health.report(department)

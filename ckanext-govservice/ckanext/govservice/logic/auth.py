@@ -139,3 +139,45 @@ def resource_update(next_auth, context: Context, data_dict: DataDict) -> AuthRes
 @tk.auth_sysadmins_check
 def resource_patch(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
     return _platform_only(next_auth, context, data_dict)
+
+
+# ---------------------------------------------------------------- service standards
+
+def govservice_standards_set(context: Context, data_dict: DataDict) -> AuthResult:
+    # The data office (sysadmins, let through before this runs) sets any standard;
+    # a department's editors and admins set their own department's and services'.
+    from ckan import authz, model
+    user = context.get("user")
+    if not user:
+        return {"success": False, "msg": "log in to set service standards"}
+    if data_dict.get("platform"):
+        return {"success": False, "msg": "only the data office (sysadmins) sets platform standards"}
+    for name in data_dict.get("departments") or []:
+        group = model.Group.get(name)
+        if group is None:
+            continue   # the action says the department does not exist
+        if not authz.has_user_permission_for_group_or_org(group.id, user, "create_dataset"):
+            return {"success": False,
+                    "msg": f"{user or 'an anonymous user'} may not set standards for {name}"}
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def govservice_standards(context: Context, data_dict: DataDict) -> AuthResult:
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def govservice_standard_results(context: Context, data_dict: DataDict) -> AuthResult:
+    return {"success": True}
+
+
+def govservice_feed_health(context: Context, data_dict: DataDict) -> AuthResult:
+    # The data office (sysadmins) sees every department; a department's members
+    # see their own: the last errors name the department's own systems.
+    from ckan import authz, model
+    user, name = context.get("user"), data_dict.get("department")
+    group = model.Group.get(name) if name else None
+    if group is not None and authz.has_user_permission_for_group_or_org(group.id, user, "read"):
+        return {"success": True}
+    return {"success": False, "msg": "feed health is for the data office, and each department for its own"}

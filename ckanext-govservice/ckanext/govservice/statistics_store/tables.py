@@ -23,7 +23,7 @@ import functools
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from ..core import kpis as stats, schema as core_schema
 
@@ -114,6 +114,39 @@ service_summary = sa.Table(
     *(sa.Column(name, sa.Numeric) for name in SUMMARY_KPIS),
     sa.Column("updated_at", sa.TIMESTAMP(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.PrimaryKeyConstraint("department", "service_code"),
+)
+
+# Performance management (migration 5a1e0c3d9b21): the standards (one per KPI and
+# scope; '' for the department or service a wider standard leaves open), the
+# alerts last sent, and the last check of each address a service links to.
+standard = sa.Table(
+    "standard", metadata,
+    _text("kpi"),
+    sa.Column("department", sa.Text, nullable=False, server_default=""),
+    sa.Column("service_code", sa.Text, nullable=False, server_default=""),
+    sa.Column("target", sa.Numeric, nullable=False),
+    sa.Column("period_from", sa.Text),
+    _text("wording_zh"), _text("wording_en"), _text("source"),
+    sa.Column("set_by", sa.Text),
+    sa.Column("updated_at", sa.TIMESTAMP(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.PrimaryKeyConstraint("kpi", "department", "service_code"),
+)
+alert = sa.Table(
+    "alert", metadata,
+    _text("department"), _text("kind"), _text("subject"), _text("condition"),
+    sa.Column("since", sa.TIMESTAMP(timezone=True), nullable=False),
+    sa.Column("details", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("sent_at", sa.TIMESTAMP(timezone=True)),
+    sa.Column("resolved_at", sa.TIMESTAMP(timezone=True)),
+    sa.PrimaryKeyConstraint("department", "kind", "subject"),
+)
+link_check = sa.Table(
+    "link_check", metadata,
+    _text("department"), _text("service_code"), _text("url"), _text("field"),
+    sa.Column("broken", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("checked_at", sa.TIMESTAMP(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.PrimaryKeyConstraint("department", "service_code", "url"),
 )
 
 # ---------------------------------------------------------------- the database they live in

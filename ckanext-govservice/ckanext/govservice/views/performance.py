@@ -28,5 +28,33 @@ def performance_department(department: str):
         **performance_pages.department(org, helpers.govservice_lang())})
 
 
+def feed_health(department: str | None = None):
+    """The data office's feed health and coverage: every department ranked
+    (sysadmins), or one department's (its members too)."""
+    try:
+        report = tk.get_action("govservice_feed_health")(
+            {"user": tk.current_user.name if tk.current_user.is_authenticated else ""},
+            {"department": department} if department else {})
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Not authorized to see this page"))
+    except tk.ValidationError:
+        return tk.abort(404, tk._("Department not found"))
+    return tk.render("govservice/feed_health.html", {"report": report, "department": department})
+
+
+def department_alerts(department: str):
+    """The department's open alerts as an Atom feed: what, since when, and the page showing it."""
+    from flask import Response
+    from .. import alerts
+    group = model.Group.get(department)
+    if group is None or not group.is_organization or group.state != "active" or group.name != department:
+        return tk.abort(404, tk._("Department not found"))
+    return Response(alerts.atom(group.name, group.title or group.name),
+                    mimetype="application/atom+xml")
+
+
 blueprint.add_url_rule("/", "platform", performance_platform)
+blueprint.add_url_rule("/<department>/alerts.atom", "department_alerts", department_alerts)
+blueprint.add_url_rule("/feeds", "feeds", feed_health)
+blueprint.add_url_rule("/feeds/<department>", "department_feeds", feed_health)
 blueprint.add_url_rule("/<department>", "department", performance_department)

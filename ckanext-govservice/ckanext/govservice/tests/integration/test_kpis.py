@@ -51,11 +51,13 @@ def test_department_month_with_changes_on_last_month_and_last_year(figures):
                   period_from="2026-01", period_to="2026-01")
     jan = result(answer, period="2026-01")
     assert jan["on_time_rate"] == {"value": 0.75, "numerator": 150, "denominator": 200,
-                                   "change_previous": -0.25, "change_year": -0.183333}
+                                   "change_previous": -0.25, "change_year": -0.183333,
+                                   "standard": None}
     assert jan["digital_take_up"]["value"] == 0.9
     assert jan["volume"]["value"] == 210
     assert jan["rectification_rate"] == {"value": None, "numerator": 0, "denominator": 0,
-                                         "change_previous": None, "change_year": None}
+                                         "change_previous": None, "change_year": None,
+                                         "standard": None}
 
 
 def test_ratings_give_satisfaction_rate_mean_score_and_rectification(figures):
@@ -79,7 +81,7 @@ def test_quarters_and_years_add_up_their_months(figures):
 def test_a_zero_denominator_is_no_data_not_zero(figures):
     answer = kpis(service="SR-2", group_by="service", period_from="2026-01", period_to="2026-01")
     figure = result(answer, service="SR-2")["on_time_rate"]
-    assert figure == {"value": None, "numerator": 0, "denominator": 0}
+    assert figure == {"value": None, "numerator": 0, "denominator": 0, "standard": None}
 
 
 def test_departments_are_ranked_in_each_period(figures):
@@ -106,7 +108,7 @@ def test_catalogue_kpis_come_from_the_services(figures):
     answer = kpis(group_by="department", kpis="zero_visit_share,time_limit_compression,one_visit_share")
     market = result(answer, department="market-regulation")
     assert market["zero_visit_share"] == {"value": 0.5, "numerator": 1, "denominator": 2,
-                                          "rank": 1, "of": 2}
+                                          "rank": 1, "of": 2, "standard": None}
     assert market["time_limit_compression"]["value"] == 0.8                 # (15 - 3) / 15
     tax = result(answer, department="tax-bureau")
     assert tax["one_visit_share"]["value"] == 0.0
@@ -154,7 +156,7 @@ def test_each_service_carries_its_latest_twelve_months_and_sorts_by_them(figures
     sr1 = helpers.call_action("package_show", id="sr-1")
     assert sr1["performance"] == {"period_from": "2025-12", "period_to": "2026-01",
                                   "on_time_rate": 0.833333, "digital_take_up": 0.766667,
-                                  "satisfaction_rate": 1, "volume": 310}
+                                  "satisfaction_rate": 1, "volume": 310, "standards": {}}
     statistics_publish.reindex_services([sr1["id"], helpers.call_action("package_show", id="tx-1")["id"]])
     found = helpers.call_action("package_search", fq="dataset_type:service",
                                 sort="performance_on_time_rate_f desc", rows=10)

@@ -1,0 +1,197 @@
+"""Alerts: what has gone wrong in a department, told once to its admins and the data office.
+
+The conditions, per department:
+
+* ``target_missed``: one of its KPIs missed its standard in the latest month
+  with figures (subject: the KPI; the condition: red or amber, and whether it
+  has now been missed 3 months in a row);
+* ``source_stale`` / ``source_failing``: a harvest source (subject: its name)
+  with no successful harvest for the configured days, or whose latest harvest
+  failed (the condition includes the error);
+* ``coverage_low``: fewer of its active services reported the last complete
+  month than the threshold;
+* ``links_broken``: channel or legal-basis addresses found broken (the
+  condition: which ones).
+
+``run`` finds them, records them in the KPI engine's ``alert`` table and
+e-mails (CKAN's mailer) only the ones that are new or changed: an unchanged
+condition is never sent twice, a resolved one is closed, and one that comes
+back is new. Each e-mail and each entry of the department's Atom feed
+(``/performance/<department>/alerts.atom``) says what, since when, and links
+to the page that shows it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from typing import Any
+from xml.sax.saxutils import escape
+
+import ckan.plugins.toolkit as tk
+
+from . import feed_health, standards, statistics_publish, statistics_store as store
+from .core import kpis as stats, standards as rules
+from .statistics_store import performance as pm
+
+log = logging.getLogger(__name__)
+
+KINDS = {
+    "target_missed": "{kpi}: {status}, target {target} missed in {month}{run}",
+    "source_stale": "harvest source {source} is stale: no successful harvest since {since}",
+    "source_failing": "harvest source {source} is failing: {error}",
+    "coverage_low": "coverage {coverage} in {month}: {reporting} of {active} active services reported",
+    "links_broken": "{count} broken links in channels and legal bases",
+}
+
+
+def _page(path: str) -> str:
+    return tk.config.get("ckan.site_url").rstrip("/") + path
+
+
+def department_conditions(department: str, health: dict[str, Any] | None,
+                          now: dt.datetime) -> list[dict[str, Any]]:
+    """What is wrong in the department now, each {"kind", "subject", "condition",
+    "since", "details" (with "what" and "link")}."""
+    found: list[dict[str, Any]] = []
+    with store.engine().connect() as conn:
+        period_to = store.latest_period(conn, department)
+    if period_to:
+        history = standards.monthly_values("department", period_to, department=department)
+        monthly = history.get((department, None), {})
+        all_standards = standards.all_standards(department)
+        definitions = {k["name"]: k for k in stats.kpi_definitions()}
+        for name, months in sorted(monthly.items()):
+            standard = rules.applicable(all_standards, name, department, None, period_to)
+            latest = dict(months).get(period_to)
+            judged = rules.judge(latest, standard, months)
+            if not judged or judged["met"] is not False:
+                continue
+            run = judged["missed_in_a_row"]
+            first = stats.shift_period(period_to, -(run - 1))
+            what = KINDS["target_missed"].format(
+                kpi=rules.label(definitions[name], "en"), status=judged["status"],
+                target=rules.format_target(judged["target"], definitions[name]["unit"]), month=period_to,
+                run=f" ({run} months in a row)" if judged["flagged"] else "")
+            found.append({"kind": "target_missed", "subject": name,
+                          "condition": f"{judged['status']}{' flagged' if judged['flagged'] else ''}",
+                          "since": dt.datetime.strptime(first + "-01", "%Y-%m-%d").replace(tzinfo=dt.timezone.utc),
+                          "details": {"what": what, "link": _page(f"/performance/{department}"),
+                                      "value": latest, "target": judged["target"], "months": run}})
+    if health:
+        feeds = _page(f"/performance/feeds/{department}")
+        for s in health["sources"] or []:
+            if s["state"] == "stale":
+                since = s["last_success"] or "never"
+                found.append({"kind": "source_stale", "subject": s["name"], "condition": "stale",
+                              "since": dt.datetime.fromisoformat(s["last_success"]) if s["last_success"] else now,
+                              "details": {"what": KINDS["source_stale"].format(source=s["name"], since=since),
+                                          "link": feeds}})
+            elif s["state"] == "failing":
+                found.append({"kind": "source_failing", "subject": s["name"],
+                              "condition": "failing: " + (s["last_error"] or ""),
+                              "since": dt.datetime.fromisoformat(s["last_finished"]) if s["last_finished"] else now,
+                              "details": {"what": KINDS["source_failing"].format(source=s["name"], error=s["last_error"]),
+                                          "link": feeds}})
+        if health["coverage_below_threshold"]:
+            found.append({"kind": "coverage_low", "subject": "coverage", "condition": "below",
+                          "since": now,
+                          "details": {"what": KINDS["coverage_low"].format(
+                              coverage=f"{health['coverage'] * 100:.0f}%", month=health["month"],
+                              reporting=health["services_reporting"], active=health["active_services"]),
+                              "link": feeds}})
+    with store.engine().connect() as conn:
+        broken = pm.broken_links(conn, department)
+    if broken:
+        urls = sorted(b["url"] for b in broken)
+        found.append({"kind": "links_broken", "subject": "links",
+                      "condition": hashlib.sha256("\n".join(urls).encode()).hexdigest()[:16],
+                      "since": min(b["checked_at"] for b in broken),
+                      "details": {"what": KINDS["links_broken"].format(count=len(urls)),
+                                  "link": _page(f"/performance/feeds/{department}"), "urls": urls[:50]}})
+    return found
+
+
+def recipients(department: str) -> list[tuple[str, str]]:
+    """(name, e-mail) of the department's admins and of the data office (sysadmins)."""
+    from ckan import model
+    out: dict[str, str] = {}
+    group = model.Group.get(department)
+    if group is not None:
+        for member in model.Session.query(model.Member).filter(
+                model.Member.group_id == group.id, model.Member.table_name == "user",
+                model.Member.state == "active", model.Member.capacity == "admin"):
+            user = model.User.get(member.table_id)
+            if user is not None and user.email and user.state == "active":
+                out[user.email] = user.fullname or user.name
+    for user in model.Session.query(model.User).filter(model.User.sysadmin.is_(True),
+                                                       model.User.state == "active"):
+        if user.email and user.name != tk.config.get("ckan.site_id"):
+            out[user.email] = user.fullname or user.name
+    return sorted((name, email) for email, name in out.items())
+
+
+def _mail(department: str, alerts: list[dict[str, Any]], title: str) -> int:
+    from ckan.lib import mailer
+    lines = [f"{title} ({department}): {len(alerts)} new or changed alert(s).", ""]
+    for a in alerts:
+        lines += [f"- {a['details']['what']}", f"  since {a['since'].isoformat(timespec='minutes')}",
+                  f"  {a['details']['link']}", ""]
+    body = "\n".join(lines)
+    sent = 0
+    for name, email in recipients(department):
+        mailer.mail_recipient(name, email, f"[{tk.config.get('ckan.site_id')}] {title}: "
+                              f"{len(alerts)} alert(s)", body)
+        sent += 1
+    return sent
+
+
+def run(now: dt.datetime | None = None) -> dict[str, Any]:
+    """Find every department's conditions, record them, e-mail the new or changed ones.
+
+    Returns {"departments": {name: {"found", "sent", "recipients"}}}."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    health = {d["department"]: d for d in feed_health.report(now=now)["departments"]}
+    out: dict[str, Any] = {}
+    for department, row in sorted(health.items()):
+        found = department_conditions(department, row, now)
+        with store.engine().begin() as conn:
+            to_send = pm.note_alerts(conn, department, found)
+        mailed = 0
+        if to_send:
+            try:
+                mailed = _mail(department, to_send, row["title"]["en"])
+            except Exception:   # the mail server down: sent next run, as they are still unsent
+                log.exception("could not e-mail the alerts of %s", department)
+                with store.engine().begin() as conn:
+                    for a in to_send:
+                        pm.forget_alert(conn, department, a["kind"], a["subject"])
+                continue
+            with store.engine().begin() as conn:
+                for a in to_send:
+                    pm.mark_sent(conn, department, a["kind"], a["subject"])
+        out[department] = {"found": len(found), "sent": len(to_send), "recipients": mailed}
+    return {"departments": out}
+
+
+def atom(department: str, title: str) -> str:
+    """The department's open alerts as an Atom feed, newest first."""
+    with store.engine().connect() as conn:
+        alerts = pm.alerts(conn, department)
+    page = _page(f"/performance/{department}")
+    updated = max((a["sent_at"] or a["since"] for a in alerts), default=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+    out = ['<?xml version="1.0" encoding="utf-8"?>', '<feed xmlns="http://www.w3.org/2005/Atom">',
+           f"<title>{escape(title)}: alerts</title>", f'<link href="{escape(page)}"/>',
+           f'<link rel="self" href="{escape(page)}/alerts.atom"/>',
+           f"<id>{escape(page)}/alerts.atom</id>", f"<updated>{updated.isoformat()}</updated>"]
+    for a in alerts:
+        what = a["details"].get("what", a["kind"])
+        out += ["<entry>", f"<title>{escape(what)}</title>",
+                f'<link href="{escape(a["details"].get("link", page))}"/>',
+                f"<id>{escape(page)}/alerts/{escape(a['kind'])}/{escape(a['subject'])}/{a['since'].isoformat()}</id>",
+                f"<published>{a['since'].isoformat()}</published>",
+                f"<updated>{(a['sent_at'] or a['since']).isoformat()}</updated>",
+                f"<summary>{escape(what)} (since {a['since'].isoformat(timespec='minutes')})</summary>",
+                "</entry>"]
+    out.append("</feed>")
+    return "\n".join(out) + "\n"
