@@ -122,7 +122,8 @@ def harvest_source():
     env = {"GOVHARVEST_DB_URL": url}
     name = "backup-restore-source"
     run("govharvest", "source", "add", name, "--department", "market-regulation", "--format", "csv",
-        "--location", "https://example.invalid/services.csv", env=env)
+        "--location", "https://example.invalid/services.csv", "--schedule", "30 2 * * *",
+        "--default", "audience=business", env=env)
     yield url
     run("psql", "-X", "-q", "-d", url, "-c", f"DELETE FROM source WHERE name = '{name}'", env={})
 
@@ -153,3 +154,16 @@ def test_a_backup_restored_into_fresh_databases_finds_the_same_datasets(
         == ["food-permit", "qiye-yingye-zhizhao"]
     assert [d["name"] for d in chinese["results"]] == ["qiye-yingye-zhizhao"]
     assert [(r["period"], r["received"]) for r in rows["records"]] == [("2026-01", 120), ("2026-02", 95)]
+    # The harvest database, read back from the restored copy: the source as registered, every migration.
+    import psycopg2
+    with psycopg2.connect(harvest_url(harvest_source, harvest_db)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT name, department, kind, format, location, schedule, enabled FROM source "
+                    "WHERE name = 'backup-restore-source'")
+        assert cur.fetchall() == [("backup-restore-source", "market-regulation", "services", "csv",
+                                   "https://example.invalid/services.csv", "30 2 * * *", True)]
+        cur.execute("SELECT name FROM schema_migration ORDER BY name")
+        assert [r[0] for r in cur.fetchall()] == sorted(
+            p.name for p in (ROOT / "harvesters" / "govharvest" / "migrations").glob("*.sql"))
+    shown = run("govharvest", "source", "show", "backup-restore-source",
+                env={"GOVHARVEST_DB_URL": harvest_url(harvest_source, harvest_db)}).stdout
+    assert '"audience": "business"' in shown        # the defaults column came through too
