@@ -12,6 +12,7 @@ from typing import IO, Any, Mapping, Sequence
 import sqlalchemy as sa
 
 from ..core import kpis as stats
+from ..core.tabular import FORMULA_TRIGGERS
 from .tables import CATALOGUE_SUMS, SCHEMA, SUMMARY_KPIS, SUMS
 
 
@@ -143,11 +144,26 @@ def department_services(conn, department: str) -> list[dict[str, Any]]:
     return [{k: plain_number(v) for k, v in row.items()} for row in rows]
 
 
+def _neutralised(column: str, kind: str) -> str:
+    """The column as the CSV shows it: a text cell a spreadsheet would run as a
+    formula gets a leading quote, in SQL, as core.tabular.neutralise does in Python."""
+    if kind != "text":
+        return column
+    # a character class: "-" last, so it is itself and not a range
+    first = "".join(sorted(({"\t": r"\t", "\r": r"\r"}.get(t, t) for t in FORMULA_TRIGGERS),
+                           key=lambda t: t == "-"))
+    return f"CASE WHEN {column} ~ E'^[{first}]' THEN '''' || {column} ELSE {column} END AS {column}"
+
+
 def copy_department_rows(conn, table: str, department: str, columns: Sequence[str], out: IO[bytes]) -> None:
     """Write the department's published statistics rows to ``out`` as CSV with a
-    header (``columns``, in that order), ordered by service, month and channel."""
+    header (``columns``, in that order), ordered by service, month and channel.
+    Text a spreadsheet would run as a formula (starting ``=`` ``+`` ``-`` ``@``,
+    tab or carriage return) gets a leading quote, as in the catalogue files."""
+    kinds = {c["name"]: c["type"] for c in stats.columns()}
+    selected = ", ".join(_neutralised(c, kinds.get(c, "")) for c in columns)
     with conn.connection.dbapi_connection.cursor() as cur:
         cur.copy_expert(cur.mogrify(
-            f'COPY (SELECT {", ".join(columns)} FROM public."{table}" WHERE department = %s '
+            f'COPY (SELECT {selected} FROM public."{table}" WHERE department = %s '
             f"ORDER BY service_code, period, channel) TO STDOUT WITH (FORMAT csv, HEADER true)",
             (department,)).decode(), out)
