@@ -12,6 +12,8 @@
 #
 #   GOVSERVICE_SOLR_MODE=cloud ... SolrCloud (ZooKeeper, two nodes, collection ckan 2x2) instead of
 #                                  the single Solr: stack/solr/cloud.sh
+#   GOVSERVICE_PG_REPLICA=1 ...    a streaming replica of PostgreSQL serves DataStore and KPI reads:
+#                                  stack/pg-replica.sh (start|stop pg-replica for it alone)
 # Every step checks before it acts, so rerunning is safe and, when all is up, quick.
 # Ports and places can be moved with GOVSERVICE_* variables (see the top of this file).
 set -euo pipefail
@@ -175,6 +177,18 @@ EOF
   set -a; . "$SECRETS"; set +a
 }
 
+# GOVSERVICE_PG_REPLICA=1: a streaming replica of PostgreSQL (stack/pg-replica.sh, cluster 15/replica
+# on GOVSERVICE_PG_REPLICA_PORT) serves DataStore and KPI reads; the primary when it is down.
+PG_REPLICA=${GOVSERVICE_PG_REPLICA:-0}
+PG_REPLICA_PORT=${GOVSERVICE_PG_REPLICA_PORT:-5433}
+if [ "$PG_REPLICA" = 1 ]; then
+  DATASTORE_READ_AT=
+  DATASTORE_READ_OPTIONS="?host=127.0.0.1:$PG_REPLICA_PORT&host=127.0.0.1:$PG_PORT&target_session_attrs=prefer-standby&connect_timeout=3"
+else
+  DATASTORE_READ_AT=127.0.0.1:$PG_PORT DATASTORE_READ_OPTIONS=
+fi
+pg_replica() { GOVSERVICE_PG_PORT=$PG_PORT GOVSERVICE_PG_REPLICA_PORT=$PG_REPLICA_PORT bash "$ROOT/stack/pg-replica.sh" "$@"; }
+
 write_ini() {  # $1 target, $2 role, $3 site id, $4 ckan db, $5 datastore db, $6 redis db
   local tmp; tmp=$(mktemp)
   # The Action API's fair-use limits serve the portal; the test suite calls far faster.
@@ -182,6 +196,7 @@ write_ini() {  # $1 target, $2 role, $3 site id, $4 ckan db, $5 datastore db, $6
   GOVSERVICE_CONFIG_ROLE=$2 GOVSERVICE_SITE_ID=$3 GOVSERVICE_DB=$4 GOVSERVICE_DATASTORE_DB=$5 \
   GOVSERVICE_REDIS_DB=$6 GOVSERVICE_HARVEST_DB="govharvest${4#govservice}" GOVSERVICE_VAR=$VAR GOVSERVICE_CKAN_PORT=$CKAN_PORT \
   GOVSERVICE_SOLR_PORT=$SOLR_PORT GOVSERVICE_REDIS_PORT=$REDIS_PORT GOVSERVICE_PG_PORT=$PG_PORT \
+  GOVSERVICE_DATASTORE_READ_AT=$DATASTORE_READ_AT GOVSERVICE_DATASTORE_READ_OPTIONS=$DATASTORE_READ_OPTIONS \
     envsubst <"$ROOT/stack/ckan.ini.in" >"$tmp"
   if ! cmp -s "$tmp" "$1"; then
     mv "$tmp" "$1"; chmod 600 "$1"; say "wrote $(basename "$1")"
@@ -484,6 +499,7 @@ cmd_up() {
   cmd_install
   ensure_config
   start_postgresql
+  if [ "$PG_REPLICA" = 1 ]; then pg_replica start; fi
   start_redis
   refresh_solr_home
   start_solr          # CKAN's command line wants Solr and Redis even for `db init`
@@ -552,6 +568,7 @@ cmd_down() {
   stop_pid solr
   [ -d "${GOVSERVICE_SOLR_CLOUD_DIR:-$VAR/solrcloud}/run" ] && solr_cloud stop
   stop_pid redis
+  if [ "$PG_REPLICA" = 1 ]; then pg_replica stop; fi
   stop_postgresql
 }
 
@@ -568,6 +585,7 @@ cmd_status() {
     row "$svc" "$([ -n "$pid" ] && echo running || echo stopped)" "$port" "${pid:--}" "$LOG/$svc.log"
   done
   if [ "$SOLR_MODE" = cloud ]; then solr_cloud status; fi
+  if [ "$PG_REPLICA" = 1 ]; then pg_replica status; fi
   echo
   if ckan_ping 2>/dev/null; then
     curl -fsS "http://127.0.0.1:$CKAN_PORT/api/3/action/govservice_health" | "$VENV/bin/python" -c '
@@ -584,7 +602,7 @@ for name, s in r["services"].items():
 
 cmd_start() {
   case ${1:-} in
-    postgresql) start_postgresql ;; redis) start_redis ;; solr) start_solr ;;
+    postgresql) start_postgresql ;; redis) start_redis ;; solr) start_solr ;; pg-replica) pg_replica start ;;
     ckan) ensure_config; start_ckan ;; worker) ensure_config; start_worker ;;
     harvest) start_harvest ;;
     *) die "usage: stack.sh start postgresql|redis|solr|ckan|worker" ;;
@@ -594,6 +612,7 @@ cmd_start() {
 cmd_stop() {
   case ${1:-} in
     solr) if [ "$SOLR_MODE" = cloud ]; then solr_cloud stop; else stop_pid solr; fi ;;
+    pg-replica) pg_replica stop ;;
     postgresql) stop_postgresql ;; redis|ckan|worker|harvest-worker|harvest-scheduler) stop_pid "$1" ;;
     *) die "usage: stack.sh stop postgresql|redis|solr|ckan|worker" ;;
   esac

@@ -105,6 +105,69 @@ def check_datastore() -> Probe:
     return {"status": UP, "database": database, "read_role": user, "kpi_tables": kpi_tables}
 
 
+def replica_hosts() -> list[str]:
+    """The DataStore replicas ``ckan.datastore.read_url`` names (its ``host``
+    parameters other than the primary's, which is ``ckan.datastore.write_url``'s)."""
+    read = sa.engine.make_url(tk.config["ckan.datastore.read_url"])
+    write = sa.engine.make_url(tk.config["ckan.datastore.write_url"])
+    hosts = read.query.get("host") or ()
+    primary = f"{write.host}:{write.port or 5432}"
+    return [h for h in ([hosts] if isinstance(hosts, str) else hosts) if h != primary]
+
+
+def check_datastore_replica() -> Probe:
+    """Each streaming replica of the DataStore database: a standby, how far its
+    replay is behind the primary (bytes of WAL, and seconds when it is behind),
+    and where the DataStore's reads are served now."""
+    from ckanext.datastore.backend.postgres import get_read_engine, get_write_engine
+
+    read = sa.engine.make_url(tk.config["ckan.datastore.read_url"])
+    found: Probe = {"status": UP, "replicas": {}}
+    with get_write_engine().connect() as conn:
+        primary_lsn = conn.execute(sa.text("SELECT pg_current_wal_lsn()::text")).scalar()
+    for host in replica_hosts():
+        name, _, port = host.rpartition(":")
+        one = sa.create_engine(read.set(host=name, port=int(port), query={}), poolclass=sa.pool.NullPool,
+                               connect_args={"connect_timeout": max(1, int(_timeout()))})
+        try:
+            with one.connect() as conn:
+                standby, lag_bytes, lag_seconds = conn.execute(sa.text("""
+                    SELECT pg_is_in_recovery(),
+                           pg_wal_lsn_diff(CAST(:primary AS pg_lsn), pg_last_wal_replay_lsn()),
+                           CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+                                ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END"""),
+                    {"primary": primary_lsn}).one()
+        except sa.exc.SQLAlchemyError as e:
+            found["replicas"][host] = {"status": DOWN}
+            found.update(status=DOWN, error=f"the DataStore replica at {host} did not answer "
+                         f"({_reason(e.orig or e)}): DataStore and KPI reads are served by the primary")
+            continue
+        finally:
+            one.dispose()
+        if not standby:
+            found["replicas"][host] = {"status": DOWN}
+            found.update(status=DOWN, error=f"the DataStore replica at {host} is not a standby "
+                         "(promoted?): it no longer follows the primary")
+            continue
+        found["replicas"][host] = {"status": UP, "lag_bytes": max(0, int(lag_bytes or 0)),
+                                   "lag_seconds": round(float(lag_seconds or 0), 3)}
+    try:
+        with get_read_engine().connect() as conn:
+            port, standby = conn.execute(sa.text("SELECT inet_server_port(), pg_is_in_recovery()")).one()
+        found["reads_served_by"] = f"replica on port {port}" if standby else "primary (fail-over)"
+    except sa.exc.SQLAlchemyError as e:
+        found.update(status=DOWN, reads_served_by=None,
+                     error=f"DataStore reads reach neither replica nor primary: {_reason(e.orig or e)}")
+    return found
+
+
+def probes() -> dict[str, Callable[[], Probe]]:
+    """The probes to run: PROBES, and the DataStore replica's when read_url names one."""
+    if replica_hosts():
+        return {**PROBES, "datastore_replica": check_datastore_replica}
+    return PROBES
+
+
 def check_solr() -> Probe:
     core_url = tk.config["solr_url"].rstrip("/")
     auth = None

@@ -73,7 +73,7 @@ def service_trend(pkg: dict[str, Any], lang: str) -> dict[str, Any] | None:
         table = statistics_publish._find_table({"ignore_auth": True})
         if not table:
             return None
-        with store.engine().connect() as conn:
+        with store.read_engine().connect() as conn:
             points = store.service_trend(conn, table, org["name"], code, TREND_MONTHS)
     except Exception:   # the statistics tables not there yet, or the DataStore down
         log.debug("no trend for service %s", code, exc_info=True)
@@ -94,7 +94,7 @@ def _window_trend(lang: str, period_to: str, **filters: Any) -> dict[str, Any] |
 
 
 def _latest_period() -> str | None:
-    with store.engine().connect() as conn:
+    with store.read_engine().connect() as conn:
         return store.latest_period(conn)
 
 
@@ -153,7 +153,7 @@ def platform(lang: str) -> dict[str, Any]:
 def department_services(department: str) -> list[dict[str, Any]]:
     """The department's public services with their latest-12-months summary,
     highest on-time rate first (no data last)."""
-    with store.engine().connect() as conn:
+    with store.read_engine().connect() as conn:
         services = store.department_services(conn, department)
     # English titles are a scheming extra of the package, not kept by the KPI engine.
     packages = {p.id: p for p in model.Session.query(model.Package).filter(

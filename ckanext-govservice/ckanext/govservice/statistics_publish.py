@@ -212,7 +212,7 @@ def kpi_report(query: dict[str, Any]) -> dict[str, Any]:
     names: list[str] = query["kpis"]
     keys = [g for g in group_by if g != "period"]
     filters = {k: query.get(k) for k in ("department", "service", "theme", "life_event", "channel")}
-    with store.engine().connect() as conn:
+    with store.read_engine().connect() as conn:
         table = _find_table(publishing.site_context())
         period_to = query.get("period_to") or store.latest_period(conn) or stats.current_period()
         period_from = query.get("period_from") or stats.shift_period(period_to, -11)

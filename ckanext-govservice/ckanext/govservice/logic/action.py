@@ -39,7 +39,7 @@ def govservice_health(context: Context, data_dict: DataDict) -> DataDict:
     it reports.
     """
     tk.check_access("govservice_health", context, data_dict)
-    services = {name: health.timed(probe) for name, probe in health.PROBES.items()}
+    services = {name: health.timed(probe) for name, probe in health.probes().items()}
     return {
         "status": health.overall_status(services),
         "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

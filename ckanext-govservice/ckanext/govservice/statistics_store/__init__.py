@@ -27,7 +27,7 @@ from .queries import (
 )
 from .tables import (
     CATALOGUE_SUMS, DATASET, RESOURCE_KEY, SCHEMA, SUMMARY_KPIS, SUMS, NotMigrated, engine,
-    head_revision, require_migrated, revision, table_exists, tune_table, unique_key,
+    read_engine, head_revision, require_migrated, revision, table_exists, tune_table, unique_key,
 )
 
 __all__ = [
@@ -35,6 +35,6 @@ __all__ = [
     "SUMMARY_KPIS", "TRUE_WORDS", "affected_services", "catalogue_sums", "channel_vocabulary",
     "copy_department_rows", "department_services",
     "engine", "head_revision", "kpi_sums", "latest_period", "load", "months_up_to", "plain_number",
-    "read_header", "records_to_csv", "refresh_aggregates", "refresh_summaries", "require_migrated", "revision", "service_row",
+    "read_engine", "read_header", "records_to_csv", "refresh_aggregates", "refresh_summaries", "require_migrated", "revision", "service_row",
     "service_trend", "summary", "sync_services", "table_exists", "tune_table", "unique_key",
 ]

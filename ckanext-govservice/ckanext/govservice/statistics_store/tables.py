@@ -204,6 +204,32 @@ def engine() -> sa.engine.Engine:
     return write
 
 
+_read_engines: dict[str, sa.engine.Engine] = {}
+
+
+def read_engine() -> sa.engine.Engine:
+    """The engine for the KPI reads (the API's KPIs and league table, the dashboards).
+
+    The write role and database, on the hosts ``ckan.datastore.read_url`` names:
+    with a streaming replica that is ``?host=replica:5433&host=primary:5432&
+    target_session_attrs=prefer-standby``, so reads go to the replica and, when it
+    is down, libpq connects to the primary instead (a pooled connection to a dead
+    replica is found by the pre-ping and replaced). Without one, the write engine.
+    Reads only: the replica refuses writes, and what must see a write just made
+    (the summary indexed after a load) keeps to :func:`engine`."""
+    from ckan.plugins import toolkit as tk
+    write = engine()
+    read = sa.engine.make_url(tk.config["ckan.datastore.read_url"])
+    hosts = read.query.get("host")
+    if not hosts:
+        return write
+    url = write.url.set(host=None, port=None, query=dict(read.query))
+    key = url.render_as_string(hide_password=False)
+    if key not in _read_engines:
+        _read_engines[key] = sa.create_engine(url, pool_pre_ping=True, pool_recycle=300)
+    return _read_engines[key]
+
+
 # ---------------------------------------------------------------- the DataStore table
 
 def table_exists(conn, table: str) -> bool:
