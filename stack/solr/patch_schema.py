@@ -140,6 +140,98 @@ def add_typed_dynamic_fields(schema: str) -> str:
     return CATCH_ALL.sub(lambda m: TYPED_DYNAMIC_FIELDS + m.group(0), schema, count=1)
 
 
+# Service search (ckanext-govservice's search.py, issue 15): the fields a service
+# adds for relevance, and their types. Citizens' words meet the platform's through
+# one managed synonym map, "govservice" (ManagedSynonymGraphFilterFactory), applied
+# at query time in the Chinese and English types. prepare-home.sh seeds it from the
+# shipped dictionary (conf/govservice_synonyms.txt); CKAN's govservice_synonym_*
+# actions add and remove entries through Solr's REST API and reload the core, so a
+# change needs no restart. Entries are stored in the analysers' own token form
+# (Han characters separated by spaces), so the managed map's whitespace parser
+# reads them as the query analyser cuts them.
+#
+#   govservice_zh: one token per Han character (StandardTokenizer), phrases
+#     (autoGeneratePhraseQueries): 营业执照 matches the four characters in a row,
+#     a synonym's expansion the same way. No CJK bigrams: CJKBigramFilter cannot
+#     read the graph that a multi-word synonym makes.
+#   govservice_en: English words, possessives dropped, Porter stemming; words are
+#     separate terms (minimum-match decides how many must match).
+#   govservice_pinyin: pinyin and initials written by the indexer (pypinyin) as
+#     whitespace-separated tokens; the query side removes everything but letters
+#     and keeps one token, so "fang chan zheng", "fangchanzheng" and "fcz" all work.
+#   govservice_words: words as written (lower-cased, no stemming): the suggester's
+#     analyser (govservice_suggest: titles, output names and their Chinese
+#     synonyms) and the spell checker's field (govservice_spell:
+#     English titles and text), so "did you mean" offers real words.
+GOVSERVICE_TYPES = """\
+    <fieldType name="govservice_zh" class="solr.TextField" positionIncrementGap="100" autoGeneratePhraseQueries="true">
+        <analyzer type="index">
+            <charFilter class="solr.CJKWidthCharFilterFactory"/>
+            <tokenizer class="solr.StandardTokenizerFactory"/>
+            <filter class="solr.LowerCaseFilterFactory"/>
+        </analyzer>
+        <analyzer type="query">
+            <charFilter class="solr.CJKWidthCharFilterFactory"/>
+            <tokenizer class="solr.StandardTokenizerFactory"/>
+            <filter class="solr.LowerCaseFilterFactory"/>
+            <filter class="solr.ManagedSynonymGraphFilterFactory" managed="govservice"/>
+        </analyzer>
+    </fieldType>
+    <fieldType name="govservice_en" class="solr.TextField" positionIncrementGap="100">
+        <analyzer type="index">
+            <charFilter class="solr.CJKWidthCharFilterFactory"/>
+            <tokenizer class="solr.StandardTokenizerFactory"/>
+            <filter class="solr.LowerCaseFilterFactory"/>
+            <filter class="solr.EnglishPossessiveFilterFactory"/>
+            <filter class="solr.PorterStemFilterFactory"/>
+        </analyzer>
+        <analyzer type="query">
+            <charFilter class="solr.CJKWidthCharFilterFactory"/>
+            <tokenizer class="solr.StandardTokenizerFactory"/>
+            <filter class="solr.LowerCaseFilterFactory"/>
+            <filter class="solr.ManagedSynonymGraphFilterFactory" managed="govservice"/>
+            <filter class="solr.EnglishPossessiveFilterFactory"/>
+            <filter class="solr.PorterStemFilterFactory"/>
+        </analyzer>
+    </fieldType>
+    <fieldType name="govservice_pinyin" class="solr.TextField" positionIncrementGap="100">
+        <analyzer type="index">
+            <tokenizer class="solr.WhitespaceTokenizerFactory"/>
+            <filter class="solr.LowerCaseFilterFactory"/>
+        </analyzer>
+        <analyzer type="query">
+            <charFilter class="solr.PatternReplaceCharFilterFactory" pattern="[^A-Za-z]" replacement=""/>
+            <tokenizer class="solr.KeywordTokenizerFactory"/>
+            <filter class="solr.LowerCaseFilterFactory"/>
+        </analyzer>
+    </fieldType>
+    <fieldType name="govservice_words" class="solr.TextField" positionIncrementGap="100">
+        <analyzer>
+            <charFilter class="solr.CJKWidthCharFilterFactory"/>
+            <tokenizer class="solr.StandardTokenizerFactory"/>
+            <filter class="solr.LowerCaseFilterFactory"/>
+        </analyzer>
+    </fieldType>
+"""
+GOVSERVICE_FIELDS = """\
+    <dynamicField name="govservice_zh_*" type="govservice_zh" indexed="true" stored="false" multiValued="true"/>
+    <dynamicField name="govservice_en_*" type="govservice_en" indexed="true" stored="false" multiValued="true"/>
+    <dynamicField name="govservice_pinyin_*" type="govservice_pinyin" indexed="true" stored="false" multiValued="true"/>
+    <field name="govservice_suggest" type="govservice_words" indexed="true" stored="true" multiValued="true"/>
+    <field name="govservice_spell" type="govservice_words" indexed="true" stored="false" multiValued="true"/>
+"""
+FIELD_TYPES_END = re.compile(r"^([ \t]*)</types>", re.M)
+
+
+def add_govservice_search(schema: str) -> str:
+    if "govservice_zh" in schema:
+        raise SchemaChanged("CKAN's schema already names govservice_zh")
+    if len(FIELD_TYPES_END.findall(schema)) != 1 or len(CATCH_ALL.findall(schema)) != 1:
+        raise SchemaChanged("expected one </types> and one catch-all <dynamicField name=\"*\">")
+    schema = FIELD_TYPES_END.sub(lambda m: GOVSERVICE_TYPES + m.group(0), schema, count=1)
+    return CATCH_ALL.sub(lambda m: GOVSERVICE_FIELDS + m.group(0), schema, count=1)
+
+
 def patch(schema: str) -> str:
     if MARKER in schema:
         raise SchemaChanged("input is already patched; give CKAN's original schema.xml")
@@ -148,6 +240,7 @@ def patch(schema: str) -> str:
     for type_name in PATCHED_TYPES:
         schema = patch_field_type(schema, type_name)
     schema = add_typed_dynamic_fields(schema)
+    schema = add_govservice_search(schema)
 
     note = (
         f"\n<!-- CKAN's schema.xml, {MARKER}: the \"text\" and \"text_general\"\n"

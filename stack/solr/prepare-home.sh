@@ -4,7 +4,12 @@
 #     SOLR_HOME/solr.xml                  <- stack/solr/solr.xml
 #     SOLR_HOME/ckan/core.properties      (name=ckan)
 #     SOLR_HOME/ckan/conf/schema.xml      <- CKAN_SCHEMA_XML patched by patch_schema.py
-#     SOLR_HOME/ckan/conf/solrconfig.xml, synonyms.txt, protwords.txt <- stack/solr/conf/
+#     SOLR_HOME/ckan/conf/solrconfig.xml, synonyms.txt, protwords.txt,
+#                         govservice_synonyms.txt <- stack/solr/conf/
+#     SOLR_HOME/ckan/conf/_schema_analysis_synonyms_govservice.json
+#                         Solr's managed synonym map for service search, seeded from
+#                         govservice_synonyms.txt; entries added at runtime (CKAN's
+#                         govservice_synonym_* actions, through Solr's REST API) are kept
 #     SOLR_HOME/ckan/data/                the index: created by Solr, never touched here
 #   CKAN_SCHEMA_XML is the schema.xml inside the installed ckan package
 #   (.../site-packages/ckan/config/solr/schema.xml).
@@ -21,7 +26,8 @@ SOLR_HOME=$2
 
 CORE=$SOLR_HOME/ckan
 CONF=$CORE/conf
-CONF_FILES=(solrconfig.xml synonyms.txt protwords.txt)
+CONF_FILES=(solrconfig.xml synonyms.txt protwords.txt govservice_synonyms.txt)
+MANAGED_SYNONYMS=_schema_analysis_synonyms_govservice.json
 mkdir -p "$CONF"
 changed=()
 
@@ -44,11 +50,19 @@ trap 'rm -f "$tmp_schema"' EXIT
 python3 "$HERE/patch_schema.py" "$SCHEMA" "$tmp_schema"
 put "$CONF/schema.xml" <"$tmp_schema"
 
+# The managed synonym map: the shipped dictionary merged in, runtime entries kept
+# (ckanext-govservice's core/synonyms.py, standard library only).
+SYNONYMS_PY=$HERE/../../ckanext-govservice/ckanext/govservice/core/synonyms.py
+before=$(sha256sum 2>/dev/null <"$CONF/$MANAGED_SYNONYMS" || true)
+python3 "$SYNONYMS_PY" seed "$CONF/govservice_synonyms.txt" "$CONF/$MANAGED_SYNONYMS"
+[ "$before" = "$(sha256sum <"$CONF/$MANAGED_SYNONYMS")" ] || changed+=("ckan/conf/$MANAGED_SYNONYMS")
+
 # conf/ is ours alone: drop anything else (e.g. a managed-schema.xml left by an
 # older setup, which Solr would otherwise keep next to schema.xml).
 for f in "$CONF"/* "$CONF"/.[!.]*; do
   [ -e "$f" ] || continue
-  case ${f##*/} in schema.xml|solrconfig.xml|synonyms.txt|protwords.txt) ;;
+  case ${f##*/} in schema.xml|solrconfig.xml|synonyms.txt|protwords.txt|govservice_synonyms.txt) ;;
+    "$MANAGED_SYNONYMS"|_rest_managed.json|_govservice_synonyms_shipped.json) ;;   # managed resources: runtime state
     "${tmp_schema##*/}") ;;
     *) rm -rf "$f"; changed+=("removed ${f#"$SOLR_HOME"/}") ;;
   esac

@@ -370,3 +370,21 @@ def govservice_standard(name: str, judged: dict[str, Any] | None) -> dict[str, s
             "wording": (judged.get("wording") or {}).get(lang) or (judged.get("wording") or {}).get("en", ""),
             "flag": words.word("Missed {n} months in a row", lang, n=run)
             if run >= rules.MISSED_IN_A_ROW else ""}
+
+__all__ += ["govservice_search_help"]
+
+
+def govservice_search_help(q: str | None, count: int | None) -> dict[str, Any] | None:
+    """For a service search with few results (fewer than 3): a respelling
+    ("did you mean") and titles that hold what was typed, as plain links, so
+    the help works without JavaScript. None when there is nothing to offer."""
+    from . import search
+    if not q or not q.strip() or (count or 0) >= 3:
+        return None
+    try:
+        found = {"did_you_mean": search.did_you_mean(q), "suggestions": search.suggestions(q, 5)}
+    except Exception:   # typing help must never break the search page
+        import logging
+        logging.getLogger(__name__).warning("service search help for %r failed", q, exc_info=True)
+        return None
+    return found if found["did_you_mean"] or found["suggestions"] else None

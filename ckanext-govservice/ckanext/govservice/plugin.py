@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -93,7 +94,17 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
             performance = statistics_publish.performance(validated)
         pkg_dict.pop("performance", None)
         pkg_dict.update(search.performance_index_fields(performance))
+        pkg_dict.update(search.service_search_fields(
+            validated, search.managed_synonyms(), datetime.date.today().isoformat()))
         return pkg_dict
+
+    # Service search (search.py, issue 15): a citizen's query becomes the
+    # platform's edismax query, relaxed when the exact one would find nothing.
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        return search.service_search_params(search_params)
+
+    def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
+        return search.mark_relaxed(search_results, search_params)
 
     # The latest 12 months' performance travels with the service: in
     # package_show, in search results (through the index) and on its page.

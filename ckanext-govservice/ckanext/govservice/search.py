@@ -3,9 +3,20 @@ and its repeating subfields flattened into searchable text."""
 from __future__ import annotations
 
 import json
+import logging
+import re
+import time
 from typing import Any
 
+import requests
+
+import ckan.plugins.toolkit as tk
+from ckan.lib.search.common import SearchQueryError
+
 from .core import schema
+from .core.synonyms import RESOURCE as SYNONYM_RESOURCE
+
+log = logging.getLogger(__name__)
 
 
 def _labels(f: dict[str, Any], values: list[str]) -> list[str]:
@@ -69,3 +80,317 @@ def performance_index_fields(performance: dict[str, Any] | None) -> dict[str, An
         if value is not None:
             out[solr_field] = int(value) if solr_field.endswith("_i") else float(value)
     return out
+
+
+# ---------------------------------------------------------------------------
+# Service search (issue 15): what a service is found by, and how a citizen's
+# query is put to Solr. The scoring is described in the README ("How service
+# search ranks"); the pure parts are in core/search_query.py and core/synonyms.py.
+# ---------------------------------------------------------------------------
+
+# Solr fields (patched into CKAN's schema by stack/solr/patch_schema.py) and the
+# weight of a match in each. Title and output name above everything else.
+QUERY_FIELDS = {
+    "govservice_zh_title": 10, "govservice_en_title": 10,
+    "govservice_zh_output": 6,
+    "govservice_pinyin_full": 5, "govservice_pinyin_initials": 3,
+    "govservice_zh_text": 1, "govservice_en_text": 1,
+}
+WEIGHT_FIELD = "govservice_weight_f"
+SUGGEST_WEIGHT_FIELD = "govservice_suggest_weight_i"   # the suggester reads whole numbers
+SUGGEST_FIELD = "govservice_suggest"
+# CKAN's own minimum-match rule (all words up to 2, all but one up to 5, then 80%),
+# and any one clause for a question whose question words were taken out.
+MM_WORDS = "2<-1 5<80%"
+MM_QUESTION = "1"
+MM_RELAXED = "1<50%"
+SYNONYMS_TTL = 60.0          # seconds the indexer keeps the managed map
+_synonyms_cache: dict[str, Any] = {"at": 0.0, "map": {}}
+
+
+def _english(values: list[Any]) -> list[str]:
+    return [str(v) for v in values if v not in (None, "")]
+
+
+def _names(rows: Any, key: str) -> list[str]:
+    return [str(r[key]) for r in rows if isinstance(r, dict) and r.get(key)] if isinstance(rows, list) else []
+
+
+def _vocab_labels(service: dict[str, Any], name: str, lang: str) -> list[str]:
+    f = schema.field(name)
+    value = service.get(name)
+    values = value if isinstance(value, list) else [value] if value else []
+    return [schema.choice_label(f, v, lang) for v in values]
+
+
+def matching_synonyms(phrases: list[str], managed: dict[str, list[str]]) -> list[str]:
+    """The synonyms (as people write them) of every managed-map term that
+    occurs in one of ``phrases``: 房产证 for a service whose output is 不动产权证书."""
+    from .core import synonyms as core_synonyms
+    text = " ".join(core_synonyms.token_form(p) for p in phrases if p)
+    padded = f" {text} "
+    out: list[str] = []
+    for key, finds in managed.items():
+        if f" {key} " in padded:
+            out += [core_synonyms.display_form(s) for s in finds if s != key]
+    return sorted(set(out))
+
+
+def service_search_fields(service: dict[str, Any], managed: dict[str, list[str]],
+                          today: str) -> dict[str, Any]:
+    """The govservice_* Solr fields of a validated service: its words in Chinese
+    and English by weight class, pinyin of its title, output name and their
+    synonyms, the suggester's entries and its ranking weight."""
+    from .core import search_query
+    title, output = service.get("title") or "", service.get("output_name") or ""
+    docs = service.get("documents")
+    zh_labels = [x for n in ("service_type", "themes", "life_events") for x in _vocab_labels(service, n, "zh_Hans_CN")]
+    en_labels = [x for n in ("service_type", "themes", "life_events") for x in _vocab_labels(service, n, "en")]
+    synonyms = matching_synonyms([title, output], managed)
+    full, initials = search_query.pinyin_tokens([title, output] + synonyms)
+    weight = search_query.ranking_weight(title, service.get("status"), service.get("valid_to"), today)
+    return {
+        "govservice_zh_title": [title],
+        "govservice_zh_output": _english([output]),
+        "govservice_zh_text": _english([service.get("notes")] + _names(docs, "name") + zh_labels),
+        "govservice_en_title": _english([service.get("title_en")]),
+        "govservice_en_text": _english([service.get("notes_en")] + _names(docs, "name_en") + en_labels),
+        "govservice_pinyin_full": [" ".join(full)],
+        "govservice_pinyin_initials": [" ".join(initials)],
+        SUGGEST_FIELD: _english([title, output]) + [s for s in synonyms if search_query._HAN_RE.search(s)],
+        "govservice_spell": _english([service.get("title_en"), service.get("notes_en")] + en_labels),
+        WEIGHT_FIELD: weight,
+        SUGGEST_WEIGHT_FIELD: round(weight * 100),
+    }
+
+
+def _solr_base() -> str:
+    return tk.config["solr_url"].rstrip("/")
+
+
+def managed_synonyms(force: bool = False) -> dict[str, list[str]]:
+    """Solr's managed synonym map (shipped dictionary and runtime entries), in
+    token form; kept SYNONYMS_TTL seconds. Empty, with a warning, when Solr
+    cannot say (indexing goes on without synonyms' pinyin)."""
+    now = time.monotonic()
+    if not force and now - _synonyms_cache["at"] < SYNONYMS_TTL:
+        return _synonyms_cache["map"]
+    try:
+        r = requests.get(f"{_solr_base()}/schema/analysis/synonyms/{SYNONYM_RESOURCE}", params={"wt": "json"}, timeout=10)
+        r.raise_for_status()
+        found = r.json()["synonymMappings"]["managedMap"]
+    except (requests.RequestException, ValueError, KeyError) as e:
+        log.warning("service search: Solr's synonym map %r could not be read (%s); indexing without it",
+                    SYNONYM_RESOURCE, e)
+        found = _synonyms_cache["map"]
+    _synonyms_cache.update(at=now, map=found)
+    return found
+
+
+def is_service_search(params: dict[str, Any]) -> bool:
+    fq = " ".join([params.get("fq") or ""] + list(params.get("fq_list") or []))
+    return "dataset_type:service" in fq
+
+
+def _fielded(q: str) -> bool:
+    """A query in Solr's own syntax (``name:…``), as API clients write them:
+    left to CKAN's query parser, unchanged."""
+    return bool(re.search(r"(^|[\s(+\-])[A-Za-z_][\w.]*:\S", q))
+
+
+def _fuzzy(word: str) -> str:
+    """``word`` within 1 edit (up to 4 letters) or 2 (longer)."""
+    return f"{word}~{1 if len(word) < 5 else 2}"
+
+
+def service_query(q: str, relaxed: bool = False, lexicon: frozenset[str] = frozenset(),
+                  respelt: str | None = None) -> tuple[str, str] | None:
+    """(Solr q, mm) for a citizen's query, or None when nothing searchable is
+    left. Each clause of the parsed query is one parenthesised group (its words
+    all required), so Han pieces stay phrases of their own; a Han clause may also match by its pinyin
+    (homophones: 结昏登记 -> jiehundengji). ``relaxed`` (asked when the exact
+    query found nothing): Han clauses are cut into the ``lexicon``'s words and
+    every pair of characters, half of which must match; Latin words may be misspelt
+    (pasport -> passport, yingyezhizao -> yingyezhizhao), and ``respelt`` (the
+    spell checker's "did you mean") is one more clause."""
+    from .core import search_query
+    parsed = search_query.parse(q)
+    if not parsed.clauses:
+        return None
+    groups = []
+    for clause in parsed.clauses:
+        letters = search_query.query_pinyin(clause)
+        if relaxed and not parsed.is_latin:
+            for piece in search_query.segment(clause, lexicon):
+                alternatives = [piece, search_query.query_pinyin(piece)]
+                groups.append("(" + " OR ".join(a for a in dict.fromkeys(alternatives) if a) + ")")
+            continue
+        alternatives = [clause]
+        if not parsed.is_latin and letters:
+            alternatives.append(letters)
+        if relaxed:
+            if len(letters) >= 5:
+                alternatives.append(_fuzzy(letters))
+            words = clause.lower().split()
+            if len(words) > 1:
+                alternatives.append("(" + " ".join(_fuzzy(w) if len(w) >= 4 else w for w in words) + ")")
+        groups.append("(" + " OR ".join(dict.fromkeys(alternatives)) + ")")
+    if relaxed and respelt:
+        groups.append("(" + search_query.clean(respelt) + ")")
+    if relaxed:
+        mm = MM_RELAXED
+    else:
+        mm = MM_QUESTION if parsed.question else MM_WORDS
+    # Clauses joined by OR: CKAN sends q.op=AND, which would make every clause
+    # required; with explicit ORs Solr's mm decides how many must match.
+    return " OR ".join(groups), mm
+
+
+def service_search_params(params: dict[str, Any], relaxed: bool = False) -> dict[str, Any]:
+    """package_search's parameters for a service search, turned into the
+    platform's edismax query (see the README): field weights, the service's
+    ranking weight, withdrawn services left out unless the filter asks for a
+    status. Fielded queries and non-service searches are left as they are."""
+    if not tk.config.get("ckanext.govservice.search.tuned") or not is_service_search(params):
+        return params
+    if "status_ss:" not in (params.get("fq") or ""):
+        params["fq"] = (params.get("fq") or "") + " -status_ss:withdrawn"
+    q = params.get("q") or ""
+    if not q.strip() or q.strip() in ("*:*", '""', "''"):
+        return params
+    if _fielded(q):
+        # Solr's own syntax, as API clients write it: CKAN's parser, but a query
+        # Solr would fail on is the caller's mistake (400), not a server error.
+        if "{!" in q or q.count('"') % 2:
+            raise SearchQueryError("q: local parameters ({!…}) and unbalanced quotes are not accepted")
+        return params
+    composed = service_query(q, relaxed)
+    if composed is None:        # only punctuation or Solr syntax: every service, as for no query
+        params["q"] = ""
+        return params
+    params["q"], params["mm"] = composed
+    params["defType"] = "edismax"
+    params["qf"] = " ".join(f"{f}^{w}" for f, w in QUERY_FIELDS.items())
+    params["tie"] = "0.1"
+    params["boost"] = f"def({WEIGHT_FIELD},1)"
+    if not relaxed and not _matches_anything(params):
+        from .core import synonyms as core_synonyms
+        lexicon = frozenset(core_synonyms.display_form(k) for k in managed_synonyms())
+        params["q"], params["mm"] = service_query(q, True, lexicon, did_you_mean(q))
+        params.setdefault("extras", {})["ext_govservice_relaxed"] = "1"
+    return params
+
+
+def mark_relaxed(results: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """A service search answered by the relaxed query says so
+    (``govservice_relaxed``: true), so pages can tell "showing similar words"."""
+    if (params.get("extras") or {}).get("ext_govservice_relaxed"):
+        results["govservice_relaxed"] = True
+    return results
+
+
+_session = requests.Session()     # kept alive: the count costs about a millisecond
+
+
+def _matches_anything(params: dict[str, Any]) -> bool:
+    """Whether the composed query finds any service at all (one count from
+    Solr, no rows, no facets), asked before the real search so that a query
+    that finds nothing is searched relaxed at once instead of twice."""
+    fq = [params.get("fq") or "", f'+site_id:"{tk.config.get("ckan.site_id")}"', "+state:active"]
+    try:
+        r = _session.get(f"{_solr_base()}/select", timeout=10, params={
+            "q": params["q"], "defType": "edismax", "qf": params["qf"], "mm": params["mm"],
+            "q.op": "AND", "fq": fq, "rows": 0, "wt": "json"})
+        r.raise_for_status()
+        return r.json()["response"]["numFound"] > 0
+    except (requests.RequestException, ValueError, KeyError) as e:
+        log.warning("service search: counting %r failed (%s); searching without relaxing", params["q"], e)
+        return True
+
+
+# ---- runtime synonyms: Solr's managed map, changed through its REST API ----
+
+def _managed_url(key: str | None = None) -> str:
+    url = f"{_solr_base()}/schema/analysis/synonyms/{SYNONYM_RESOURCE}"
+    return url if key is None else f"{url}/{requests.utils.quote(key, safe='')}"
+
+
+def _reload_core() -> None:
+    """Reload the core (or, in SolrCloud, the collection) so the query
+    analysers read the changed map: a searcher swap, no restart, no re-index."""
+    base, _, core = _solr_base().rpartition("/")
+    r = _session.get(f"{base}/admin/cores", params={"action": "RELOAD", "core": core, "wt": "json"}, timeout=60)
+    if r.status_code != 200:
+        r = _session.get(f"{base}/admin/collections", params={"action": "RELOAD", "name": core, "wt": "json"},
+                         timeout=120)
+    r.raise_for_status()
+
+
+def put_synonym(key: str, finds: list[str]) -> None:
+    """Map ``key`` (token form) to itself and ``finds`` in Solr, replacing what
+    it mapped to before, effective at once."""
+    gone = _session.delete(_managed_url(key), timeout=30)     # PUT would add to the old mapping
+    if gone.status_code != 404:
+        gone.raise_for_status()
+    r = _session.put(_managed_url(), json={key: [key] + [f for f in finds if f != key]}, timeout=30)
+    r.raise_for_status()
+    _reload_core()
+    _synonyms_cache["at"] = 0.0
+
+
+def delete_synonym(key: str) -> None:
+    """Remove ``key`` (token form) from Solr's map, effective at once; gone already is fine."""
+    r = _session.delete(_managed_url(key), timeout=30)
+    if r.status_code != 404:
+        r.raise_for_status()
+    _reload_core()
+    _synonyms_cache["at"] = 0.0
+
+
+# ---- typing help: suggestions and "did you mean" ------------------------------
+
+SUGGEST_REBUILD_AFTER = 300.0     # seconds; the suggester is not rebuilt on every commit
+_suggest_built: dict[str, float] = {}
+
+
+def suggestions(prefix: str, limit: int = 8) -> list[str]:
+    """Service titles, output names and synonyms holding what was typed
+    (Solr's AnalyzingInfix suggester, this site's services only), best-weighted
+    first, without repeats."""
+    from .core import search_query
+    text = search_query.clean(prefix)
+    if not text:
+        return []
+    site = tk.config.get("ckan.site_id")
+    params = {"suggest.q": text, "suggest.cfq": site, "suggest.count": max(limit * 3, 10), "wt": "json"}
+    now = time.monotonic()
+    if now - _suggest_built.get(site, -SUGGEST_REBUILD_AFTER - 1) > SUGGEST_REBUILD_AFTER:
+        params["suggest.build"] = "true"
+        _suggest_built[site] = now
+    r = _session.get(f"{_solr_base()}/govservice_suggest", params=params, timeout=30)
+    r.raise_for_status()
+    found = r.json()["suggest"]["services"][text]["suggestions"]
+    return list(dict.fromkeys(s["term"] for s in found))[:limit]
+
+
+def did_you_mean(q: str) -> str | None:
+    """A respelling of a Latin query from the words services are described
+    with (Solr's spell checker), or None: unemploymant benefit -> unemployment benefit."""
+    from .core import search_query
+    parsed = search_query.parse(q)
+    if not parsed.is_latin:
+        return None
+    try:
+        r = _session.get(f"{_solr_base()}/govservice_spell", timeout=10, params={
+            "q": parsed.text, "fq": f'+site_id:"{tk.config.get("ckan.site_id")}"', "wt": "json"})
+        r.raise_for_status()
+        collations = r.json().get("spellcheck", {}).get("collations", [])
+    except (requests.RequestException, ValueError) as e:
+        log.warning("service search: spell check of %r failed (%s)", q, e)
+        return None
+    # Solr's flat named list: ["collation", "<respelt query>", "collation", ...]
+    for name, value in zip(collations[::2], collations[1::2]):
+        text = value.get("collationQuery") if isinstance(value, dict) else value
+        if name == "collation" and isinstance(text, str) and text.lower() != parsed.text.lower():
+            return text
+    return None

@@ -783,3 +783,156 @@ def govservice_feed_health(context: Context, data_dict: DataDict) -> DataDict:
             raise tk.ValidationError({"department": [f"no department called {str(department)[:100]!r}"]})
     tk.check_access("govservice_feed_health", context, {"department": department})
     return feed_health.report(department)
+
+# ---- service search synonyms (issue 15) --------------------------------------
+# Entries added at runtime live in Solr's managed synonym map (search.py) and, with
+# who owns them, in CKAN's system_info under SYNONYMS_KEY; the shipped dictionary
+# (stack/solr/conf/govservice_synonyms.txt) is not editable here.
+
+SYNONYMS_KEY = "govservice.search.synonyms"
+
+
+def _runtime_synonyms() -> list[dict]:
+    import json
+    from ckan.model.system_info import get_system_info
+    return json.loads(get_system_info(SYNONYMS_KEY) or "[]")
+
+
+def _save_runtime_synonyms(entries: list[dict]) -> None:
+    import json
+    from ckan.model.system_info import set_system_info
+    set_system_info(SYNONYMS_KEY, json.dumps(entries, ensure_ascii=False))
+
+
+@tk.side_effect_free
+def govservice_synonym_list(context: Context, data_dict: DataDict) -> DataDict:
+    """The synonyms service search applies: the entries added at runtime, each
+    with its owner, and how many terms the shipped dictionary holds.
+
+    Anyone may read them.
+
+    :param owner_org: only the entries of this department (name or id)
+    :type owner_org: string
+    :returns: ``entries`` (each with term, synonyms, owner_org, created_by and
+        created) and ``shipped_terms``, the number of terms the shipped
+        dictionary holds
+    :rtype: dictionary
+    """
+    from .. import search
+    from ..core import synonyms as core_synonyms
+    tk.check_access("govservice_synonym_list", context, data_dict)
+    entries = _runtime_synonyms()
+    if data_dict.get("owner_org"):
+        org = _department(context, data_dict["owner_org"])["name"]
+        entries = [e for e in entries if e.get("owner_org") == org]
+    runtime_keys = {core_synonyms.token_form(e["term"]) for e in _runtime_synonyms()}
+    shipped = [k for k in search.managed_synonyms(force=True) if k not in runtime_keys]
+    return {"entries": entries, "shipped_terms": len(shipped)}
+
+
+def govservice_synonym_create(context: Context, data_dict: DataDict) -> DataDict:
+    """Add (or replace) a synonym entry: searching its term also finds each of
+    its synonyms. Effective at once (Solr reloads its analysers; no restart).
+
+    Sysadmins, and a department's admins for entries the department owns.
+    Refused with the field and reason: an empty term or synonym list, a
+    synonym equal to the term, an entry that would loop (a synonym that
+    already leads back to the term), a term of the shipped dictionary, an
+    entry owned by another department.
+
+    :param term: what citizens type, e.g. ``车本``
+    :type term: string
+    :param synonyms: the official names it should also find, e.g. ``["机动车登记证书"]``
+    :type synonyms: list of strings
+    :param owner_org: the department that owns the entry (required for a
+        department admin; sysadmins may leave it out: the platform owns it)
+    :type owner_org: string
+    :returns: the entry: term, synonyms, owner_org, created_by, created
+    :rtype: dictionary
+    """
+    import datetime as _dt
+    from .. import search
+    from ..core import synonyms as core_synonyms
+    synonyms = data_dict.get("synonyms")
+    if isinstance(synonyms, str):
+        synonyms = [s for s in synonyms.replace("，", ",").split(",")]
+    owner = data_dict.get("owner_org") or None
+    if owner:
+        owner = _department(context, owner)["name"]
+    tk.check_access("govservice_synonym_create", context, dict(data_dict, owner_org=owner))
+    current = search.managed_synonyms(force=True)
+    entries = _runtime_synonyms()
+    term = data_dict.get("term")
+    try:
+        key, finds = core_synonyms.check_entry(term, synonyms, current)
+    except core_synonyms.SynonymError as e:
+        raise tk.ValidationError({e.field: [e.reason]})
+    existing = next((e for e in entries if core_synonyms.token_form(e["term"]) == key), None)
+    if existing is None and key in current:
+        raise tk.ValidationError({"term": [
+            f"{term!r} is in the shipped dictionary (stack/solr/conf/govservice_synonyms.txt): change it there"]})
+    if existing is not None and existing.get("owner_org") != owner:
+        tk.check_access("govservice_synonym_delete", context, {"term": term})
+    written = {core_synonyms.token_form(x): x.strip() for x in reversed(synonyms)}   # first spelling wins
+    entry = {"term": term.strip(), "synonyms": [written[f] for f in finds],
+             "owner_org": owner, "created_by": context.get("user"),
+             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    search.put_synonym(key, finds)
+    _save_runtime_synonyms([e for e in entries if e is not existing] + [entry])
+    return entry
+
+
+def govservice_synonym_delete(context: Context, data_dict: DataDict) -> DataDict:
+    """Remove a synonym entry added at runtime. Effective at once.
+
+    Sysadmins, and the admins of the department that owns the entry.
+
+    :param term: the entry's term
+    :type term: string
+    :returns: ``deleted``: the entry's term
+    :rtype: dictionary
+    """
+    from .. import search
+    from ..core import synonyms as core_synonyms
+    term = data_dict.get("term") or ""
+    key = core_synonyms.token_form(term)
+    entries = _runtime_synonyms()
+    existing = next((e for e in entries if core_synonyms.token_form(e["term"]) == key), None)
+    if not key or existing is None:
+        raise tk.ObjectNotFound(f"no synonym entry {term!r} was added at runtime")
+    tk.check_access("govservice_synonym_delete", context, {"term": term, "owner_org": existing.get("owner_org")})
+    search.delete_synonym(key)
+    _save_runtime_synonyms([e for e in entries if e is not existing])
+    return {"deleted": existing["term"]}
+
+
+@tk.side_effect_free
+def govservice_suggest(context: Context, data_dict: DataDict) -> DataDict:
+    """Suggestions while typing in the service search box: service titles,
+    output names and synonyms that hold what was typed, best first; and, for
+    a Latin query, a respelling ("did you mean") from the words services are
+    described with.
+
+    Anyone may ask. The search page works without it (it is an enhancement
+    of the form, which submits to ``/service/`` as before).
+
+    :param q: what has been typed so far (up to 100 characters are read)
+    :type q: string
+    :param limit: how many suggestions, 1 to 20 (default 8)
+    :type limit: integer
+    :returns: ``q``, ``suggestions`` (a list of strings) and ``did_you_mean``
+        (a string, or null)
+    :rtype: dictionary
+    """
+    from .. import search
+    tk.check_access("govservice_suggest", context, data_dict)
+    q = data_dict.get("q")
+    if not isinstance(q, str):
+        raise tk.ValidationError({"q": ["give the text typed so far, as a string"]})
+    try:
+        limit = int(data_dict.get("limit", 8))
+    except (TypeError, ValueError):
+        raise tk.ValidationError({"limit": ["must be a whole number from 1 to 20"]})
+    if not 1 <= limit <= 20:
+        raise tk.ValidationError({"limit": ["must be a whole number from 1 to 20"]})
+    return {"q": q, "suggestions": search.suggestions(q, limit), "did_you_mean": search.did_you_mean(q)}
