@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import ckanapi
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
 
-from . import db, pipeline, queue, settings, sources
+from . import db, extract, pipeline, queue, settings, sources
 
 
 SESSION_COOKIE = "govharvest_session"
@@ -277,12 +277,16 @@ def create_app(ckan_url: str | None = None) -> Flask:
     def home():
         with db.connect() as conn:
             rows = [s for s in sources.all_sources(conn) if g.caller.may_see(s)]
-        return render_template("home.html", sources=rows, caller=g.caller)
+        return render_template("home.html", sources=[_public(s) for s in rows], caller=g.caller)
 
     return app
 
 
 def _public(source: dict) -> dict:
     """A source as shown to people: the credentials reference is a name, never a secret,
-    and even the name stays out of the API."""
-    return {k: v for k, v in source.items() if k != "credentials_ref"}
+    and even the name stays out of the API; the location without its query string
+    or user (a source registered before credentials there were refused may have one)."""
+    shown = {k: v for k, v in source.items() if k != "credentials_ref"}
+    if shown.get("location"):
+        shown["location"] = extract.shown(shown["location"])
+    return shown

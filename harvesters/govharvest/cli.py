@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, db, pipeline, settings, sources
+from . import __version__, db, extract, pipeline, settings, sources
 
 
 def _echo_json(value) -> None:
@@ -146,7 +146,7 @@ def source_list():
     with db.connect() as conn:
         for s in sources.all_sources(conn):
             state = "" if s["enabled"] else "  (disabled)"
-            click.echo(f"{s['name']:<28} {s['department']:<28} {s['format']:<5} {s['location']}{state}")
+            click.echo(f"{s['name']:<28} {s['department']:<28} {s['format']:<5} {extract.shown(s['location'])}{state}")
 
 
 @source_group.command("show")

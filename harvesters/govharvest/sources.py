@@ -14,7 +14,7 @@ import base64
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from croniter import croniter
 
@@ -23,6 +23,10 @@ from .errors import ExtractError, RecordError
 from .normalise import FIELDS, normalise
 
 KINDS = ("services", "statistics")
+# A query parameter named with one of these words carries a secret (token=,
+# api_key=, access_token=, sig=, X-Amz-Signature=…): refused in a location.
+CREDENTIAL_WORDS = {"token", "key", "apikey", "secret", "password", "passwd", "pwd", "auth",
+                    "authorization", "signature", "sig", "credential", "credentials", "session", "ticket"}
 CREDENTIALS_REF = re.compile(r"^(?P<basic>basic:)?(?:env:(?P<env>[A-Za-z_][A-Za-z0-9_]*)|file:(?P<file>/.+))$")
 
 
@@ -48,8 +52,15 @@ def check(source: dict[str, Any]) -> None:
         # said without echoing it: what was given may be the secret itself
         raise SourceError("credentials_ref must say where the secret is, not be it: "
                           "env:VARIABLE or file:/absolute/path, optionally prefixed basic:")
-    if urlsplit(source.get("location") or "").password is not None:
-        raise SourceError("location must not carry a password: give it as credentials_ref")
+    location = urlsplit(source.get("location") or "")
+    if location.username is not None or location.password is not None:
+        raise SourceError("location must not carry a password or user name: "
+                          "give the secret as credentials_ref")
+    secret_named = sorted({name for name, _ in parse_qsl(location.query, keep_blank_values=True)
+                           if CREDENTIAL_WORDS & set(re.split(r"[^a-z0-9]+", name.lower()))})
+    if secret_named:   # the parameters' names only: their values are the secret
+        raise SourceError(f"location must not carry credentials in its query ({', '.join(secret_named)}): "
+                          "give the secret as credentials_ref, sent as the Authorization header")
     defaults = source.get("defaults") or {}
     for name in defaults:
         if name not in FIELDS or name in ("service_code", "name", "owner_org"):
