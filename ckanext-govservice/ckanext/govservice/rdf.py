@@ -204,7 +204,8 @@ if RDFProfile is not None:
             publishers = list(self.g.objects(dataset_ref, DCT.publisher))
             for extra in publishers[1:]:   # CPSV-AP and DCAT-AP allow one
                 self.g.remove((dataset_ref, DCT.publisher, extra))
-            if publishers and department is None:   # from the dataset's own publisher_* fields
+            own = any(self._get_dataset_value(dataset_dict, key) for key in ("publisher_uri", "publisher_name"))
+            if publishers and (own or department is None):   # the dataset's own publisher_* fields
                 agent = publishers[0]
                 name = str(self.g.value(agent, FOAF.name) or agent)
                 self._name_agent(agent, name, None, str(agent))
