@@ -6,6 +6,10 @@ signs in to the harvest admin app and opens a harvest report; the same
 citizen steps on a 375-px phone. Every step leaves a screenshot in
 test-artifacts/browser/.
 
+What the page's own scripts do (the sort and language selects submitting
+their forms, the performance chart drawn) is left to them: a step fails when
+a script did not do its work, and any error in the browser's console fails it.
+
 The test builds its own department (a service, a year of statistics loaded
 by a harvest with one bad row) on the running portal, and serves the harvest
 admin app on the harvest test database, so it needs nothing from `make demo`.
@@ -50,6 +54,7 @@ def browser():
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
                 "--lang=zh-CN", "--disable-gpu"):
         options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})   # the console, for script errors
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_page_load_timeout(60)
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
@@ -60,6 +65,30 @@ def browser():
 
 def shot(driver, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def no_console_errors(driver) -> None:
+    """Nothing went wrong in the page's scripts or loads since the last look."""
+    # (a favicon is the browser's own request, not the page's)
+    errors = [e["message"] for e in driver.get_log("browser")
+              if e["level"] == "SEVERE" and "/favicon.ico " not in e["message"]]
+    assert errors == [], f"{driver.current_url}: the browser's console shows errors: {errors}"
+
+
+def until(driver, condition, what_failed: str, seconds: int = 30) -> None:
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+    try:
+        WebDriverWait(driver, seconds).until(condition)
+    except TimeoutException:
+        no_console_errors(driver)          # a script's error says more than the timeout
+        raise AssertionError(f"{driver.current_url}: {what_failed} within {seconds} s") from None
+
+
+def scripts_ready(driver) -> None:
+    """The page and every script it loads have run (CKAN starts its modules on load)."""
+    until(driver, lambda b: b.execute_script("return document.readyState") == "complete",
+          "the page did not finish loading")
 
 
 @pytest.fixture(scope="module")
@@ -114,45 +143,56 @@ def city(portal, tmp_path_factory):
 def citizen_finds_the_service(browser, city, prefix: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     browser.get(f"{CKAN_URL}/service/")
     box = browser.find_element(By.ID, "field-giant-search")   # the page's own search box
     box.send_keys("营业执照", Keys.ENTER)
     # Many services match; the newest (ours) comes first sorted by "last modified".
-    WebDriverWait(browser, 30).until(lambda b: "q=" in b.current_url)
-    sort = browser.find_element(By.CSS_SELECTOR, "select[name=sort]")
-    Select(sort).select_by_value("metadata_modified desc")
-    try:   # CKAN's script submits the form on change; without it (not loaded yet), the Go button would
-        WebDriverWait(browser, 5).until(lambda b: "sort=metadata_modified" in b.current_url)
-    except TimeoutException:
-        browser.execute_script("arguments[0].form.submit()", sort)
-        WebDriverWait(browser, 30).until(lambda b: "sort=metadata_modified" in b.current_url)
+    until(browser, lambda b: "q=" in b.current_url, "the search was not sent")
+    scripts_ready(browser)
+    no_console_errors(browser)
+    Select(browser.find_element(By.CSS_SELECTOR, "select[name=sort]")).select_by_value("metadata_modified desc")
+    # CKAN's select-switch script submits the form on change: no Go button is pressed for it
+    until(browser, lambda b: "sort=metadata_modified" in b.current_url,
+          "the page's script did not submit the sort form on change")
     link = browser.find_element(By.CSS_SELECTOR, f"a[href$='/service/{city['service']['name']}']")
     shot(browser, f"{prefix}1-search-results")
     link.click()
-    WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.ID, "performance-panel"))
+    until(browser, lambda b: b.find_elements(By.ID, "performance-panel"), "the service page did not open")
+    scripts_ready(browser)
     page = browser.find_element(By.TAG_NAME, "body").text
     assert city["service"]["title"] in browser.title or city["service"]["title"] in page
     assert "居民身份证" in page and "公司章程" in page          # what to bring
     assert "3 工作日" in page                                     # the committed time limit
     canvas = browser.find_element(By.CSS_SELECTOR, "#performance-panel canvas")
     assert canvas.is_displayed()
+    # drawn by the page's chart script (Chart.js holds a chart for the canvas), not an empty canvas
+    until(browser, lambda b: b.execute_script(
+        "return !!(window.Chart && Chart.getChart(document.querySelector('#performance-panel canvas')))"),
+        "the page's script drew no chart on the performance canvas")
+    no_console_errors(browser)
     shot(browser, f"{prefix}2-service-page")
 
 
 def test_a_citizen_finds_the_business_licence_and_reads_it_in_english(browser, city):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     citizen_finds_the_service(browser, city, "desktop-")
-    # The footer's language list (a select2 widget over a plain <select>): pick English.
-    browser.execute_script("""
-        const select = document.querySelector('form.lang-select select[name=url]');
-        select.value = select.querySelector('option[lang=en]').value;
-        select.form.submit();""")
-    WebDriverWait(browser, 30).until(lambda b: "/en/" in b.current_url)
+    # The footer's language list, a select2 widget over a plain <select>, as a person uses it:
+    # open it, click English; CKAN's scripts carry the choice to the form and submit it.
+    widget = browser.find_element(By.CSS_SELECTOR, "form.lang-select .select2-selection")
+    # instant: Bootstrap's smooth scrolling would still be moving the page at the click
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", widget)
+    widget.click()
+
+    def english(b):
+        return [e for e in b.find_elements(By.CSS_SELECTOR, ".select2-results__option") if e.text.strip() == "English"]
+    until(browser, english, "the language list did not open")
+    english(browser)[0].click()
+    until(browser, lambda b: "/en/" in b.current_url, "the page's script did not switch to English")
+    scripts_ready(browser)
+    no_console_errors(browser)
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "Business licence issuance" in body
     assert "ID card" in body

@@ -5,7 +5,7 @@ its views make; what the pages compute is in the core or in a module of its
 own (``performance_pages``, ``life_events``, ``openapi``):
 
 * ``pages``: services by theme and by life event (``/service/theme/…``,
-  ``/service/life-event/…``)
+  ``/service/life-event/…``), and CKAN's script translations for Chinese pages
 * ``performance``: the platform's and a department's dashboards
   (``/performance/``, ``/performance/<department>``)
 * ``open311``: the Open311 GeoReport v2 service list (``/open311/v2/…``)
@@ -23,4 +23,5 @@ from . import open311, openapi, pages, performance, rdf
 
 def get_blueprints() -> list[Blueprint]:
     """Every blueprint of the extension (the plugin's IBlueprint)."""
-    return [open311.blueprint, openapi.blueprint, rdf.blueprint, pages.blueprint, performance.blueprint]
+    return [open311.blueprint, openapi.blueprint, rdf.blueprint, pages.blueprint, pages.scripts_blueprint,
+            performance.blueprint]

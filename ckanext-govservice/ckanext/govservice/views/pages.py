@@ -17,6 +17,19 @@ from ..core import schema
 
 blueprint = Blueprint("govservice_pages", __name__, url_prefix="/service")
 
+# CKAN's script asks for its translations at /api/i18n/ + the page's language
+# with only its first "-" made "_" (client.js): zh-Hans-CN becomes zh_Hans-CN,
+# which CKAN answers 400, and then it starts none of its page modules (the sort
+# and language selects, autocomplete…) on a Chinese page. This answers that
+# address as CKAN answers zh_Hans_CN.
+scripts_blueprint = Blueprint("govservice_scripts", __name__)
+
+
+@scripts_blueprint.route("/api/i18n/zh_Hans-CN")
+def chinese_script_translations():
+    from ckan.views.api import i18n_js_translations
+    return i18n_js_translations("zh_Hans_CN")
+
 # How far one page lists: a theme or life event across every department.
 MAX_SERVICES = 1000
 

@@ -78,3 +78,12 @@ class TestErrorPages:
         page = app.get("/dataset/no-such-dataset", status=404).body
         assert "<h1>404 找不到这个页面</h1>" in page
         assert "<p>找不到这个数据集，或您没有查看它的权限</p>" in page
+
+
+def test_ckans_script_finds_its_chinese_translations(app):
+    """CKAN's script asks for /api/i18n/zh_Hans-CN on a Chinese page (only the first "-"
+    of zh-Hans-CN made "_"); CKAN alone answered 400 and started none of its modules."""
+    from ..pages import fetch_json
+    assert fetch_json(app, "/api/i18n/zh_Hans-CN") == fetch_json(app, "/api/i18n/zh_Hans_CN")
+    assert app.get("/api/i18n/xx_Yyyy-ZZ").status_code == 400        # CKAN's own answer otherwise
+
