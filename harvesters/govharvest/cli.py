@@ -238,11 +238,19 @@ def confirm_withdrawals(job_id):
 @click.option("--department", required=True, help="CKAN organisation name")
 @click.option("--admin-url", envvar=settings.PUSH_ADMIN_URL, required=True,
               help="the harvest admin app, e.g. https://data.example.gov.cn/harvest")
-@click.option("--token", envvar=settings.PUSH_TOKEN, required=True,
-              help="your CKAN API token (or set GOVHARVEST_PUSH_TOKEN)")
-def push(file, department, admin_url, token):
-    """Publish a CSV, XLSX or JSON file of your department's services."""
+@click.option("--token-file", envvar=settings.PUSH_TOKEN_FILE, default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a file holding your CKAN API token (or set GOVHARVEST_PUSH_TOKEN_FILE, or the "
+                   "token itself in GOVHARVEST_PUSH_TOKEN); without either you are asked for it")
+def push(file, department, admin_url, token_file):
+    """Publish a CSV, XLSX or JSON file of your department's services.
+
+    The token is never a command-line option: anyone on the machine sees those in ``ps``."""
     import requests
+    if token_file:
+        token = token_file.read_text(encoding="utf-8").strip()
+    else:
+        token = settings.push_token() or click.prompt("CKAN API token", hide_input=True)
     with open(file, "rb") as f:
         r = requests.post(f"{admin_url.rstrip('/')}/api/push/{department}",
                           headers={"Authorization": token},

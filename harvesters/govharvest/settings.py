@@ -17,7 +17,8 @@ or one loaded from GOVHARVEST_ENV_FILE) is seen at once.
 | GOVHARVEST_ADMIN_SECRET | random per start | the admin app's session key |
 | GOVHARVEST_ADMIN_SESSION_SECONDS | 28800 (8 h) | how long an admin app sign-in lasts (the server's copy and the cookie); the copy is kept in GOVHARVEST_REDIS_URL |
 | GOVHARVEST_PUSH_DIR | /tmp/govharvest-push | where pushed files are kept, a folder per department |
-| GOVHARVEST_ADMIN_URL, GOVHARVEST_PUSH_TOKEN | none (the local stack's harvest.env names its admin app) | `govharvest push` options (click reads them, by the names below) |
+| GOVHARVEST_ADMIN_URL, GOVHARVEST_PUSH_TOKEN_FILE | none (the local stack's harvest.env names its admin app) | `govharvest push` options (click reads them, by the names below) |
+| GOVHARVEST_PUSH_TOKEN | none | `govharvest push`'s token when no token file is given; without either it asks for it (never a command-line option: `ps` shows those) |
 | FEEDSERVER_FAULTS | 0 | the reference feed server injects faults on request |
 
 A source's ``credentials_ref`` may name an environment variable of the
@@ -35,6 +36,7 @@ from . import __version__
 # the options of `govharvest push`, which click reads from the environment itself
 PUSH_ADMIN_URL = "GOVHARVEST_ADMIN_URL"
 PUSH_TOKEN = "GOVHARVEST_PUSH_TOKEN"
+PUSH_TOKEN_FILE = "GOVHARVEST_PUSH_TOKEN_FILE"
 
 # The checkout this package was installed from (pip install -e), if it is one:
 # its stack writes the settings file the commands read by default.
@@ -135,6 +137,11 @@ def admin_secret() -> str | None:
 def admin_session_seconds() -> int:
     """How long an admin app sign-in lasts (the server's copy and the cookie)."""
     return int(os.environ.get("GOVHARVEST_ADMIN_SESSION_SECONDS", str(8 * 3600)))
+
+
+def push_token() -> str | None:
+    """The department's CKAN token for ``govharvest push`` from the environment, if set."""
+    return os.environ.get(PUSH_TOKEN) or None
 
 
 def push_dir() -> str:

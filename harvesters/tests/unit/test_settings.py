@@ -120,7 +120,7 @@ def test_push_to_an_admin_app_that_does_not_answer_is_one_line(tmp_path):
     feed = tmp_path / "services.json"
     feed.write_text('{"services": []}')
     port = _closed_port()
-    line = _one_line_error(_run("push", str(feed), "--department", "tax", "--token", "t", GOVHARVEST_ENV_FILE="",
+    line = _one_line_error(_run("push", str(feed), "--department", "tax", GOVHARVEST_PUSH_TOKEN="t", GOVHARVEST_ENV_FILE="",
                                 GOVHARVEST_ADMIN_URL=f"http://127.0.0.1:{port}"))
     assert line == (f"Error: http://127.0.0.1:{port}/api/push/tax cannot be reached: start the stack with "
                     "`make up` (or `make demo` for the admin app), or check its address")
