@@ -5,7 +5,11 @@ to disk, ETag / If-Modified-Since, credentials), then turned into one UTF-8
 CSV with the platform's column names — from CSV in any supported encoding
 with Chinese or English headers (title rows and blank rows skipped), XLSX,
 or JSON rows (``{"statistics": [...]}``, a bare list, or JSON lines) — and
-handed to CKAN's ``govservice_statistics_load`` in one upload. The platform
+handed to CKAN's ``govservice_statistics_load`` in one upload. A JSON file may
+also carry the department's service standards (``{"statistics": [...],
+"standards": [{"kpi", "target", "service"?, "period_from"?, "wording"?}]}``),
+set through ``govservice_standards_set`` after the rows (all or none; a refused
+one is rejected in the report with its record, field and reason). The platform
 checks every row there, in SQL, and answers with what landed and what was
 rejected; rejections are kept in the job's report with the line of the
 department's own file, the field and the reason.
@@ -75,6 +79,26 @@ def _json_items(path: Path) -> Iterator[tuple[int, dict]]:
                         yield i, json.loads(text)
         except ValueError as e:
             raise FormatError(f"JSON could not be parsed: {e}") from None
+
+
+def feed_standards(path: Path, fmt: str, department: str) -> list[dict]:
+    """The service standards a JSON statistics file sends beside its rows
+    (``{"statistics": [...], "standards": [...]}``), each for the source's own
+    department: a standard for its KPIs, or its services' (``service``). None
+    from other formats."""
+    if not fmt.startswith("json") or _is_json_lines(path):
+        return []
+    with open(path, encoding="utf-8-sig") as f:
+        try:
+            body = json.load(f)
+        except ValueError:
+            return []      # to_platform_csv has said why already
+    standards = body.get("standards") if isinstance(body, dict) else None
+    if standards is None:
+        return []
+    if not isinstance(standards, list) or not all(isinstance(s, dict) for s in standards):
+        raise FormatError('"standards" must be a list of objects, each {"kpi", "target", …}')
+    return [{**s, "department": department} for s in standards]
 
 
 def _is_json_lines(path: Path) -> bool:
@@ -166,6 +190,24 @@ def _where(fmt: str, line: int) -> str:
     return f"item {line}" if fmt.startswith("json") else f"line {line}"
 
 
+def _send_standards(ckan, standards: list[dict]) -> dict[str, dict[str, list[str]]]:
+    """Set the feed's standards (all or none, as the platform takes them); the
+    refused ones by record ("<department>/<service>/<kpi>"), field and reason."""
+    import ckanapi
+    try:
+        load.with_retries(lambda: ckan.action.govservice_standards_set(standards=standards, from_feed=True))
+        return {}
+    except ckanapi.ValidationError as e:
+        refused: dict[str, dict[str, list[str]]] = {}
+        for error in (e.error_dict or {}).get("standards") or []:
+            if isinstance(error, dict):
+                refused.setdefault(f"standard {error['record']}", {}).setdefault(
+                    error["field"], []).append(f"standard {error['record']}: {error['field']} {error['reason']}")
+        return refused or {"standards": {"standards": [load.error_sentence(e.error_dict)]}}
+    except ckanapi.NotAuthorized as e:
+        return {"standards": {"standards": [f"the platform refused the standards: {e}"]}}
+
+
 def _fetch(source: dict) -> extract.Fetched:
     """The source's one file (statistics come whole, never as a paged feed)."""
     return extract.fetch(source["location"], etag=source["last_etag"],
@@ -190,6 +232,7 @@ def run_job(conn_factory, job_id: int, source: dict, ckan) -> tuple[str, dict, s
         out = Path(tmp) / "statistics.csv"
         try:
             _, source_lines = to_platform_csv(fetched.path, source["format"], out)
+            standards = feed_standards(fetched.path, source["format"], source["department"])
         except (FormatError, UnicodeDecodeError) as e:
             return "failed", {}, str(e)
         import ckanapi
@@ -204,6 +247,7 @@ def run_job(conn_factory, job_id: int, source: dict, ckan) -> tuple[str, dict, s
             return "failed", {}, f"the platform refused the file: {load.error_sentence(e.error_dict)}"
         except ckanapi.CKANAPIError as e:
             return "failed", {}, f"the platform could not load the file: {e}"
+        standards_refused = _send_standards(ckan, standards) if standards else {}
 
     by_record: dict[str, dict[str, list[str]]] = {}
     for r in result["rejections"]:
@@ -212,6 +256,8 @@ def run_job(conn_factory, job_id: int, source: dict, ckan) -> tuple[str, dict, s
         value = "" if r.get("value") in (None, "") else f" ({r['value']!r})"
         by_record.setdefault(r["record"] or _where(source["format"], line), {}).setdefault(
             r["field"], []).append(f"{_where(source['format'], line)}: {r['field']}{value} {r['reason']}")
+    for record, errors in standards_refused.items():
+        by_record.setdefault(record, {}).update(errors)
     with conn_factory() as conn:
         for record, errors in by_record.items():
             db.note_outcome(conn, job_id, record, "rejected", errors=errors)
@@ -220,4 +266,7 @@ def run_job(conn_factory, job_id: int, source: dict, ckan) -> tuple[str, dict, s
     counts["new"], counts["changed"] = result["inserted"], result["updated"]
     if result.get("ignored_columns"):
         counts["ignored_columns"] = result["ignored_columns"]
+    if standards:
+        counts["standards"] = 0 if standards_refused else len(standards)
+        counts["rejected"] += len(standards_refused)
     return "done", counts, None

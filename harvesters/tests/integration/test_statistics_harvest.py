@@ -81,3 +81,38 @@ def test_statistics_as_json_rows(portal, department, source, feed_server):
                                          period_from="2026-03", period_to="2026-04")
     volume = {r["period"]: r["kpis"]["volume"]["value"] for r in kpis["results"]}
     assert volume == {"2026-03": 5, "2026-04": None}
+
+
+def test_a_json_feed_sends_its_departments_standards_and_a_bad_one_is_reported(
+        portal, department, source, feed_server):
+    write_feed(source, [ROWS["SC-3"]])
+    harvest(portal, "csv-feed")
+    rows = ('[{"service_code": "SC-3", "period": "2026-03", "channel": "mobile", "received": 10,'
+            ' "completed": 10, "completed_on_time": 9, "no_data": false}]')
+    (source / "statistics.json").write_text(
+        f'{{"statistics": {rows}, "standards": [{{"kpi": "on_time_rate", "target": "95%"}},'
+        ' {"kpi": "on_time_rate", "service": "SC-3", "target": 0.85,'
+        '  "wording": {"zh_Hans_CN": "按时办结率不低于 85%", "en": "On time at least 85%"}}]}',
+        encoding="utf-8")
+    add_statistics_source(department, feed_server[1], fmt="json", name="statistics.json")
+
+    report = harvest(portal, "stats-feed")
+
+    assert report["status"] == "done", report["error"]
+    assert (report["counts"]["inserted"], report["counts"]["standards"]) == (1, 2)
+    kpis = portal.action.govservice_kpis(department=department["name"], group_by="service",
+                                         period_from="2026-03", period_to="2026-03")
+    judged = kpis["results"][0]["kpis"]["on_time_rate"]["standard"]
+    assert (judged["target"], judged["scope"], judged["met"], judged["status"]) == (0.85, "service", True, "green")
+
+    (source / "statistics.json").write_text(
+        f'{{"statistics": {rows}, "standards": [{{"kpi": "on_time_rate", "target": 1.5}}]}}', encoding="utf-8")
+    report = harvest(portal, "stats-feed")
+    assert report["status"] == "done", report["error"]
+    assert {r["record"]: r["errors"] for r in report["rejected"]} == {
+        f"standard {department['name']}/on_time_rate": {"target": [
+            f"standard {department['name']}/on_time_rate: target 1.5 is outside the range of on_time_rate: "
+            "a target must be between 0% and 100% (0 to 1, or a percentage)"]}}
+    kept = portal.action.govservice_standards(department=department["name"])["standards"]
+    assert sorted((s["scope"], s["target"], s["source"]) for s in kept) == [
+        ("department", 0.95, "department"), ("service", 0.85, "department")]

@@ -585,6 +585,10 @@ def govservice_standards_set(context: Context, data_dict: DataDict) -> DataDict:
         ``{"zh_Hans_CN", "en"}`` (default: made from the KPI and the target).
         Or the fields of one standard as the call's own parameters.
     :type standards: list of dicts
+    :param from_feed: the standards came in the department's own statistics
+        feed (the harvester says so): recorded as the department's, not the
+        data office's, though the harvester calls as a sysadmin
+    :type from_feed: bool, optional
 
     :returns: ``{"standards": [{"kpi", "department", "service", "scope",
         "target", "period_from", "wording"}]}``, as stored
@@ -605,7 +609,8 @@ def govservice_standards_set(context: Context, data_dict: DataDict) -> DataDict:
         "departments": departments,
         "platform": any(isinstance(r, dict) and not r.get("department") for r in records)})
     clean = standards.check(records)
-    source = "data_office" if authz.is_sysadmin(context.get("user")) or context.get("ignore_auth") else "department"
+    by_data_office = authz.is_sysadmin(context.get("user")) or context.get("ignore_auth")
+    source = "data_office" if by_data_office and not tk.asbool(data_dict.get("from_feed")) else "department"
     standards.put(clean, source, context.get("user"))
     return {"standards": clean}
 

@@ -75,7 +75,7 @@ def department(statistics_db, sysadmin, dept, harvest_db):
     return month
 
 
-def test_stale_and_failing_sources_are_shown_with_their_last_error(department):
+def test_stale_and_failing_sources_with_their_last_error_coverage_idle_and_withdrawn(department):
     [d] = feed_health.report("market-regulation")["departments"]
     states = {s["name"]: (s["state"], s["last_error"]) for s in d["sources"]}
     assert states == {
@@ -84,10 +84,6 @@ def test_stale_and_failing_sources_are_shown_with_their_last_error(department):
         "market-regulation-statistics": ("failing", "HTTP 500 from https://feeds.example.gov.cn/stats.csv")}
     assert (d["stale"], d["failing"]) == (["market-regulation-open311"], ["market-regulation-statistics"])
     assert d["rejected_share"] == 0.05          # 2 rejected of the 40 records last read
-
-
-def test_coverage_idle_and_withdrawn_services_on_a_known_department(department):
-    [d] = feed_health.report("market-regulation")["departments"]
     # SR-1, SR-2 and SR-3 reported last month (SR-3 that it received nothing)
     assert (d["services_reporting"], d["active_services"], d["coverage"]) == (3, 5, 0.6)
     assert d["coverage_below_threshold"] is True      # below 80%

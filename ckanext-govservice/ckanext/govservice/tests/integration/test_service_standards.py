@@ -53,7 +53,7 @@ def on_time(answer, **keys):
     return match["kpis"]["on_time_rate"]
 
 
-def test_the_service_target_beats_the_department_s_which_beats_the_platform_s(figures):
+def test_the_most_specific_target_applies_and_is_judged_red_amber_or_green(figures):
     april = dict(period_from="2026-04", period_to="2026-04")
     by_service = kpis(group_by="service", **april)
     assert on_time(by_service, service="SR-1")["standard"]["target"] == 0.9
@@ -67,9 +67,7 @@ def test_the_service_target_beats_the_department_s_which_beats_the_platform_s(fi
         "zh_Hans_CN": "按时办结率不低于 95%", "en": "On-time rate at least 95%"}
     # no standard on digital take-up: no target, said plainly
     assert by_department["results"][0]["kpis"]["digital_take_up"]["standard"] is None
-
-
-def test_red_amber_green_and_met_on_known_months(figures):
+    # red, amber, green and met on known months
     months = kpis(service="SR-1", department="market-regulation", group_by="period",
                   period_from="2026-01", period_to="2026-04")
     judged = {r["period"]: r["kpis"]["on_time_rate"]["standard"] for r in months["results"]}
@@ -82,7 +80,7 @@ def test_red_amber_green_and_met_on_known_months(figures):
                    service="SR-2")["standard"]["status"] == "green"     # 90% against 80%
 
 
-def test_missed_three_months_in_a_row_is_flagged_in_the_api_and_on_the_service_page(app, figures):
+def test_missed_three_months_in_a_row_is_flagged_in_the_api_the_service_page_and_the_dashboards(app, figures):
     months = kpis(service="SR-1", department="market-regulation", group_by="period",
                   period_from="2026-01", period_to="2026-04")
     runs = [(r["period"], r["kpis"]["on_time_rate"]["standard"]["missed_in_a_row"],
@@ -94,9 +92,7 @@ def test_missed_three_months_in_a_row_is_flagged_in_the_api_and_on_the_service_p
     assert "按时办结率 81% 目标 90% · 未达标（红） 连续 3 个月未达标" in panel    # 325 / 400
     english = text_of(section(fetch(app, "/en/service/sr-1"), "performance-panel"))
     assert "Target 90% · missed (red) Missed 3 months in a row" in english
-
-
-def test_dashboards_and_league_table_carry_targets_and_status(app, figures):
+    # the league table and both dashboards
     league = helpers.call_action("govservice_league_table", context={"user": ""},
                                  period_from="2026-01", period_to="2026-04")
     rows = {d["department"]: d["kpis"]["on_time_rate"] for d in league["departments"]}
@@ -111,7 +107,7 @@ def test_dashboards_and_league_table_carry_targets_and_status(app, figures):
     assert "目标 80% · 达标（绿）" in text_of(section(department, "headline"))
 
 
-def test_standards_and_results_are_published_as_an_open_dataset(figures):
+def test_results_are_published_and_bad_standards_are_refused_changing_nothing(figures):
     answer = standards.publish()
     assert answer["rows"] == 6        # SR-1 x 4 months, SR-2 and TX-1 in April
     dataset = helpers.call_action("package_show", id="service-standards")
@@ -123,9 +119,7 @@ def test_standards_and_results_are_published_as_an_open_dataset(figures):
         ("2026-01", 0.9, 0.9, "true", "green", 0), ("2026-02", 0.85, 0.9, "false", "amber", 1),
         ("2026-03", 0.8, 0.9, "false", "red", 2), ("2026-04", 0.7, 0.9, "false", "red", 3)]
     assert results["results"][0]["standard_en"] == "Nine in ten on time"
-
-
-def test_bad_standards_are_refused_naming_record_field_and_reason_and_nothing_changes(figures):
+    # bad standards: refused naming record, field and reason; nothing changes
     before = helpers.call_action("govservice_standards", context={"user": ""})["standards"]
     with pytest.raises(tk.ValidationError) as refused:
         helpers.call_action("govservice_standards_set", context=dict(figures), standards=[
