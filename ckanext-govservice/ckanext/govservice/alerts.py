@@ -5,6 +5,8 @@ The conditions, per department:
 * ``target_missed``: one of its KPIs missed its standard in the latest month
   with figures (subject: the KPI; the condition: red or amber, and whether it
   has now been missed 3 months in a row);
+* ``services_flagged``: its services that missed a standard 3 months or more
+  in a row (subject: the KPI; the condition: which services);
 * ``source_stale`` / ``source_failing``: a harvest source (subject: its name)
   with no successful harvest for the configured days, or whose latest harvest
   failed (the condition includes the error);
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 
 KINDS = {
     "target_missed": "{kpi}: {status}, target {target} missed in {month}{run}",
+    "services_flagged": "{count} service(s) missed the {kpi} standard 3 months or more in a row up to {month}",
     "source_stale": "harvest source {source} is stale: no successful harvest since {since}",
     "source_failing": "harvest source {source} is failing: {error}",
     "coverage_low": "coverage {coverage} in {month}: {reporting} of {active} active services reported",
@@ -78,6 +81,7 @@ def department_conditions(department: str, health: dict[str, Any] | None,
                           "since": dt.datetime.strptime(first + "-01", "%Y-%m-%d").replace(tzinfo=dt.timezone.utc),
                           "details": {"what": what, "link": _page(f"/performance/{department}"),
                                       "value": latest, "target": judged["target"], "months": run}})
+        found.extend(_services_flagged(department, period_to, all_standards, definitions))
     if health:
         feeds = _page(f"/performance/feeds/{department}")
         for s in health["sources"] or []:
@@ -110,6 +114,32 @@ def department_conditions(department: str, health: dict[str, Any] | None,
                       "details": {"what": KINDS["links_broken"].format(count=len(urls)),
                                   "link": _page(f"/performance/feeds/{department}"), "urls": urls[:50]}})
     return found
+
+
+def _services_flagged(department: str, period_to: str, all_standards: list[dict[str, Any]],
+                      definitions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One condition per KPI: the department's services that missed their standard
+    3 months or more in a row up to its latest month (which ones is the condition)."""
+    history = standards.monthly_values("service", period_to, department=department)
+    flagged: dict[str, list[tuple[str, str]]] = {}
+    for (_, service), monthly in history.items():
+        for name, months in monthly.items():
+            judged = rules.judge(dict(months).get(period_to),
+                                 rules.applicable(all_standards, name, department, service, period_to), months)
+            if judged and judged["flagged"]:
+                first = stats.shift_period(period_to, -(judged["missed_in_a_row"] - 1))
+                flagged.setdefault(name, []).append((service, first))
+    out = []
+    for name, services in sorted(flagged.items()):
+        codes = sorted(code for code, _ in services)
+        first = min(month for _, month in services)
+        out.append({"kind": "services_flagged", "subject": name,
+                    "condition": hashlib.sha256("\n".join(codes).encode()).hexdigest()[:16],
+                    "since": dt.datetime.strptime(first + "-01", "%Y-%m-%d").replace(tzinfo=dt.timezone.utc),
+                    "details": {"what": KINDS["services_flagged"].format(
+                        count=len(codes), kpi=rules.label(definitions[name], "en"), month=period_to),
+                        "link": _page(f"/performance/{department}"), "services": codes[:50]}})
+    return out
 
 
 def recipients(department: str) -> list[tuple[str, str]]:

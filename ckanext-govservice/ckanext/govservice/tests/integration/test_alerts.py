@@ -62,7 +62,7 @@ def slipping(statistics_db, sysadmin, dept, harvest_db):  # noqa: F811
     return {"admin": admin["email"], "data_office": data_office, "month": month, "harvest": harvest_db}
 
 
-def test_an_alert_is_e_mailed_once_not_twice_a_new_one_alone_and_both_are_in_the_atom_feed(app, inbox, slipping):
+def test_alerts_are_e_mailed_once_not_twice_a_new_one_alone_and_all_are_in_the_atom_feed(app, inbox, slipping):
     alerts.run()
     assert sorted(rcpt for tos, _ in inbox.messages for rcpt in tos) == sorted(
         [slipping["admin"], *slipping["data_office"]])
@@ -72,10 +72,11 @@ def test_an_alert_is_e_mailed_once_not_twice_a_new_one_alone_and_both_are_in_the
     first = stats.shift_period(slipping["month"], -2)
     assert "On-time rate: red, target 95% missed in " + slipping["month"] + " (3 months in a row)" in body
     assert f"since {first}-01T00:00" in body
+    assert "1 service(s) missed the On-time rate standard 3 months or more in a row up to " + slipping["month"] in body
     assert f"{tk.config['ckan.site_url']}/performance/market-regulation" in body
     alerts.run()                                  # nothing changed: nothing sent
     assert len(inbox.messages) == sent
-    # a new condition is sent alone; the Atom feed lists both
+    # a new condition is sent alone; the Atom feed lists all three
     harvested(slipping["harvest"], "market-regulation-statistics", "market-regulation",
               ("done", "2 days", None, '{"rows": 3, "rejected": 0}'),
               ("failed", "1 hour", "HTTP 503 from https://feeds.example.gov.cn/stats.csv", "{}"))
@@ -87,5 +88,5 @@ def test_an_alert_is_e_mailed_once_not_twice_a_new_one_alone_and_both_are_in_the
     assert "/performance/feeds/market-regulation" in body
     feed = checked(app, "/performance/market-regulation/alerts.atom")
     assert feed.headers["Content-Type"].startswith("application/atom+xml")
-    assert feed.get_data(as_text=True).count("<entry>") == 2
+    assert feed.get_data(as_text=True).count("<entry>") == 3
     assert "On-time rate: red, target 95% missed" in feed.get_data(as_text=True)
