@@ -99,12 +99,12 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
         return pkg_dict
 
     # Service search (search.py, issue 15): a citizen's query becomes the
-    # platform's edismax query, relaxed when the exact one would find nothing.
+    # platform's edismax query; one that finds nothing is asked again, relaxed.
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
         return search.service_search_params(search_params)
 
     def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
-        return search.mark_relaxed(search_results, search_params)
+        return search.relax_when_nothing_found(search_results, search_params)
 
     # The latest 12 months' performance travels with the service: in
     # package_show, in search results (through the index) and on its page.

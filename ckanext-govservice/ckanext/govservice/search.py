@@ -264,7 +264,13 @@ def service_search_params(params: dict[str, Any], relaxed: bool = False) -> dict
         if "{!" in q or q.count('"') % 2:
             raise SearchQueryError("q: local parameters ({!…}) and unbalanced quotes are not accepted")
         return params
-    composed = service_query(q, relaxed)
+    relaxed = relaxed or bool((params.get("extras") or {}).get("ext_govservice_relaxed"))
+    if relaxed:
+        from .core import synonyms as core_synonyms
+        lexicon = frozenset(core_synonyms.display_form(k) for k in managed_synonyms())
+        composed = service_query(q, True, lexicon, did_you_mean(q))
+    else:
+        composed = service_query(q)
     if composed is None:        # only punctuation or Solr syntax: every service, as for no query
         params["q"] = ""
         return params
@@ -273,39 +279,37 @@ def service_search_params(params: dict[str, Any], relaxed: bool = False) -> dict
     params["qf"] = " ".join(f"{f}^{w}" for f, w in QUERY_FIELDS.items())
     params["tie"] = "0.1"
     params["boost"] = f"def({WEIGHT_FIELD},1)"
-    if not relaxed and not _matches_anything(params):
-        from .core import synonyms as core_synonyms
-        lexicon = frozenset(core_synonyms.display_form(k) for k in managed_synonyms())
-        params["q"], params["mm"] = service_query(q, True, lexicon, did_you_mean(q))
-        params.setdefault("extras", {})["ext_govservice_relaxed"] = "1"
+    params.setdefault("extras", {})["ext_govservice_query"] = q
     return params
 
 
-def mark_relaxed(results: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """A service search answered by the relaxed query says so
-    (``govservice_relaxed``: true), so pages can tell "showing similar words"."""
-    if (params.get("extras") or {}).get("ext_govservice_relaxed"):
-        results["govservice_relaxed"] = True
-    return results
+def relax_when_nothing_found(results: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """A service search that found nothing is asked once more, relaxed (see
+    service_query), and the answer says so (``govservice_relaxed``: true), so
+    pages can tell "showing results for similar words". Only then: an exact
+    query that finds something costs one search, and one that finds nothing
+    is cheap (no rows, no facets) before the relaxed one."""
+    extras = params.get("extras") or {}
+    q = extras.get("ext_govservice_query")
+    if results.get("count") or not q or extras.get("ext_govservice_relaxed"):
+        return results
+    # CKAN's query has by now turned fq into a list: the caller's first, then its own filters.
+    given = params.get("fq") or ""
+    given = given[0] if isinstance(given, list) else given
+    fq = " ".join(part for part in given.split(" ")
+                  if not part.startswith(("+site_id:", "+state:", "+capacity:", "+permission_labels:")))
+    user = tk.current_user.name if tk.current_user and tk.current_user.is_authenticated else None
+    relaxed = tk.get_action("package_search")({"user": user}, {
+        "q": q, "fq": fq, "rows": max(0, int(params.get("rows", 11)) - 1), "start": params.get("start", 0),
+        "sort": params.get("sort"), "facet.field": params.get("facet.field") or [],
+        "include_private": "+capacity:public" not in given, "ext_govservice_relaxed": "1"})
+    if not relaxed["count"]:
+        return results
+    relaxed["govservice_relaxed"] = True
+    return relaxed
 
 
-_session = requests.Session()     # kept alive: the count costs about a millisecond
-
-
-def _matches_anything(params: dict[str, Any]) -> bool:
-    """Whether the composed query finds any service at all (one count from
-    Solr, no rows, no facets), asked before the real search so that a query
-    that finds nothing is searched relaxed at once instead of twice."""
-    fq = [params.get("fq") or "", f'+site_id:"{tk.config.get("ckan.site_id")}"', "+state:active"]
-    try:
-        r = _session.get(f"{_solr_base()}/select", timeout=10, params={
-            "q": params["q"], "defType": "edismax", "qf": params["qf"], "mm": params["mm"],
-            "q.op": "AND", "fq": fq, "rows": 0, "wt": "json"})
-        r.raise_for_status()
-        return r.json()["response"]["numFound"] > 0
-    except (requests.RequestException, ValueError, KeyError) as e:
-        log.warning("service search: counting %r failed (%s); searching without relaxing", params["q"], e)
-        return True
+_session = requests.Session()     # kept alive between the module's own calls to Solr
 
 
 # ---- runtime synonyms: Solr's managed map, changed through its REST API ----
