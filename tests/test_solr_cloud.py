@@ -38,7 +38,7 @@ from .test_crawl import CITY, _department_services
 pytestmark = pytest.mark.stack
 
 SLOT = os.environ.get("GOVSERVICE_TEST_SLOT", "")
-SAMPLE = ("taxation", "education")   # a JSON feed and a JSON file: 71 services
+SAMPLE = ("taxation",)   # a JSON feed: 32 services (a larger sample costs CI a minute per 40)
 
 
 def _free_ports(n: int) -> list[int]:
@@ -127,11 +127,11 @@ def _services(n: int, context: dict, **extra) -> list[dict]:
 
 QUERIES = [   # (what, package_search parameters, whether the order must match too)
     ("a Chinese word", {"q": "证明", "sort": "name asc"}, True),
-    ("a Chinese phrase, by relevance", {"q": "营业执照"}, False),
+    ("a Chinese phrase, by relevance", {"q": "税务登记"}, False),
     ("an English word", {"q": "tax"}, False),
     ("a filter on a typed field", {"fq": "is_free_b:true", "sort": "committed_days_f asc, name asc"}, True),
     ("a department", {"fq": "organization:taxation", "sort": "name asc"}, True),
-    ("a page in the middle", {"q": "*:*", "sort": "name asc", "rows": 7, "start": 30}, True),
+    ("a page in the middle", {"q": "*:*", "sort": "name asc", "rows": 7, "start": 10}, True),
 ]
 FACETS = ["organization", "themes_ss", "life_events_ss", "channel_types_ss", "in_person_visits_i",
           "online_depth_ss", "service_type_ss", "is_free_b"]
@@ -168,9 +168,9 @@ def test_the_demo_services_in_the_collection_answer_as_in_the_single_core(solr_c
         return answers
 
     single, cloud = ask(single_url), ask(solr_cloud.url)
-    assert single["facets"]["count"] == cloud["facets"]["count"] == published > 60
+    assert single["facets"]["count"] == cloud["facets"]["count"] == published >= 30
     assert cloud["facets"]["search_facets"] == single["facets"]["search_facets"]
-    assert len(cloud["facets"]["search_facets"]["organization"]["items"]) == 2
+    assert len(cloud["facets"]["search_facets"]["themes_ss"]["items"]) >= 1
     for what, _params, ordered in QUERIES:
         names_single = [d["name"] for d in single[what]["results"]]
         names_cloud = [d["name"] for d in cloud[what]["results"]]
@@ -271,5 +271,6 @@ def test_zookeeper_stopped_health_says_so_updates_fail_clearly_and_nothing_is_lo
     print(f"updates resumed {time.monotonic() - back:.1f} s after ZooKeeper started again")
     assert _names(q="ZooKeeper 恢复后的修改")[1] == [made[0]["name"]]
     assert _names()[0] == 3
+    on_cloud.run("wait-active", "120")
     health = helpers.call_action("govservice_health", context={"ignore_auth": True})["services"]["solr"]
     assert (health["status"], health["live_nodes"], health["replicas_active"]) == ("up", 2, 4)

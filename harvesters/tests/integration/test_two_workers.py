@@ -17,7 +17,7 @@ from test_pipeline import HEADER
 from test_running import harvest_queue  # noqa: F401  (a fixture)
 
 GOVHARVEST = str(Path(sys.executable).parent / "govharvest")
-RECORDS = 40
+RECORDS = 20
 
 
 def _feed(folder: Path, name: str, title: str) -> None:
