@@ -100,6 +100,7 @@ def load(context: dict[str, Any], org: dict[str, Any], headers: list[str], body:
             enqueue_reindex(package_ids)
         if report["inserted"] or report["updated"]:
             enqueue_department_file(org["name"])
+            standards.enqueue_publish()   # the results against the standards changed too
     return report
 
 
