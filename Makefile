@@ -8,7 +8,7 @@ STACK := stack/stack.sh
 VENV  ?= .venv
 T     ?=
 
-.PHONY: install up down status demo test test-unit crawl lock translations clean-state backup restore fresh-debian-check
+.PHONY: install up down status demo test test-unit crawl lock translations clean-state backup restore fresh-debian-check figures
 
 install:            ## system packages, Python venv, Solr jars
 	@$(STACK) install
@@ -64,6 +64,11 @@ restore: up         ## FROM=dir: stop CKAN and the workers, load the dumps, rebu
 	@$(STACK) stop harvest-scheduler && $(STACK) stop harvest-worker && $(STACK) stop worker && $(STACK) stop ckan
 	@$(RUN_LOCAL) restore "$(FROM)"
 	@$(STACK) up
+
+# The test counts and bench figures README.md and bench/README.md quote, rewritten from
+# pytest's collection and bench/results/ (what each bench kept when it last ran).
+figures:            ## rewrite the marked figures in README.md and bench/README.md (--check: CHECK=1)
+	@$(VENV)/bin/python tools/figures $(if $(CHECK),--check)
 
 # A clean Debian 12 root (debootstrap), the README's set-up and `make demo` inside it, in a
 # network namespace of its own, then a smoke test; each step's time. Root; downloads packages.

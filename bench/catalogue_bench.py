@@ -25,6 +25,8 @@ import statistics
 import time
 from pathlib import Path
 
+import record
+
 ROOT = Path(__file__).resolve().parent.parent
 
 DEPARTMENTS = 10
@@ -156,6 +158,13 @@ def main():
     ratio = statistics.median(s) / statistics.median(d)
 
     print()
+    with record.summary("catalogue"):
+        print_table(n_services, n_datasets, platform, rebuild, one, rebuild_one, service_facets, s, d, ratio,
+                    args.repeats)
+
+
+def print_table(n_services, n_datasets, platform, rebuild, one, rebuild_one, service_facets, s, d, ratio,
+                repeats):
     print(f"| measure | value | target |")
     print(f"| --- | --- | --- |")
     print(f"| services / plain datasets in the index | {n_services} / {n_datasets} | 10,000 each |")
@@ -163,7 +172,7 @@ def main():
           f"| {rebuild:.1f} s | < 60 s |")
     print(f"| rebuild one department's files ({one['count']} services) + nothing else "
           f"| {rebuild_one:.1f} s | |")
-    print(f"| package_search, {len(service_facets)} service facets, median of {args.repeats} "
+    print(f"| package_search, {len(service_facets)} service facets, median of {repeats} "
           f"| {statistics.median(s):.1f} ms (p90 {statistics.quantiles(s, n=10)[-1]:.1f}) | |")
     print(f"| package_search, {len(PLAIN_FACETS)} CKAN facets on plain datasets, median "
           f"| {statistics.median(d):.1f} ms (p90 {statistics.quantiles(d, n=10)[-1]:.1f}) | |")

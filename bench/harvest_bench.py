@@ -43,6 +43,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import record
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
@@ -270,6 +272,11 @@ def main():
             bench.cleanup()
             bench.server.shutdown()
     print()
+    with record.summary("harvest"):
+        table(first, big)
+
+
+def table(first: dict | None, big: dict | None) -> None:
     print("| measure | value | target |")
     print("| --- | --- | --- |")
     if first:

@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import record
+
 ROOT = Path(__file__).resolve().parent.parent
 
 DEPARTMENTS = 20
@@ -239,68 +241,69 @@ def main() -> None:
         conn.execute(sa.text(f"TRUNCATE {store.SCHEMA}.service_month, {store.SCHEMA}.department_month"))
         register_services(conn, store, args.rows)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        files = write_files(args.rows, Path(tmp))
-        print(f"{args.rows:,} rows in {len(files)} department files "
-              f"({sum(p.stat().st_size for p in files.values()) / 1e6:.0f} MB)")
-        # Alternating runs, each into a fresh table: the machine's mood falls on both.
-        raws, ourses, narrow = [], [], []
-        for attempt in range(args.repeat):
-            narrow.append(bench_raw_copy(store, files, with_department=False))
-            raws.append(bench_raw_copy(store, files))
-            ours_table = fresh_table(tk, context, "bench-stats-ours", tune=True)
-            with store.engine().begin() as conn:   # fresh sums too, as for a new platform
-                conn.execute(sa.text(f"TRUNCATE {store.SCHEMA}.service_month, "
-                                     f"{store.SCHEMA}.department_month, {store.SCHEMA}.service_summary"))
-            elapsed, stages = bench_ours(store, ours_table, files)
-            ourses.append(elapsed)
-            print(f"run {attempt + 1}: raw COPY {raws[-1]:.1f} s (key without department {narrow[-1]:.1f} s), "
-                  f"ours {elapsed:.1f} s = {elapsed / raws[-1]:.2f}x  "
-                  + "  ".join(f"{k} {v:.1f}s" for k, v in stages.items()))
-        raw, ours = statistics.median(raws), statistics.median(ourses)
-        print(f"raw COPY into a bare table:    {raw:7.1f} s  {args.rows / raw:9,.0f} rows/s  (median of {args.repeat})")
-        print(f"our loader (incl. KPI sums):   {ours:7.1f} s  {args.rows / ours:9,.0f} rows/s  (median of {args.repeat})")
-        if not args.skip_upsert:
-            upsert_table = fresh_table(tk, context, "bench-stats-upsert", tune=False)
-            upsert = bench_upsert(tk, context, upsert_table, files)
-            print(f"datastore_upsert, 10k batches: {upsert:7.1f} s  {args.rows / upsert:9,.0f} rows/s")
-            print(f"ours vs datastore_upsert: {upsert / ours:.1f}x faster (target >= 10x)")
-        print(f"ours vs raw COPY: {ours / raw:.2f}x the time (target <= 3x); "
-              f"vs the narrower key: {ours / statistics.median(narrow):.2f}x")
+    with record.summary("statistics"):   # what it prints, kept for `make figures`
+        with tempfile.TemporaryDirectory() as tmp:
+            files = write_files(args.rows, Path(tmp))
+            print(f"{args.rows:,} rows in {len(files)} department files "
+                  f"({sum(p.stat().st_size for p in files.values()) / 1e6:.0f} MB)")
+            # Alternating runs, each into a fresh table: the machine's mood falls on both.
+            raws, ourses, narrow = [], [], []
+            for attempt in range(args.repeat):
+                narrow.append(bench_raw_copy(store, files, with_department=False))
+                raws.append(bench_raw_copy(store, files))
+                ours_table = fresh_table(tk, context, "bench-stats-ours", tune=True)
+                with store.engine().begin() as conn:   # fresh sums too, as for a new platform
+                    conn.execute(sa.text(f"TRUNCATE {store.SCHEMA}.service_month, "
+                                         f"{store.SCHEMA}.department_month, {store.SCHEMA}.service_summary"))
+                elapsed, stages = bench_ours(store, ours_table, files)
+                ourses.append(elapsed)
+                print(f"run {attempt + 1}: raw COPY {raws[-1]:.1f} s (key without department {narrow[-1]:.1f} s), "
+                      f"ours {elapsed:.1f} s = {elapsed / raws[-1]:.2f}x  "
+                      + "  ".join(f"{k} {v:.1f}s" for k, v in stages.items()))
+            raw, ours = statistics.median(raws), statistics.median(ourses)
+            print(f"raw COPY into a bare table:    {raw:7.1f} s  {args.rows / raw:9,.0f} rows/s  (median of {args.repeat})")
+            print(f"our loader (incl. KPI sums):   {ours:7.1f} s  {args.rows / ours:9,.0f} rows/s  (median of {args.repeat})")
+            if not args.skip_upsert:
+                upsert_table = fresh_table(tk, context, "bench-stats-upsert", tune=False)
+                upsert = bench_upsert(tk, context, upsert_table, files)
+                print(f"datastore_upsert, 10k batches: {upsert:7.1f} s  {args.rows / upsert:9,.0f} rows/s")
+                print(f"ours vs datastore_upsert: {upsert / ours:.1f}x faster (target >= 10x)")
+            print(f"ours vs raw COPY: {ours / raw:.2f}x the time (target <= 3x); "
+                  f"vs the narrower key: {ours / statistics.median(narrow):.2f}x")
 
-    if args.big:
-        fill_big(store, ours_table, args.big)
-        with store.engine().connect() as conn:
-            n = conn.execute(sa.text(f'SELECT count(*) FROM "{ours_table}"')).scalar()
-        # The KPI engine reads the table it finds through the dataset: point it at ours.
-        from ckanext.govservice import statistics_publish
-        statistics_publish._find_table = lambda context: ours_table
-        kpis = tk.get_action("govservice_kpis")
-        query = {"department": department(3), "period_from": "2025-01", "period_to": "2025-12",
-                 "group_by": "period", "kpis": "on_time_rate"}
-        answer = kpis({"ignore_auth": True}, query)
-        ours_ms = timed(lambda: kpis({"ignore_auth": True}, query), 200)
-
-        def plain():
+        if args.big:
+            fill_big(store, ours_table, args.big)
             with store.engine().connect() as conn:
-                return conn.execute(sa.text(f"""
-                    SELECT period, sum(completed_on_time)::numeric / nullif(sum(completed), 0)
-                    FROM "{ours_table}" WHERE department = :d AND period BETWEEN '2025-01' AND '2025-12'
-                    GROUP BY period ORDER BY period"""), {"d": department(3)}).all()
-        expected = plain()
-        assert [round(float(v), 6) for _, v in expected] == [
-            r["kpis"]["on_time_rate"]["value"] for r in answer["results"]], "KPI engine and SQL disagree"
-        plain_ms = timed(plain, 200)
-        p95 = lambda xs: statistics.quantiles(xs, n=20)[-1]
-        print(f"{n:,} rows: govservice_kpis one department x 12 months: "
-              f"p50 {statistics.median(ours_ms):.1f} ms, p95 {p95(ours_ms):.1f} ms (target p95 < 300 ms)")
-        print(f"{'':>{len(f'{n:,}')}}       plain SQL aggregate over the rows:   "
-              f"p50 {statistics.median(plain_ms):.1f} ms, p95 {p95(plain_ms):.1f} ms")
-        # The same department's services, each over the year (the service x month sums).
-        by_service = {**query, "group_by": "service"}
-        services_ms = timed(lambda: kpis({"ignore_auth": True}, by_service), 100)
-        print(f"{'':>{len(f'{n:,}')}}       govservice_kpis, its {len(kpis({'ignore_auth': True}, by_service)['results'])}"
-              f" services x 12 months: p50 {statistics.median(services_ms):.1f} ms, p95 {p95(services_ms):.1f} ms")
+                n = conn.execute(sa.text(f'SELECT count(*) FROM "{ours_table}"')).scalar()
+            # The KPI engine reads the table it finds through the dataset: point it at ours.
+            from ckanext.govservice import statistics_publish
+            statistics_publish._find_table = lambda context: ours_table
+            kpis = tk.get_action("govservice_kpis")
+            query = {"department": department(3), "period_from": "2025-01", "period_to": "2025-12",
+                     "group_by": "period", "kpis": "on_time_rate"}
+            answer = kpis({"ignore_auth": True}, query)
+            ours_ms = timed(lambda: kpis({"ignore_auth": True}, query), 200)
+
+            def plain():
+                with store.engine().connect() as conn:
+                    return conn.execute(sa.text(f"""
+                        SELECT period, sum(completed_on_time)::numeric / nullif(sum(completed), 0)
+                        FROM "{ours_table}" WHERE department = :d AND period BETWEEN '2025-01' AND '2025-12'
+                        GROUP BY period ORDER BY period"""), {"d": department(3)}).all()
+            expected = plain()
+            assert [round(float(v), 6) for _, v in expected] == [
+                r["kpis"]["on_time_rate"]["value"] for r in answer["results"]], "KPI engine and SQL disagree"
+            plain_ms = timed(plain, 200)
+            p95 = lambda xs: statistics.quantiles(xs, n=20)[-1]
+            print(f"{n:,} rows: govservice_kpis one department x 12 months: "
+                  f"p50 {statistics.median(ours_ms):.1f} ms, p95 {p95(ours_ms):.1f} ms (target p95 < 300 ms)")
+            print(f"{'':>{len(f'{n:,}')}}       plain SQL aggregate over the rows:   "
+                  f"p50 {statistics.median(plain_ms):.1f} ms, p95 {p95(plain_ms):.1f} ms")
+            # The same department's services, each over the year (the service x month sums).
+            by_service = {**query, "group_by": "service"}
+            services_ms = timed(lambda: kpis({"ignore_auth": True}, by_service), 100)
+            print(f"{'':>{len(f'{n:,}')}}       govservice_kpis, its {len(kpis({'ignore_auth': True}, by_service)['results'])}"
+                  f" services x 12 months: p50 {statistics.median(services_ms):.1f} ms, p95 {p95(services_ms):.1f} ms")
 
 
 if __name__ == "__main__":
