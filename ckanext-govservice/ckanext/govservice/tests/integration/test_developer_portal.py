@@ -42,6 +42,12 @@ class TestReference:
         assert "portal.action.datastore_search_sql(sql=sql)" in page
         assert "X-GovService-API-Version" in page and "429" in page
 
+    def test_the_developer_pages_speak_chinese_by_default(self, app):
+        page = app.get("/api/govservice/getting-started").get_data(as_text=True)
+        assert "接口快速入门" in page and "合理使用" in page
+        assert "查找事项" in page   # the examples' own titles, from api_examples.yaml
+        assert "接口参考" in app.get("/api/govservice/docs").get_data(as_text=True)
+
     def test_every_page_footer_links_the_developers(self, app):
         page = app.get("/").get_data(as_text=True)
         assert 'href="/api/govservice/getting-started"' in page
