@@ -11,7 +11,9 @@ when it refills. Sysadmins, the site user and the accounts named in
 never limited. Redis unreachable: the requests are let through (and logged),
 never a 500.
 
-Every Action API response also says the API's version (``X-GovService-API-Version``).
+Every Action API response also says the API's version (``X-GovService-API-Version``),
+and a JSON or form body over ``ckanext.govservice.api.max_body_bytes`` is refused
+with 400 before it is read.
 
 Settings: ``ckanext.govservice.api.rate_limit.*`` in config_declaration.yaml.
 """
@@ -33,6 +35,7 @@ from .openapi import API_VERSION, VERSION_HEADER
 log = logging.getLogger(__name__)
 
 OPTION = "ckanext.govservice.api.rate_limit."
+MAX_BODY_OPTION = "ckanext.govservice.api.max_body_bytes"
 ACTION_API = re.compile(r"^/api/(\d+/)?action/")
 
 
@@ -116,6 +119,24 @@ def too_many_requests(limit: Any, reset_at: float | None) -> Response:
     return response
 
 
+def refuse_oversized_body() -> Response | None:
+    """An Action API request whose JSON or form body is larger than ``max_body_bytes``
+    is answered 400, keyed by ``body``, before anything reads it. File uploads
+    (multipart, as govservice_statistics_load takes) are bounded by CKAN's own limits."""
+    if not is_action_api(request.path) or request.mimetype == "multipart/form-data":
+        return None
+    limit = tk.config.get(MAX_BODY_OPTION)
+    size = request.content_length or 0
+    if not limit or size <= limit:
+        return None
+    response = jsonify({"help": request.url_root + "api/govservice/getting-started", "success": False,
+                        "error": {"__type": "Bad Request", "body": [
+                            f"the request body is {size:,} bytes; the Action API takes at most {limit:,} "
+                            "(send a statistics file as an upload, or ask for fewer rows at a time)"]}})
+    response.status_code = 400
+    return response
+
+
 def _add_version(response: Response) -> Response:
     if is_action_api(request.path):
         response.headers[VERSION_HEADER] = API_VERSION
@@ -125,6 +146,7 @@ def _add_version(response: Response) -> Response:
 def install(app: Flask) -> None:
     """Count the Action API's requests on ``app`` (when enabled) and stamp its responses with the version."""
     app.after_request(_add_version)
+    app.before_request(refuse_oversized_body)
     if not tk.config.get(OPTION + "enabled"):
         return
     from flask_limiter import Limiter

@@ -344,7 +344,8 @@ def _responses(doc: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
                 "headers": {VERSION_HEADER: {"description": "The API's version", "schema": {"type": "string"}}},
                 "content": {"application/json": {"schema": _envelope(result)}}},
         # CKAN answers a body it cannot decode with a bare JSON string, not its envelope.
-        "400": {"description": "Bad request: the body is not a JSON object, or is too large",
+        "400": {"description": "Bad request: the body is not a JSON object, or is larger than the "
+                               "portal takes (`error.body` says its size and the limit)",
                 "content": {"application/json": {"schema": {
                     "anyOf": [ERROR_REF, {"type": "string", "pattern": "^Bad request"}]}}}},
     }

@@ -148,3 +148,16 @@ class TestFairUse:
             app.post("/api/3/action/package_search", data="not json", content_type="application/json")
         over = app.post("/api/3/action/package_search", data="not json", content_type="application/json")
         assert over.status_code == 429
+
+
+@pytest.mark.ckan_config("ckanext.govservice.api.max_body_bytes", "1000")
+def test_an_oversized_body_is_refused_with_400_keyed_by_body(app):
+    body = '{"q": "' + "营业执照 " * 300 + '"}'
+    response = app.post("/api/3/action/package_search", data=body.encode(), content_type="application/json")
+    assert response.status_code == 400
+    assert response.json["error"]["__type"] == "Bad Request"
+    assert response.json["error"]["body"][0].startswith(
+        f"the request body is {len(body.encode()):,} bytes; the Action API takes at most 1,000")
+    small = app.post("/api/3/action/package_search", json={"q": "营业执照", "rows": 0})
+    assert small.status_code == 200
+
