@@ -250,7 +250,7 @@ def create_app(ckan_url: str | None = None) -> Flask:
             # second sees its job, and is refused with the location unchanged
             with db.connect() as conn:
                 before = db.source_named(conn, name)
-                source = sources.add(conn, name=name, department=department,
+                source = sources.add(conn, name=name, department=department, local=True,   # our own spool
                                      format="json-file" if fmt == "json" else fmt, location=path)
                 job_id = pipeline.start_job(conn, source, join=False)
         except pipeline.JobBusy as e:

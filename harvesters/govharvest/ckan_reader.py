@@ -78,8 +78,8 @@ def record(dataset: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _page(url: str, headers: dict | None, timeout: float) -> dict[str, Any]:
-    fetched = extract.fetch(url, headers=headers, timeout=timeout)
+def _page(url: str, headers: dict | None, timeout: float, local: bool = False) -> dict[str, Any]:
+    fetched = extract.fetch(url, headers=headers, timeout=timeout, local=local)
     try:
         body = json.loads(fetched.path.read_bytes())
     except ValueError:
@@ -95,9 +95,10 @@ def _page(url: str, headers: dict | None, timeout: float) -> dict[str, Any]:
 
 
 def fetch(location: str, *, headers: dict | None = None, timeout: float = 60,
-          rows: int | None = None, max_pages: int = 100_000) -> extract.Fetched:
+          rows: int | None = None, max_pages: int = 100_000, local: bool = False) -> extract.Fetched:
     """Every service of the remote site (or organisation), spooled as JSON lines of
-    ``{"dataset": remote name, "record": record}``. Raises extract.ExtractError."""
+    ``{"dataset": remote name, "record": record}``; ``local``: the source is
+    registered as local (a private address allowed). Raises extract.ExtractError."""
     site, organization = site_and_organization(location)
     rows = rows or PAGE_ROWS
     fd, name = tempfile.mkstemp(prefix="govharvest-", suffix=".jsonl")
@@ -107,7 +108,7 @@ def fetch(location: str, *, headers: dict | None = None, timeout: float = 60,
     try:
         with open(path, "w", encoding="utf-8") as out:
             while True:
-                result = _page(search_url(site, organization, after, rows), headers, timeout)
+                result = _page(search_url(site, organization, after, rows), headers, timeout, local)
                 datasets = result.get("results") or []
                 for dataset in datasets:
                     out.write(json.dumps({"dataset": dataset.get("name"), "record": record(dataset)},

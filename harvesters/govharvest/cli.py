@@ -84,12 +84,15 @@ def _field_values(options: tuple[str, ...]) -> dict[str, str]:
                    "user:password); never the secret itself")
 @click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
               help="a value for a field the source does not carry (repeatable)")
+@click.option("--local", is_flag=True, default=False,
+              help="let this source read a file on this machine or reach a private address "
+                   "(no other source may)")
 def source_add(name, department, format_, location, kind, schedule, withdraw_threshold,
-               credentials_ref, defaults):
+               credentials_ref, defaults, local):
     """Register (or redefine) a source."""
     with db.connect() as conn:
         try:
-            row = sources.add(conn, name=name, department=department, format=format_,
+            row = sources.add(conn, name=name, department=department, format=format_, local=local,
                               location=location, kind=kind, schedule=schedule,
                               withdraw_threshold=withdraw_threshold, credentials_ref=credentials_ref,
                               defaults=_field_values(defaults))
@@ -108,12 +111,15 @@ def source_add(name, department, format_, location, kind, schedule, withdraw_thr
 @click.option("--credentials-ref", default=None, help="env:NAME or file:/path; never the secret")
 @click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
               help="replace the source's defaults with these (repeatable)")
+@click.option("--local/--not-local", default=None,
+              help="whether the source may read a file on this machine or reach a private address")
 def source_update(name, format_, location, schedule, no_schedule, withdraw_threshold,
-                  credentials_ref, defaults):
+                  credentials_ref, defaults, local):
     """Change some settings of a source, keeping the others."""
     changes = {key: value for key, value in (
         ("format", format_), ("location", location), ("schedule", schedule),
-        ("withdraw_threshold", withdraw_threshold), ("credentials_ref", credentials_ref))
+        ("withdraw_threshold", withdraw_threshold), ("credentials_ref", credentials_ref),
+        ("local", local))
         if value is not None}
     if no_schedule:
         changes["schedule"] = None

@@ -96,7 +96,7 @@ def _run(conn, sql: str, params: Any = None) -> None:
 
 # the source columns a caller may set; JSON ones are stored as jsonb
 SOURCE_SETTINGS = ("department", "kind", "format", "location", "schedule", "credentials_ref",
-                   "mapping", "defaults", "withdraw_threshold", "enabled",
+                   "mapping", "defaults", "withdraw_threshold", "enabled", "local",
                    "last_etag", "last_modified")
 _JSONB = ("mapping", "defaults")
 
@@ -109,12 +109,12 @@ def put_source(conn, source: dict[str, Any]) -> dict:
     """Create the source, or redefine the one of that name whole (and enable it)."""
     return _one(conn, """
         INSERT INTO source (name, department, kind, format, location, schedule,
-                            credentials_ref, mapping, defaults, withdraw_threshold)
+                            credentials_ref, mapping, defaults, withdraw_threshold, local)
         VALUES (%(name)s, %(department)s, %(kind)s, %(format)s, %(location)s,
                 %(schedule)s, %(credentials_ref)s, %(mapping)s, %(defaults)s,
-                %(withdraw_threshold)s)
+                %(withdraw_threshold)s, %(local)s)
         ON CONFLICT (name) DO UPDATE SET department = EXCLUDED.department,
-            kind = EXCLUDED.kind, format = EXCLUDED.format,
+            kind = EXCLUDED.kind, format = EXCLUDED.format, local = EXCLUDED.local,
             location = EXCLUDED.location, schedule = EXCLUDED.schedule,
             credentials_ref = EXCLUDED.credentials_ref, mapping = EXCLUDED.mapping,
             defaults = EXCLUDED.defaults,

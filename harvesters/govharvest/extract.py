@@ -74,13 +74,15 @@ def origin(location: str) -> tuple[str, str, int | None]:
     return parts.scheme, parts.hostname or "", parts.port or default
 
 
-def address_allowed(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def address_allowed(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+                    local: bool = False) -> bool:
     """May a fetch for ``host`` connect to ``address``? Only a global address
     (``is_global``: not loopback, private, shared 100.64.0.0/10, link-local,
     documentation, reserved…), unless the operator allows the host by name
-    (GOVHARVEST_ALLOW_PRIVATE_HOSTS, e.g. the demo feed server)."""
+    (GOVHARVEST_ALLOW_PRIVATE_HOSTS, e.g. the demo feed server) or registered
+    the source as local (``local``)."""
     allowed = {h.lower() for h in settings.allowed_private_hosts()}
-    return (address.is_global and not address.is_multicast) or host.lower() in allowed
+    return (address.is_global and not address.is_multicast) or host.lower() in allowed or local
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -93,14 +95,14 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-def checked_address(host: str, port: int, where: str) -> str:
+def checked_address(host: str, port: int, where: str, local: bool = False) -> str:
     """Resolve ``host`` once, check every answer, and return the address to connect to."""
     answers = resolve(host, port)
     if not answers:
         raise ExtractError(f"source host {host} cannot be resolved ({where})")
     for answer in answers:
         address = ipaddress.ip_address(answer)
-        if not address_allowed(host, address):
+        if not address_allowed(host, address, local):
             raise ExtractError(
                 f"source host {host} resolves to {address}, a private or local address "
                 f"({where}); an operator can allow it with GOVHARVEST_ALLOW_PRIVATE_HOSTS")
@@ -130,12 +132,17 @@ def _size(n: int) -> str:
 
 
 def fetch(location: str, *, timeout: float = 30, etag: str | None = None,
-          last_modified: str | None = None, headers: dict | None = None) -> Fetched:
+          last_modified: str | None = None, headers: dict | None = None, local: bool = False) -> Fetched:
     """The source's body on disk. ``location`` is the source's registered location
-    (an http(s) URL, or a local path an operator registered); ``timeout`` bounds
-    each wait, settings.fetch_deadline() the whole fetch. Raises ExtractError."""
+    (an http(s) URL, or a local path); ``local``: the operator registered the
+    source as local, so it may read a file here or reach a private address.
+    ``timeout`` bounds each wait, settings.fetch_deadline() the whole fetch.
+    Raises ExtractError."""
     parts = urlsplit(location)
     if parts.scheme in ("", "file"):
+        if not local:
+            raise ExtractError(f"source location {shown(location)} is a file on this machine, and the "
+                               "source is not registered as local")
         return _copy_local(Path(parts.path if parts.scheme == "file" else location))
     _check_scheme(parts.scheme)    # the address is checked where the connection is made, once
     request_headers = dict(headers or {})
@@ -143,7 +150,7 @@ def fetch(location: str, *, timeout: float = 30, etag: str | None = None,
         request_headers["If-None-Match"] = etag
     if last_modified:
         request_headers["If-Modified-Since"] = last_modified
-    return _get(location, request_headers, timeout)
+    return _get(location, request_headers, timeout, local)
 
 
 def _spool() -> Path:
@@ -163,7 +170,7 @@ def _copy_local(source: Path) -> Fetched:
     return Fetched(path)
 
 
-def _get(location: str, headers: dict, timeout: float) -> Fetched:
+def _get(location: str, headers: dict, timeout: float, local: bool = False) -> Fetched:
     """One guarded fetch: redirects followed and checked, the body bounded in
     size and time, spooled to disk."""
     deadline_s = settings.fetch_deadline()
@@ -172,7 +179,7 @@ def _get(location: str, headers: dict, timeout: float) -> Fetched:
     path = _spool()
     response = pool = None
     try:
-        response, pool = _follow(location, headers, timeout, deadline)
+        response, pool = _follow(location, headers, timeout, deadline, local=local)
         if response.status == 304:
             return Fetched(path, headers.get("If-None-Match"), headers.get("If-Modified-Since"),
                            not_modified=True)
@@ -205,14 +212,15 @@ def _get(location: str, headers: dict, timeout: float) -> Fetched:
             pool.close()
 
 
-def _follow(location: str, headers: dict, timeout: float, deadline: float, method: str = "GET"):
+def _follow(location: str, headers: dict, timeout: float, deadline: float, method: str = "GET",
+            local: bool = False):
     """(response, its pool) at the end of the location's redirects, every hop
     checked by the address policy; credentials only to the location's origin."""
     url, where = location, shown(location)
     for _hop in range(MAX_REDIRECTS + 1):
         own = origin(url) == origin(location)
         sent = headers if own else {k: v for k, v in headers.items() if k.lower() not in CREDENTIALS}
-        response, pool = _request(url, sent, timeout, deadline, where, method)
+        response, pool = _request(url, sent, timeout, deadline, where, method, local)
         target = response.headers.get("Location")
         if response.status not in REDIRECTS or not target:
             return response, pool
@@ -227,12 +235,13 @@ def _follow(location: str, headers: dict, timeout: float, deadline: float, metho
     raise ExtractError(f"source {shown(location)} answered with more than {MAX_REDIRECTS} redirects")
 
 
-def _request(url: str, headers: dict, timeout: float, deadline: float, where: str, method: str = "GET"):
+def _request(url: str, headers: dict, timeout: float, deadline: float, where: str, method: str = "GET",
+             local: bool = False):
     """GET (or HEAD) one URL on a connection pinned to its checked address; no redirect followed."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = origin(url)[2]
-    address = checked_address(host, port, where)
+    address = checked_address(host, port, where, local)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise urllib3.exceptions.TimeoutError("deadline")
@@ -333,7 +342,7 @@ def next_page(location: str, page_url: str, link, page: int) -> str:
 
 def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = None,
                      last_modified: str | None = None, max_pages: int = 10000,
-                     headers: dict | None = None) -> Fetched:
+                     headers: dict | None = None, local: bool = False) -> Fetched:
     """Follow a paginated JSON feed ({"services": [...], "next": url}) to its end,
     spooling the services as JSON lines: one page in memory at a time.
 
@@ -342,7 +351,8 @@ def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = N
     """
     import json
 
-    first = fetch(location, timeout=timeout, etag=etag, last_modified=last_modified, headers=headers)
+    first = fetch(location, timeout=timeout, etag=etag, last_modified=last_modified, headers=headers,
+                  local=local)
     if first.not_modified:
         return first
     fd, name = tempfile.mkstemp(prefix="govharvest-", suffix=".jsonl")
@@ -375,7 +385,7 @@ def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = N
                 if seen >= max_pages:
                     raise ExtractError(f"the feed has more than {max_pages} pages: {shown(location)}")
                 url = next_page(location, url, link, seen)
-                page = fetch(url, timeout=timeout, headers=headers)
+                page = fetch(url, timeout=timeout, headers=headers, local=local)
     except Exception:
         out_path.unlink(missing_ok=True)
         raise

@@ -157,13 +157,15 @@ def _fetch(source) -> extract.Fetched:
     """The source's body on disk; its credentials (if any) are resolved here, for
     this fetch only."""
     headers = sources.credentials_headers(source.get("credentials_ref"))
+    local = bool(source.get("local"))
     if source["format"] == "json":
         return extract.fetch_json_pages(source["location"], etag=source["last_etag"],
-                                        last_modified=source["last_modified"], headers=headers)
+                                        last_modified=source["last_modified"], headers=headers,
+                                        local=local)
     if source["format"] == "ckan":
-        return ckan_reader.fetch(source["location"], headers=headers)
+        return ckan_reader.fetch(source["location"], headers=headers, local=local)
     return extract.fetch(source["location"], etag=source["last_etag"],
-                         last_modified=source["last_modified"], headers=headers)
+                         last_modified=source["last_modified"], headers=headers, local=local)
 
 
 def _records(path, source) -> Iterator[tuple[str, str, dict | None, RecordError | None]]:

@@ -52,6 +52,9 @@ def check(source: dict[str, Any]) -> None:
         # said without echoing it: what was given may be the secret itself
         raise SourceError("credentials_ref must say where the secret is, not be it: "
                           "env:VARIABLE or file:/absolute/path, optionally prefixed basic:")
+    if is_local(source.get("location")) and not source.get("local"):
+        raise SourceError(f"location {source.get('location')} is a file on this machine: only a source "
+                          "an operator registers as local (source add --local) may read one")
     location = urlsplit(source.get("location") or "")
     if location.username is not None or location.password is not None:
         raise SourceError("location must not carry a password or user name: "
@@ -100,19 +103,30 @@ def credentials_headers(ref: str | None) -> dict[str, str]:
     return {"Authorization": secret}
 
 
+def is_local(location: str) -> bool:
+    """Whether a location is a file on this machine (a path or file:), not a URL."""
+    return urlsplit(location or "").scheme in ("", "file")
+
+
 def add(conn, *, name: str, department: str, format: str, location: str,
         kind: str = "services", schedule: str | None = None, credentials_ref: str | None = None,
         mapping: dict | None = None, defaults: dict | None = None,
-        withdraw_threshold: float = 0.2) -> dict:
+        withdraw_threshold: float = 0.2, local: bool | None = None) -> dict:
+    """Register (or redefine) a source. ``local`` lets it read a file on this
+    machine and reach private addresses; the command line asks the operator for
+    it (``--local``), while code that gives a local path here (the operator's own
+    scripts, a push) marks the source local by giving it (None: local if the
+    location is a file)."""
     source = dict(name=name, department=department, kind=kind, format=format, location=location,
                   schedule=schedule, credentials_ref=credentials_ref or None, defaults=defaults or {},
-                  mapping=mapping or {}, withdraw_threshold=withdraw_threshold)
+                  mapping=mapping or {}, withdraw_threshold=withdraw_threshold,
+                  local=is_local(location) if local is None else bool(local))
     check(source)
     return db.put_source(conn, source)
 
 
 UPDATABLE = ("format", "location", "schedule", "credentials_ref", "mapping", "defaults",
-             "withdraw_threshold", "enabled")
+             "withdraw_threshold", "enabled", "local")
 
 
 def update(conn, name: str, **changes: Any) -> dict:

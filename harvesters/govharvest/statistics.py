@@ -212,7 +212,8 @@ def _fetch(source: dict) -> extract.Fetched:
     """The source's one file (statistics come whole, never as a paged feed)."""
     return extract.fetch(source["location"], etag=source["last_etag"],
                          last_modified=source["last_modified"],
-                         headers=sources.credentials_headers(source.get("credentials_ref")))
+                         headers=sources.credentials_headers(source.get("credentials_ref")),
+                         local=bool(source.get("local")))
 
 
 def run_job(conn_factory, job_id: int, source: dict, ckan) -> tuple[str, dict, str | None]:
