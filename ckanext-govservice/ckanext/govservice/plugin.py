@@ -64,6 +64,8 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
         app.before_request(translation.restore_plural_rule)
         server_errors.install(app)
         fair_use.install(app)
+        from . import search_analytics
+        search_analytics.install(app)      # a service opened from the search results
         return app
 
     # IDCATURIGenerator: services at /id/service/<department>/<code>, catalogue
@@ -104,7 +106,11 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
         return search.service_search_params(search_params)
 
     def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
-        return search.relax_when_nothing_found(search_results, search_params)
+        from . import search_analytics
+        results = search.relax_when_nothing_found(search_results, search_params)
+        if not (search_params.get("extras") or {}).get("ext_govservice_relaxed"):
+            search_analytics.record_search(search_params, results)   # the page's searches, per day
+        return results
 
     # The latest 12 months' performance travels with the service: in
     # package_show, in search results (through the index) and on its page.

@@ -145,20 +145,25 @@ def service_search_fields(service: dict[str, Any], managed: dict[str, list[str]]
     title, output = service.get("title") or "", service.get("output_name") or ""
     docs = service.get("documents")
     zh_labels = [x for n in ("service_type", "themes", "life_events") for x in _vocab_labels(service, n, "zh_Hans_CN")]
-    en_labels = [x for n in ("service_type", "themes", "life_events") for x in _vocab_labels(service, n, "en")]
+    # English labels stay out of the English text: "Business" and "Administrative
+    # licence" on every business licence would let "business licence" match them all.
+    en_events = _vocab_labels(service, "life_events", "en")
     synonyms = matching_synonyms([title, output], managed)
     full, initials = search_query.pinyin_tokens([title, output] + synonyms)
     weight = search_query.ranking_weight(title, service.get("status"), service.get("valid_to"), today)
     return {
         "govservice_zh_title": [title],
         "govservice_zh_output": _english([output]),
-        "govservice_zh_text": _english([service.get("notes")] + _names(docs, "name") + zh_labels),
+        # and every other word CKAN's catch-all text holds of it (channels, steps, labels
+        # in both languages): matched as phrases, so English labels do no harm here
+        "govservice_zh_text": _english([service.get("notes")] + _names(docs, "name") + zh_labels + [
+            v for k, v in service_index_fields(service)[0].items() if k.startswith("extras_") and isinstance(v, str)]),
         "govservice_en_title": _english([service.get("title_en")]),
-        "govservice_en_text": _english([service.get("notes_en")] + _names(docs, "name_en") + en_labels),
+        "govservice_en_text": _english([service.get("notes_en")] + _names(docs, "name_en") + en_events),
         "govservice_pinyin_full": [" ".join(full)],
         "govservice_pinyin_initials": [" ".join(initials)],
         SUGGEST_FIELD: _english([title, output]) + [s for s in synonyms if search_query._HAN_RE.search(s)],
-        "govservice_spell": _english([service.get("title_en"), service.get("notes_en")] + en_labels),
+        "govservice_spell": _english([service.get("title_en"), service.get("notes_en")] + en_events),
         WEIGHT_FIELD: weight,
         SUGGEST_WEIGHT_FIELD: round(weight * 100),
     }
@@ -253,17 +258,17 @@ def service_search_params(params: dict[str, Any], relaxed: bool = False) -> dict
     status. Fielded queries and non-service searches are left as they are."""
     if not tk.config.get("ckanext.govservice.search.tuned") or not is_service_search(params):
         return params
-    if "status_ss:" not in (params.get("fq") or ""):
-        params["fq"] = (params.get("fq") or "") + " -status_ss:withdrawn"
     q = params.get("q") or ""
     if not q.strip() or q.strip() in ("*:*", '""', "''"):
-        return params
+        return params        # listings (browse pages, counts, bulk files) keep every status
     if _fielded(q):
         # Solr's own syntax, as API clients write it: CKAN's parser, but a query
         # Solr would fail on is the caller's mistake (400), not a server error.
         if "{!" in q or q.count('"') % 2:
             raise SearchQueryError("q: local parameters ({!…}) and unbalanced quotes are not accepted")
         return params
+    if "status_ss:" not in (params.get("fq") or ""):   # withdrawn services only when asked for
+        params["fq"] = (params.get("fq") or "") + " -status_ss:withdrawn"
     relaxed = relaxed or bool((params.get("extras") or {}).get("ext_govservice_relaxed"))
     if relaxed:
         from .core import synonyms as core_synonyms

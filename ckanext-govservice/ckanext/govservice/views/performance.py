@@ -53,6 +53,28 @@ def department_alerts(department: str):
                     mimetype="application/atom+xml")
 
 
+def search_analytics_page():
+    """/performance/search, for sysadmins (the data office): the last 30 days'
+    top queries, those that found nothing and those whose results nobody
+    opened, each with a form to add it as a synonym of an official name."""
+    from .. import search_analytics
+    if not (tk.current_user.is_authenticated and tk.current_user.sysadmin):
+        return tk.abort(403, tk._("Not authorized to see this page"))
+    if tk.request.method == "POST":
+        term, official = tk.request.form.get("term", ""), tk.request.form.get("synonym", "")
+        try:
+            tk.get_action("govservice_synonym_create")({"user": tk.current_user.name},
+                                                      {"term": term, "synonyms": [official]})
+            tk.h.flash_success(helpers.govservice_word("Added: {term} now also finds {official}.",
+                                                       term=term, official=official))
+        except tk.ValidationError as e:
+            tk.h.flash_error("; ".join(f"{k}: {' '.join(v)}" for k, v in e.error_dict.items()))
+        return tk.redirect_to("govservice_performance.search")
+    return tk.render("govservice/search_analytics.html", {
+        "report": search_analytics.report(), "enabled": search_analytics.enabled()})
+
+
+blueprint.add_url_rule("/search", "search", search_analytics_page, methods=["GET", "POST"])
 blueprint.add_url_rule("/", "platform", performance_platform)
 blueprint.add_url_rule("/<department>/alerts.atom", "department_alerts", department_alerts)
 blueprint.add_url_rule("/feeds", "feeds", feed_health)

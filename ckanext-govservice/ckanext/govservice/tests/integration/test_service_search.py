@@ -35,6 +35,7 @@ def city(reset_db, migrate_db_for, reset_index):
     plugins.load_all()
     reset_db()
     migrate_db_for("activity")
+    migrate_db_for("govservice")      # the KPI schema in the DataStore database: search analytics
     reset_index()
     tk.config["ckanext.govservice.catalogue.auto_rebuild"] = False
     tk.config["ckanext.govservice.statistics.background_jobs"] = False
@@ -186,3 +187,56 @@ class TestBadInput:
             r = web.post("/api/3/action/package_search", json={"q": q, "fq": "+dataset_type:service"})
             assert r.status_code == 400, q
             assert json.loads(r.body)["error"]["__type"] == "Search Query Error"
+
+
+def analytics_rows() -> list[dict]:
+    import sqlalchemy as sa
+    from ckanext.govservice import search_analytics
+    from ckanext.govservice.statistics_store import tables
+    with tables.engine().connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM {search_analytics.TABLE} ORDER BY query"))]
+
+
+@pytest.fixture
+def no_analytics_yet():
+    import sqlalchemy as sa
+    from ckanext.govservice import search_analytics
+    from ckanext.govservice.statistics_store import tables
+    with tables.engine().begin() as conn:
+        conn.execute(sa.text(f"DELETE FROM {search_analytics.TABLE}"))
+
+
+@pytest.mark.usefixtures("city", "no_analytics_yet")
+class TestSearchAnalytics:
+    def test_a_search_and_an_open_are_counted_per_day_without_who(self, web):
+        import datetime as dt
+        web.get("/service/?q=qqzzxxvv")                        # finds nothing
+        web.get("/service/?q=房产证")
+        web.get("/service/home-transfer", headers={"Referer": tk.config["ckan.site_url"] + "/service/?q=房产证"})
+        web.get("/api/3/action/package_search?q=房产证&fq=dataset_type:service")   # the API is not the page
+        rows = analytics_rows()
+        assert set(rows[0]) == {"day", "query", "searches", "zero_results", "results", "opened"}
+        assert [(r["query"], r["searches"], r["zero_results"], r["results"], r["opened"]) for r in rows] == [
+            ("qqzzxxvv", 1, 1, 0, 0), ("房产证", 1, 0, 1, 1)]
+        assert {r["day"] for r in rows} == {dt.date.today()}
+
+    def test_switched_off_nothing_is_recorded(self, web, monkeypatch):
+        monkeypatch.setitem(tk.config, "ckanext.govservice.search.analytics", False)
+        web.get("/service/?q=qqzzxxvv")
+        assert analytics_rows() == []
+
+    def test_the_data_office_page_lists_them_and_adds_a_synonym(self, web):
+        web.get("/service/?q=qqzzxxvv")
+        assert web.get("/performance/search", expect_errors=True).status_code == 403
+        token = factories.SysadminWithToken()["token"]
+        page = web.get("/performance/search", headers={"Authorization": token})
+        assert page.status_code == 200
+        assert "qqzzxxvv" in page.body
+        term = "qqzz" + uuid.uuid4().hex[:4]
+        page = web.post("/performance/search", headers={"Authorization": token},
+                        data={"term": term, "synonym": "公交IC卡优惠办理"}, follow_redirects=True)
+        try:
+            assert names(term) == ["bus-card"]
+        finally:
+            helpers.call_action("govservice_synonym_delete", context={"user": factories.Sysadmin()["name"]},
+                                term=term)
