@@ -216,7 +216,19 @@ ensure_config() {
 
 # ---------------------------------------------------------------- processes
 
-pid_of() { local f="$RUN/$1.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"; }
+proc_start() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; set -- $s; echo "${20}"; }
+pid_of() {  # the pid in $RUN/$1.pid while that process runs, and is the one spawn started: the
+            # same start time (after a reboot, or in a new PID namespace, its number may be another's)
+  local f="$RUN/$1.pid" pid started
+  [ -f "$f" ] && read -r pid started <"$f" && kill -0 "$pid" 2>/dev/null || return 1
+  if [ -n "$started" ]; then
+    [ "$(proc_start "$pid")" = "$started" ] || return 1
+  else  # a file without the start time (an older stack's): the process must be older than the file
+    local boot; boot=$(awk '/^btime/ {print $2}' /proc/stat)
+    [ $((boot + $(proc_start "$pid") / $(getconf CLK_TCK))) -le $(($(stat -c %Y "$f") + 5)) ] || return 1
+  fi
+  echo "$pid"
+}
 port_owner() {  # "name (pid N)" of the process listening on port $1, as ss reports it
   ss -Hltnp "sport = :$1" 2>/dev/null | head -1 \
     | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p'
@@ -244,7 +256,7 @@ wait_for() {  # $1 what, $2 seconds, $3 log, then the check command
 spawn() {  # $1 name, rest: command. Runs detached; pid in $RUN/name.pid, output in $LOG/name.log
   local name=$1; shift
   setsid nohup "$@" >>"$LOG/$name.log" 2>&1 </dev/null &
-  echo $! >"$RUN/$name.pid"
+  echo "$! $(proc_start $!)" >"$RUN/$name.pid"
 }
 
 stop_pid() {  # $1 name
