@@ -67,6 +67,22 @@ def _empty_site(reset_db, migrate_db_for, reset_index) -> str:
         plugins.unload_all()
 
 
+def _build_catalogue(department: str, url: str) -> None:
+    """The department's and the platform's bulk files, built here as the job worker would
+    (a worker process takes longer to start than the build takes), as the site at ``url``."""
+    import ckan.plugins.toolkit as tk
+    from ckan import plugins
+    from ckanext.govservice import catalogue_publish
+    site_url = tk.config["ckan.site_url"]
+    tk.config["ckan.site_url"] = url   # the files' addresses are the served site's
+    plugins.load_all()
+    try:
+        catalogue_publish.build(department)
+    finally:
+        plugins.unload_all()
+        tk.config["ckan.site_url"] = site_url
+
+
 @pytest.fixture(scope="module")
 def site(ckan_ini, reset_db, migrate_db_for, reset_index, reset_queues, tmp_path_factory):
     """The test site over HTTP with the demo city's market regulation bureau, one
@@ -84,16 +100,11 @@ def site(ckan_ini, reset_db, migrate_db_for, reset_index, reset_queues, tmp_path
     with open(statistics, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([rows[0], *rows_of_the_service])
 
-    testsite = _testsite()
-    with testsite.serve(ckan_ini, workers=1) as url, RemoteCKAN(url, apikey=token) as portal:
+    with _testsite().serve(ckan_ini, workers=1) as url, RemoteCKAN(url, apikey=token) as portal:
         org = portal.action.organization_create(**{k: department[k] for k in (
             "name", "title", "title_en", "level", "area", "area_code", "department_code")})
         portal.action.package_create(type="service", owner_org=org["id"], **record)
-        portal.action.govservice_catalogue_build(department=DEPARTMENT)
-        # the served site's own config, so the files' addresses are the served site's
-        served_ini = testsite.derived_ini(Path(ckan_ini), url, testsite.NO_JOBS)
-        subprocess.run([str(Path(sys.executable).parent / "ckan"), "-c", str(served_ini), "jobs", "worker", "--burst"],
-                       check=True, capture_output=True, timeout=120)
+        _build_catalogue(DEPARTMENT, url)
         with open(statistics, "rb") as upload:
             loaded = portal.action.govservice_statistics_load(department=DEPARTMENT, upload=upload)
         assert (loaded["rejected"], loaded["inserted"]) == (0, len(rows_of_the_service))
