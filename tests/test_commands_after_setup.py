@@ -22,9 +22,9 @@ def _clean_env() -> dict[str, str]:
             if not k.startswith(("GOVHARVEST_", "GOVSERVICE_", "CKAN_"))}
 
 
-def _run(cmd: list[str], cwd) -> subprocess.CompletedProcess:
+def _run(cmd: list[str], cwd, ok=(0,)) -> subprocess.CompletedProcess:
     result = subprocess.run(cmd, cwd=cwd, env=_clean_env(), capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stderr}"
+    assert result.returncode in ok, f"{' '.join(cmd)} failed:\n{result.stderr}"
     assert "Traceback" not in result.stderr
     return result
 
@@ -47,7 +47,8 @@ def test_govharvest_reads_the_checkouts_settings(cwd):
 
 
 def test_ckan_commands_find_ckan_ini_from_the_checkout():
-    health = json.loads(_run([str(VENV_BIN / "ckan"), "govservice", "health"], ROOT).stdout)
+    # exit 1 says a service is down (other tests stop and start them): the command ran all the same
+    health = json.loads(_run([str(VENV_BIN / "ckan"), "govservice", "health"], ROOT, ok=(0, 1)).stdout)
 
-    assert health["status"] == "ok", health
     assert health["services"]["postgresql"]["database"] == "govservice"    # the portal's, from ckan.ini
+    assert health["services"]["postgresql"]["status"] == "up"
