@@ -94,6 +94,7 @@ QUERY_FIELDS = {
     "govservice_zh_title": 10, "govservice_en_title": 10,
     "govservice_zh_output": 6,
     "govservice_pinyin_full": 5, "govservice_pinyin_initials": 3,
+    "govservice_zh_labels": 4,      # its type, themes and life events (出生一件事…)
     "govservice_zh_text": 1, "govservice_en_text": 1,
 }
 WEIGHT_FIELD = "govservice_weight_f"
@@ -156,7 +157,8 @@ def service_search_fields(service: dict[str, Any], managed: dict[str, list[str]]
         "govservice_zh_output": _english([output]),
         # and every other word CKAN's catch-all text holds of it (channels, steps, labels
         # in both languages): matched as phrases, so English labels do no harm here
-        "govservice_zh_text": _english([service.get("notes")] + _names(docs, "name") + zh_labels + [
+        "govservice_zh_labels": zh_labels,
+        "govservice_zh_text": _english([service.get("notes")] + _names(docs, "name") + [
             v for k, v in service_index_fields(service)[0].items() if k.startswith("extras_") and isinstance(v, str)]),
         "govservice_en_title": _english([service.get("title_en")]),
         "govservice_en_text": _english([service.get("notes_en")] + _names(docs, "name_en") + en_events),
