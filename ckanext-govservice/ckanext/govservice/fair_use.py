@@ -138,8 +138,13 @@ def refuse_oversized_body() -> Response | None:
 
 
 def _add_version(response: Response) -> Response:
+    """The API's version on every Action API response. (Registered before the limiter,
+    so it runs after it: Flask-Limiter's Retry-After is kept for 429 alone, where it
+    means something; the X-RateLimit-* headers say the budget left on every answer.)"""
     if is_action_api(request.path):
         response.headers[VERSION_HEADER] = API_VERSION
+        if response.status_code != 429:
+            response.headers.pop("Retry-After", None)
     return response
 
 

@@ -96,6 +96,7 @@ class TestFairUse:
         first = [_search(app) for _ in range(3)]
         assert [r.status_code for r in first] == [200, 200, 200]
         assert first[0].headers["X-GovService-API-Version"] == openapi.API_VERSION
+        assert first[1].headers["X-RateLimit-Remaining"] == "1" and "Retry-After" not in first[1].headers
         over = _search(app)
         assert over.status_code == 429
         retry_after = int(over.headers["Retry-After"])
