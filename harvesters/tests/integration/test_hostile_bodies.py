@@ -10,11 +10,16 @@ for field and no new activity.
 """
 from __future__ import annotations
 
+import functools
+import http.server
 import json
+import threading
+import uuid
 
 import pytest
 
 from govharvest import db, sources
+from conftest import _Quiet
 from test_pipeline import ROWS, harvest, services_of, write_feed
 
 from feed_samples import our_feed
@@ -69,12 +74,49 @@ HOSTILE = {
 }
 
 
+# (path on the hostile server, settings for the run, what the job's error must say)
+FETCHES = {
+    "redirect-to-a-private-address": ("/redirect?to=http://10.0.0.1/services.csv", {},
+                                      "resolves to 10.0.0.1, a private or local address"),
+    "redirect-to-the-metadata-service": ("/redirect?to=http://169.254.169.254/latest/meta-data/", {},
+                                         "resolves to 169.254.169.254, a private or local address"),
+    "redirect-to-a-local-file": ("/redirect?to=file:///etc/passwd", {}, "redirected to a file: address"),
+    "endless-redirects": ("/loop", {}, "answered with more than 5 redirects"),
+    "gzip-bomb": ("/bomb", {"GOVHARVEST_MAX_FEED_BYTES": str(1 << 20)}, "the feed is larger than 1 MiB"),
+    "slow-drip": ("/drip", {"GOVHARVEST_FETCH_DEADLINE": "1"}, "the feed did not arrive within 1 s"),
+    "truncated-body": ("/short", {}, "truncated"),
+    "server-error": ("/fail", {}, "source answered HTTP 503"),
+}
+
+
+@pytest.fixture(scope="module")
+def good_feed(settings, tmp_path_factory):
+    """A feed server for the module, and the state every test starts from (made
+    once, by the first test: two services harvested from a good feed, as
+    published then). Every hostile run must leave that state as it is, so the
+    tests share it instead of harvesting it again each."""
+    folder = tmp_path_factory.mktemp("feed")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield {"folder": folder, "url": f"http://127.0.0.1:{server.server_address[1]}"}
+    server.shutdown()
+
+
 @pytest.fixture
-def published(portal, department, source):
-    """Two services harvested from a good feed, and how they look now."""
-    write_feed(source, [ROWS["SC-1"], ROWS["SC-2"]])
-    assert harvest(portal, "csv-feed")["status"] == "done"
-    return _as_published(portal, department)
+def published(portal, settings, good_feed, monkeypatch):
+    """The module's department and how its two services looked after the good harvest."""
+    monkeypatch.setenv("GOVHARVEST_DB_URL", settings["GOVHARVEST_TEST_DB_URL"])
+    monkeypatch.setenv("GOVHARVEST_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
+    if "published" not in good_feed:
+        with db.connect() as conn, conn.cursor() as cur:
+            cur.execute("TRUNCATE job_outcome, record, job, source RESTART IDENTITY CASCADE")
+            department = portal.action.organization_create(name=f"harvest-hostile-{uuid.uuid4().hex[:8]}")
+            sources.add(conn, name="csv-feed", department=department["name"], format="csv",
+                        location=f"{good_feed['url']}/services.csv")
+        write_feed(good_feed["folder"], [ROWS["SC-1"], ROWS["SC-2"]])
+        assert harvest(portal, "csv-feed")["status"] == "done"
+        good_feed.update(department=department, published=_as_published(portal, department))
+    return good_feed
 
 
 def _as_published(portal, department) -> dict:
@@ -83,17 +125,22 @@ def _as_published(portal, department) -> dict:
             for code, d in services_of(portal, department).items()}
 
 
-def _serve(folder, url, fmt, file, body) -> None:
-    (folder / file).write_bytes(body)
+def _serve(good_feed, fmt, file, body) -> None:
+    (good_feed["folder"] / file).write_bytes(body)
     with db.connect() as conn:
-        sources.update(conn, "csv-feed", format=fmt, location=f"{url}/{file}")
+        sources.update(conn, "csv-feed", format=fmt, location=f"{good_feed['url']}/{file}")
+
+
+def _unchanged(portal, published) -> bool:
+    """Every service of the department byte for byte as after the good harvest, no new activity."""
+    return _as_published(portal, published["department"]) == published["published"]
 
 
 @pytest.mark.parametrize("attack", sorted(HOSTILE))
 def test_a_hostile_body_fails_the_job_clearly_and_changes_nothing_published(
-        attack, portal, department, source, feed_server, published, hostile):
+        attack, portal, published, hostile):
     fmt, file, body, reason = HOSTILE[attack]   # a context named is on the hostile server
-    _serve(*feed_server, fmt, file, body(hostile) if callable(body) else body)
+    _serve(published, fmt, file, body(hostile) if callable(body) else body)
 
     report = harvest(portal, "csv-feed")
 
@@ -102,13 +149,12 @@ def test_a_hostile_body_fails_the_job_clearly_and_changes_nothing_published(
     assert len(report["error"]) <= 600
     assert "root:" not in report["error"] and "lollol" not in report["error"]
     assert _Hostile.seen == []                            # nothing the feed named was fetched
-    assert _as_published(portal, department) == published  # byte for byte, no new activity
+    assert _unchanged(portal, published)
 
 
-def test_an_error_body_quoted_in_the_report_is_short_and_escaped(portal, department, source, feed_server,
-                                                                 published):
+def test_an_error_body_quoted_in_the_report_is_short_and_escaped(portal, published):
     flood = "\x1b[2J\nFORGED: job 1 done\n" + "说明" * 1_000_000
-    _serve(*feed_server, "open311", "services.json",
+    _serve(published, "open311", "services.json",
            json.dumps([{"code": 403, "description": flood}]).encode())
 
     report = harvest(portal, "csv-feed")
@@ -118,17 +164,34 @@ def test_an_error_body_quoted_in_the_report_is_short_and_escaped(portal, departm
                                       r"with an Open311 error: \x1b[2J\nFORGED: job 1 done\n说明说明")
     assert report["error"].endswith("more characters)")
     assert len(report["error"]) <= 600
-    assert _as_published(portal, department) == published
+    assert _unchanged(portal, published)
 
 
-def test_a_turtle_syntax_error_quotes_a_bounded_excerpt(portal, department, source, feed_server, published):
+def test_a_turtle_syntax_error_quotes_a_bounded_excerpt(portal, published):
     body = ("@prefix cpsv: <http://purl.org/vocab/cpsv#> .\n<http://a.example/s> a cpsv:PublicService ;\n"
             "  <http://a.example/p> " + "\x07" * 10_000 + "}}} .\n").encode()
-    _serve(*feed_server, "cpsv", "services.ttl", body)
+    _serve(published, "cpsv", "services.ttl", body)
 
     report = harvest(portal, "csv-feed")
 
     assert report["status"] == "failed"
     assert report["error"].startswith("CPSV-AP feed could not be read: the feed is not valid Turtle")
     assert "\x07" not in report["error"] and len(report["error"]) <= 600
-    assert _as_published(portal, department) == published
+    assert _unchanged(portal, published)
+
+
+@pytest.mark.parametrize("attack", sorted(FETCHES))
+def test_a_hostile_server_fails_the_job_clearly_and_changes_nothing_published(
+        attack, portal, published, hostile, connections, monkeypatch):
+    path, run_settings, reason = FETCHES[attack]
+    for name, value in run_settings.items():
+        monkeypatch.setenv(name, value)
+    with db.connect() as conn:
+        sources.update(conn, "csv-feed", location=f"{hostile}{path}")
+
+    report = harvest(portal, "csv-feed")
+
+    assert report["status"] == "failed"
+    assert reason in report["error"], report["error"]
+    assert set(connections) <= {"127.0.0.1"}               # nothing else was connected to
+    assert _unchanged(portal, published)

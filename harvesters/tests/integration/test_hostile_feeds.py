@@ -26,7 +26,7 @@ SERVICES = [{"service_code": "SC-1", "title": "事项"}]
 
 
 class _Hostile(http.server.BaseHTTPRequestHandler):
-    """/redirect?to=URL, /loop, /drip, /bomb, /liar, /endless, /page?next=URL, /ok."""
+    """/redirect?to=URL, /loop, /drip, /bomb, /liar, /short, /fail, /endless, /page?next=URL, /ok."""
     seen: list[dict] = []    # every request's path and Authorization header
 
     def do_GET(self):
@@ -78,6 +78,18 @@ class _Hostile(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"y" * 100_000)
         except OSError:
             pass
+
+    def _short(self, query):      # says 1000 bytes, sends 10, hangs up
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.write(b"SC-1,truncated")
+        self.close_connection = True
+
+    def _fail(self, query):
+        self.send_response(503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _endless(self, query):    # no length, 8 MiB then close
         self.send_response(200)
