@@ -329,6 +329,13 @@ ERROR_SCHEMA = {
 }
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": {"description": "The caller's budget of requests in the current window "
+                                         "(when fair use is on)", "schema": {"type": "integer"}},
+    "X-RateLimit-Remaining": {"description": "Requests left in the window", "schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {"description": "When the window ends (Unix time)", "schema": {"type": "integer"}},
+}
+
 TOO_MANY = {
     "description": "Too many requests: the caller is over its fair-use limit (see the API's "
                    "description). `Retry-After` says in how many seconds to try again.",
@@ -341,7 +348,8 @@ TOO_MANY = {
 def _responses(doc: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {
         "200": {"description": "Success: the result is in `result`",
-                "headers": {VERSION_HEADER: {"description": "The API's version", "schema": {"type": "string"}}},
+                "headers": {VERSION_HEADER: {"description": "The API's version", "schema": {"type": "string"}},
+                            **RATE_LIMIT_HEADERS},
                 "content": {"application/json": {"schema": _envelope(result)}}},
         # CKAN answers a body it cannot decode with a bare JSON string, not its envelope.
         "400": {"description": "Bad request: the body is not a JSON object, or is larger than the "
