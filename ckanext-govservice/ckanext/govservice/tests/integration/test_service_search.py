@@ -167,6 +167,7 @@ class TestTypingHelp:
     def test_the_search_page_offers_help_without_javascript(self, web):
         page = web.get("/service/?q=unemploymant").body
         assert "unemployment" in page
+        assert "search_suggest" in page        # and suggestions while typing, where JavaScript runs
 
 
 @pytest.mark.usefixtures("city")
