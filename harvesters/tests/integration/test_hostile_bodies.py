@@ -19,7 +19,6 @@ import uuid
 import pytest
 
 from govharvest import db, sources
-from conftest import _Quiet
 from test_pipeline import ROWS, harvest, services_of, write_feed
 
 from feed_samples import our_feed
@@ -89,6 +88,11 @@ FETCHES = {
 }
 
 
+class _Files(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
 @pytest.fixture(scope="module")
 def good_feed(settings, tmp_path_factory):
     """A feed server for the module, and the state every test starts from (made
@@ -96,7 +100,7 @@ def good_feed(settings, tmp_path_factory):
     published then). Every hostile run must leave that state as it is, so the
     tests share it instead of harvesting it again each."""
     folder = tmp_path_factory.mktemp("feed")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Files, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield {"folder": folder, "url": f"http://127.0.0.1:{server.server_address[1]}"}
     server.shutdown()
