@@ -371,6 +371,7 @@ def govservice_standard(name: str, judged: dict[str, Any] | None) -> dict[str, s
             "flag": words.word("Missed {n} months in a row", lang, n=run)
             if run >= rules.MISSED_IN_A_ROW else ""}
 
+
 __all__ += ["govservice_search_help"]
 
 

@@ -182,6 +182,7 @@ def govservice_feed_health(context: Context, data_dict: DataDict) -> AuthResult:
         return {"success": True}
     return {"success": False, "msg": "feed health is for the data office, and each department for its own"}
 
+
 # ---- service search synonyms (issue 15) --------------------------------------
 
 @tk.auth_allow_anonymous_access
