@@ -80,12 +80,15 @@ cmd_start() {
   say "replica streaming on port $REPLICA_PORT"
 }
 
-cmd_kill() {
-  local pid; pid=$(head -1 "$DATA/postmaster.pid" 2>/dev/null) || { say "replica not running"; return 0; }
-  kill -KILL "$pid" 2>/dev/null || true
-  # the postmaster's children exit when they notice it gone; wait for the port to close
-  local i; for ((i = 0; i < 40; i++)); do running || break; sleep 0.25; done
-  say "killed the replica's postmaster (pid $pid)"
+cmd_kill() {  # as the replica's host dying: the postmaster and every process of it, SIGKILL
+  local pid children i; pid=$(head -1 "$DATA/postmaster.pid" 2>/dev/null) || { say "replica not running"; return 0; }
+  children=$(pgrep -P "$pid" || true)
+  kill -KILL "$pid" $children 2>/dev/null || true
+  for ((i = 0; i < 40; i++)); do
+    kill -0 "$pid" $children 2>/dev/null || break
+    sleep 0.25
+  done
+  say "killed the replica's postmaster (pid $pid) and its $(echo $children | wc -w) processes"
 }
 
 cmd_status() {

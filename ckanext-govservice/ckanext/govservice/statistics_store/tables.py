@@ -214,16 +214,20 @@ def read_engine() -> sa.engine.Engine:
     with a streaming replica that is ``?host=replica:5433&host=primary:5432&
     target_session_attrs=prefer-standby``, so reads go to the replica and, when it
     is down, libpq connects to the primary instead (a pooled connection to a dead
-    replica is found by the pre-ping and replaced). Without one, the write engine.
-    Reads only: the replica refuses writes, and what must see a write just made
-    (the summary indexed after a load) keeps to :func:`engine`."""
+    replica is found by the pre-ping and replaced). A read URL on another single host
+    (the containers' GOVSERVICE_DATASTORE_READ_HOST) is used as it is. On the
+    primary's own host, the write engine. Reads only: a replica refuses writes, and
+    what must see a write just made (the summary indexed after a load) keeps to
+    :func:`engine`."""
     from ckan.plugins import toolkit as tk
     write = engine()
     read = sa.engine.make_url(tk.config["ckan.datastore.read_url"])
-    hosts = read.query.get("host")
-    if not hosts:
+    if read.query.get("host"):
+        url = write.url.set(host=None, port=None, query=dict(read.query))
+    elif (read.host, read.port or 5432) != (write.url.host, write.url.port or 5432):
+        url = write.url.set(host=read.host, port=read.port, query=dict(read.query))
+    else:
         return write
-    url = write.url.set(host=None, port=None, query=dict(read.query))
     key = url.render_as_string(hide_password=False)
     if key not in _read_engines:
         _read_engines[key] = sa.create_engine(url, pool_pre_ping=True, pool_recycle=300)
