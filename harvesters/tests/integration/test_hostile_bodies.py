@@ -130,6 +130,9 @@ def _as_published(portal, department) -> dict:
 
 
 def _serve(good_feed, fmt, file, body) -> None:
+    """Serve ``body`` at a location of its own and point the source at it (a new
+    location forgets the last fetch's validators: no "not modified" answer)."""
+    file = f"{uuid.uuid4().hex[:8]}-{file}"
     (good_feed["folder"] / file).write_bytes(body)
     with db.connect() as conn:
         sources.update(conn, "csv-feed", format=fmt, location=f"{good_feed['url']}/{file}")
