@@ -23,8 +23,13 @@ for name in GOVSERVICE_SECRET GOVSERVICE_DB_PASSWORD GOVSERVICE_DATASTORE_RO_PAS
     export "$name=$(cat "${!file_var}")"
   fi
 done
-: "${GOVSERVICE_SECRET:?set GOVSERVICE_SECRET_FILE}" "${GOVSERVICE_DB_PASSWORD:?set GOVSERVICE_DB_PASSWORD_FILE}"
-: "${GOVSERVICE_DATASTORE_RO_PASSWORD:?set GOVSERVICE_DATASTORE_RO_PASSWORD_FILE}"
+: "${GOVSERVICE_DB_PASSWORD:?set GOVSERVICE_DB_PASSWORD_FILE}"
+# The harvest admin app faces uploads and runs no CKAN code: it is not given CKAN's
+# secret nor the DataStore's read password (compose mounts neither), so it needs none.
+if [ "${1:-web}" != harvest-admin ]; then
+  : "${GOVSERVICE_SECRET:?set GOVSERVICE_SECRET_FILE}"
+  : "${GOVSERVICE_DATASTORE_RO_PASSWORD:?set GOVSERVICE_DATASTORE_RO_PASSWORD_FILE}"
+fi
 
 export GOVSERVICE_PG_HOST=${GOVSERVICE_PG_HOST:-postgres}
 export GOVSERVICE_PG_PORT=${GOVSERVICE_PG_PORT:-5432}
