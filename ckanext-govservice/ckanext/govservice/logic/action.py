@@ -283,8 +283,27 @@ def _vocabulary_param(data_dict: DataDict, name: str, field_name: str) -> str | 
 
 
 TEXT_PARAMS = ("department", "service", "theme", "life_event", "channel",
-               "period_from", "period_to", "period_type", "sort")
+               "period_from", "period_to", "period_type", "sort", "kpi")
 LIST_PARAMS = ("group_by", "kpis")
+
+
+def _text_only(data_dict: DataDict, *names: str) -> None:
+    """Each named parameter, when given, is text (a JSON list or number is refused by name)."""
+    errors = {name: ["must be text"] for name in names
+              if name in data_dict and not isinstance(data_dict[name], str)}
+    if errors:
+        raise tk.ValidationError(errors)
+
+
+def _whole_number(data_dict: DataDict, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number parameter from JSON (a number) or a query string (digits);
+    true/false, fractions, blanks and numbers out of range are refused by name."""
+    value = data_dict.get(name, default)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise tk.ValidationError({name: [f"must be a whole number from {low} to {high}"]})
+    return value
 
 
 def _check_types(data_dict: DataDict) -> None:
@@ -527,19 +546,6 @@ def package_delete(up_func, context: Context, data_dict: DataDict) -> DataDict:
     return up_func(context, data_dict)
 
 
-# ---------------------------------------------------------------- RDF
-
-@tk.chained_action
-@tk.side_effect_free
-def dcat_catalog_show(up_func, context: Context, data_dict: DataDict) -> str:
-    """ckanext-dcat's catalogue in RDF (what ``/catalog.<format>`` serves), with each
-    service listed as the catalogue's ``dcat:resource`` and each other dataset as
-    its ``dcat:dataset``: one document valid against DCAT-AP 3.0.0 and CPSV-AP 3.2.0
-    (``rdf.catalog_show``). Parameters and answer as ckanext-dcat's."""
-    from .. import rdf
-    return rdf.catalog_show(up_func, context, data_dict)
-
-
 # ---------------------------------------------------------------- service standards
 
 def _standard_records(data_dict: DataDict) -> list:
@@ -704,17 +710,12 @@ def govservice_standard_results(context: Context, data_dict: DataDict) -> DataDi
     from ..core import kpis as stats
 
     tk.check_access("govservice_standard_results", context, data_dict)
-    _check_types({k: v for k, v in data_dict.items() if k in ("department", "service", "period_to")})
+    _check_types({k: v for k, v in data_dict.items() if k in ("department", "service", "period_to", "kpi")})
     period_to = _period_param(data_dict, "period_to")
     kpi = data_dict.get("kpi") or None
     if kpi is not None and kpi not in stats.kpi_names():
         raise tk.ValidationError({"kpi": [f"{str(kpi)[:50]!r} is not a KPI"]})
-    try:
-        months = int(data_dict.get("months") or 12)
-    except (TypeError, ValueError):
-        months = 0
-    if not 1 <= months <= standards.PUBLISHED_MONTHS:
-        raise tk.ValidationError({"months": [f"must be a whole number from 1 to {standards.PUBLISHED_MONTHS}"]})
+    months = _whole_number(data_dict, "months", 12, 1, standards.PUBLISHED_MONTHS)
     if not period_to:
         with store.engine().connect() as conn:
             period_to = store.latest_period(conn) or stats.current_period()
@@ -789,6 +790,7 @@ def govservice_feed_health(context: Context, data_dict: DataDict) -> DataDict:
     tk.check_access("govservice_feed_health", context, {"department": department})
     return feed_health.report(department)
 
+
 # ---- service search synonyms (issue 15) --------------------------------------
 # Entries added at runtime live in Solr's managed synonym map (search.py) and, with
 # who owns them, in CKAN's system_info under SYNONYMS_KEY; the shipped dictionary
@@ -817,7 +819,7 @@ def govservice_synonym_list(context: Context, data_dict: DataDict) -> DataDict:
     Anyone may read them.
 
     :param owner_org: only the entries of this department (name or id)
-    :type owner_org: string
+    :type owner_org: string, optional
     :returns: ``entries`` (each with term, synonyms, owner_org, created_by and
         created) and ``shipped_terms``, the number of terms the shipped
         dictionary holds
@@ -826,6 +828,7 @@ def govservice_synonym_list(context: Context, data_dict: DataDict) -> DataDict:
     from .. import search
     from ..core import synonyms as core_synonyms
     tk.check_access("govservice_synonym_list", context, data_dict)
+    _text_only(data_dict, "owner_org")
     entries = _runtime_synonyms()
     if data_dict.get("owner_org"):
         org = _department(context, data_dict["owner_org"])["name"]
@@ -851,13 +854,14 @@ def govservice_synonym_create(context: Context, data_dict: DataDict) -> DataDict
     :type synonyms: list of strings
     :param owner_org: the department that owns the entry (required for a
         department admin; sysadmins may leave it out: the platform owns it)
-    :type owner_org: string
+    :type owner_org: string, optional
     :returns: the entry: term, synonyms, owner_org, created_by, created
     :rtype: dictionary
     """
     import datetime as _dt
     from .. import search
     from ..core import synonyms as core_synonyms
+    _text_only(data_dict, "term", "owner_org")
     synonyms = data_dict.get("synonyms")
     if isinstance(synonyms, str):
         synonyms = [s for s in synonyms.replace("，", ",").split(",")]
@@ -899,6 +903,7 @@ def govservice_synonym_delete(context: Context, data_dict: DataDict) -> DataDict
     """
     from .. import search
     from ..core import synonyms as core_synonyms
+    _text_only(data_dict, "term")
     term = data_dict.get("term") or ""
     key = core_synonyms.token_form(term)
     entries = _runtime_synonyms()
@@ -924,7 +929,7 @@ def govservice_suggest(context: Context, data_dict: DataDict) -> DataDict:
     :param q: what has been typed so far (up to 100 characters are read)
     :type q: string
     :param limit: how many suggestions, 1 to 20 (default 8)
-    :type limit: integer
+    :type limit: integer, optional
     :returns: ``q``, ``suggestions`` (a list of strings) and ``did_you_mean``
         (a string, or null)
     :rtype: dictionary
@@ -934,10 +939,5 @@ def govservice_suggest(context: Context, data_dict: DataDict) -> DataDict:
     q = data_dict.get("q")
     if not isinstance(q, str):
         raise tk.ValidationError({"q": ["give the text typed so far, as a string"]})
-    try:
-        limit = int(data_dict.get("limit", 8))
-    except (TypeError, ValueError):
-        raise tk.ValidationError({"limit": ["must be a whole number from 1 to 20"]})
-    if not 1 <= limit <= 20:
-        raise tk.ValidationError({"limit": ["must be a whole number from 1 to 20"]})
+    limit = _whole_number(data_dict, "limit", 8, 1, 20)
     return {"q": q, "suggestions": search.suggestions(q, limit), "did_you_mean": search.did_you_mean(q)}
