@@ -305,6 +305,12 @@ WRITER_SETTING = "govservice.statistics_writer"
 GUARD_TRIGGER = "govservice_loader_only"
 
 
+def write_as_the_loader(conn) -> None:
+    """Let this transaction (and only it: the setting ends with it) past the
+    table's guard trigger, as a load's own transaction is."""
+    conn.execute(sa.text("SELECT set_config(:s, 'loader', true)"), {"s": WRITER_SETTING})
+
+
 def guard_table(conn, table: str) -> None:
     """Have the database itself refuse INSERT, UPDATE, DELETE and TRUNCATE on the
     statistics table from any transaction but a load's (which sets
@@ -373,7 +379,7 @@ def load(conn, table: str, department: str, headers: list[str], body: IO[bytes],
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('govservice statistics ' || :d))"),
                  {"d": department})   # one load per department at a time
     guard_table(conn, table)
-    conn.execute(sa.text("SELECT set_config(:s, 'loader', true)"), {"s": WRITER_SETTING})
+    write_as_the_loader(conn)
     path, total = _stage(conn, stage_columns, absent, body)
     lap("copy")
     conn.execute(sa.text(f"""
