@@ -347,7 +347,7 @@ def test_zookeeper_stopped_health_says_so_updates_fail_clearly_and_nothing_is_lo
             break
         except search.SearchIndexError:
             model.Session.remove()
-            assert time.monotonic() - back < 90, "updates did not resume within 90 s of ZooKeeper's return"
+            assert time.monotonic() - back < 180, "updates did not resume within 180 s of ZooKeeper's return"
             time.sleep(1)
     print(f"updates resumed {time.monotonic() - back:.1f} s after ZooKeeper started again")
     assert _names(q="ZooKeeper 恢复后的修改")[1] == [made[0]["name"]]

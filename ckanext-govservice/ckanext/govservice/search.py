@@ -364,6 +364,13 @@ SUGGEST_REBUILD_AFTER = 300.0     # seconds; the suggester is not rebuilt on eve
 _suggest_built: dict[str, float] = {}
 
 
+def suggestions_out_of_date() -> None:
+    """Have the next suggestion request rebuild the suggester's dictionary (it is
+    otherwise rebuilt at most every SUGGEST_REBUILD_AFTER seconds per process),
+    as after a load whose services should be suggested at once."""
+    _suggest_built.pop(tk.config.get("ckan.site_id"), None)
+
+
 def suggestions(prefix: str, limit: int = 8) -> list[str]:
     """Service titles, output names and synonyms holding what was typed
     (Solr's AnalyzingInfix suggester, this site's services only), best-weighted

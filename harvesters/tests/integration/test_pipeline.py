@@ -14,16 +14,20 @@ ROWS = {
 }
 
 
-def write_feed(folder, rows, encoding="gbk"):
-    """Rewrite the feed file, moving its mtime on a whole second: HTTP's
+def rewrite(path, body: bytes):
+    """Rewrite a feed file, moving its mtime on a whole second: HTTP's
     Last-Modified has one-second resolution, and the harvester honours it."""
     import os
     import time
-    path = folder / "services.csv"
     previous = path.stat().st_mtime if path.exists() else time.time()
-    path.write_bytes((HEADER + "".join(rows)).encode(encoding))
+    path.write_bytes(body)
     stamp = int(max(previous, time.time())) + 1
     os.utime(path, (stamp, stamp))
+
+
+def write_feed(folder, rows, encoding="gbk"):
+    """Rewrite the feed file (its mtime moved on, as rewrite does)."""
+    rewrite(folder / "services.csv", (HEADER + "".join(rows)).encode(encoding))
 
 
 def harvest(portal, source_name):

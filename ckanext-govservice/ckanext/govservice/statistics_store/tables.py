@@ -149,6 +149,20 @@ link_check = sa.Table(
     sa.PrimaryKeyConstraint("department", "service_code", "url"),
 )
 
+# Search analytics (migration 7c41e2a9d5f0, written by search_analytics.py): per day
+# and cleaned query text, how often it was searched, found nothing, what it found and
+# how often a result was opened. Nothing that tells who searched.
+search_day = sa.Table(
+    "search_day", metadata,
+    sa.Column("day", sa.Date, nullable=False),
+    _text("query"),
+    sa.Column("searches", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("zero_results", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("results", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("opened", sa.Integer, nullable=False, server_default="0"),
+    sa.PrimaryKeyConstraint("day", "query"),
+)
+
 # ---------------------------------------------------------------- the database they live in
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migration" / "govservice"

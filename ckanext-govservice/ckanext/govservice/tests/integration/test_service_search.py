@@ -11,6 +11,7 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
 from .. import factories as gov
+from ... import search
 
 SERVICES = [
     # (name, title, title_en, output_name, status)
@@ -44,6 +45,7 @@ def city(reset_db, migrate_db_for, reset_index):
     for name, title, title_en, output, status in SERVICES:
         gov.service(dept["id"], context, name=name, title=title, title_en=title_en, output_name=output,
                     status=status, notes=f"办理{title}。", life_events=[], themes=["business"])
+    search.suggestions_out_of_date()   # an earlier module's services may be in it
     yield dept
     reset_db()
     reset_index()
