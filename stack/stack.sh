@@ -580,7 +580,8 @@ cmd_down() {
   stop_pid solr
   [ -d "${GOVSERVICE_SOLR_CLOUD_DIR:-$VAR/solrcloud}/run" ] && solr_cloud stop
   stop_pid redis
-  if [ "$PG_REPLICA" = 1 ]; then pg_replica stop; fi
+  # whatever mode it was started in: a replica left streaming would outlive its primary's stop
+  if [ "$PG_REPLICA" = 1 ] || pg_lsclusters -h 2>/dev/null | awk '$2 == "replica"' | grep -q .; then pg_replica stop; fi
   stop_postgresql
 }
 
@@ -592,6 +593,7 @@ cmd_status() {
   row postgresql "$pgstate" "$PG_PORT" - "/var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
   local svc port
   for svc in redis solr ckan worker harvest-worker harvest-scheduler; do
+    if [ "$svc" = solr ] && [ "$SOLR_MODE" = cloud ]; then continue; fi   # its nodes are listed below
     case $svc in redis) port=$REDIS_PORT ;; solr) port=$SOLR_PORT ;; ckan) port=$CKAN_PORT ;; *) port=- ;; esac
     local pid; pid=$(pid_of $svc || true)
     row "$svc" "$([ -n "$pid" ] && echo running || echo stopped)" "$port" "${pid:--}" "$LOG/$svc.log"
