@@ -389,3 +389,9 @@ def govservice_search_help(q: str | None, count: int | None) -> dict[str, Any] |
         logging.getLogger(__name__).warning("service search help for %r failed", q, exc_info=True)
         return None
     return found if found["did_you_mean"] or found["suggestions"] else None
+
+
+def govservice_vocabulary_choices(field: dict[str, Any]) -> list[dict[str, Any]]:
+    """scheming's ``choices_helper``: the choices of the vocabulary a field names
+    (``govservice_vocabulary``), declared once in service.yaml or department.yaml."""
+    return schema.choices(field)

@@ -19,7 +19,8 @@ try:  # xloader is optional; when present, keep it off our generated catalogue f
 except ImportError:  # pragma: no cover
     IXloader = None
 
-SERVICE_SCHEMA = "ckanext.govservice:schemas/service.yaml"
+DATASET_SCHEMAS = ("ckanext.govservice:schemas/service.yaml ckanext.govservice:schemas/basic_item.yaml "
+                  "ckanext.govservice:schemas/document.yaml")
 DEPARTMENT_SCHEMA = "ckanext.govservice:schemas/department.yaml"
 
 
@@ -47,7 +48,7 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
         # already: ckan.ini must name the schemas (stack/ckan.ini.in does); these
         # defaults serve code that reads the options later (govservice_schema…).
         if not config.get("scheming.dataset_schemas"):
-            config["scheming.dataset_schemas"] = SERVICE_SCHEMA
+            config["scheming.dataset_schemas"] = DATASET_SCHEMAS
         if not config.get("scheming.organization_schemas"):
             config["scheming.organization_schemas"] = DEPARTMENT_SCHEMA
         from . import branding

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator, Mapping, TypeVar
 import yaml
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-SCHEMAS = ("service", "department", "statistics", "kpis")
+SCHEMAS = ("service", "department", "statistics", "kpis", "basic_item", "document")
 LANGUAGES = ("zh_Hans_CN", "en")
 
 # ---------------------------------------------------------------- loading
@@ -129,7 +129,12 @@ def labels(item: Mapping[str, Any]) -> dict[str, str]:
 
 
 def choices(f: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return f.get("choices") or []
+    """A field's choices: its own, or those of the vocabulary it names
+    (the basic item and document schemas take the service's vocabularies)."""
+    if f.get("choices"):
+        return f["choices"]
+    declared = vocabulary_fields().get(f.get("govservice_vocabulary") or "")
+    return (declared or {}).get("choices") or []
 
 
 def choice_label(f: Mapping[str, Any], value: str, lang: str) -> str:
@@ -161,7 +166,7 @@ def vocabulary_fields() -> dict[str, dict[str, Any]]:
     for f in [*service_fields(), *department_fields()]:
         for item in [f, *f.get("repeating_subfields", [])]:
             name = item.get("govservice_vocabulary")
-            if name and name not in out and choices(item):
+            if name and name not in out and item.get("choices"):
                 out[name] = item
     return out
 

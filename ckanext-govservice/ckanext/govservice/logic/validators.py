@@ -77,6 +77,18 @@ def govservice_web_url(value: Any) -> Any:
     return value
 
 
+EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+def govservice_email(value: Any) -> Any:
+    if value is missing or not value:
+        return value
+    value = str(value).strip()
+    if not EMAIL.match(value):
+        raise Invalid(f"must be an email address such as service@example.gov.cn (got {value!r})")
+    return value
+
+
 def govservice_iso_date(value: Any) -> Any:
     if value is missing or not value:
         return value
@@ -254,3 +266,71 @@ def govservice_service_rules(key: FlattenKey, data: FlattenDataDict,
     if not _has_errors(errors, "online_depth", "in_person_visits"):
         _set_derived(data, "fully_online", rules.fully_online(
             _list(_value(data, "online_depth")), _value(data, "in_person_visits")))
+
+
+# ---------------------------------------------------------------- the network's catalogues
+# A basic item (basic_item.yaml) and a document (document.yaml) are each known by
+# a code unique on the platform; their URL name is made from it.
+
+CATALOGUE_CODE_FIELD = {"basic_item": "basic_code", "document": "document_code"}
+CATALOGUE_NAME_PREFIX = {"basic_item": "item", "document": "document"}
+
+
+def govservice_text_list(value: Any) -> Any:
+    """A list of short texts (a document's aliases), given as a list, JSON, or
+    one text with a name per line (or separated by 、 ; ；); stored as JSON."""
+    if value is missing or value is None or value == "":
+        return json.dumps([])
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = json.loads(text) if text.startswith("[") else re.split(r"[\n、;；]+", text)
+        except ValueError:
+            raise Invalid(f"must be a list of names (got {text[:80]!r})") from None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Invalid(f"must be a list of names (got {value!r:.80})")
+    names = [v.strip() for v in value if v.strip()]
+    return json.dumps(list(dict.fromkeys(names)), ensure_ascii=False)
+
+
+def govservice_text_list_output(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return value
+    try:
+        return json.loads(value) if value else []
+    except ValueError:
+        return [value]
+
+
+def govservice_catalogue_entry_before(key: FlattenKey, data: FlattenDataDict,
+                                      errors: FlattenErrorDict, context: Context) -> None:
+    """A basic item or document without a URL name gets one made from its code
+    (``item-<code>``, ``document-<code>``), so re-sending it finds the same dataset."""
+    dataset_type = _value(data, "type")
+    code = _value(data, CATALOGUE_CODE_FIELD.get(dataset_type, ""))
+    if _value(data, "name") or not code:
+        return
+    slug = re.sub(r"[^a-z0-9_\-]+", "-", str(code).lower()).strip("-")
+    data[("name",)] = f"{CATALOGUE_NAME_PREFIX[dataset_type]}-{slug}"[:100]
+
+
+def govservice_catalogue_entry_rules(key: FlattenKey, data: FlattenDataDict,
+                                     errors: FlattenErrorDict, context: Context) -> None:
+    """A basic item's or a document's code is unique among the live entries of its catalogue."""
+    dataset_type = _value(data, "type")
+    field = CATALOGUE_CODE_FIELD.get(dataset_type)
+    code = _value(data, field) if field else None
+    if not code or _has_errors(errors, field):
+        return
+    package = context.get("package")
+    own_id = _value(data, "id") or (package.id if package else None)
+    query = (model.Session.query(model.Package.name)
+             .filter(model.Package.extras[field].astext == code,
+                     model.Package.type == dataset_type,
+                     model.Package.state != "deleted"))
+    if own_id:
+        query = query.filter(model.Package.id != own_id)
+    row = query.first()
+    if row:
+        errors.setdefault((field,), []).append(
+            f"{field.replace('_', ' ')} {code} is already used by {row[0]}")
