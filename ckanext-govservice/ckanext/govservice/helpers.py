@@ -395,3 +395,18 @@ def govservice_vocabulary_choices(field: dict[str, Any]) -> list[dict[str, Any]]
     """scheming's ``choices_helper``: the choices of the vocabulary a field names
     (``govservice_vocabulary``), declared once in service.yaml or department.yaml."""
     return schema.choices(field)
+
+
+def get_helpers() -> dict[str, Callable[..., Any]]:
+    """The template helpers: this module's public functions, and the
+    ``TEMPLATE_HELPERS`` of the page families that keep their own
+    (item_compare: the same item compared; document_catalogue: documents)."""
+    import inspect
+    import sys
+    from . import document_catalogue, item_compare
+    module = sys.modules[__name__]
+    found = {name: f for name, f in inspect.getmembers(module, inspect.isfunction)
+             if f.__module__ == __name__ and not name.startswith("_") and name != "get_helpers"}
+    for family in (item_compare, document_catalogue):
+        found.update(getattr(family, "TEMPLATE_HELPERS", {}))
+    return found

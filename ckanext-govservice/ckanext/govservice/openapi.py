@@ -590,9 +590,8 @@ def openapi_document(actions: dict[str, Callable], server_url: str = "/", *,
 
 
 def govservice_actions() -> dict[str, Callable]:
-    from .logic import action
-    return {name: func for name, func in inspect.getmembers(action, inspect.isfunction)
-            if name.startswith(PREFIX) and func.__module__ == action.__name__}
+    from . import logic
+    return {name: func for name, func in logic.get_actions().items() if name.startswith(PREFIX)}
 
 
 def ckan_actions() -> dict[str, Callable]:

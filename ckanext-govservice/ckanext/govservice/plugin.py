@@ -10,7 +10,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from . import catalogue_publish, search, statistics_publish, views
+from . import catalogue_publish, helpers, logic, search, statistics_publish, views
 
 from ckanext.dcat.interfaces import IDCATURIGenerator
 
@@ -24,12 +24,12 @@ DATASET_SCHEMAS = ("ckanext.govservice:schemas/service.yaml ckanext.govservice:s
 DEPARTMENT_SCHEMA = "ckanext.govservice:schemas/department.yaml"
 
 
-@tk.blanket.actions
-@tk.blanket.auth_functions
+@tk.blanket.actions(logic.get_actions)          # logic/: one module per family of actions
+@tk.blanket.auth_functions(logic.get_auth_functions)
 @tk.blanket.blueprints(views.get_blueprints)   # views/: one module per page family
 @tk.blanket.cli
 @tk.blanket.config_declarations
-@tk.blanket.helpers
+@tk.blanket.helpers(helpers.get_helpers)
 @tk.blanket.validators
 class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)

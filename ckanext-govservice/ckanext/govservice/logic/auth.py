@@ -7,20 +7,17 @@ from ckan.types import AuthResult, Context, DataDict
 
 
 @tk.auth_allow_anonymous_access
-def govservice_health(context: Context, data_dict: DataDict) -> AuthResult:
-    # Public: up/down for everyone; the action keeps hosts and versions for sysadmins.
+def anyone(context: Context, data_dict: DataDict) -> AuthResult:
+    """Anyone, logged in or not, may call the action: it reads published data
+    (the package_search and package_show it calls inside apply the real
+    permissions), and govservice_health keeps hosts and versions for sysadmins."""
     return {"success": True}
 
 
-@tk.auth_allow_anonymous_access
-def govservice_schema(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True}
-
-
-@tk.auth_allow_anonymous_access
-def govservice_service_show(context: Context, data_dict: DataDict) -> AuthResult:
-    # package_search and package_show, called inside, apply the real permissions.
-    return {"success": True}
+# The public read actions; logic.get_auth_functions registers ``anyone`` for each.
+ANYONE_MAY = ("govservice_health", "govservice_schema", "govservice_service_show",
+              "govservice_kpis", "govservice_league_table", "govservice_standards",
+              "govservice_standard_results", "govservice_synonym_list", "govservice_suggest")
 
 
 def govservice_catalogue_build(context: Context, data_dict: DataDict) -> AuthResult:
@@ -39,16 +36,6 @@ def govservice_statistics_load(context: Context, data_dict: DataDict) -> AuthRes
         return {"success": True}
     return {"success": False,
             "msg": f"{user or 'an anonymous user'} may not publish statistics for this department"}
-
-
-@tk.auth_allow_anonymous_access
-def govservice_kpis(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True}
-
-
-@tk.auth_allow_anonymous_access
-def govservice_league_table(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True}
 
 
 # ---------------------------------------------------------------- the statistics table
@@ -162,16 +149,6 @@ def govservice_standards_set(context: Context, data_dict: DataDict) -> AuthResul
     return {"success": True}
 
 
-@tk.auth_allow_anonymous_access
-def govservice_standards(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True}
-
-
-@tk.auth_allow_anonymous_access
-def govservice_standard_results(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True}
-
-
 def govservice_feed_health(context: Context, data_dict: DataDict) -> AuthResult:
     # The data office (sysadmins) sees every department; a department's members
     # see their own: the last errors name the department's own systems.
@@ -184,11 +161,6 @@ def govservice_feed_health(context: Context, data_dict: DataDict) -> AuthResult:
 
 
 # ---- service search synonyms (issue 15) --------------------------------------
-
-@tk.auth_allow_anonymous_access
-def govservice_synonym_list(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True}
-
 
 def _department_admin(context: Context, owner: Any, what: str) -> AuthResult:
     # Sysadmins pass before this runs; a department's admins manage its own entries.
@@ -206,6 +178,3 @@ def govservice_synonym_delete(context: Context, data_dict: DataDict) -> AuthResu
     return _department_admin(context, data_dict.get("owner_org"), "remove this synonym")
 
 
-@tk.auth_allow_anonymous_access
-def govservice_suggest(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True}
