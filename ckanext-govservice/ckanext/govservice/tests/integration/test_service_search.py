@@ -196,6 +196,7 @@ def analytics_rows() -> list[dict]:
     import sqlalchemy as sa
     from ckanext.govservice import search_analytics
     from ckanext.govservice.statistics_store import tables
+    search_analytics.flush()
     with tables.engine().connect() as conn:
         return [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM {search_analytics.TABLE} ORDER BY query"))]
 
@@ -205,6 +206,7 @@ def no_analytics_yet():
     import sqlalchemy as sa
     from ckanext.govservice import search_analytics
     from ckanext.govservice.statistics_store import tables
+    search_analytics.flush()
     with tables.engine().begin() as conn:
         conn.execute(sa.text(f"DELETE FROM {search_analytics.TABLE}"))
 
@@ -222,6 +224,19 @@ class TestSearchAnalytics:
         assert [(r["query"], r["searches"], r["zero_results"], r["results"], r["opened"]) for r in rows] == [
             ("qqzzxxvv", 1, 1, 0, 0), ("房产证", 1, 0, 1, 1)]
         assert {r["day"] for r in rows} == {dt.date.today()}
+
+    def test_searches_wait_in_redis_and_reach_the_table_in_one_flush(self, web, monkeypatch):
+        import time
+        from ckanext.govservice import search_analytics
+        monkeypatch.setattr(search_analytics, "_last_flush", time.monotonic())   # no flush on the way
+        web.get("/service/?q=qqzzxxvv")
+        web.get("/service/?q=qqzzxxvv")
+        waiting = {tuple(k.decode().split(search_analytics.SEP)[1:]): int(v)
+                   for k, v in search_analytics._redis().hgetall(search_analytics.PENDING).items()}
+        assert waiting == {("qqzzxxvv", "searches"): 2, ("qqzzxxvv", "zero_results"): 2}
+        assert search_analytics.flush() == 1
+        assert search_analytics._redis().exists(search_analytics.PENDING) == 0
+        assert [(r["query"], r["searches"], r["zero_results"]) for r in analytics_rows()] == [("qqzzxxvv", 2, 2)]
 
     def test_switched_off_nothing_is_recorded(self, web, monkeypatch):
         monkeypatch.setitem(tk.config, "ckanext.govservice.search.analytics", False)
