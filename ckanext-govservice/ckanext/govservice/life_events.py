@@ -31,12 +31,30 @@ def _service_ref(service: Mapping[str, Any]) -> dict[str, Any]:
             "title_en": service.get("title_en")}
 
 
-def combine(services: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def _network_entries(service: Mapping[str, Any]) -> dict[int, Mapping[str, Any]]:
+    """The service's documents as the network matched them to the catalogue, by index."""
+    network = service.get("network") or {}
+    return {int(entry["index"]): entry for entry in network.get("documents") or []
+            if isinstance(entry, Mapping) and entry.get("index") is not None}
+
+
+def _held(value: Any) -> bool:
+    return value not in (None, "", "no")
+
+
+def combine(services: Iterable[Mapping[str, Any]],
+            catalogue: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """What a life event asks of the applicant, across its services.
+
+    ``catalogue``: the document catalogue's entries by code (``{"title",
+    "title_en", "government_holds"}``), for the codes the services name.
 
     Returns::
 
-        {"documents": [{"name", "name_en", "mandatory", "issued_by", "services": [ref…]}…],
+        {"documents": [{"code", "name", "name_en", "mandatory", "issued_by",
+                        "government_holds", "must_bring", "services": [ref…]}…],
+         "documents_to_bring": int,      # mandatory ones the government does not hold
+         "documents_not_brought": int,   # mandatory ones it holds (免提交)
          "total_visits": int,            # in-person visits, each service done separately
          "total_committed_days": float,  # calendar days, the services one after another
          "longest_committed_days": float | None,
@@ -44,11 +62,16 @@ def combine(services: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
          "services_counted": int,
          "left_out": [ref…]}             # suspended or withdrawn, not counted
 
-    where a ref is {"name", "title", "title_en"} of a service. Documents are
-    deduplicated by their (Chinese) name, first seen first; a document is
-    mandatory for the life event when any service needs it mandatorily.
+    where a ref is {"name", "title", "title_en"} of a service (one step of the
+    life event). Documents are combined by their catalogue code (the one the
+    service gives, or the one the network matched by name or alias), so 身份证
+    and 居民身份证 of the same code are one row; a document of no known code
+    falls back to its (Chinese) name. First seen first; a document is mandatory
+    for the life event when any service needs it mandatorily, and one the
+    government holds (免提交) is listed but not counted as one to bring.
     """
-    documents: dict[str, dict[str, Any]] = {}
+    catalogue = catalogue or {}
+    documents: dict[tuple[str, str], dict[str, Any]] = {}
     total_visits = 0
     total_days = 0.0
     longest_days: float | None = None
@@ -61,13 +84,22 @@ def combine(services: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             left_out.append(ref)
             continue
         counted += 1
-        for doc in service.get("documents") or []:
+        matched = _network_entries(service)
+        for index, doc in enumerate(service.get("documents") or []):
             name = (doc.get("name") or "").strip()
-            if not name:
+            entry = matched.get(index, {})
+            code = (doc.get("code") or entry.get("code") or "").strip()
+            if not name and not code:
                 continue
-            combined = documents.setdefault(name, {
-                "name": name, "name_en": doc.get("name_en") or "", "mandatory": False,
-                "issued_by": doc.get("issued_by"), "services": []})
+            known = catalogue.get(code, {}) if code else {}
+            key = ("code", code) if code else ("name", name)
+            combined = documents.setdefault(key, {
+                "code": code or None,
+                "name": known.get("title") or name,
+                "name_en": known.get("title_en") or doc.get("name_en") or "",
+                "mandatory": False, "issued_by": doc.get("issued_by"),
+                "government_holds": known.get("government_holds") or entry.get("government_holds"),
+                "services": []})
             combined["name_en"] = combined["name_en"] or doc.get("name_en") or ""
             combined["mandatory"] = combined["mandatory"] or _is_true(doc.get("mandatory", True))
             if ref["name"] not in [s["name"] for s in combined["services"]]:
@@ -78,8 +110,13 @@ def combine(services: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             total_days += days
             if longest_days is None or days > longest_days:
                 longest_days, longest_service = days, ref
+    for combined in documents.values():
+        combined["must_bring"] = combined["mandatory"] and not _held(combined["government_holds"])
     return {
         "documents": list(documents.values()),
+        "documents_to_bring": sum(1 for d in documents.values() if d["must_bring"]),
+        "documents_not_brought": sum(1 for d in documents.values()
+                                     if d["mandatory"] and _held(d["government_holds"])),
         "total_visits": total_visits,
         "total_committed_days": round(total_days, 4),
         "longest_committed_days": longest_days,
@@ -87,6 +124,18 @@ def combine(services: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "services_counted": counted,
         "left_out": left_out,
     }
+
+
+def document_codes(services: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The catalogue codes the services' documents give or were matched to, first seen first."""
+    codes: dict[str, None] = {}
+    for service in services:
+        matched = _network_entries(service)
+        for index, doc in enumerate(service.get("documents") or []):
+            code = (doc.get("code") or matched.get(index, {}).get("code") or "").strip()
+            if code:
+                codes[code] = None
+    return list(codes)
 
 
 def _is_true(value: Any) -> bool:

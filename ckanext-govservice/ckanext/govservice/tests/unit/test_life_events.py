@@ -87,6 +87,7 @@ def test_suspended_and_withdrawn_services_are_left_out_of_the_totals():
 
 def test_no_services_combine_to_nothing():
     combined = life_events.combine([])
-    assert combined == {"documents": [], "total_visits": 0, "total_committed_days": 0,
+    assert combined == {"documents": [], "documents_to_bring": 0, "documents_not_brought": 0,
+                        "total_visits": 0, "total_committed_days": 0,
                         "longest_committed_days": None, "longest_service": None,
                         "services_counted": 0, "left_out": []}
