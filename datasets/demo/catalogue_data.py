@@ -137,7 +137,101 @@ DOCS = {
     "lease": ("房屋租赁合同", "Tenancy agreement", "copy", "applicant"),
     "school": ("学籍证明", "Proof of school enrolment", "copy", "government"),
     "drawing": ("施工图设计文件审查合格书", "Construction drawing approval", "copy", "government"),
+    "change": ("变更事项证明材料", "Proof of the change", "copy", "applicant"),
 }
+
+# The document catalogue (材料目录) the city's government service office keeps:
+# key -> (aliases: the other names departments give the document, issuing authority
+# (None: the applicant makes it), whether the government already holds it:
+# "no", "electronic_licence" (电子证照) or "shared_data" (数据共享) — 免提交).
+# An alias belongs to one document only: a name two documents share matches neither.
+DOC_CATALOGUE = {
+    "id": (["身份证", "申请人身份证明", "二代身份证"], "公安机关", "no"),
+    "hukou": (["户口簿", "户口本", "常住人口登记卡"], "公安机关", "shared_data"),
+    "form": (["申请书", "申请登记表"], None, "no"),
+    "licence": (["营业执照副本", "企业营业执照", "统一社会信用代码证书"], "市场监督管理部门", "electronic_licence"),
+    "authority": (["委托书", "授权书"], None, "no"),
+    "premises": (["场所使用证明", "经营场所证明"], None, "no"),
+    "photo": (["免冠照片", "证件照"], None, "no"),
+    "old_cert": (["原许可证", "原证书"], None, "no"),
+    "loss": (["遗失登报声明"], None, "no"),
+    "contract": (["劳动合同书", "聘用合同"], None, "no"),
+    "marriage": (["结婚证书"], "民政部门", "electronic_licence"),
+    "birth": (["出生证明", "出生医学证明书"], "医疗机构", "shared_data"),
+    "death": (["死亡证明", "死亡医学证明"], "医疗机构", "shared_data"),
+    "property": (["房产证", "不动产证"], "不动产登记机构", "electronic_licence"),
+    "purchase": (["商品房买卖合同", "房屋买卖合同"], None, "no"),
+    "plan": (["设计方案"], None, "no"),
+    "land": (["用地规划许可证"], "自然资源主管部门", "electronic_licence"),
+    "eia": (["环评报告", "环境影响报告表"], None, "no"),
+    "vehicle": (["机动车登记证", "车辆登记证书"], "公安机关交通管理部门", "electronic_licence"),
+    "insurance": (["交强险保险单"], None, "no"),
+    "health": (["健康证", "体检合格证明"], "医疗卫生机构", "no"),
+    "degree": (["毕业证书", "学历证明"], "教育部门", "shared_data"),
+    "qualification": (["资格证书"], "人力资源社会保障部门", "electronic_licence"),
+    "financial": (["财务报表", "审计报告"], None, "no"),
+    "safety": (["安全管理制度"], None, "no"),
+    "equipment": (["设备清单"], None, "no"),
+    "staff": (["人员名单"], None, "no"),
+    "charter": (["公司章程"], None, "no"),
+    "bank": (["银行卡", "银行账户"], None, "no"),
+    "income": (["收入证明", "家庭收入证明"], None, "no"),
+    "medical_record": (["病历", "医疗费用票据"], None, "no"),
+    "lease": (["租房合同", "租赁合同"], None, "no"),
+    "school": (["在校证明"], "教育部门", "shared_data"),
+    "drawing": (["施工图审查合格书"], "施工图审查机构", "shared_data"),
+    "change": (["变更证明"], None, "no"),
+}
+
+# Departments that list documents by name only, in their own words (no catalogue
+# code): the platform matches them by name and alias. key -> the name they use.
+DOC_NAMES_USED = {
+    "id": "身份证", "hukou": "户口本", "licence": "营业执照副本", "photo": "免冠照片",
+    "form": "申请书", "authority": "委托书", "bank": "银行卡", "income": "家庭收入证明",
+}
+# ... and, now and then, a document the catalogue does not know (reported as
+# unmatched): department -> (item, the name it lists).
+UNMATCHED_DOCUMENTS = {
+    "dongcheng-civil-affairs": ("最低生活保障审核确认", "社区出具的家庭情况证明"),
+    "linjiang-human-resources-social-security": ("失业保险金申领", "解除劳动关系证明书"),
+    "natural-resources": ("抵押权登记", "主债权合同及抵押合同"),
+}
+
+# The rest of a service guide, for the items that have them.
+# Co-handling departments (联办部门): item -> [(department, its part)].
+CO_DEPARTMENTS = {
+    "企业设立登记": [("国家税务总局滨江市税务局", "同步办理税务登记和发票申领"),
+               ("滨江市人力资源和社会保障局", "同步办理社会保险登记")],
+    "出生登记": [("滨江市卫生健康委员会", "核验出生医学证明"), ("滨江市医疗保障局", "同步办理新生儿参保")],
+    "死亡注销户口": [("滨江市民政局", "核验火化信息"), ("滨江市人力资源和社会保障局", "停发养老金")],
+    "建筑工程施工许可": [("滨江市自然资源和规划局", "核查建设工程规划许可")],
+    "国有建设用地使用权及房屋所有权转移登记": [("国家税务总局滨江市税务局", "一窗受理契税缴纳")],
+    "机动车注册登记": [("国家税务总局滨江市税务局", "核验车辆购置税完税信息")],
+    "食品经营许可": [("滨江市卫生健康委员会", "从业人员健康证明核验")],
+    "医疗机构执业登记": [("滨江市医疗保障局", "医保定点协议衔接")],
+}
+# Intermediary services required before the application (中介服务): item -> [(name, provider, basis)].
+INTERMEDIARIES = {
+    "建筑工程施工许可": [("施工图设计文件审查", "具备相应资质的施工图审查机构", "建设工程质量管理条例 第十一条")],
+    "建设工程竣工验收备案": [("建设工程质量检测", "具备资质的检测机构", "建设工程质量管理条例 第三十一条")],
+    "特种设备使用登记": [("特种设备定期检验", "特种设备检验检测机构", "特种设备安全法 第四十条")],
+    "放射诊疗许可": [("放射诊疗建设项目职业病危害放射防护评价", "具备资质的放射卫生技术服务机构", "医疗机构管理条例 第二十四条")],
+    "国有建设用地使用权首次登记": [("不动产测绘", "具备测绘资质的单位", "测绘法 第二十七条")],
+    "建设项目环境影响报告表审批": [("环境影响报告表编制", "具备相应能力的技术单位", "环境影响评价法 第十九条")],
+    "医疗机构执业登记": [("医疗机构设置可行性研究报告编制", "咨询机构", "医疗机构管理条例 第十条")],
+}
+# How long an output stays valid: output name -> (number, unit). Other licences: 5 years.
+OUTPUT_VALIDITY = {
+    "居民身份证": (10, "years"), "临时居民身份证": (3, "months"), "中华人民共和国普通护照": (10, "years"),
+    "往来港澳通行证": (10, "years"), "外国人居留许可": (5, "years"), "居住证": (1, "years"),
+    "机动车驾驶证": (6, "years"), "超限运输车辆通行证": (15, "days"), "无犯罪记录证明": (3, "months"),
+    "食品经营许可证": (5, "years"), "食品生产许可证": (5, "years"), "药品经营许可证": (5, "years"),
+    "医疗机构执业许可证": (5, "years"), "道路运输经营许可证": (4, "years"), "排污许可证": (5, "years"),
+    "检验合格标志": (1, "years"), "建筑业企业资质证书": (5, "years"), "商品房预售许可证": (2, "years"),
+}
+# Where a service can be handled (通办范围), when the item is known for it: item -> scope.
+CROSS_PROVINCE = ("户口迁移", "社会保障卡申领", "医保关系转移接续", "住房公积金异地转移接续",
+                  "个人权益记录查询打印", "住房公积金缴存证明出具", "普通护照签发", "机动车驾驶证申领")
 
 # One department's services: items of (zh, en, type, variants, themes, life events,
 # audience, output type, output name, law key, article, statutory limit (None = none),

@@ -107,6 +107,32 @@ FEEDS = {
 OPEN311_DEFAULTS = {"service_type": "administrative_licence", "audience": "both",
                     "committed_limit": 10, "committed_limit_unit": "working_days", "in_person_visits": 1}
 
+# ---- one network: the basic item catalogue (基本目录) and the document catalogue (材料目录)
+# Both are published by the city's government service office, an organisation of
+# its own with no services, as two harvest sources harvested before the services.
+PUBLISHER = ("government-service-office", "滨江市政务服务管理办公室", "Binjiang Government Service Administration Office", "ZWB")
+CATALOGUE_FILES = {
+    "basic_items": {"format": "json-file", "file": "basic-items.json",
+                    "note": '{"basic_items": [...]}, one basic item a line'},
+    "documents": {"format": "csv", "file": "documents.csv", "encoding": "utf-8", "headers": "zh"},
+}
+# A basic item is set by the province (its code starts 330000) or, for the city's own
+# payments, rewards and public services, by the city (330100).
+SET_BY_CITY = ("administrative_payment", "administrative_reward", "public_service")
+# Departments that list their documents by name only (their own words, no catalogue
+# code): the platform matches them to the catalogue by name and alias.
+NAMES_ONLY = ("natural-resources", "dongcheng-civil-affairs", "linjiang-human-resources-social-security")
+# Differences planted between implementations of one basic item (the comparison shows
+# them): the city and Dongcheng commit 3 working days to a new food business licence,
+# Linjiang 10 and asks for 2 more documents; the province's standard is 5.
+DIFFERENCE = {"item": ("食品经营许可", "新办"), "standard_limit": 5,
+              "committed": {"market-regulation": 3, "dongcheng-administrative-approval": 3,
+                            "linjiang-market-regulation": 10},
+              "more_documents": {"linjiang-market-regulation": ["health", "staff"]}}
+# The basic item the province withdraws (merged into food production licensing) while
+# the city and both districts still implement it: they are flagged, never deleted.
+WITHDRAWN = ("小作坊登记", "首次登记")
+
 # How well each department delivers, month by month (t = 0 … 35, 2023-11 … 2026-10):
 # ``late`` is the share of applications completed after the committed limit, ``bad`` the
 # share of ratings that are bad reviews, each a path (start, end, first month of the
@@ -191,6 +217,20 @@ def departments() -> list[dict[str, Any]]:
     return out
 
 
+def publisher() -> dict[str, Any]:
+    """The organisation that publishes the basic item and document catalogues, and its two sources."""
+    name, zh, en, abbr = PUBLISHER
+    return {"name": name, "title": zh, "title_en": en, "level": "city", "area": data.CITY["zh"],
+            "area_code": data.CITY["area_code"], "department_code": f"11{data.CITY['area_code']}{_credit_body(len(DEPARTMENTS))}",
+            "abbreviation": abbr,
+            **{kind: {**spec, "file": f"{name}/{spec['file']}"} for kind, spec in CATALOGUE_FILES.items()}}
+
+
+def document_code(key: str) -> str:
+    """A document's code in the catalogue: 330100-CL-0001 …, in DOCS order."""
+    return f"{data.CITY['area_code']}-CL-{list(data.DOCS).index(key) + 1:04d}"
+
+
 def _credit_body(i: int) -> str:
     digits = f"{(i * 7919 + 1021) % 10 ** 8:08d}"
     return "MB" + digits[:7] + "ABCDEFGHJKLMNPQRTUWXY"[i % 21]
@@ -249,8 +289,13 @@ def _items(name: str) -> list[tuple]:
     return items
 
 
-def services(rng: random.Random, depts: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    out = {}
+def services(rng: random.Random, depts: list[dict[str, Any]]
+             ) -> tuple[dict[str, list[dict[str, Any]]], dict[tuple[str, str], dict[str, Any]]]:
+    """Every department's services, and the basic items they implement ((item, situation) ->
+    basic item): a basic item is made from its first implementation (a city department's,
+    where the city has the item), and every later one shares its code and statutory limit."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    basics: dict[tuple[str, str], dict[str, Any]] = {}
     for d in depts:
         district = next((k for k, v in data.DISTRICTS.items() if v["area_code"] == d["area_code"]), None)
         rows = []
@@ -260,15 +305,65 @@ def services(rng: random.Random, depts: list[dict[str, Any]]) -> dict[str, list[
                 # not every situation is listed for every item
                 if v > 1 and rng.random() < 0.03:
                     continue
-                rows.append(_service(rng, d, district, n, item, v, variant))
+                rows.append(_service(rng, d, district, n, item, v, variant, basics))
         if d["services"]["format"] == "open311":
             # an Open311 list carries the services that can be applied for now, no others
             rows = [_as_open311_source(s) for s in rows if s["status"] == "active"]
         out[d["name"]] = rows
-    return out
+    _plant_differences(out, basics)
+    return out, basics
 
 
-def _service(rng, d, district, n, item, v, variant) -> dict[str, Any]:
+def _basic_item(basics: dict, item: tuple, v: int, variant: tuple[str, str], s: dict[str, Any]) -> dict[str, Any]:
+    """The basic item of (item, situation), made from this service if it is the first to implement it."""
+    zh, en, stype = item[:3]
+    key = (zh, variant[0])
+    if key not in basics:
+        numbers = {k[0] for k in basics}
+        number = len(numbers) + 1 if zh not in numbers else next(
+            b["_number"] for k, b in basics.items() if k[0] == zh)
+        area = data.CITY["area_code"] if stype in SET_BY_CITY else "330000"
+        simple = any(w in variant[0] for w in ("注销", "补证", "补发", "遗失", "名称", "更正"))
+        statutory = s.get("statutory_limit")
+        if statutory is None:
+            standard = 3
+        else:
+            standard = max(1, int(statutory * 0.2)) if simple else max(1, math.ceil(statutory * 0.5))
+        if key == DIFFERENCE["item"]:
+            standard = DIFFERENCE["standard_limit"]
+        b = {"basic_code": f"{area}-{data.TYPE_CODES[stype]}-{number:04d}-{v:02d}",
+             "title": s["title"], "title_en": s["title_en"], "service_type": stype,
+             "set_by_level": "city" if stype in SET_BY_CITY else "province",
+             "legal_basis": s["legal_basis"][:1]}
+        if statutory is not None:
+            b["statutory_limit"], b["statutory_limit_unit"] = statutory, s["statutory_limit_unit"]
+        # the standard (working days, the schema's default unit); documents by code, the
+        # catalogue names them, mandatory unless marked (both defaults left out: a smaller file)
+        b["standard_limit"] = standard
+        b["standard_visits"] = 1
+        b["standard_documents"] = [{"code": doc["code"], **({} if doc["mandatory"] else {"mandatory": False})}
+                                   for doc in s["documents"] if doc.get("code")]
+        b["status"] = "withdrawn" if key == WITHDRAWN else "active"
+        b["_number"] = number
+        basics[key] = b
+    return basics[key]
+
+
+def _plant_differences(catalogue_by_dept: dict[str, list[dict[str, Any]]], basics: dict) -> None:
+    """The same item run differently (DIFFERENCE): the comparison page's planted case."""
+    code = basics[DIFFERENCE["item"]]["basic_code"]
+    for name, committed in DIFFERENCE["committed"].items():
+        [s] = [s for s in catalogue_by_dept[name] if s.get("basic_code") == code]
+        s["committed_limit"], s["committed_limit_unit"] = committed, "working_days"
+        if s.get("process_steps"):
+            s["process_steps"] = [{k: v for k, v in step.items() if not k.startswith("time_limit")}
+                                  for step in s["process_steps"]]
+        more = DIFFERENCE["more_documents"].get(name, [])
+        at = len([doc for doc in s["documents"] if doc["mandatory"]])
+        s["documents"][at:at] = [_document(k, True) for k in more]
+
+
+def _service(rng, d, district, n, item, v, variant, basics) -> dict[str, Any]:
     (zh, en, stype, _kind, themes, events, audience, out_type, out_name, law, article,
      statutory, doc_keys, fee, hall_key) = item
     vzh, ven = variant
@@ -280,7 +375,9 @@ def _service(rng, d, district, n, item, v, variant) -> dict[str, Any]:
     oe = OUTPUT_EN[out_type]
     s: dict[str, Any] = {
         "service_code": code,
-        "local_code": f"{d['department_code']}{list(data.TYPE_CODES).index(stype) + 1}{n:04d}000{v:02d}",
+        "basic_code": None,   # the basic item's, below
+        # 实施编码: the department's credit code, the kind of power, the item and situation
+        "implementation_code": f"{d['department_code']}{list(data.TYPE_CODES).index(stype) + 1}{n:04d}000{v:02d}",
         "title": title, "title_en": title_en,
         "notes": tzh.format(t=title, o=out_name, who=WHO[audience][0]),
         "notes_en": ten.format(e=title_en[0].lower() + title_en[1:], E=title_en, oe=oe, who_en=WHO[audience][1]),
@@ -294,13 +391,21 @@ def _service(rng, d, district, n, item, v, variant) -> dict[str, Any]:
         basis.append({"title": data.LAWS["行政许可法"][0], "article": "第二十九条"})
     s["legal_basis"] = basis
     s["eligibility"], s["eligibility_en"] = ELIGIBILITY[audience]
-    s["documents"] = _documents(rng, doc_keys, vzh)
+    guide = random.Random(f"{SEED}/guide/{code}")   # the guide's extra fields: a generator of their own
+    s["documents"] = _documents(doc_keys, vzh, guide if d["name"] in NAMES_ONLY else None)
+    if data.UNMATCHED_DOCUMENTS.get(d["name"], ("",))[0] == zh:
+        at = len([doc for doc in s["documents"] if doc["mandatory"]])
+        s["documents"].insert(at, {"name": data.UNMATCHED_DOCUMENTS[d["name"]][1], "mandatory": True,
+                                   "form": "original", "issued_by": "government", "copies": 1})
     s["process_steps"] = [{"name": a, "description": b} for a, b in STEPS.get(stype, STEPS["default"])]
     # time limits: committed well under statutory; simple situations on the spot
+    known = basics.get((zh, vzh))
     if statutory is not None:
         s["statutory_limit"], s["statutory_limit_unit"] = statutory, "working_days"
         if statutory >= 30 and rng.random() < 0.15:
             s["statutory_limit_unit"] = "calendar_days"
+        if known:   # the law sets one limit for every implementation: the basic item's
+            s["statutory_limit_unit"] = known["statutory_limit_unit"]
         simple = any(w in vzh for w in ("注销", "补证", "补发", "遗失", "名称", "更正"))
         factor = rng.choice([0, 0.1, 0.2]) if simple else rng.choice([0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 1.0])
         committed = int(statutory * factor) if factor else 0
@@ -332,26 +437,93 @@ def _service(rng, d, district, n, item, v, variant) -> dict[str, Any]:
     s["status"] = "suspended" if rng.random() < 0.01 else "active"
     s["valid_from"] = f"{rng.choice([2019, 2020, 2021, 2022, 2023, 2024, 2025])}-{rng.randint(1, 12):02d}-01"
     s["version"] = f"{rng.randint(1, 3)}.{rng.randint(0, 4)}"
+    if known is None and d["name"] in NAMES_ONLY:
+        # a basic item's standard documents are by code: made from a service that sends codes
+        coded = {**s, "documents": _documents(doc_keys, vzh, None)}
+        known = _basic_item(basics, item, v, variant, coded)
+    s["basic_code"] = (known or _basic_item(basics, item, v, variant, s))["basic_code"]
+    _guide(guide, s, d, district, item, v, vzh, hall_key)
     return s
 
 
-def _documents(rng, keys, vzh) -> list[dict[str, Any]]:
-    docs = []
-    for k in keys:
-        zh, en, form, issued = data.DOCS[k]
-        docs.append({"name": zh, "name_en": en, "mandatory": True, "form": form, "issued_by": issued, "copies": 1})
+def _guide(g: random.Random, s: dict[str, Any], d, district, item, v, vzh, hall_key) -> None:
+    """The rest of a service guide (办事指南), for a realistic share of services: step time
+    limits, co-handling departments, intermediary services, special procedures, where it
+    can be handled, the output's validity and sample, contact points. Each is left out of
+    some services: every one of them is optional."""
+    zh, stype, out_type, out_name = item[0], item[2], item[7], item[8]
+    first = v == 1 or "新办" in vzh or "首次" in vzh
+    committed = s.get("committed_limit") or 0
+    if committed >= 4 and g.random() < 0.6:
+        steps = s["process_steps"]
+        limits = [None, 1] + [None] * (len(steps) - 2)
+        limits[-2 if len(steps) > 4 else -1] = 1
+        limits[2] = committed - sum(x for x in limits if x)
+        for step, limit in zip(steps, limits):
+            if limit:
+                step["time_limit"], step["time_limit_unit"] = limit, "working_days"
+    if zh in data.CO_DEPARTMENTS and first:
+        s["co_departments"] = [{"name": n, "role": r} for n, r in data.CO_DEPARTMENTS[zh] if n != d["title"]]
+    if zh in data.INTERMEDIARIES and first:
+        s["intermediary_services"] = [{"name": n, "provider": p, "legal_basis": b} for n, p, b in data.INTERMEDIARIES[zh]]
+    if stype == "administrative_licence" and first and g.random() < 0.5:
+        s["special_procedures"] = [{"name": "现场核查", "time_limit": 10, "time_limit_unit": "working_days",
+                                    "description": "对经营场所、设施设备进行现场核查，核查时间不计入办结时限。"}]
+    elif stype == "administrative_ruling":
+        s["special_procedures"] = [{"name": "听证", "time_limit": 20, "time_limit_unit": "working_days",
+                                    "description": "当事人申请听证的，听证时间不计入办结时限。"}]
+    elif stype == "administrative_confirmation" and (s.get("statutory_limit") or 0) >= 60:
+        s["special_procedures"] = [{"name": "专家鉴定", "time_limit": 30, "time_limit_unit": "calendar_days"}]
+    if g.random() < 0.85:
+        if zh in data.CROSS_PROVINCE:
+            s["handling_scope"] = "cross_province"
+        elif hall_key in ("social_security", "medical", "provident_fund", "tax"):
+            s["handling_scope"] = "provincewide"
+        elif stype in ("public_service", "administrative_payment"):
+            s["handling_scope"] = "citywide"
+        else:
+            s["handling_scope"] = "department_only"
+    if out_type in ("licence", "certificate") and "注销" not in vzh:
+        validity = data.OUTPUT_VALIDITY.get(out_name) or ((5, "years") if out_type == "licence" else None)
+        if validity and g.random() < 0.9:
+            s["output_validity"], s["output_validity_unit"] = validity
+        if g.random() < 0.5:
+            s["output_sample_url"] = f"https://zwfw.binjiang.example.gov.cn/samples/{s['service_code']}.pdf"
+    if g.random() < 0.3:
+        name, address, hours, phone = _hall(district, hall_key)
+        site = DEPARTMENT_SITE.format(abbr=d["abbreviation"].lower())
+        s["contact_points"] = [
+            {"purpose": "enquiry", "phone": phone, "url": f"{site}/zxzx", "address": address, "opening_hours": hours},
+            {"purpose": "complaint", "phone": "12345", "email": f"jdts@{d['abbreviation'].lower()}.binjiang.example.gov.cn",
+             "url": "https://12345.binjiang.example.gov.cn"}]
+
+
+def _document(key: str, mandatory: bool) -> dict[str, Any]:
+    zh, en, form, issued = data.DOCS[key]
+    return {"code": document_code(key), "name": zh, "name_en": en, "mandatory": mandatory, "form": form,
+            "issued_by": issued, "copies": 1}
+
+
+def _documents(keys, vzh, by_name: random.Random | None) -> list[dict[str, Any]]:
+    """The documents, each with its catalogue code; ``by_name`` (a department that sends
+    names only): no codes, and now and then the department's own word for a document."""
+    docs = [_document(k, True) for k in keys]
     if "变更" in vzh:
-        docs.append({"name": "变更事项证明材料", "name_en": "Proof of the change", "mandatory": True,
-                     "form": "copy", "issued_by": "applicant", "copies": 1})
+        docs.append(_document("change", True))
     if "遗失" in vzh:
-        zh, en, form, issued = data.DOCS["loss"]
-        docs.append({"name": zh, "name_en": en, "mandatory": True, "form": form, "issued_by": issued, "copies": 1})
+        docs.append(_document("loss", True))
     if any(w in vzh for w in ("注销", "补证", "延续")):
-        zh, en, form, issued = data.DOCS["old_cert"]
-        docs.append({"name": zh, "name_en": en, "mandatory": "补证" not in vzh, "form": form, "issued_by": issued, "copies": 1})
-    zh, en, form, issued = data.DOCS["authority"]
-    docs.append({"name": zh + "（委托他人办理时提供）", "name_en": en + " (when an agent applies)",
-                 "mandatory": False, "form": form, "issued_by": issued, "copies": 1})
+        docs.append(_document("old_cert", "补证" not in vzh))
+    agent = _document("authority", False)
+    agent["name"] += "（委托他人办理时提供）"
+    agent["name_en"] += " (when an agent applies)"
+    docs.append(agent)
+    if by_name is not None:
+        names = {document_code(k): n for k, n in data.DOC_NAMES_USED.items()}
+        for doc in docs:
+            code = doc.pop("code")
+            if code in names and by_name.random() < 0.6:
+                doc["name"] = names[code]
     return docs
 
 
@@ -521,7 +693,8 @@ def _figures(rng, d, s, period, t, channel, received, committed_days, speed, lat
 
 # ---------------------------------------------------------------- planted mistakes
 
-def plant_service_mistakes(feeds: dict[str, list[dict[str, Any]]], reported: set[str]) -> list[dict[str, Any]]:
+def plant_service_mistakes(feeds: dict[str, list[dict[str, Any]]], reported: set[str],
+                           basics: dict[tuple[str, str], dict[str, Any]]) -> list[dict[str, Any]]:
     """Change a few records as they go into the feeds; each is listed with the
     field and the reason the harvest must reject it for. They are services
     without statistics, so a rejected service rejects no statistics rows too."""
@@ -557,7 +730,85 @@ def plant_service_mistakes(feeds: dict[str, list[dict[str, Any]]], reported: set
     planted.append({"kind": "service", "department": "natural-resources", "record": s["service_code"],
                     "field": "themes", "value": "国土空间规划",
                     "reason": f"'国土空间规划' is not a known themes (expected one of: {allowed})"})
+
+    # ---- the network's mistakes: codes the catalogues do not know, one used twice, a
+    # statutory limit the basic item contradicts
+    unknown = "330000-QR-0999-01"
+    s = pick("taxation", 4, lambda s: s.get("basic_code"))
+    s["basic_code"] = unknown
+    planted.append({"kind": "service", "department": "taxation", "record": s["service_code"],
+                    "field": "basic_code", "value": unknown,
+                    "reason": NETWORK_REASONS["unknown_basic_code"].format(code=unknown)})
+
+    first = pick("health", 20, lambda s: s.get("implementation_code"))
+    s = pick("health", 21, lambda s: s.get("implementation_code"))
+    s["implementation_code"] = first["implementation_code"]
+    planted.append({"kind": "service", "department": "health", "record": s["service_code"],
+                    "field": "implementation_code", "value": s["implementation_code"], "first": first["service_code"],
+                    "reason": NETWORK_REASONS["implementation_code_used"].format(
+                        code=s["implementation_code"], service=service_name("health", first["service_code"]),
+                        department="health")})
+
+    missing = f"{data.CITY['area_code']}-CL-0999"
+    s = pick("ecology-environment", 6, lambda s: s.get("documents"))
+    s["documents"][0]["code"] = missing
+    planted.append({"kind": "service", "department": "ecology-environment", "record": s["service_code"],
+                    "field": "documents/0/code", "value": missing,
+                    "reason": NETWORK_REASONS["unknown_document_code"].format(code=missing)})
+
+    s = pick("civil-affairs", 2, lambda s: s.get("statutory_limit") == 20 and s.get("statutory_limit_unit") == "working_days")
+    s["statutory_limit"] = 30
+    planted.append({"kind": "service", "department": "civil-affairs", "record": s["service_code"],
+                    "field": "statutory_limit", "value": 30, "basic_code": s["basic_code"],
+                    "reason": NETWORK_REASONS["statutory_contradicts"].format(
+                        limit="30 working days", code=s["basic_code"], basic="20 working days")})
+
+    # ---- the planted differences between implementations (not mistakes: the comparison shows them)
+    code = basics[DIFFERENCE["item"]]["basic_code"]
+    city, others = "market-regulation", [n for n in DIFFERENCE["committed"] if n != "market-regulation"]
+    implementations = {n: next(s for s in feeds[n] if s.get("basic_code") == code) for n in DIFFERENCE["committed"]}
+    mandatory = {n: sum(1 for doc in s["documents"] if doc["mandatory"]) for n, s in implementations.items()}
+    for name in others:
+        s = implementations[name]
+        if mandatory[name] != mandatory[city]:
+            more = mandatory[name] - mandatory[city]
+            planted.append({"kind": "difference", "department": name, "record": s["service_code"], "basic_code": code,
+                            "field": "documents", "value": mandatory[name],
+                            "reason": f"asks for {abs(more)} {'more' if more > 0 else 'fewer'} mandatory "
+                                      f"document{'s' if abs(more) > 1 else ''} than the city ({mandatory[city]})"})
+        best = min(DIFFERENCE["committed"].values())
+        if s["committed_limit"] > best:
+            planted.append({"kind": "difference", "department": name, "record": s["service_code"], "basic_code": code,
+                            "field": "committed_limit", "value": s["committed_limit"],
+                            "reason": f"commits {s['committed_limit']} working days where others commit {best} "
+                                      f"(the standard is {DIFFERENCE['standard_limit']})"})
+
+    # ---- a basic item withdrawn at the source while implementations remain: flagged, not refused
+    b = basics[WITHDRAWN]
+    planted.append({"kind": "basic_item", "department": PUBLISHER[0], "record": b["basic_code"],
+                    "field": "status", "value": "withdrawn",
+                    "implementations": sorted([name, s["service_code"]] for name, rows in feeds.items()
+                                              for s in rows if s.get("basic_code") == b["basic_code"]),
+                    "reason": NETWORK_REASONS["basic_item_withdrawn"].format(code=b["basic_code"])})
     return planted
+
+
+def service_name(department: str, service_code: str) -> str:
+    """The URL name the platform gives a service made without one: department and code."""
+    return re.sub(r"[^a-z0-9_-]+", "-", f"{department}-{service_code}".lower()).strip("-")
+
+
+# What the platform (CKAN's validation, logic/validators.py) says of each network mistake.
+NETWORK_REASONS = {
+    "unknown_basic_code": "basic code {code} is not in the basic item catalogue (基本目录); "
+                          "ask the catalogue's publisher to add it, or correct the code",
+    "implementation_code_used": "implementation code {code} is already used by service {service} of {department}; "
+                                "an implementation code must be unique on the whole platform",
+    "unknown_document_code": "document code {code} is not in the document catalogue (材料目录)",
+    "statutory_contradicts": "the statutory time limit ({limit}) contradicts basic item {code}, "
+                             "whose statutory limit is {basic}",
+    "basic_item_withdrawn": "the basic item {code} was withdrawn; this implementation is flagged for review",
+}
 
 
 def plant_statistics_mistakes(rows_by_dept: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -709,6 +960,40 @@ def write_open311(path: Path, d: dict, services_: list[dict[str, Any]]) -> None:
     path.write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
+def basic_item_records(basics: dict[tuple[str, str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """The basic catalogue as its feed carries it, in code order."""
+    return sorted(({k: v for k, v in b.items() if not k.startswith("_")} for b in basics.values()),
+                  key=lambda b: b["basic_code"])
+
+
+def document_records() -> list[dict[str, Any]]:
+    """The document catalogue: every document of catalogue_data.DOCS, with its code."""
+    out = []
+    for key, (zh, en, _form, _issued) in data.DOCS.items():
+        aliases, authority, holds = data.DOC_CATALOGUE[key]
+        out.append({"document_code": document_code(key), "title": zh, "title_en": en, "aliases": aliases,
+                    "issuing_authority": authority, "government_holds": holds, "status": "active"})
+    return out
+
+
+def write_basic_items(path: Path, records: list[dict[str, Any]]) -> None:
+    lines = ",\n".join(json.dumps(b, ensure_ascii=False, separators=(",", ":")) for b in records)
+    path.write_text('{"basic_items": [\n' + lines + "\n]}\n", encoding="utf-8")
+
+
+def write_documents(path: Path, records: list[dict[str, Any]]) -> None:
+    """CSV in UTF-8 with document.yaml's Chinese labels as headers; aliases joined by ';'."""
+    fields = [f for f in schema.load("document")["dataset_fields"]
+              if f["field_name"] not in ("name", "owner_org") and f["field_name"] not in schema.PROVENANCE]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([schema.label(f, "zh_Hans_CN") for f in fields])
+    for r in records:
+        w.writerow([";".join(v) if isinstance(v := r.get(f["field_name"]), list) else "" if v is None else v
+                    for f in fields])
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+
+
 def write_statistics(path: Path, d: dict, rows: list[dict[str, Any]]) -> dict[tuple, int]:
     """Write the rows; return each row's line (the header is line 1, as the loader counts)."""
     lines = {}
@@ -737,13 +1022,22 @@ def generate(out: Path) -> dict[str, Any]:
     import copy
     rng = random.Random(SEED)
     depts = departments()
-    catalogue_by_dept = services(rng, depts)
+    catalogue_by_dept, basics = services(rng, depts)
     rows_by_dept = statistics(depts, catalogue_by_dept)
     feeds = copy.deepcopy(catalogue_by_dept)
     reported = {r["service_code"] for rows in rows_by_dept.values() for r in rows}
-    planted = plant_service_mistakes(feeds, reported) + plant_statistics_mistakes(rows_by_dept)
+    planted = plant_service_mistakes(feeds, reported, basics) + plant_statistics_mistakes(rows_by_dept)
 
     out.mkdir(parents=True, exist_ok=True)
+    office = publisher()
+    (out / office["name"]).mkdir(exist_ok=True)
+    items, documents = basic_item_records(basics), document_records()
+    write_basic_items(out / office["basic_items"]["file"], items)
+    write_documents(out / office["documents"]["file"], documents)
+    office["basic_items"]["count"], office["documents"]["count"] = len(items), len(documents)
+    for p in planted:
+        if p["department"] == office["name"]:
+            p["file"] = office["basic_items"]["file"]
     for d in depts:
         folder = out / d["name"]
         folder.mkdir(exist_ok=True)
@@ -771,7 +1065,7 @@ def generate(out: Path) -> dict[str, Any]:
                 p["file"] = d["services"]["file"]
     (out / "departments.json").write_text(_json({
         "city": data.CITY, "districts": data.DISTRICTS, "periods": [FIRST_PERIOD, LAST_PERIOD],
-        "seed": SEED, "departments": depts}), encoding="utf-8")
+        "seed": SEED, "departments": depts, "catalogues": office}), encoding="utf-8")
     (out / "planted-mistakes.json").write_text(_json(planted), encoding="utf-8")
     (out / "standards.json").write_text(_json(STANDARDS), encoding="utf-8")
     # The catalogue as it should land (planted mistakes not applied): what tests compare with.
@@ -779,7 +1073,7 @@ def generate(out: Path) -> dict[str, Any]:
         {name: [s["service_code"] for s in rows] for name, rows in catalogue_by_dept.items()},
         ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     return {"departments": depts, "services": catalogue_by_dept, "statistics": rows_by_dept,
-            "planted": planted}
+            "planted": planted, "basic_items": items, "documents": documents}
 
 
 def main() -> None:
@@ -789,7 +1083,8 @@ def main() -> None:
     result = generate(Path(args.out))
     total = sum(len(v) for v in result["services"].values())
     rows = sum(len(v) for v in result["statistics"].values())
-    print(f"{len(result['departments'])} departments, {total} services, {rows} statistics rows, "
+    print(f"{len(result['departments'])} departments, {total} services, {len(result['basic_items'])} basic items, "
+          f"{len(result['documents'])} documents, {rows} statistics rows, "
           f"{len(result['planted'])} planted mistakes -> {args.out}")
 
 

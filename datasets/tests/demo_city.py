@@ -92,6 +92,73 @@ def service_problems(record: dict) -> list[tuple[str, str]]:
     return problems
 
 
+def read_catalogues(office: dict) -> tuple[list[dict], list[dict]]:
+    """The basic items and the documents of the catalogue publisher's two sources, read
+    as the harvesters read them (the source kind's reader, then normalise)."""
+    from govharvest.catalogues import BASIC_ITEMS, DOCUMENTS
+    out = []
+    for catalogue in (BASIC_ITEMS, DOCUMENTS):
+        spec = office[catalogue.kind]
+        path = CITY / spec["file"]
+        if spec["format"] == "csv":
+            raws = formats.read_csv(path, catalogue.dataset_type)
+        else:
+            raws = formats.read_json_feed(path, catalogue.feed_key)
+        out.append([normalise(raw, catalogue=catalogue) for _where, raw in raws])
+    for doc in out[1]:   # a CSV cell of names, as CKAN's validation stores it (a list)
+        doc["aliases"] = json.loads(validators.govservice_text_list(doc.get("aliases") or ""))
+    return out[0], out[1]
+
+
+def _limit_text(value, unit: str) -> str:
+    return f"{value} {unit.replace('_', ' ')}"
+
+
+def network_problems(feeds: dict[str, list[dict]], basic_items: list[dict], documents: list[dict],
+                     reasons: dict[str, str]) -> dict[tuple[str, str, str], str]:
+    """{(department, service code, field): reason} for each service the network refuses:
+    a basic code the basic catalogue does not have, a statutory limit that contradicts its
+    basic item's (compared in calendar days), an implementation code an earlier service
+    already has (departments in feed order), a document code the document catalogue does
+    not have. ``reasons`` are the platform's wordings (generate.NETWORK_REASONS)."""
+    items = {b["basic_code"]: b for b in basic_items}
+    codes = {doc["document_code"] for doc in documents}
+    used: dict[str, tuple[str, str]] = {}
+    found = {}
+    for name, records in feeds.items():
+        for r in records:
+            key = (name, r["service_code"])
+            basic = items.get(r.get("basic_code")) if r.get("basic_code") else None
+            if r.get("basic_code") and basic is None:
+                found[key + ("basic_code",)] = reasons["unknown_basic_code"].format(code=r["basic_code"])
+            elif basic and r.get("statutory_limit") not in (None, "") and basic.get("statutory_limit") not in (None, ""):
+                mine = service_rules.calendar_days(int(r["statutory_limit"]), r.get("statutory_limit_unit") or "working_days")
+                theirs = service_rules.calendar_days(int(basic["statutory_limit"]),
+                                                     basic.get("statutory_limit_unit") or "working_days")
+                if mine != theirs:
+                    found[key + ("statutory_limit",)] = reasons["statutory_contradicts"].format(
+                        limit=_limit_text(r["statutory_limit"], r.get("statutory_limit_unit") or "working_days"),
+                        code=r["basic_code"],
+                        basic=_limit_text(basic["statutory_limit"], basic.get("statutory_limit_unit") or "working_days"))
+            code = r.get("implementation_code")
+            if code and code in used:
+                other_dept, other = used[code]
+                found[key + ("implementation_code",)] = reasons["implementation_code_used"].format(
+                    code=code, service=other, department=other_dept)
+            elif code:
+                used[code] = (name, service_name(name, r["service_code"]))
+            for i, doc in enumerate(r.get("documents") or []):
+                if doc.get("code") and doc["code"] not in codes:
+                    found[key + (f"documents/{i}/code",)] = reasons["unknown_document_code"].format(code=doc["code"])
+    return found
+
+
+def service_name(department: str, service_code: str) -> str:
+    """The URL name the platform makes for a service: its department and code."""
+    import re
+    return re.sub(r"[^a-z0-9_-]+", "-", f"{department}-{service_code}".lower()).strip("-")
+
+
 def read_feed(d: dict) -> list[dict]:
     """The department's services as the harvest pipeline sees them: its format's
     reader, its mapping, normalise, then the source's defaults."""
