@@ -4,11 +4,17 @@ Called by `make demo` (stack/stack.sh demo) once the stack, the reference feed
 server (serving datasets/demo/city) and the harvest admin app are up:
 
 1. every department of datasets/demo/city/departments.json becomes a CKAN
-   organisation (zh and en names, level, area) if it is not one yet;
-2. each gets two harvest sources — its services feed, in the format it
-   publishes (JSON feed, CSV in GBK, XLSX, CPSV-AP Turtle, Open311 …), and its
-   statistics file — registered once, harvested nightly by the scheduler;
-3. every services source is harvested, then every statistics source (the
+   organisation (zh and en names, level, area) if it is not one yet, and so
+   does the publisher of the catalogues (its ``catalogues``: the city's
+   government service office);
+2. the publisher gets two harvest sources, the basic item catalogue (基本目录,
+   kind basic_items) and the document catalogue (材料目录, kind documents);
+   each department two — its services feed, in the format it publishes (JSON
+   feed, CSV in GBK, XLSX, CPSV-AP Turtle, Open311 …), and its statistics
+   file — registered once, harvested nightly by the scheduler;
+3. the catalogues are harvested first (a service names its basic item and its
+   documents' catalogue codes, and the platform refuses codes it does not
+   know), then every services source, then every statistics source (the
    platform checks statistics against the services it knows);
 4. a table of what each harvest did, and where the reports are.
 
@@ -48,6 +54,10 @@ def ensure_department(ckan: ckanapi.RemoteCKAN, dept: dict) -> None:
         name=dept["name"], title=dept["title"], title_en=dept.get("title_en"),
         level=dept.get("level"), area=dept.get("area"), area_code=dept.get("area_code"),
         department_code=dept.get("department_code"))
+
+
+# The catalogue kinds, in the order they are harvested: before any services source.
+CATALOGUE_KINDS = ("basic_items", "documents")
 
 
 def location(feed_url: str, dept: dict, part: str) -> str:
@@ -104,10 +114,15 @@ def main() -> int:
 
     city = json.loads((CITY / "departments.json").read_text(encoding="utf-8"))
     departments = city["departments"]
+    office = city["catalogues"]
     ckan = portal(args.portal, args.token_file)
-    for dept in departments:
+    for dept in [office, *departments]:
         ensure_department(ckan, dept)
     with db.connect() as conn:
+        for kind in CATALOGUE_KINDS:
+            spec = office[kind]
+            ensure_source(conn, f"{office['name']}-{kind.replace('_', '-')}", office, kind, spec["format"],
+                          location(args.feed_url, office, kind), None)
         for dept in departments:
             s = dept["services"]
             ensure_source(conn, f"{dept['name']}-services", dept, "services", s["format"],
@@ -119,6 +134,14 @@ def main() -> int:
     print(f"Harvesting {len(departments)} departments of {city['city']['zh']} ({city['city']['en']}) "
           f"from {args.feed_url} …", flush=True)
     failed = 0
+    # one after the other: documents need no basic item, but neither is slow, and a
+    # catalogue must be in before any service that refers to it
+    for kind in CATALOGUE_KINDS:
+        name = f"{office['name']}-{kind.replace('_', '-')}"
+        report = harvest(name, ckan)
+        failed += report["status"] == "failed"
+        print(f"  {name:<52} {report['seconds']:>6}s  {summary(report)}"
+              f"   {args.admin_url}/jobs/{report['job']}", flush=True)
     for kind in ("services", "statistics"):
         names = [f"{d['name']}-{kind}" for d in departments]
         with ThreadPoolExecutor(args.parallel) as pool:
