@@ -20,7 +20,11 @@ The mapping, field by field:
 service field          CPSV-AP 3.2
 =====================  ==========================================================
 service_code           dct:identifier (exactly one)
-local_code             adms:identifier → adms:Identifier (skos:notation)
+basic_code             cv:isClassifiedBy → the basic item, a skos:Concept and
+                       gs:BasicItem at <site>/id/item/<basic code> in the basic
+                       catalogue's scheme <site>/id/item (why not a "template"
+                       service: cpsv_terms.yaml)
+implementation_code    adms:identifier → adms:Identifier (skos:notation)
 title / title_en       dct:title "…"@zh / "…"@en
 notes / notes_en       dct:description @zh / @en (the title stands in when a
                        service has no description: CPSV-AP requires one)
@@ -31,14 +35,24 @@ audience               dct:audience → skos:Concept
 owner_org              cv:hasCompetentAuthority → cv:PublicOrganisation
                        (skos:prefLabel @zh/@en, dct:spatial → dct:Location);
                        the service's dct:spatial is the department's area
+co_departments         cv:hasParticipation → cv:Participation (cv:role co-handling,
+                       dct:description its part, cv:hasParticipant → foaf:Agent)
 legal_basis            cv:hasLegalResource → eli:LegalResource (its URI is the
                        link to the text when there is one), and cpsv:follows →
                        cpsv:Rule (title = the law, description = the article,
                        cpsv:implements → the legal resource)
 eligibility(_en)       cv:holdsRequirement → cv:Requirement (dct:description)
 documents              cpsv:hasInput → cv:Evidence (dct:title @zh/@en, dct:type =
-                       form); a mandatory document is the requirement's
-                       cv:hasSupportingEvidence (and cv:supportsRequirement it)
+                       form; dct:identifier its catalogue code when it has one);
+                       a mandatory document is the requirement's
+                       cv:hasSupportingEvidence (and cv:supportsRequirement it);
+                       a catalogue document is dct:conformsTo's cv:EvidenceType
+                       <site>/id/document/<code> (gs:governmentHolds), and one
+                       the government holds says gs:noNeedToBring true (免提交)
+intermediary_services  cv:holdsRequirement → cv:Requirement (dct:type
+                       intermediary service, gs:provider, gs:basis)
+special_procedures     gs:specialProcedure → gs:SpecialProcedure (dct:title,
+                       dct:description, gs:timeLimit + gs:timeLimitUnit)
 committed limit        cv:processingTime "P7D"^^xsd:duration (processing_time)
 fees                   cv:hasCost → cv:Cost (cv:hasValue xsd:double, cv:currency
                        → EU currency authority table, dct:title = name,
@@ -47,8 +61,14 @@ channels               cv:hasChannel → cv:Channel (dct:type, dct:title = name,
                        cv:openingHours → time:TemporalEntity, cv:contactPoint →
                        cv:ContactPoint with cv:telephone, cv:contactPage = url,
                        locn:address → locn:Address)
-output_type / _name    cpsv:produces → cv:Output (dct:type, dct:title)
+output_type / _name    cpsv:produces → cv:Output (dct:type, dct:title,
+output_validity(_unit) gs:outputValidity + gs:outputValidityUnit,
+output_sample_url      foaf:page → foaf:Document)
+handling_scope         gs:handlingScope → skos:Concept
 contact_phone          cv:contactPoint → cv:ContactPoint (cv:telephone)
+contact_points         cv:contactPoint → cv:ContactPoint (gs:contactPurpose,
+                       cv:telephone, cv:email, cv:contactPage, locn:address,
+                       cv:openingHours → time:TemporalEntity)
 status                 adms:status → skos:Concept
 valid_from / valid_to  dct:temporal → dct:PeriodOfTime (dcat:startDate/endDate)
 version                owl:versionInfo
@@ -59,8 +79,10 @@ What CPSV-AP has no property for is said in the platform's own terms
 zh and en, domain and range — and served at ``/ns/govservice``; declared in
 ``cpsv_terms.yaml``, plus any ``gs:`` property a schema field names):
 statutory and committed limits with their units, online stages, in-person
-visits, process steps, the complaints phone, a rule's article, and a
-document's issuer and number of copies. A reader finds them by their local
+visits, process steps and their limits, special procedures, where a
+service can be handled, the output's validity, the complaints phone, a rule's
+article, a document's issuer and number of copies, and whether the government
+already holds it. A reader finds them by their local
 names under any site's ``/ns/govservice#``, so one platform can harvest another.
 
 Identifiers and URIs. A service is ``<site>/id/service/<department>/<service
@@ -204,17 +226,24 @@ def terms_graph(base: str) -> Graph:
 
 
 def vocabulary_graph(base: str, vocabulary: str) -> Graph | None:
-    """One platform vocabulary as a skos:ConceptScheme, for ``/vocabulary/<name>``."""
+    """One platform vocabulary as a skos:ConceptScheme, for ``/vocabulary/<name>``:
+    a schema vocabulary, or one of cpsv_terms.yaml's ``concepts``."""
     f = _vocabulary_fields().get(vocabulary)
-    if f is None:
+    own = cpsv_terms().get("concepts", {}).get(vocabulary)
+    if f is None and own is None:
         return None
     g = Graph()
     bind_namespaces(g, base)
     scheme = URIRef(f"{base.rstrip('/')}/vocabulary/{vocabulary}")
     g.add((scheme, RDF.type, SKOS.ConceptScheme))
-    _text(g, scheme, DCT.title, schema.label(f, "zh_Hans_CN"), schema.label(f, "en"))
-    for c in schema.choices(f):
-        g.add((scheme, SKOS.hasTopConcept, _concept(g, base, vocabulary, c["value"])))
+    if f is not None:
+        _text(g, scheme, DCT.title, schema.label(f, "zh_Hans_CN"), schema.label(f, "en"))
+        codes = [c["value"] for c in schema.choices(f)]
+    else:
+        _text(g, scheme, DCT.title, None, vocabulary.replace("_", " "))
+        codes = list(own)
+    for code in codes:
+        g.add((scheme, SKOS.hasTopConcept, _concept(g, base, vocabulary, code)))
     return g
 
 
@@ -232,10 +261,13 @@ def _concept(g: Graph, base: str, vocabulary: str, code: str) -> URIRef:
     g.add((ref, RDF.type, SKOS.Concept))
     g.add((ref, SKOS.notation, Literal(code)))
     g.add((ref, SKOS.inScheme, URIRef(f"{base.rstrip('/')}/vocabulary/{vocabulary}")))
-    f = _vocabulary_fields().get(vocabulary)
+    f = _vocabulary_fields().get(vocabulary) or _other_vocabulary_fields().get(vocabulary)
+    own = cpsv_terms().get("concepts", {}).get(vocabulary, {}).get(code)
     if f is not None:
         for lang, schema_lang in SCHEMA_LANG.items():
             g.add((ref, SKOS.prefLabel, Literal(schema.choice_label(f, code, schema_lang), lang=lang)))
+    elif own:
+        _text(g, ref, SKOS.prefLabel, own["zh"], own["en"])
     match = EU_MATCHES.get((vocabulary, code))
     if match:
         g.add((ref, SKOS[match[0]], URIRef(match[1])))
@@ -243,6 +275,18 @@ def _concept(g: Graph, base: str, vocabulary: str, code: str) -> URIRef:
 
 
 _vocabulary = schema.vocabulary
+
+
+@schema.derived
+def _other_vocabulary_fields() -> dict[str, dict[str, Any]]:
+    """The vocabularies only the basic item and document schemas declare (government_holds,
+    item_level), for their concepts' labels."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in ("basic_item", "document"):
+        for f in schema.load(name)["dataset_fields"]:
+            if f.get("govservice_vocabulary") and f.get("choices"):
+                out.setdefault(f["govservice_vocabulary"], f)
+    return out
 
 
 # ---------------------------------------------------------------- the declarative mapping
@@ -434,11 +478,16 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
     for language in LANGUAGES.values():
         g.add((ref, DCT.language, URIRef(language)))
         g.add((URIRef(language), RDF.type, DCT.LinguisticSystem))
-    if service.get("local_code"):
-        local = BNode()
-        g.add((ref, ADMS.identifier, local))
-        g.add((local, RDF.type, ADMS.Identifier))
-        g.add((local, SKOS.notation, Literal(service["local_code"])))
+    network = service.get("network") or {}
+    if service.get("implementation_code"):
+        identifier = BNode()
+        g.add((ref, ADMS.identifier, identifier))
+        g.add((identifier, RDF.type, ADMS.Identifier))
+        g.add((identifier, SKOS.notation, Literal(service["implementation_code"])))
+    if service.get("basic_code"):
+        g.add((ref, CV.isClassifiedBy,
+               basic_item_concept(g, base, {"basic_code": service["basic_code"],
+                                            **(network.get("basic_item") or {})})))
     _scalars(g, base, ref, service)
     # dct:description is mandatory in CPSV-AP: the title stands in for a missing one.
     _text(g, ref, DCT.description, service.get("notes") or service.get("title"))
@@ -470,8 +519,10 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
     for catalogue in catalogue_dataset_uris(base, department):
         g.add((catalogue, DCT.hasPart, ref))
 
+    _participations(g, base, ref, code, service.get("co_departments") or [])
     _legal_basis(g, gs, ref, code, service.get("legal_basis") or [])
     _requirements_and_documents(g, base, ref, code, service)
+    _intermediary_services(g, base, ref, code, service.get("intermediary_services") or [])
     _costs(g, ref, code, service.get("fees") or [])
     _channels(g, base, ref, code, service.get("channels") or [], authority)
 
@@ -491,9 +542,20 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
         g.add((node, gs.position, Literal(n)))
         _text(g, node, DCT.title, step.get("name"))
         _text(g, node, DCT.description, step.get("description"))
+        _time_limit(g, base, node, step)
+    # special procedures: their time does not count toward the limit
+    for n, procedure in enumerate(service.get("special_procedures") or [], 1):
+        node = _part(ref, "special-procedure", n)
+        g.add((ref, gs.specialProcedure, node))
+        g.add((node, RDF.type, gs.SpecialProcedure))
+        g.add((node, gs.position, Literal(n)))
+        _text(g, node, DCT.title, procedure.get("name"))
+        _text(g, node, DCT.description, procedure.get("description"))
+        _time_limit(g, base, node, procedure)
 
     # output
-    if service.get("output_type") or service.get("output_name"):
+    if any(service.get(k) not in (None, "") for k in (
+            "output_type", "output_name", "output_validity", "output_sample_url")):
         node = _part(ref, "output", 1)
         g.add((ref, CPSV.produces, node))
         g.add((node, RDF.type, CV.Output))
@@ -501,9 +563,18 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
         if service.get("output_type"):
             g.add((node, DCT.type, _concept(g, base, _vocabulary("output_type"), service["output_type"])))
         # An output must have a name; the output type's label stands in.
-        name = service.get("output_name") or schema.choice_label(
-            schema.field("output_type"), service["output_type"], "zh_Hans_CN")
+        name = service.get("output_name") or (schema.choice_label(
+            schema.field("output_type"), service["output_type"], "zh_Hans_CN") if service.get("output_type")
+            else schema.label(schema.field("output_type"), "zh_Hans_CN"))
         _text(g, node, DCT.title, name)
+        if service.get("output_validity") not in (None, ""):
+            g.add((node, gs.outputValidity, Literal(int(service["output_validity"]))))
+            g.add((node, gs.outputValidityUnit, _concept(
+                g, base, _vocabulary("output_validity_unit"), service.get("output_validity_unit") or "years")))
+        if service.get("output_sample_url"):
+            sample = URIRef(service["output_sample_url"])
+            g.add((node, FOAF.page, sample))
+            g.add((sample, RDF.type, FOAF.Document))
 
     # contact
     for predicate, phone, kind in ((CV.contactPoint, service.get("contact_phone"), "contact"),
@@ -513,6 +584,7 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
             g.add((ref, predicate, node))
             g.add((node, RDF.type, CV.ContactPoint))
             g.add((node, CV.telephone, Literal(phone)))
+    _contact_points(g, base, ref, service.get("contact_points") or [])
 
     # validity
     if service.get("valid_from") or service.get("valid_to"):
@@ -544,10 +616,167 @@ def _legal_basis(g: Graph, gs: Namespace, ref: URIRef, code: str, rows: list[dic
         g.add((rule, CPSV.implements, law))
 
 
+def _time_limit(g: Graph, base: str, node, row: dict[str, Any]) -> None:
+    """A process step's or special procedure's limit (gs:timeLimit) and its unit."""
+    gs = terms_namespace(base)
+    if row.get("time_limit") not in (None, ""):
+        g.add((node, gs.timeLimit, Literal(int(row["time_limit"]))))
+    if row.get("time_limit_unit"):
+        g.add((node, gs.timeLimitUnit, _concept(g, base, _vocabulary("process_steps", "time_limit_unit"),
+                                                row["time_limit_unit"])))
+
+
+def _participations(g: Graph, base: str, ref: URIRef, code: str, rows: list[dict[str, Any]]) -> None:
+    """Co-handling departments: a cv:Participation each, whose participant is the
+    department as a foaf:Agent (named only: the platform may not know it)."""
+    role = _concept(g, base, "participation_role", "co_handling")
+    for n, row in enumerate(rows, 1):
+        node = _part(ref, "participation", n)
+        g.add((ref, CV.hasParticipation, node))
+        g.add((node, RDF.type, CV.Participation))
+        g.add((node, DCT.identifier, Literal(f"{code}/participation/{n}")))
+        g.add((node, CV.role, role))
+        # a participation must be described: the department's part, or its name
+        _text(g, node, DCT.description, row.get("role") or row.get("name"))
+        agent = _part(ref, f"participation-{n}-agent", 1)
+        g.add((node, CV.hasParticipant, agent))
+        g.add((agent, CV.participates, node))
+        g.add((agent, RDF.type, FOAF.Agent))
+        g.add((agent, FOAF.name, Literal(row.get("name") or "")))
+        _text(g, agent, DCT.title, row.get("name"))
+        g.add((agent, DCT.identifier, Literal(f"{code}/participation/{n}/agent")))
+
+
+def _intermediary_services(g: Graph, base: str, ref: URIRef, code: str, rows: list[dict[str, Any]]) -> None:
+    gs = terms_namespace(base)
+    kind = _concept(g, base, "requirement_type", "intermediary_service")
+    for n, row in enumerate(rows, 1):
+        node = _part(ref, "intermediary", n)
+        g.add((ref, CV.holdsRequirement, node))
+        g.add((node, RDF.type, CV.Requirement))
+        g.add((node, DCT.identifier, Literal(f"{code}/intermediary/{n}")))
+        g.add((node, DCT.type, kind))
+        _text(g, node, DCT.title, row.get("name"))
+        _text(g, node, gs.provider, row.get("provider"))
+        _text(g, node, gs.basis, row.get("legal_basis"))
+
+
+def _contact_points(g: Graph, base: str, ref: URIRef, rows: list[dict[str, Any]]) -> None:
+    """Enquiry and complaint contact points beyond a phone (cv:ContactPoint, with
+    gs:contactPurpose: what tells them from contact_phone's)."""
+    gs = terms_namespace(base)
+    for n, row in enumerate(rows, 1):
+        node = _part(ref, "contact-point", n)
+        g.add((ref, CV.contactPoint, node))
+        g.add((node, RDF.type, CV.ContactPoint))
+        g.add((node, gs.contactPurpose, _concept(g, base, _vocabulary("contact_points", "purpose"),
+                                                 row.get("purpose") or "enquiry")))
+        if row.get("phone"):
+            g.add((node, CV.telephone, Literal(row["phone"])))
+        if row.get("email"):
+            g.add((node, CV.email, Literal(row["email"])))
+        if row.get("url"):
+            page = URIRef(row["url"])
+            g.add((node, CV.contactPage, page))
+            g.add((page, RDF.type, FOAF.Document))
+        if row.get("address"):
+            address = _part(ref, f"contact-point-{n}-address", 1)
+            g.add((node, LOCN.address, address))
+            g.add((address, RDF.type, LOCN.Address))
+            _text(g, address, LOCN.fullAddress, row["address"])
+        if row.get("opening_hours"):
+            hours = _part(ref, f"contact-point-{n}-hours", 1)
+            g.add((node, CV.openingHours, hours))
+            g.add((hours, RDF.type, TIME.TemporalEntity))
+            _text(g, hours, DCT.description, row["opening_hours"])
+
+
+# ---------------------------------------------------------------- the network's catalogues
+
+ITEM_ID_PATH = "/id/item"
+DOCUMENT_ID_PATH = "/id/document"
+NOT_HELD = "no"
+
+
+def basic_item_uri(base: str, basic_code: str) -> URIRef:
+    return URIRef(f"{base.rstrip('/')}{ITEM_ID_PATH}/{quote(basic_code, safe='')}")
+
+
+def document_type_uri(base: str, document_code: str) -> URIRef:
+    return URIRef(f"{base.rstrip('/')}{DOCUMENT_ID_PATH}/{quote(document_code, safe='')}")
+
+
+def basic_item_concept(g: Graph, base: str, item: dict[str, Any]) -> URIRef:
+    """A basic item (a basic_item dataset, or the ``network.basic_item`` summary of a
+    service, or only ``{"basic_code": …}``) as a skos:Concept of the basic catalogue's
+    scheme, ``<site>/id/item``. Its labels are its titles, the code when none is known."""
+    bind_namespaces(g, base)
+    gs = terms_namespace(base)
+    code = item["basic_code"]
+    ref = basic_item_uri(base, code)
+    scheme = URIRef(f"{base.rstrip('/')}{ITEM_ID_PATH}")
+    g.add((scheme, RDF.type, SKOS.ConceptScheme))
+    _text(g, scheme, DCT.title, "基本目录", "Basic catalogue")
+    g.add((ref, RDF.type, SKOS.Concept))
+    g.add((ref, RDF.type, gs.BasicItem))
+    g.add((ref, SKOS.inScheme, scheme))
+    g.add((ref, SKOS.notation, Literal(code)))
+    _text(g, ref, SKOS.prefLabel, item.get("title") or code, item.get("title_en"))
+    _text(g, ref, SKOS.definition, item.get("notes"))
+    if item.get("service_type"):
+        g.add((ref, DCT.type, _concept(g, base, "service_type", item["service_type"])))
+    if item.get("status"):
+        g.add((ref, ADMS.status, _concept(g, base, "status", item["status"])))
+    if item.get("name") and item.get("type") == "basic_item":
+        page = URIRef(f"{base.rstrip('/')}/item/{quote(code, safe='')}")
+        g.add((ref, FOAF.page, page))
+        g.add((page, RDF.type, FOAF.Document))
+    return ref
+
+
+def document_type(g: Graph, base: str, document: dict[str, Any]) -> URIRef:
+    """A document of the catalogue (a document dataset, or a service's matched document
+    from ``network.documents``) as a cv:EvidenceType at ``<site>/id/document/<code>``:
+    its one dct:identifier the code, its names, and what the government holds."""
+    bind_namespaces(g, base)
+    gs = terms_namespace(base)
+    code = document.get("document_code") or document["code"]
+    ref = document_type_uri(base, code)
+    g.add((ref, RDF.type, CV.EvidenceType))
+    if (ref, DCT.identifier, None) not in g:
+        g.add((ref, DCT.identifier, Literal(code)))
+    if (ref, DCT.title, None) not in g:
+        _text(g, ref, DCT.title, document.get("title"), document.get("title_en"))
+    for alias in document.get("aliases") or []:
+        g.add((ref, SKOS.altLabel, Literal(alias, lang=ZH)))
+    _text(g, ref, DCT.description, document.get("notes"))
+    _text(g, ref, gs.issuingAuthority, document.get("issuing_authority"))
+    held = document.get("government_holds")
+    if held and (ref, gs.governmentHolds, None) not in g:
+        g.add((ref, gs.governmentHolds, _concept(g, base, "government_holds", held)))
+    if document.get("type") == "document":
+        page = URIRef(f"{base.rstrip('/')}/document/{quote(code, safe='')}")
+        g.add((ref, FOAF.page, page))
+        g.add((page, RDF.type, FOAF.Document))
+    return ref
+
+
+def catalogue_entry_graph(g: Graph, entry: dict[str, Any], base: str) -> URIRef | None:
+    """A basic_item or document dataset (package_show) for ``/catalog.ttl``: the basic
+    item as its concept, the document as its evidence type; None for other types."""
+    if entry.get("type") == "basic_item" and entry.get("basic_code"):
+        return basic_item_concept(g, base, entry)
+    if entry.get("type") == "document" and entry.get("document_code"):
+        return document_type(g, base, entry)
+    return None
+
+
 def _requirements_and_documents(g: Graph, base: str, ref: URIRef, code: str,
                                 service: dict[str, Any]) -> None:
     gs = terms_namespace(base)
     documents = service.get("documents") or []
+    matched = {d.get("index"): d for d in (service.get("network") or {}).get("documents") or []
+               if isinstance(d, dict)}
     requirement = None
     if service.get("eligibility") or service.get("eligibility_en") or any(
             d.get("mandatory") for d in documents):
@@ -562,8 +791,16 @@ def _requirements_and_documents(g: Graph, base: str, ref: URIRef, code: str,
         node = _part(ref, "document", n)
         g.add((ref, CPSV.hasInput, node))
         g.add((node, RDF.type, CV.Evidence))
-        g.add((node, DCT.identifier, Literal(f"{code}/document/{n}")))
+        g.add((node, DCT.identifier, Literal(doc.get("code") or f"{code}/document/{n}")))
         _text(g, node, DCT.title, doc.get("name"), doc.get("name_en"))
+        found = matched.get(n - 1) or {}
+        catalogue_code = found.get("code") or doc.get("code")
+        if catalogue_code:
+            g.add((node, DCT.conformsTo, document_type(g, base, {
+                "code": catalogue_code, "title": found.get("title") or doc.get("name"),
+                "government_holds": found.get("government_holds")})))
+        if found.get("government_holds") not in (None, "", NOT_HELD):
+            g.add((node, gs.noNeedToBring, Literal(True)))
         if doc.get("form"):
             g.add((node, DCT.type, _concept(g, base, _vocabulary("documents", "form"), doc["form"])))
         if doc.get("issued_by"):
@@ -659,8 +896,11 @@ def _codes(g: Graph, subject, predicate) -> list[str]:
 def _numbered(g: Graph, subject, predicate, gs: Namespace | None = None) -> list:
     """The objects in the order their identifiers (…/<kind>/<n>) or URIs (…-<n>) number them."""
     def number(node):
-        ident = g.value(node, DCT.identifier) or (gs is not None and g.value(node, gs.position)) or node
-        m = re.search(r"(\d+)$", str(ident))
+        # ours: <service>#<kind>-<n>; anyone's: a numbered identifier or position
+        m = re.search(r"#[a-z-]+-(\d+)$", str(node)) if isinstance(node, URIRef) else None
+        if m is None:
+            ident = g.value(node, DCT.identifier) or (gs is not None and g.value(node, gs.position)) or node
+            m = re.search(r"(\d+)$", str(ident))
         return (int(m.group(1)) if m else 0, str(node))
     return sorted(g.objects(subject, predicate), key=number)
 
@@ -697,9 +937,22 @@ def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
     out = []
     for ref in g.subjects(RDF.type, CPSV.PublicService):
         s: dict[str, Any] = {"service_code": str(g.value(ref, DCT.identifier) or ""), "uri": str(ref)}
-        local = g.value(ref, ADMS.identifier)
-        if local is not None:
-            s["local_code"] = str(g.value(local, SKOS.notation) or local)
+        identifier = g.value(ref, ADMS.identifier)
+        if identifier is not None:
+            s["implementation_code"] = str(g.value(identifier, SKOS.notation) or identifier)
+        for concept in g.objects(ref, CV.isClassifiedBy):
+            scheme = g.value(concept, SKOS.inScheme)
+            if (concept, RDF.type, gs.BasicItem) in g or str(scheme or "").endswith(ITEM_ID_PATH):
+                s["basic_code"] = _code(g, concept)
+        s["co_departments"] = []
+        for participation in _numbered(g, ref, CV.hasParticipation):
+            agent = g.value(participation, CV.hasParticipant)
+            name = agent is not None and (_lang(g, agent, DCT.title, ZH) or _value(g, agent, FOAF.name))
+            part = _lang(g, participation, DCT.description, ZH)
+            row = {"name": name or part}
+            if part and part != row["name"]:   # the name stands in for a part not given
+                row["role"] = part
+            s["co_departments"].append(row)
         s.update(_read_scalars(g, ref, gs))
         s["notes"] = _lang(g, ref, DCT.description, ZH)
         page = g.value(ref, FOAF.page)
@@ -737,13 +990,19 @@ def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
                     row["url"] = str(law)
                 s["legal_basis"].append(row)
 
-        requirements = list(g.objects(ref, CV.holdsRequirement))
+        intermediary = set(_intermediaries(g, ref))
+        requirements = [r for r in _numbered(g, ref, CV.holdsRequirement) if r not in intermediary]
         for req in requirements[:1]:
             s["eligibility"] = _lang(g, req, DCT.description, ZH)
             s["eligibility_en"] = _lang(g, req, DCT.description, EN)
+        s["intermediary_services"] = [
+            {k: v for k, v in {"name": _lang(g, req, DCT.title, ZH), "provider": _lang(g, req, gs.provider, ZH),
+                               "legal_basis": _lang(g, req, gs.basis, ZH)}.items() if v is not None}
+            for req in _numbered(g, ref, CV.holdsRequirement) if req in intermediary]
         s["documents"] = []
         for doc in _numbered(g, ref, CPSV.hasInput):
-            row = {"name": _lang(g, doc, DCT.title, ZH), "name_en": _lang(g, doc, DCT.title, EN),
+            row = {"code": _document_code(g, doc),
+                   "name": _lang(g, doc, DCT.title, ZH), "name_en": _lang(g, doc, DCT.title, EN),
                    "mandatory": any(True for _ in g.objects(doc, CV.supportsRequirement))
                    or any((r, CV.hasSupportingEvidence, doc) in g for r in requirements),
                    "form": _code(g, g.value(doc, DCT.type)),
@@ -781,19 +1040,27 @@ def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
             if g.value(ref, gs[f"{kind}Limit"]) is not None:
                 s[f"{kind}_limit"] = _value(g, ref, gs[f"{kind}Limit"])
                 s[f"{kind}_limit_unit"] = _code(g, g.value(ref, gs[f"{kind}LimitUnit"]))
-        s["process_steps"] = [{k: v for k, v in {"name": _lang(g, st, DCT.title, ZH),
-                                                 "description": _lang(g, st, DCT.description, ZH)}.items()
-                               if v is not None}
-                              for st in _numbered(g, ref, gs.processStep, gs)]
+        s["process_steps"] = [_step(g, gs, st) for st in _numbered(g, ref, gs.processStep, gs)]
+        s["special_procedures"] = [_step(g, gs, p) for p in _numbered(g, ref, gs.specialProcedure, gs)]
 
         output = g.value(ref, CPSV.produces)
         if output is not None:
             s["output_type"] = _code(g, g.value(output, DCT.type))
             s["output_name"] = _lang(g, output, DCT.title, ZH)
-        for key, predicate in (("contact_phone", CV.contactPoint), ("complaint_phone", gs.complaintsContactPoint)):
-            contact = g.value(ref, predicate)
-            if contact is not None and g.value(contact, CV.telephone) is not None:
-                s[key] = str(g.value(contact, CV.telephone))
+            if g.value(output, gs.outputValidity) is not None:
+                s["output_validity"] = _value(g, output, gs.outputValidity)
+                s["output_validity_unit"] = _code(g, g.value(output, gs.outputValidityUnit))
+            if g.value(output, FOAF.page) is not None:
+                s["output_sample_url"] = str(g.value(output, FOAF.page))
+        points = _numbered(g, ref, CV.contactPoint)
+        for key, candidates in (("contact_phone", [c for c in points if g.value(c, gs.contactPurpose) is None]),
+                                ("complaint_phone", list(g.objects(ref, gs.complaintsContactPoint)))):
+            for contact in candidates:
+                if g.value(contact, CV.telephone) is not None:
+                    s[key] = str(g.value(contact, CV.telephone))
+                    break
+        s["contact_points"] = [_contact_point(g, gs, c) for c in points
+                               if g.value(c, gs.contactPurpose) is not None]
         period = g.value(ref, DCT.temporal)
         if period is not None:
             for key, predicate in (("valid_from", DCAT.startDate), ("valid_to", DCAT.endDate)):
@@ -801,6 +1068,45 @@ def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
                     s[key] = str(g.value(period, predicate))
         out.append({k: v for k, v in s.items() if v is not None})
     return sorted(out, key=lambda s: s["service_code"])
+
+
+def _intermediaries(g: Graph, ref) -> list:
+    """The service's requirements that are intermediary services (by their dct:type)."""
+    return [r for r in g.objects(ref, CV.holdsRequirement)
+            if _code(g, g.value(r, DCT.type)) == "intermediary_service"]
+
+
+def _document_code(g: Graph, doc) -> str | None:
+    """A document's catalogue code: its identifier when it is that of an evidence type
+    it conforms to (an identifier alone may be anything: not guessed)."""
+    identifier = g.value(doc, DCT.identifier)
+    if identifier is None:
+        return None
+    for kind in g.objects(doc, DCT.conformsTo):
+        if g.value(kind, DCT.identifier) == identifier:
+            return str(identifier)
+    return None
+
+
+def _step(g: Graph, gs: Namespace, node) -> dict[str, Any]:
+    """A process step or special procedure: name, description, time limit and unit."""
+    row = {"name": _lang(g, node, DCT.title, ZH), "description": _lang(g, node, DCT.description, ZH),
+           "time_limit": _value(g, node, gs.timeLimit), "time_limit_unit": _code(g, g.value(node, gs.timeLimitUnit))}
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def _contact_point(g: Graph, gs: Namespace, node) -> dict[str, Any]:
+    row = {"purpose": _code(g, g.value(node, gs.contactPurpose)), "phone": _value(g, node, CV.telephone),
+           "email": _value(g, node, CV.email)}
+    if g.value(node, CV.contactPage) is not None:
+        row["url"] = str(g.value(node, CV.contactPage))
+    address = g.value(node, LOCN.address)
+    if address is not None:
+        row["address"] = _lang(g, address, LOCN.fullAddress, ZH)
+    hours = g.value(node, CV.openingHours)
+    if hours is not None:
+        row["opening_hours"] = _lang(g, hours, DCT.description, ZH)
+    return {k: (str(v) if k in ("phone", "email") else v) for k, v in row.items() if v is not None}
 
 
 def services_to_graph(services: Iterable[tuple[dict[str, Any], dict[str, Any] | None]],
@@ -820,7 +1126,8 @@ EXAMPLE_DEPARTMENT = {"id": "market-regulation", "name": "market-regulation", "t
                       "title_en": "Binjiang Market Regulation Bureau", "level": "city", "area": "滨江市",
                       "area_code": "330100", "department_code": "11330100MB0000000X"}
 EXAMPLE_SERVICE: dict[str, Any] = {
-    "service_code": "SC-0001", "local_code": "330100-SC-0001", "version": "2.1",
+    "service_code": "SC-0001", "basic_code": "BI-0101", "implementation_code": "330100-SC-0001",
+    "version": "2.1",
     "title": "企业营业执照核发", "title_en": "Business licence issuance",
     "notes": "为新设立的企业办理设立登记并核发营业执照。",
     "notes_en": "Registers a new company and issues its business licence.",
@@ -828,17 +1135,24 @@ EXAMPLE_SERVICE: dict[str, Any] = {
     "life_events": ["starting_a_business", "opening_a_restaurant"], "audience": "business",
     "legal_basis": [{"title": "中华人民共和国市场主体登记管理条例", "article": "第三条",
                      "url": "https://www.gov.cn/zhengce/content/2021-08/24/content_5632964.htm"}],
+    "co_departments": [{"name": "滨江市税务局", "role": "同步办理税务登记"}],
     "eligibility": "依法设立的企业", "eligibility_en": "A lawfully established company",
     "documents": [
         {"name": "公司登记（备案）申请书", "name_en": "Registration application form", "mandatory": True,
          "form": "electronic", "issued_by": "applicant", "copies": 1},
-        {"name": "居民身份证", "name_en": "Resident ID card", "mandatory": True, "form": "original",
-         "issued_by": "government", "copies": 1},
+        {"code": "DOC-ID-CARD", "name": "居民身份证", "name_en": "Resident ID card", "mandatory": True,
+         "form": "original", "issued_by": "government", "copies": 1},
         {"name": "住所使用证明", "name_en": "Proof of premises", "mandatory": False, "form": "copy",
          "issued_by": "applicant", "copies": 1}],
-    "process_steps": [{"name": "申请", "description": "网上或窗口提交材料"},
-                      {"name": "受理审查", "description": "当场核对材料"},
-                      {"name": "发证", "description": "核发营业执照"}],
+    "intermediary_services": [{"name": "名称预先核准咨询", "provider": "依法设立的代理机构",
+                               "legal_basis": "企业名称登记管理规定"}],
+    "process_steps": [{"name": "申请", "description": "网上或窗口提交材料", "time_limit": 0,
+                       "time_limit_unit": "working_days"},
+                      {"name": "受理审查", "description": "当场核对材料", "time_limit": 1,
+                       "time_limit_unit": "working_days"},
+                      {"name": "发证", "description": "核发营业执照", "time_limit": 2, "time_limit_unit": "hours"}],
+    "special_procedures": [{"name": "现场核查", "time_limit": 5, "time_limit_unit": "working_days",
+                            "description": "对经营场所进行现场核查"}],
     "statutory_limit": 15, "statutory_limit_unit": "working_days",
     "committed_limit": 1, "committed_limit_unit": "working_days",
     "fees": [{"name": "营业执照副本补领工本费", "amount": 10.0, "currency": "CNY", "basis": "滨价费〔2020〕1号"}],
@@ -847,8 +1161,17 @@ EXAMPLE_SERVICE: dict[str, Any] = {
         {"channel_type": "in_person", "name": "市民服务中心", "address": "滨江市江南大道1号",
          "opening_hours": "周一至周五 9:00-17:00", "phone": "0571-12345"}],
     "online_depth": ["registration", "authentication", "application", "decision", "issuance"],
+    "handling_scope": "citywide",
     "in_person_visits": 0, "output_type": "licence", "output_name": "营业执照",
-    "contact_phone": "0571-12345", "complaint_phone": "12345", "status": "active",
+    "output_validity": 5, "output_validity_unit": "years",
+    "output_sample_url": "https://zwfw.example.gov.cn/samples/yyzz.pdf",
+    "contact_phone": "0571-12345", "complaint_phone": "12345",
+    "contact_points": [
+        {"purpose": "enquiry", "phone": "0571-12345", "email": "zixun@scjg.example.gov.cn",
+         "url": "https://zwfw.example.gov.cn/zixun", "address": "滨江市江南大道1号",
+         "opening_hours": "周一至周五 9:00-17:00"},
+        {"purpose": "complaint", "phone": "12345", "email": "tousu@example.gov.cn"}],
+    "status": "active",
     "valid_from": "2024-01-01", "valid_to": "2030-12-31",
 }
 

@@ -259,4 +259,4 @@ class TestApi:
         assert fields["themes"]["solr_field"] == "themes_ss"
         assert {c["value"] for c in result["vocabularies"]["channel_type"]} == {
             "online", "mobile", "in_person", "self_service", "phone", "post"}
-        assert [s["field_name"] for s in fields["documents"]["subfields"]][:3] == ["name", "name_en", "mandatory"]
+        assert [s["field_name"] for s in fields["documents"]["subfields"]][:4] == ["code", "name", "name_en", "mandatory"]
