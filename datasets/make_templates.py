@@ -52,7 +52,8 @@ XLSX_ROWS = 1000          # rows below the header that get the drop-down lists
 
 EXAMPLE_SERVICE: dict[str, Any] = {
     "service_code": "ZRZY-DJ-0012",
-    "local_code": "11330100MB0000103Q2000100012",
+    "basic_code": "330000-QR-0123-01",
+    "implementation_code": "11330100MB0000103Q2000100012",
     "name": None,   # left empty: the platform makes it from the department and the code
     "title": "国有建设用地使用权及房屋所有权转移登记",
     "title_en": "Registering the transfer of a home and its land use right",
@@ -63,6 +64,9 @@ EXAMPLE_SERVICE: dict[str, Any] = {
     "themes": ["housing", "natural_resources"],
     "life_events": ["buying_a_home"],
     "audience": "both",
+    "co_departments": [
+        {"name": "国家税务总局滨江市税务局", "role": "一窗受理，同步核验契税缴纳"},
+    ],
     "legal_basis": [
         {"title": "不动产登记暂行条例", "article": "第十四条",
          "url": "https://www.example.gov.cn/laws/real-estate-registration"},
@@ -71,22 +75,29 @@ EXAMPLE_SERVICE: dict[str, Any] = {
     "eligibility": "房屋已办理首次登记，买卖双方身份明确，已缴清相关税费。",
     "eligibility_en": "The home is already registered, both parties are identified "
                       "and the taxes on the transfer are paid.",
-    "documents": [
-        {"name": "不动产登记申请书", "name_en": "Application form", "mandatory": True,
+    "documents": [   # by catalogue code (材料目录); a document without one is matched by its name
+        {"code": "330100-CL-0003", "name": "不动产登记申请书", "name_en": "Application form", "mandatory": True,
          "form": "original", "issued_by": "applicant", "copies": 1},
-        {"name": "申请人身份证明", "name_en": "Proof of identity", "mandatory": True,
+        {"code": "330100-CL-0001", "name": "申请人身份证明", "name_en": "Proof of identity", "mandatory": True,
          "form": "original_and_copy", "issued_by": "applicant", "copies": 1},
-        {"name": "不动产权属证书", "name_en": "Current title certificate", "mandatory": True,
+        {"code": "330100-CL-0014", "name": "不动产权属证书", "name_en": "Current title certificate", "mandatory": True,
          "form": "original", "issued_by": "government", "copies": 1},
         {"name": "完税凭证", "name_en": "Tax receipt", "mandatory": False,
          "form": "electronic", "issued_by": "government"},
     ],
+    "intermediary_services": [
+        {"name": "房屋测绘", "provider": "具备测绘资质的单位", "legal_basis": "中华人民共和国测绘法 第二十七条"},
+    ],
     "process_steps": [
         {"name": "申请", "description": "网上或窗口提交申请材料"},
-        {"name": "受理", "description": "材料齐全的当场受理"},
-        {"name": "审核", "description": "核查权属和税费缴纳情况"},
+        {"name": "受理", "description": "材料齐全的当场受理", "time_limit": 1, "time_limit_unit": "working_days"},
+        {"name": "审核", "description": "核查权属和税费缴纳情况", "time_limit": 3, "time_limit_unit": "working_days"},
         {"name": "登簿"},
-        {"name": "发证", "description": "窗口领取或邮寄送达"},
+        {"name": "发证", "description": "窗口领取或邮寄送达", "time_limit": 1, "time_limit_unit": "working_days"},
+    ],
+    "special_procedures": [
+        {"name": "公告", "time_limit": 15, "time_limit_unit": "working_days",
+         "description": "依法需要公告的，公告时间不计入办结时限。"},
     ],
     "statutory_limit": 30,
     "statutory_limit_unit": "working_days",
@@ -105,16 +116,64 @@ EXAMPLE_SERVICE: dict[str, Any] = {
          "phone": "0571-8765 4321"},
     ],
     "online_depth": ["registration", "authentication", "application", "feedback"],
+    "handling_scope": "citywide",
     "in_person_visits": 1,
     "output_type": "certificate",
     "output_name": "不动产权证书",
+    "output_validity": 70,          # the land use right's term, printed on the certificate
+    "output_validity_unit": "years",
+    "output_sample_url": "https://zwfw.binjiang.example.gov.cn/samples/bdcqzs.pdf",
     "contact_phone": "0571-8765 4321",
     "complaint_phone": "12345",
+    "contact_points": [
+        {"purpose": "enquiry", "phone": "0571-8765 4321", "url": "https://zrzy.binjiang.example.gov.cn/zxzx",
+         "address": "滨江市江南大道1号市民中心二楼", "opening_hours": "周一至周五 9:00-12:00 13:30-17:00"},
+        {"purpose": "complaint", "phone": "12345", "email": "jdts@zrzy.binjiang.example.gov.cn",
+         "url": "https://12345.binjiang.example.gov.cn"},
+    ],
     "status": "active",
     "valid_from": "2026-01-01",
     "valid_to": "2030-12-31",
     "version": "2026.1",
 }
+
+# The two catalogues a service refers to, one example entry each (issue 16): the basic
+# item it implements (basic_item.yaml) and a document it asks for (document.yaml).
+EXAMPLE_BASIC_ITEM: dict[str, Any] = {
+    "basic_code": "330000-QR-0123-01",
+    "name": None,   # left empty: the platform makes it from the code (item-330000-qr-0123-01)
+    "title": "国有建设用地使用权及房屋所有权转移登记（存量房买卖）",
+    "title_en": "Registering the transfer of a home and its land use right (resale)",
+    "notes": "存量房买卖导致房屋及其国有建设用地使用权转移的，办理转移登记。",
+    "service_type": "administrative_confirmation",
+    "set_by_level": "province",
+    "legal_basis": [{"title": "不动产登记暂行条例", "article": "第十四条",
+                     "url": "https://www.example.gov.cn/laws/real-estate-registration"}],
+    "statutory_limit": 30,
+    "statutory_limit_unit": "working_days",
+    "standard_limit": 5,
+    "standard_limit_unit": "working_days",
+    "standard_visits": 1,
+    "standard_documents": [
+        {"code": "330100-CL-0003", "name": "申请表", "mandatory": True},
+        {"code": "330100-CL-0001", "name": "居民身份证", "mandatory": True},
+        {"code": "330100-CL-0014", "name": "不动产权证书", "mandatory": True},
+        {"code": "330100-CL-0005", "name": "授权委托书", "mandatory": False},
+    ],
+    "status": "active",
+}
+EXAMPLE_DOCUMENT: dict[str, Any] = {
+    "document_code": "330100-CL-0014",
+    "name": None,   # left empty: made from the code (document-330100-cl-0014)
+    "title": "不动产权证书",
+    "title_en": "Real estate title certificate",
+    "aliases": ["房产证", "不动产证", "不动产权属证书"],
+    "notes": "已纳入电子证照库，办理时由窗口调取，申请人无需提交。",
+    "issuing_authority": "不动产登记机构",
+    "government_holds": "electronic_licence",
+    "status": "active",
+}
+CATALOGUE_EXAMPLES = {"basic_item": EXAMPLE_BASIC_ITEM, "document": EXAMPLE_DOCUMENT}
 
 # One month with figures, one the department has no figures for ("no data" is not zero).
 EXAMPLE_STATISTICS: list[dict[str, Any]] = [
@@ -144,7 +203,21 @@ def template_fields() -> list[dict[str, Any]]:
             if f["field_name"] in sent and f["field_name"] != "owner_org"]
 
 
+def catalogue_template_fields(dataset_type: str) -> list[dict[str, Any]]:
+    """The fields a catalogue's publisher sends (basic_item.yaml, document.yaml), in
+    schema order: all but the provenance the harvesters set and the publisher, which
+    the source's registration names."""
+    return [f for f in schema.load(dataset_type)["dataset_fields"]
+            if f.get("govservice_column") and f["field_name"] != "owner_org"
+            and f["field_name"] not in schema.PROVENANCE and not f.get("govservice_derived")]
+
+
 def _check_examples() -> None:
+    for dataset_type, example in CATALOGUE_EXAMPLES.items():
+        names = [f["field_name"] for f in catalogue_template_fields(dataset_type)]
+        if [n for n in names if n not in example] or [n for n in example if n not in names]:
+            raise SystemExit(f"make_templates' example {dataset_type} is out of step with {dataset_type}.yaml: "
+                             f"fields {names}, example {list(example)}")
     names = [f["field_name"] for f in template_fields()]
     # An optional field added to the schema gets an empty example cell; a required
     # one must have an example value, or the template would teach a rejected row.
@@ -297,12 +370,40 @@ def statistics_json() -> bytes:
     return _json({"statistics": [{k: v for k, v in r.items() if v is not None} for r in EXAMPLE_STATISTICS]})
 
 
+def catalogue_cells(dataset_type: str) -> list[Any]:
+    """A catalogue's example entry as bulk-file cells (as a service's: lists joined by
+    ';', repeating fields as compact JSON text)."""
+    example = CATALOGUE_EXAMPLES[dataset_type]
+    return [catalogue.neutralise(catalogue._cell(f, example[f["field_name"]]))
+            for f in catalogue_template_fields(dataset_type)]
+
+
+def catalogue_csv(dataset_type: str) -> bytes:
+    header = [schema.label(f, ZH) for f in catalogue_template_fields(dataset_type)]
+    return _csv_bytes([header, catalogue_cells(dataset_type)], bom=True)
+
+
+def catalogue_feed_entry(dataset_type: str) -> dict[str, Any]:
+    example = CATALOGUE_EXAMPLES[dataset_type]
+    return {f["field_name"]: example[f["field_name"]] for f in catalogue_template_fields(dataset_type)
+            if example.get(f["field_name"]) is not None}
+
+
+def catalogue_json(dataset_type: str, key: str) -> bytes:
+    """The catalogue's JSON file ({"basic_items": [...]} / {"documents": [...]})."""
+    return _json({key: [catalogue_feed_entry(dataset_type)]})
+
+
 TEMPLATE_FILES = {
     "services-template.csv": services_csv,
     "services-template.xlsx": services_xlsx,
     "services-feed-example.json": services_feed,
     "statistics-template.csv": statistics_csv,
     "statistics-example.json": statistics_json,
+    "basic-items-template.csv": lambda: catalogue_csv("basic_item"),
+    "basic-items-example.json": lambda: catalogue_json("basic_item", "basic_items"),
+    "documents-template.csv": lambda: catalogue_csv("document"),
+    "documents-example.json": lambda: catalogue_json("document", "documents"),
 }
 
 # ---------------------------------------------------------------- the tables in the format pages
@@ -378,8 +479,23 @@ def channel_codes() -> str:
     return ", ".join(f'`{c["value"]}` {schema.label(c, ZH)}' for c in schema.choices(vocabulary))
 
 
+def catalogue_fields_table(dataset_type: str) -> str:
+    rows = []
+    for f in catalogue_template_fields(dataset_type):
+        if f.get("repeating_subfields"):
+            values = ", ".join(f'`{s["field_name"]}`' + ("*" if required(s) else "") for s in f["repeating_subfields"])
+        else:
+            values = _value_text(f)
+        rows.append([f'`{f["govservice_column"]}`', f'`{f["field_name"]}`', schema.label(f, ZH), schema.label(f, EN),
+                     "yes" if required(f) else "", kind(f), values, _help(f, EN)])
+    return _table(["column", "JSON key", "中文表头", "English header", "required", "kind",
+                   "values (codes) or object keys (* required)", "notes"], rows)
+
+
 PAGE_BLOCKS = {
     "services-csv-xlsx.md": {"fields": services_fields_table, "subfields": subfields_table},
+    "catalogues.md": {"basic-item-fields": lambda: catalogue_fields_table("basic_item"),
+                      "document-fields": lambda: catalogue_fields_table("document")},
     "json-feed.md": {"fields": feed_fields_table, "subfields": subfields_table, "renamed": renamed_keys},
     "statistics.md": {"fields": statistics_fields_table, "channels": channel_codes},
 }

@@ -104,6 +104,17 @@ def example(gen):
     return normalise(gen.feed_service())
 
 
+def test_the_example_service_fills_every_field_a_department_sends(gen):
+    """A template teaches every column: each has a value in the example (but the URL
+    name, which the platform makes), and each subfield of a repeating one is in a row."""
+    empty = [f["field_name"] for f in gen.template_fields() if gen.EXAMPLE_SERVICE.get(f["field_name"]) in (None, "", [])]
+    assert empty == ["name"]
+    for f in gen.template_fields():
+        for sub in f.get("repeating_subfields", []):
+            assert any(row.get(sub["field_name"]) not in (None, "") for row in gen.EXAMPLE_SERVICE[f["field_name"]]), \
+                (f["field_name"], sub["field_name"])
+
+
 def test_the_example_service_passes_the_schema_rules(example):
     assert service_problems(example) == []
     for name in ("documents", "fees", "channels", "legal_basis", "process_steps", "themes", "online_depth"):
@@ -150,6 +161,50 @@ def test_the_xlsx_explains_every_column_and_offers_the_codes(gen):
     assert drop_downs[letter["service_type"]] == '"' + ",".join(
         c["value"] for c in schema.choices(schema.field("service_type"))) + '"'
     assert letter["audience"] in drop_downs and letter["status"] in drop_downs
+
+
+# ---------------------------------------------------------------- the basic item and document catalogues
+
+def _as_stored(record: dict) -> dict:
+    """Aliases as CKAN's validation stores them, whether a list or a ';'-separated cell."""
+    from ckanext.govservice.logic.validators import govservice_text_list
+    if "aliases" not in record:
+        return record
+    return {**record, "aliases": json.loads(govservice_text_list(record["aliases"]))}
+
+
+def _catalogue(kind: str):
+    from govharvest.catalogues import CATALOGUES
+    return CATALOGUES[kind]
+
+
+@pytest.mark.parametrize("kind, dataset_type, example_attr", [
+    ("basic_items", "basic_item", "EXAMPLE_BASIC_ITEM"), ("documents", "document", "EXAMPLE_DOCUMENT")])
+def test_each_catalogue_template_reads_back_as_its_example_entry(gen, kind, dataset_type, example_attr):
+    catalogue = _catalogue(kind)
+    expected = normalise(gen.catalogue_feed_entry(dataset_type), catalogue=catalogue)
+    stem = kind.replace("_", "-")
+    from_csv = [normalise(raw, catalogue=catalogue)
+                for _where, raw in formats.read_csv(TEMPLATES / f"{stem}-template.csv", dataset_type)]
+    from_json = [normalise(raw, catalogue=catalogue)
+                 for _where, raw in formats.read_json_feed(TEMPLATES / f"{stem}-example.json", catalogue.feed_key)]
+    assert [_as_stored(r) for r in from_json] == [_as_stored(expected)]
+    assert [_as_cells(_as_stored(r)) for r in from_csv] == [_as_cells(_as_stored(expected))]
+    assert expected[catalogue.key] == getattr(gen, example_attr)[catalogue.key]
+
+
+@pytest.mark.parametrize("dataset_type", ["basic_item", "document"])
+def test_each_catalogue_example_fills_every_field_a_publisher_sends(gen, dataset_type):
+    example = gen.CATALOGUE_EXAMPLES[dataset_type]
+    fields = gen.catalogue_template_fields(dataset_type)
+    assert [f["field_name"] for f in fields if example.get(f["field_name"]) in (None, "", [])] == ["name"]
+    page = (FORMATS / "catalogues.md").read_text(encoding="utf-8")
+    assert all(f"`{f['govservice_column']}`" in page for f in fields)
+
+
+def test_the_example_service_refers_to_the_example_catalogue_entries(gen):
+    assert gen.EXAMPLE_SERVICE["basic_code"] == gen.EXAMPLE_BASIC_ITEM["basic_code"]
+    assert gen.EXAMPLE_DOCUMENT["document_code"] in {d.get("code") for d in gen.EXAMPLE_SERVICE["documents"]}
 
 
 # ---------------------------------------------------------------- statistics
