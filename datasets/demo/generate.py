@@ -746,8 +746,9 @@ def plant_service_mistakes(feeds: dict[str, list[dict[str, Any]]], reported: set
     planted.append({"kind": "service", "department": "health", "record": s["service_code"],
                     "field": "implementation_code", "value": s["implementation_code"], "first": first["service_code"],
                     "reason": NETWORK_REASONS["implementation_code_used"].format(
-                        code=s["implementation_code"], service=service_name("health", first["service_code"]),
-                        department="health")})
+                        code=s["implementation_code"], title=first["title"],
+                        service=service_name("health", first["service_code"]),
+                        department=next(d[1] for d in DEPARTMENTS if d[0] == "health"))})
 
     missing = f"{data.CITY['area_code']}-CL-0999"
     s = pick("ecology-environment", 6, lambda s: s.get("documents"))
@@ -802,11 +803,12 @@ def service_name(department: str, service_code: str) -> str:
 NETWORK_REASONS = {
     "unknown_basic_code": "basic code {code} is not in the basic item catalogue (基本目录); "
                           "ask the catalogue's publisher to add it, or correct the code",
-    "implementation_code_used": "implementation code {code} is already used by service {service} of {department}; "
-                                "an implementation code must be unique on the whole platform",
-    "unknown_document_code": "document code {code} is not in the document catalogue (材料目录)",
-    "statutory_contradicts": "the statutory time limit ({limit}) contradicts basic item {code}, "
-                             "whose statutory limit is {basic}",
+    "implementation_code_used": "implementation code {code} is already used by {title} ({service}) of {department}; "
+                                "an implementation code is unique on the whole platform",
+    "unknown_document_code": "document code {code} is not in the document catalogue (材料目录); "
+                             "correct the code, or leave it empty to match the document by its name",
+    "statutory_contradicts": "the statutory time limit ({limit}) contradicts the basic item {code}'s ({basic}); "
+                             "the law sets one limit for every implementation: give the item's, or none",
     "basic_item_withdrawn": "the basic item {code} was withdrawn; this implementation is flagged for review",
 }
 

@@ -115,7 +115,7 @@ def _limit_text(value, unit: str) -> str:
 
 
 def network_problems(feeds: dict[str, list[dict]], basic_items: list[dict], documents: list[dict],
-                     reasons: dict[str, str]) -> dict[tuple[str, str, str], str]:
+                     reasons: dict[str, str], department_titles: dict[str, str]) -> dict[tuple[str, str, str], str]:
     """{(department, service code, field): reason} for each service the network refuses:
     a basic code the basic catalogue does not have, a statutory limit that contradicts its
     basic item's (compared in calendar days), an implementation code an earlier service
@@ -142,11 +142,11 @@ def network_problems(feeds: dict[str, list[dict]], basic_items: list[dict], docu
                         basic=_limit_text(basic["statutory_limit"], basic.get("statutory_limit_unit") or "working_days"))
             code = r.get("implementation_code")
             if code and code in used:
-                other_dept, other = used[code]
+                other_dept, other, title = used[code]
                 found[key + ("implementation_code",)] = reasons["implementation_code_used"].format(
-                    code=code, service=other, department=other_dept)
+                    code=code, title=title, service=other, department=department_titles[other_dept])
             elif code:
-                used[code] = (name, service_name(name, r["service_code"]))
+                used[code] = (name, service_name(name, r["service_code"]), r["title"])
             for i, doc in enumerate(r.get("documents") or []):
                 if doc.get("code") and doc["code"] not in codes:
                     found[key + (f"documents/{i}/code",)] = reasons["unknown_document_code"].format(code=doc["code"])

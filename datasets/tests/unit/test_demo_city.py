@@ -129,10 +129,11 @@ def catalogues(office):
     return read_catalogues(office)
 
 
-def test_every_service_is_valid_but_the_planted_ones(feeds, planted, catalogues):
+def test_every_service_is_valid_but_the_planted_ones(feeds, planted, catalogues, departments):
     found = {(name, r["service_code"], field): reason
              for name, records in feeds.items() for r in records for field, reason in service_problems(r)}
-    found.update(network_problems(feeds, *catalogues, _generator().NETWORK_REASONS))
+    found.update(network_problems(feeds, *catalogues, _generator().NETWORK_REASONS,
+                                  {d["name"]: d["title"] for d in departments}))
     expected = {(p["department"], p["record"], p["field"]): p["reason"] for p in planted if p["kind"] == "service"}
     assert found == expected
 
