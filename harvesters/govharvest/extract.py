@@ -342,9 +342,11 @@ def next_page(location: str, page_url: str, link, page: int) -> str:
 
 def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = None,
                      last_modified: str | None = None, max_pages: int = 10000,
-                     headers: dict | None = None, local: bool = False) -> Fetched:
+                     headers: dict | None = None, local: bool = False,
+                     feed_key: str = "services") -> Fetched:
     """Follow a paginated JSON feed ({"services": [...], "next": url}) to its end,
-    spooling the services as JSON lines: one page in memory at a time.
+    spooling the services as JSON lines: one page in memory at a time. A feed of
+    another catalogue names its list by ``feed_key`` ({"basic_items": [...]}).
 
     The first page carries the HTTP validators: if it is not modified, neither is
     the feed, and nothing else is fetched.
@@ -372,9 +374,9 @@ def fetch_json_pages(location: str, *, timeout: float = 30, etag: str | None = N
                                       f"{shown(url)}") from None
                 finally:
                     page.path.unlink(missing_ok=True)
-                items = body.get("services") if isinstance(body, dict) else body
+                items = body.get(feed_key) if isinstance(body, dict) else body
                 if not isinstance(items, list):
-                    raise ExtractError(f'page {seen + 1} of the feed has no "services" list: '
+                    raise ExtractError(f'page {seen + 1} of the feed has no "{feed_key}" list: '
                                       f'{shown(url)}')
                 for item in items:
                     out.write(json.dumps(item, ensure_ascii=False) + "\n")

@@ -4,7 +4,9 @@ Departments without a system of their own publish by dropping files into a
 folder (one sub-folder per department); the demo and the tests harvest from it
 over real HTTP. Files are served as they are (CSV, XLSX, Turtle, JSON…);
 `<dept>/services.json` is also served as the platform's paginated JSON feed at
-`/feeds/<dept>/services?page=N`, with ETag and Last-Modified.
+`/feeds/<dept>/services?page=N`, with ETag and Last-Modified; so are the
+catalogues, `<dept>/basic_items.json` at `/feeds/<dept>/basic_items` and
+`<dept>/documents.json` at `/feeds/<dept>/documents` (catalogues.py).
 
 Test-only faults, switched on with FEEDSERVER_FAULTS=1 and a query parameter,
 so harvesters can be tested against a misbehaving source:
@@ -26,6 +28,7 @@ from pathlib import Path
 from flask import Flask, Response, abort, request
 
 from . import settings
+from .catalogues import CATALOGUES
 
 PAGE_SIZE = 100
 TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json",
@@ -72,18 +75,20 @@ def create_app(root: str | Path, faults: bool | None = None) -> Flask:
         return respond(path.read_bytes(), TYPES.get(path.suffix, "application/octet-stream"),
                        path.stat().st_mtime)
 
-    @app.get("/feeds/<department>/services")
-    def json_feed(department: str):
-        path = file_under_root(f"{department}/services.json")
+    @app.get("/feeds/<department>/<kind>")
+    def json_feed(department: str, kind: str):
+        if kind not in CATALOGUES:
+            abort(404)
+        path = file_under_root(f"{department}/{kind}.json")
         services = json.loads(path.read_text(encoding="utf-8-sig"))
-        services = services.get("services", services) if isinstance(services, dict) else services
+        services = services.get(kind, services) if isinstance(services, dict) else services
         pages = max(1, math.ceil(len(services) / PAGE_SIZE))
         page = request.args.get("page", "1")
         if not page.isdigit() or not 1 <= int(page) <= pages:
             abort(404)
         page = int(page)
         body = {"page": page, "pages": pages, "count": len(services),
-                "services": services[(page - 1) * PAGE_SIZE: page * PAGE_SIZE],
+                kind: services[(page - 1) * PAGE_SIZE: page * PAGE_SIZE],
                 "next": (request.base_url + f"?page={page + 1}") if page < pages else None}
         return respond(json.dumps(body, ensure_ascii=False).encode("utf-8"),
                        "application/json", path.stat().st_mtime)

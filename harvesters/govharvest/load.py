@@ -1,4 +1,5 @@
-"""Write harvested services into CKAN through its Action API, with retries."""
+"""Write harvested records (services, basic items, documents) into CKAN through
+its Action API, with retries."""
 from __future__ import annotations
 
 import re
@@ -6,6 +7,8 @@ import time
 from typing import Any, Callable
 
 import ckanapi
+
+from .catalogues import CATALOGUES
 
 RETRIES = 4
 
@@ -67,31 +70,63 @@ def error_sentence(error_dict: dict[str, Any]) -> str:
                      for m in found)
 
 
+# The key field of each dataset type (catalogues.py).
+CATALOGUE_KEYS = {c.dataset_type: c.key for c in CATALOGUES.values()}
+
+
+def _already_there(error_dict: dict[str, Any], dataset: dict[str, Any]) -> bool:
+    """A create refused only because the dataset exists: its name is taken, or (a
+    basic item, a document) its code is already used."""
+    if "already in use" in str(error_dict.get("name", "")):
+        return True
+    key = CATALOGUE_KEYS.get(dataset.get("type", ""))
+    return key != "service_code" and set(error_dict) - {"__type", "name"} == {key} and \
+        "already used by" in str(error_dict[key])
+
+
+def _solr_phrase(value: Any) -> str:
+    return str(value).replace("\\", "\\\\").replace('"', '\\"')
+
+
 class CkanTarget:
     """The CKAN the harvest writes into."""
 
     def __init__(self, ckan: ckanapi.RemoteCKAN | ckanapi.LocalCKAN):
         self.ckan = ckan
 
-    def upsert_service(self, dataset: dict[str, Any], known_name: str | None) -> dict:
-        """Create the service, or update it when it exists already (by name, which
-        is stable: department + service code), so a re-run never duplicates."""
+    def upsert(self, dataset: dict[str, Any], known_name: str | None) -> dict:
+        """Create the dataset, or update it when it exists already (by name, which
+        is stable: department + service code for a service, the code for a basic
+        item or a document), so a re-run never duplicates."""
         action = self.ckan.action
         name = known_name
         if name is None:
             try:
                 return with_retries(lambda: action.package_create(**dataset))
             except ckanapi.ValidationError as e:
-                if "name" not in e.error_dict or "already in use" not in str(e.error_dict["name"]):
+                if not _already_there(e.error_dict, dataset):
                     raise
-            # a record loaded by a run that died before it could note the name
-            name = self.existing_name(dataset)
+                # a record loaded by a run that died before it could note the name
+                name = self.existing_name(dataset)
+                if name is None:   # another source's (another publisher's) entry: not ours to change
+                    raise
         return with_retries(lambda: action.package_update(**{**dataset, "id": name}))
 
-    def existing_name(self, dataset: dict[str, Any]) -> str:
-        found = self.ckan.action.govservice_service_show(
-            service_code=dataset["service_code"], department=dataset["owner_org"])
-        return found["name"]
+    upsert_service = upsert
+
+    def existing_name(self, dataset: dict[str, Any]) -> str | None:
+        """The name of the dataset that already holds this record's code."""
+        if dataset.get("type", "service") == "service":
+            found = self.ckan.action.govservice_service_show(
+                service_code=dataset["service_code"], department=dataset["owner_org"])
+            return found["name"]
+        key = CATALOGUE_KEYS[dataset["type"]]
+        found = self.ckan.action.package_search(
+            fq=f'dataset_type:{dataset["type"]} AND {key}:"{_solr_phrase(dataset[key])}"',
+            rows=10, include_private=True)["results"]
+        ours = [d["name"] for d in found if d.get(key) == dataset[key]
+                and d.get("source") == dataset.get("source")]
+        return ours[0] if ours else None
 
     def withdraw(self, name: str) -> None:
         with_retries(lambda: self.ckan.action.package_patch(id=name, status="withdrawn"))

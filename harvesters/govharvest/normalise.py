@@ -10,8 +10,9 @@ import json
 import re
 from typing import Any, Mapping
 
-from ckanext.govservice.core import schema
+from ckanext.govservice.core import schema, tabular
 
+from .catalogues import SERVICES, Catalogue
 from .errors import RecordError
 
 LIST_SEPARATORS = re.compile(r"[;；,，、\n]+")
@@ -22,17 +23,23 @@ def _kind(f: Mapping[str, Any]) -> str:
     return kind if kind in ("rows", "list") else "scalar"
 
 
-# What a feed may carry: no derived fields, no provenance (the harvesters set it).
+# What a services feed may carry: no derived fields, no provenance (the harvesters set it).
 FIELDS = schema.input_fields()
 
 
-def normalise(raw: Mapping[str, Any], mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The record with schema field names and shapes; unknown fields are dropped."""
+def normalise(raw: Mapping[str, Any], mapping: Mapping[str, str] | None = None,
+              catalogue: Catalogue = SERVICES) -> dict[str, Any]:
+    """The record with the catalogue's schema field names and shapes; unknown
+    fields are dropped, a field's former name (``local_code``) is read as its own."""
     mapping = mapping or {}
+    fields = FIELDS if catalogue is SERVICES else catalogue.input_fields()
+    former = tabular.FORMER_NAMES.get(catalogue.dataset_type, {})
+    key_field = fields[catalogue.key]
     out: dict[str, Any] = {}
     for key, value in raw.items():
         name = mapping.get(key, key)
-        f = FIELDS.get(name)
+        name = former.get(name, name) if name not in fields else name
+        f = fields.get(name)
         if f is None or name == "owner_org":
             continue
         kind = _kind(f)
@@ -58,7 +65,9 @@ def normalise(raw: Mapping[str, Any], mapping: Mapping[str, str] | None = None) 
             out[name] = [{k: v for k, v in r.items() if v not in (None, "")} for r in value]
         else:
             out[name] = value if not isinstance(value, float) or not value.is_integer() else int(value)
-    if not str(out.get("service_code", "")).strip():
-        raise RecordError("service_code", "is missing: every record needs its service code")
-    out["service_code"] = str(out["service_code"]).strip()
+    key = catalogue.key
+    if not str(out.get(key, "")).strip():
+        raise RecordError(key, f"is missing: every record needs its "
+                               f"{schema.label(key_field, 'en').lower()} ({schema.label(key_field, 'zh_Hans_CN')})")
+    out[key] = str(out[key]).strip()
     return out

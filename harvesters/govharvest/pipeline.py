@@ -1,5 +1,9 @@
 """One harvest job: extract → read and normalise → compare → load → report.
 
+The same pipeline harvests each catalogue (catalogues.py): services, basic
+items and documents differ only in their dataset type, the field that keys a
+record and their schema.
+
 Two passes over the spooled file keep memory bounded and publishing safe: the
 first reads every record and computes its hash (only ids and hashes are kept),
 so a body that turns out truncated or unparseable fails the job before CKAN is
@@ -17,7 +21,7 @@ from typing import Any, Iterator
 
 import ckanapi
 
-from . import ckan_reader, compare, db, extract, formats, settings, sources, statistics
+from . import catalogues, ckan_reader, compare, db, extract, formats, settings, sources, statistics
 from .errors import JobError, RecordError
 from .load import CkanTarget, error_messages
 from .normalise import normalise
@@ -54,7 +58,7 @@ def fail_overdue_jobs(conn) -> list[int]:
 
 
 def _dataset(record: dict, source: dict, record_id: str, digest: str) -> dict[str, Any]:
-    return {**record, "type": "service", "owner_org": source["department"],
+    return {**record, "type": catalogues.of(source).dataset_type, "owner_org": source["department"],
             "source": source["name"], "source_record_id": record_id,
             "harvested_at": now().isoformat(timespec="seconds"), "content_hash": digest}
 
@@ -161,7 +165,7 @@ def _fetch(source) -> extract.Fetched:
     if source["format"] == "json":
         return extract.fetch_json_pages(source["location"], etag=source["last_etag"],
                                         last_modified=source["last_modified"], headers=headers,
-                                        local=local)
+                                        local=local, feed_key=catalogues.of(source).feed_key)
     if source["format"] == "ckan":
         return ckan_reader.fetch(source["location"], headers=headers, local=local)
     return extract.fetch(source["location"], etag=source["last_etag"],
@@ -171,17 +175,19 @@ def _fetch(source) -> extract.Fetched:
 def _records(path, source) -> Iterator[tuple[str, str, dict | None, RecordError | None]]:
     """(where, source record id, normalised record or None, its error or None) for
     every record of the spooled body, with the source's mapping and defaults applied."""
-    reader = formats.READERS[source["format"]]
+    catalogue = catalogues.of(source)
+    key = catalogue.key
+    reader = formats.reader(source["format"], catalogue)
     mapping = {**getattr(reader, "mapping", {}), **(source["mapping"] or {})}
     defaults = source.get("defaults") or {}
     if defaults:
-        defaults = {k: v for k, v in normalise({**defaults, "service_code": "-"}).items()
-                    if k != "service_code"}
+        defaults = {k: v for k, v in normalise({**defaults, key: "-"}, catalogue=catalogue).items()
+                    if k != key}
     lacks = getattr(reader, "lacks", ())
     for where, raw in reader(path):
         record_id = raw.pop(compare.RECORD_ID, None)
         try:
-            record = normalise(raw, mapping)
+            record = normalise(raw, mapping, catalogue)
             for name, value in defaults.items():
                 if record.get(name) in (None, "", []):
                     record[name] = value
@@ -192,12 +198,13 @@ def _records(path, source) -> Iterator[tuple[str, str, dict | None, RecordError 
                                             f"(govharvest source add … --default {name}=…)")
         except RecordError as e:
             # no id of its own: ``where`` stands in (and the harvest holds its withdrawals)
-            yield where, str(record_id or str(raw.get("service_code") or "").strip() or where), None, e
+            yield where, str(record_id or str(raw.get(key) or "").strip() or where), None, e
             continue
-        yield where, str(record_id or record["service_code"]), record, None
+        yield where, str(record_id or record[key]), record, None
 
 
 def _harvest(conn_factory, job_id, source, previous, target: CkanTarget, dry_run=False) -> dict:
+    key = catalogues.of(source).key
     fetched = _fetch(source)
     if fetched.not_modified:
         # the source says nothing changed since the last good harvest: nothing to do
@@ -206,7 +213,7 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget, dry_run
     try:
         # pass 1: every record readable? ids and hashes only
         current: dict[str, str] = {}
-        codes: dict[str, str] = {}      # service code -> record id: one service per code here
+        codes: dict[str, str] = {}      # record code -> record id: one dataset per code here
         rejected: dict[str, dict] = {}
         unidentified = False    # a record that failed to read before its id was known
         for where, record_id, record, error in _records(fetched.path, source):
@@ -215,13 +222,13 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget, dry_run
                 unidentified |= record_id == where
                 continue
             if record_id in current:
-                rejected[record_id] = {"service_code": [f"{where}: appears more than once in this source"]}
+                rejected[record_id] = {key: [f"{where}: appears more than once in this source"]}
                 continue
-            code = record["service_code"]
+            code = record[key]
             if codes.setdefault(code, record_id) != record_id:
-                rejected[record_id] = {"service_code": [
-                    f"{where}: service code {code} also comes from {codes[code]} in this source; "
-                    "the department would hold one service twice"]}
+                rejected[record_id] = {key: [
+                    f"{where}: {key.replace('_', ' ')} {code} also comes from {codes[code]} in this "
+                    "source; the catalogue would hold one record twice"]}
                 continue
             current[record_id] = compare.content_hash(record)
         del codes
@@ -303,7 +310,7 @@ def load_workers(ckan) -> int:
 def _upsert(target: CkanTarget, dataset: dict, known_name: str | None) -> dict | ckanapi.ValidationError:
     """In a load thread: the saved dataset, or the validation error that rejects it."""
     try:
-        return target.upsert_service(dataset, known_name)
+        return target.upsert(dataset, known_name)
     except ckanapi.ValidationError as e:
         return e
 

@@ -14,8 +14,9 @@ import time
 import rq
 from croniter import croniter
 from redis import Redis
+from rq.job import Dependency
 
-from . import db, pipeline, settings
+from . import catalogues, db, pipeline, settings
 
 log = logging.getLogger(__name__)
 QUEUE = "govharvest"
@@ -29,12 +30,21 @@ def queue() -> rq.Queue:
     return rq.Queue(QUEUE, connection=redis_connection())
 
 
-def enqueue(conn, source: dict) -> int:
-    """Queue a run of the source; returns the harvest job id (an open one is reused)."""
+def message_id(job_id: int) -> str:
+    """The Redis queue's id of the message that runs harvest job ``job_id``."""
+    return f"govharvest-{job_id}"
+
+
+def enqueue(conn, source: dict, after: list[int] = ()) -> int:
+    """Queue a run of the source; returns the harvest job id (an open one is reused).
+    ``after``: harvest jobs this one waits for (run when they have ended, whether
+    they succeeded or not)."""
     job_id = pipeline.start_job(conn, source)
     conn.commit()
-    queue().enqueue(run_queued_job, job_id, job_id=f"govharvest-{job_id}",
-                    job_timeout=source.get("time_limit_s", 3600), result_ttl=86400)
+    waits = [message_id(j) for j in after if j != job_id]
+    queue().enqueue(run_queued_job, job_id, job_id=message_id(job_id),
+                    job_timeout=source.get("time_limit_s", 3600), result_ttl=86400,
+                    depends_on=Dependency(jobs=waits, allow_failure=True) if waits else None)
     return job_id
 
 
@@ -54,14 +64,23 @@ def due_sources(conn, at: dt.datetime) -> list[dict]:
 
 
 def schedule_once(now: dt.datetime | None = None) -> list[int]:
-    """One scheduler tick: fail overdue jobs, queue what is due. Returns the job ids queued."""
+    """One scheduler tick: fail overdue jobs, queue what is due. Returns the job ids
+    queued, in the order they are queued: catalogue sources (basic items,
+    documents) first, then services, then statistics (catalogues.HARVEST_ORDER);
+    each tier's jobs wait for the earlier tiers' jobs of this tick to end, so a
+    service naming a new basic code finds it."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    queued = []
+    queued: list[int] = []
+    earlier: list[int] = []      # the jobs of the tiers before the current one
     with db.connect() as conn:
         for job_id in pipeline.fail_overdue_jobs(conn):
             log.warning("harvest job %s had no sign of life within its time limit: marked failed", job_id)
-        for source in due_sources(conn, now):
-            queued.append(enqueue(conn, source))
+        due = sorted(due_sources(conn, now), key=lambda s: (catalogues.harvest_tier(s), s["name"]))
+        tier = 0
+        for source in due:
+            if catalogues.harvest_tier(source) != tier:
+                tier, earlier = catalogues.harvest_tier(source), list(queued)
+            queued.append(enqueue(conn, source, after=earlier))
     return queued
 
 

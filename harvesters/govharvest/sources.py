@@ -18,11 +18,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from croniter import croniter
 
-from . import db, formats, settings
+from . import catalogues, db, formats, settings
 from .errors import ExtractError, RecordError
-from .normalise import FIELDS, normalise
+from .normalise import normalise
 
-KINDS = ("services", "statistics")
+# services, basic_items, documents (catalogues.py), and statistics rows
+KINDS = (*catalogues.CATALOGUES, "statistics")
 # A query parameter named with one of these words carries a secret (token=,
 # api_key=, access_token=, sig=, X-Amz-Signature=…): refused in a location.
 CREDENTIAL_WORDS = {"token", "key", "apikey", "secret", "password", "passwd", "pwd", "auth",
@@ -40,6 +41,10 @@ def check(source: dict[str, Any]) -> None:
     if source.get("format") not in formats.READERS:
         raise SourceError(f"format must be one of {', '.join(formats.READERS)} "
                           f"(got {source.get('format')!r})")
+    catalogue = catalogues.CATALOGUES.get(source.get("kind") or "services")
+    if catalogue and source["format"] not in catalogue.formats:
+        raise SourceError(f"format: a {catalogue.kind} source is read as one of "
+                          f"{', '.join(catalogue.formats)} (got {source['format']!r})")
     threshold = source.get("withdraw_threshold", 0.2)
     if not 0 <= threshold <= 1:
         raise SourceError(f"withdraw_threshold must be a share between 0 and 1, e.g. 0.2 for 20 % "
@@ -65,11 +70,13 @@ def check(source: dict[str, Any]) -> None:
         raise SourceError(f"location must not carry credentials in its query ({', '.join(secret_named)}): "
                           "give the secret as credentials_ref, sent as the Authorization header")
     defaults = source.get("defaults") or {}
+    catalogue = catalogue or catalogues.SERVICES
     for name in defaults:
-        if name not in FIELDS or name in ("service_code", "name", "owner_org"):
-            raise SourceError(f"defaults: {name!r} is not a service field a source may default")
+        if name not in catalogue.input_fields() or name in (catalogue.key, "name", "owner_org"):
+            raise SourceError(f"defaults: {name!r} is not a {catalogue.dataset_type.replace('_', ' ')} "
+                              "field a source may default")
     try:
-        normalise({**defaults, "service_code": "-"})
+        normalise({**defaults, catalogue.key: "-"}, catalogue=catalogue)
     except RecordError as e:
         raise SourceError(f"defaults: {e}") from None
 

@@ -99,7 +99,7 @@ def test_a_renamed_key_column_rejects_every_record_and_withdraws_nothing(portal,
     harvest(portal, "feed")
     with db.connect() as conn, conn.cursor() as cur:
         cur.execute("UPDATE source SET location = %s, last_etag = NULL",
-                    (f"{url}?fault=rename&from=基本编码&to=事项编号",))
+                    (f"{url}?fault=rename&from=事项编码&to=事项编号",))
 
     report = harvest(portal, "feed")
 

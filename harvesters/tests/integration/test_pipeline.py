@@ -6,7 +6,7 @@ import pytest
 
 from govharvest import db, pipeline, sources
 
-HEADER = "基本编码,事项名称,事项类型,服务对象,法定办结时限,承诺办结时限,到办事现场次数\r\n"
+HEADER = "事项编码,事项名称,事项类型,服务对象,法定办结时限,承诺办结时限,到办事现场次数\r\n"
 ROWS = {
     "SC-1": "SC-1,企业营业执照核发,administrative_licence,business,20,5,1\r\n",
     "SC-2": "SC-2,食品经营许可,administrative_licence,business,20,10,1\r\n",

@@ -51,7 +51,7 @@ def test_an_xlsx_whose_parts_declare_entities_is_refused(tmp_path):
     from test_hostile_bodies import BILLION_LAUGHS
     from openpyxl import Workbook
     book = Workbook()
-    book.active.append(["基本编码", "事项名称"])
+    book.active.append(["事项编码", "事项名称"])
     book.save(tmp_path / "good.xlsx")
     with zipfile.ZipFile(tmp_path / "good.xlsx") as good, \
             zipfile.ZipFile(tmp_path / "bad.xlsx", "w") as bad:

@@ -32,10 +32,14 @@ quote in CSV and XLSX, so opening a download can never run a formula. Real
 numbers stay numbers, negative ones included.
 
 Reading: departments send what their systems export — Chinese or English column
-headers (a field's labels, its bulk-file column or its name), UTF-8 with or
-without BOM, GBK or GB18030, a title row or merged group headers above the real
-header, blank rows. Reading is streaming: rows come one at a time, so a
-100,000-row file does not sit in memory.
+headers (a field's labels, its bulk-file column, its name or a name it had
+before, ``FORMER_NAMES``), UTF-8 with or without BOM, GBK or GB18030, a title
+row or merged group headers above the real header, blank rows. Reading is
+streaming: rows come one at a time, so a 100,000-row file does not sit in
+memory, and a CSV record is bounded (``MAX_RECORD_CHARS``) by the reader itself.
+The same readers take the catalogues a province publishes, by dataset type:
+``basic_item`` (基本目录) and ``document`` (材料目录), their columns from
+basic_item.yaml and document.yaml.
 """
 from __future__ import annotations
 
@@ -238,12 +242,23 @@ def detect_encoding(head: bytes) -> str:
     return "gb18030"
 
 
+# Column names and feed keys a field had before it was renamed, still read from
+# older feeds: {dataset type: {former name: field name}} (local_code became
+# implementation_code in issue 16). Renames only: every field itself comes from the schema.
+FORMER_NAMES: dict[str, dict[str, str]] = {"service": {"local_code": "implementation_code"}}
+
+
+def dataset_fields(dataset_type: str = "service") -> list[dict[str, Any]]:
+    """The dataset fields of a dataset type's schema (service, basic_item, document)."""
+    return schema.load(dataset_type)["dataset_fields"]
+
+
 @schema.derived
-def header_names() -> dict[str, str]:
-    """Every way a column may be headed (field name, bulk-file column, zh or en label),
-    folded for comparison, mapped to the schema field name."""
-    names: dict[str, str] = {}
-    for f in schema.service_fields():
+def header_names(dataset_type: str = "service") -> dict[str, str]:
+    """Every way a column may be headed (field name, bulk-file column, zh or en label,
+    a former name), folded for comparison, mapped to the schema field name."""
+    names: dict[str, str] = {fold(old): new for old, new in FORMER_NAMES.get(dataset_type, {}).items()}
+    for f in dataset_fields(dataset_type):
         for alias in (f["field_name"], f.get("govservice_column"),
                       schema.label(f, "zh_Hans_CN"), schema.label(f, "en")):
             if alias:
@@ -251,27 +266,30 @@ def header_names() -> dict[str, str]:
     return names
 
 
-def find_header(rows: list[list[str]], known: Mapping[str, str]) -> int:
+def find_header(rows: list[list[str]], known: Mapping[str, str], dataset_type: str = "service") -> int:
     """Index of the row that names the most known columns (title rows and merged
     group headers above it are skipped)."""
     scores = [sum(1 for cell in row if fold(cell) in known) for row in rows]
     best = max(range(len(rows)), key=lambda i: scores[i], default=0)
     if not rows or scores[best] == 0:
-        raise ValueError("no header row names any known column "
-                         "(expected headers such as service_code / 基本编码)")
+        key = dataset_fields(dataset_type)[0]
+        raise ValueError("no header row names any known column (expected headers such as "
+                         f"{key['field_name']} / {schema.label(key, 'zh_Hans_CN')})")
     return best
 
 
-def records_from_rows(rows: Iterator[list[Any]]) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
-    """(line number, {field: value}, unknown headers) for each non-blank row after the header."""
-    known = header_names()
+def records_from_rows(rows: Iterator[list[Any]], dataset_type: str = "service"
+                      ) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+    """(line number, {field: value}, unknown headers) for each non-blank row after
+    the header; the columns are those of ``dataset_type``'s schema."""
+    known = header_names(dataset_type)
     head: list[list[Any]] = []
     for row in rows:
         head.append(list(row))
         if len(head) >= HEADER_SCAN_ROWS:
             break
     as_text = [["" if c is None else str(c) for c in row] for row in head]
-    at = find_header(as_text, known)
+    at = find_header(as_text, known, dataset_type)
     header = as_text[at]
     fields = [known.get(fold(h)) for h in header]
     unknown = [h for h, f in zip(header, fields) if h.strip() and f is None]
@@ -295,16 +313,63 @@ def records_from_rows(rows: Iterator[list[Any]]) -> Iterator[tuple[int, dict[str
             yield out
 
 
-def read_csv(data: io.BufferedIOBase) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+# The most characters one CSV record may have (all its lines and fields): a
+# bound of the reader's own, whatever the process-wide csv.field_size_limit()
+# happens to be, so a body without line ends fails the same way every time.
+MAX_RECORD_CHARS = 1 << 20
+
+
+class _BoundedLines:
+    """The lines of a text stream for csv.reader, refusing a record (one line, or
+    the lines of one quoted field) longer than ``limit`` characters before it is
+    held whole in memory."""
+
+    def __init__(self, text: io.TextIOBase, limit: int):
+        self.text, self.limit = text, limit
+        self.line = 0          # physical lines read
+        self.pending = 0       # characters of the record being read
+
+    def __iter__(self) -> "_BoundedLines":
+        return self
+
+    def __next__(self) -> str:
+        line = self.text.readline(self.limit - self.pending + 1)
+        if not line:
+            raise StopIteration
+        self.line += 1
+        self.pending += len(line)
+        if self.pending > self.limit:
+            raise ValueError(f"line {self.line} is longer than {self.limit} characters "
+                             "(a record without its line end, or a quote never closed?)")
+        return line
+
+
+def _bounded_rows(lines: _BoundedLines) -> Iterator[list[str]]:
+    rows = csv.reader(lines)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as e:   # the module's own (process-wide) field limit, when lower than ours
+            raise ValueError(f"line {lines.line}: {e}") from None
+        lines.pending = 0
+        yield row
+
+
+def read_csv(data: io.BufferedIOBase, dataset_type: str = "service", *,
+             max_record_chars: int = MAX_RECORD_CHARS) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
     """Records from a seekable CSV byte stream (a file; downloads are spooled to
-    one first), whatever its encoding."""
+    one first), whatever its encoding. A record longer than ``max_record_chars``
+    raises ValueError naming its line and the bound."""
     encoding = detect_encoding(data.read(65536))
     data.seek(0)
     text = io.TextIOWrapper(data, encoding=encoding, newline="")
-    return records_from_rows(iter(csv.reader(text)))
+    return records_from_rows(_bounded_rows(_BoundedLines(text, max_record_chars)), dataset_type)
 
 
-def read_xlsx(path: str, max_unpacked_bytes: int = 1 << 30) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+def read_xlsx(path: str, max_unpacked_bytes: int = 1 << 30, dataset_type: str = "service"
+              ) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
     """Records from the first sheet of an XLSX file, read in streaming mode.
     A workbook unpacking to more than ``max_unpacked_bytes``, or whose XML parts
     declare a DOCTYPE or entities, is refused first (``untrusted.Refused``)."""
@@ -313,6 +378,6 @@ def read_xlsx(path: str, max_unpacked_bytes: int = 1 << 30) -> Iterator[tuple[in
     untrusted.check_xlsx(path, max_unpacked_bytes)
     book = openpyxl.load_workbook(open(path, "rb"), read_only=True, data_only=True)  # a file, not a name: spooled downloads have no .xlsx suffix
     try:
-        yield from records_from_rows(iter(book.worksheets[0].iter_rows(values_only=True)))
+        yield from records_from_rows(iter(book.worksheets[0].iter_rows(values_only=True)), dataset_type)
     finally:
         book.close()

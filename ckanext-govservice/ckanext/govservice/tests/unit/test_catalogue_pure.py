@@ -35,7 +35,7 @@ class TestColumns:
     def test_every_dataset_field_with_a_column_is_a_column_in_schema_order(self):
         expected = [f["govservice_column"] for f in schema.service_fields() if f.get("govservice_column")]
         assert catalogue.columns() == expected
-        assert catalogue.columns()[:4] == ["service_code", "local_code", "name", "title_zh"]
+        assert catalogue.columns()[:5] == ["service_code", "basic_code", "implementation_code", "name", "title_zh"]
 
     def test_columns_carry_chinese_and_english_labels_and_codes(self):
         by_name = {c["name"]: c for c in catalogue.column_descriptions()}
