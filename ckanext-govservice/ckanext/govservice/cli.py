@@ -147,3 +147,16 @@ def reserved_names_command():
     click.echo(json.dumps(found, ensure_ascii=False, indent=2))
     if found:
         raise SystemExit(1)
+
+
+@govservice.command("document-snapshot")
+@click.option("--day", default=None, help="the day to record (YYYY-MM-DD; default today)")
+def document_snapshot_command(day: str | None):
+    """Record each department's documents a citizen must still bring (live
+    services, mandatory documents demanded, those still to bring), for the trend
+    of the document reduction rate 材料减免率. Run it daily from cron; a second
+    run on the same day replaces that day's figures."""
+    import datetime
+    from . import document_catalogue
+    when = datetime.date.fromisoformat(day) if day else None
+    click.echo(json.dumps(document_catalogue.snapshot(when), ensure_ascii=False, indent=2))
