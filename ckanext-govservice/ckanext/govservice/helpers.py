@@ -57,6 +57,11 @@ def govservice_brand_css() -> Markup:
 # The facets of the service search page, in the order people narrow down by.
 SERVICE_FACETS = ("owner_org", "themes", "life_events", "audience", "channels",
                   "online_depth", "in_person_visits", "is_free", "status")
+# Then the department's level and area (department.yaml; each service's Solr
+# document carries its department's, network.index_fields) and the basic item
+# it implements.
+DEPARTMENT_FACETS = ("level", "area")
+ITEM_FACETS = ("basic_code",)
 
 
 @tk.chained_helper
@@ -216,10 +221,20 @@ def govservice_department(org: dict[str, Any] | str | None) -> dict[str, str] | 
 def govservice_facet_labeler(facet: str) -> Callable[[dict[str, Any]], str] | None:
     """How the search page names the values of a facet: vocabulary codes as
     words, 0/1 visits as "零跑动"/"最多跑一次", true/false as free/paid."""
+    if facet == "level_ss":
+        level = _department_field("level")
+        return lambda item: schema.choice_label(level, item["name"], govservice_lang())
     solr_to_field = {solr: name for name, solr in schema.facet_fields().items()}
     name = solr_to_field.get(facet)
     if name is None:
         return None
+    if name == "basic_code":
+        def basic_item_title(item):
+            from . import network
+            found = network.basic_item(item["name"])
+            title = found and ((govservice_lang() == "en" and found.get("title_en")) or found.get("title"))
+            return f"{item['name']} {title}" if title else item["name"]
+        return basic_item_title
     if name == "owner_org":
         def department_title(item):
             dept = govservice_department(item.get("name"))
@@ -246,10 +261,19 @@ def govservice_service_sorting() -> list[tuple[str, str]]:
     ]
 
 
+def _department_field(name: str) -> dict[str, Any]:
+    return next(f for f in schema.department_fields() if f["field_name"] == name)
+
+
 def service_facets() -> "OrderedDict[str, str]":
     """{Solr field: title in the page's language} for the service search page."""
     solr = schema.facet_fields()
-    return OrderedDict((solr[name], govservice_label(name)) for name in SERVICE_FACETS)
+    facets = OrderedDict((solr[name], govservice_label(name)) for name in SERVICE_FACETS)
+    for name in DEPARTMENT_FACETS:
+        facets[f"{name}_ss"] = _plain(schema.label(_department_field(name), govservice_lang()))
+    for name in ITEM_FACETS:
+        facets[solr[name]] = govservice_label(name)
+    return facets
 
 
 def govservice_jsonld(pkg: dict) -> Markup:

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import standards, statistics_publish, statistics_store as store
+from . import item_compare, standards, statistics_publish, statistics_store as store
 from .core import kpis as stats, schema as core_schema
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,8 @@ def department_services(department: str) -> list[dict[str, Any]]:
 
 
 def department(org: dict[str, Any], lang: str) -> dict[str, Any]:
-    """A department's dashboard: its league-table row (KPIs, ranks, changes), trend and services."""
+    """A department's dashboard: its league-table row (KPIs, ranks, changes), trend, services
+    and standardisation score (None when it implements no basic item)."""
     league = tk.get_action("govservice_league_table")({"ignore_auth": True}, {})
     row = next((d for d in league["departments"] if d["department"] == org["name"]), None)
     latest = _latest_period()
@@ -178,4 +179,5 @@ def department(org: dict[str, Any], lang: str) -> dict[str, Any]:
         "headline": _headline(row["kpis"]) if row else [],
         "trend": _window_trend(lang, league["period_to"], department=org["name"]) if latest else None,
         "services": department_services(org["name"]),
+        "standardisation": next(iter(item_compare.standardisation(org["name"])), None),
     }

@@ -429,7 +429,11 @@ def govservice_league_table(context: Context, data_dict: DataDict) -> DataDict:
     :returns: ``{"period_from", "period_to", "previous_period_from",
         "previous_period_to", "definitions", "departments": [{"department",
         "title": {"zh_Hans_CN", "en"}, "kpis": {kpi: {"value", "numerator",
-        "denominator", "rank", "of", "change_previous"}}}]}``
+        "denominator", "rank", "of", "change_previous"}}, "standardisation":
+        {"score", "matching", "implementations"}}], "standardisation_definition":
+        {"zh_Hans_CN", "en"}}``; a department's standardisation score is the
+        share of its implementations of basic items keeping to the item's
+        standard (govservice_standardisation); null with no implementation
     :rtype: dict
     :raises ValidationError: a period not written ``YYYY-MM``, ``period_from``
         after ``period_to``, an unknown KPI in ``sort``
@@ -457,6 +461,13 @@ def govservice_league_table(context: Context, data_dict: DataDict) -> DataDict:
                           "en": org.get("title_en") or org.get("title") or entry["department"]}
     table["departments"].sort(key=lambda e: (e["kpis"][sort].get("rank") or 10**6, e["department"]))
     table["sort"] = sort
+    from .. import item_compare
+    scores = {d["department"]: d for d in item_compare.standardisation()}
+    for entry in table["departments"]:
+        found = scores.get(entry["department"])
+        entry["standardisation"] = {k: found[k] for k in ("score", "matching", "implementations")} \
+            if found else {"score": None, "matching": 0, "implementations": 0}
+    table["standardisation_definition"] = {lang: item_compare.definition(lang) for lang in schema.LANGUAGES}
     return table
 
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import documents, open311, openapi, pages, performance, rdf
+from . import documents, items, open311, openapi, pages, performance, rdf
 
 
 def get_blueprints() -> list[Blueprint]:
     """Every blueprint of the extension (the plugin's IBlueprint)."""
     return [open311.blueprint, openapi.blueprint, rdf.blueprint, pages.blueprint, pages.scripts_blueprint,
-            performance.blueprint, documents.blueprint]
+            performance.blueprint, items.blueprint, documents.blueprint]
