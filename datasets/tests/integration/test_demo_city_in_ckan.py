@@ -1,19 +1,21 @@
 """The demo city loaded into the test site (CKAN in-process, the test databases):
-CKAN's own validation refuses each planted service for the reason
-datasets/demo/README.md gives and takes the others, and the statistics loader
-rejects each planted row (the same checked without CKAN:
+its two catalogues (basic items, documents) first, then CKAN's own validation
+refuses each planted service for the reason datasets/demo/README.md gives and
+takes the others, implementations of a withdrawn basic item land flagged, and
+the statistics loader rejects each planted row (the same checked without CKAN:
 unit/test_demo_city.py).
 """
 from __future__ import annotations
 
 import io
+import json
 from collections import defaultdict
 
 import pytest
 
 from ckanext.govservice.tests.integration.conftest import statistics_db  # noqa: F401  (a fixture)
 
-from demo_city import CITY
+from demo_city import CITY, read_catalogues
 
 
 def _errors_at(error_dict: dict, field: str) -> list:
@@ -26,34 +28,98 @@ def _errors_at(error_dict: dict, field: str) -> list:
     return errors
 
 
+@pytest.fixture(scope="module")
+def office():
+    return json.loads((CITY / "departments.json").read_text(encoding="utf-8"))["catalogues"]
+
+
+@pytest.fixture(scope="module")
+def catalogues(office):
+    basic_items, documents = read_catalogues(office)
+    return {b["basic_code"]: b for b in basic_items}, documents
+
+
+class Network:
+    """The catalogues in the test site: every document, and the basic items a test's
+    services name (all 881 would take a minute), each created once."""
+
+    def __init__(self, context, office_id, basic_items):
+        self.context, self.office_id, self.basic_items, self.made = context, office_id, basic_items, set()
+
+    def basic_item(self, code):
+        from ckan.tests import helpers
+        if code in self.made or code not in self.basic_items:
+            return
+        helpers.call_action("package_create", context=dict(self.context),
+                            **{**self.basic_items[code], "type": "basic_item", "owner_org": self.office_id})
+        self.made.add(code)
+
+    def create(self, record, owner_org):
+        from ckan.tests import helpers
+        if record.get("basic_code"):
+            self.basic_item(record["basic_code"])
+        return helpers.call_action("package_create", context=dict(self.context),
+                                   **{**record, "type": "service", "owner_org": owner_org})
+
+
 @pytest.fixture
-def ckan_departments(with_plugins, clean_db, clean_index, monkeypatch, departments):
+def ckan_departments(with_plugins, clean_db, clean_index, monkeypatch, departments, office, catalogues):
     import ckan.plugins.toolkit as tk
-    from ckan.tests import factories
+    from ckan.tests import factories, helpers
     monkeypatch.setitem(tk.config, "ckanext.govservice.catalogue.auto_rebuild", False)
     context = {"user": factories.Sysadmin()["name"]}
     fields = ("name", "title", "title_en", "level", "area", "area_code", "department_code")
-    orgs = {d["name"]: factories.Organization(**{k: d[k] for k in fields}) for d in departments}
-    return context, orgs
+    orgs = {d["name"]: factories.Organization(**{k: d[k] for k in fields}) for d in [office, *departments]}
+    basic_items, documents = catalogues
+    for doc in documents:
+        helpers.call_action("package_create", context=dict(context),
+                            **{**doc, "type": "document", "owner_org": orgs[office["name"]]["id"]})
+    network = Network(context, orgs[office["name"]]["id"], basic_items)
+    return context, orgs, network
 
 
 def test_ckan_refuses_each_planted_service_for_its_reason_and_takes_the_others(ckan_departments, feeds, planted):
     import ckan.plugins.toolkit as tk
-    from ckan.tests import helpers
-    context, orgs = ckan_departments
+    context, orgs, network = ckan_departments
     wrong = {(p["department"], p["record"]): p for p in planted if p["kind"] == "service"}
+    earlier = {(p["department"], p["first"]) for p in planted if p.get("first")}   # an implementation code's first
     for name, records in feeds.items():
-        sample = [r for r in records if (name, r["service_code"]) in wrong] + records[:1]
+        sample = records[:1] + [r for r in records if (name, r["service_code"]) in earlier] + \
+            [r for r in records if (name, r["service_code"]) in wrong]
         for record in sample:
-            data = {**record, "type": "service", "owner_org": orgs[name]["id"]}
             p = wrong.get((name, record["service_code"]))
             if p is None:
-                helpers.call_action("package_create", context=dict(context), **data)
+                network.create(record, orgs[name]["id"])
                 continue
             with pytest.raises(tk.ValidationError) as e:
-                helpers.call_action("package_create", context=dict(context), **data)
+                network.create(record, orgs[name]["id"])
             assert _errors_at(e.value.error_dict, p["field"]) == [p["reason"]], e.value.error_dict
             assert len(e.value.error_dict) == 1, e.value.error_dict
+
+
+def test_city_and_district_implementations_of_one_basic_item_land_side_by_side(ckan_departments, feeds, planted):
+    """The comparison's planted case: 食品经营许可（新办） from the city, Dongcheng and Linjiang."""
+    from ckan.tests import helpers
+    context, orgs, network = ckan_departments
+    [code] = {p["basic_code"] for p in planted if p["kind"] == "difference"}
+    for name, records in feeds.items():
+        for record in records:
+            if record.get("basic_code") == code:
+                network.create(record, orgs[name]["id"])
+    found = helpers.call_action("package_search", context=dict(context), fq=f'basic_code_ss:"{code}"', rows=10)
+    assert sorted((r["organization"]["name"], int(r["committed_limit"])) for r in found["results"]) == [
+        ("dongcheng-administrative-approval", 3), ("linjiang-market-regulation", 10), ("market-regulation", 3)]
+
+
+def test_implementations_of_a_withdrawn_basic_item_land_and_are_flagged(ckan_departments, feeds, planted):
+    from ckan.tests import helpers
+    context, orgs, network = ckan_departments
+    [withdrawn] = [p for p in planted if p["kind"] == "basic_item"]
+    by_code = {(name, r["service_code"]): r for name, records in feeds.items() for r in records}
+    for name, service_code in withdrawn["implementations"]:
+        made = network.create(by_code[(name, service_code)], orgs[name]["id"])
+        shown = helpers.call_action("package_show", context=dict(context), id=made["id"])
+        assert {(f["field"], f["reason"]) for f in shown["network"]["flags"]} >= {("basic_code", withdrawn["reason"])}
 
 
 @pytest.fixture
@@ -68,7 +134,7 @@ def test_the_statistics_loader_rejects_each_planted_row_for_its_reason(statistic
     field and reason, the good one lands."""
     from werkzeug.datastructures import FileStorage
     from ckan.tests import helpers
-    context, orgs = statistics_departments
+    context, orgs, network = statistics_departments
     by_dept = defaultdict(list)
     for p in planted:
         if p["kind"] == "statistics":
@@ -80,8 +146,7 @@ def test_the_statistics_loader_rejects_each_planted_row_for_its_reason(statistic
         codes = {line.split(",")[0] for line in chosen[1:]}
         for record in feeds[name]:
             if record["service_code"] in codes:
-                helpers.call_action("package_create", context=dict(context),
-                                    **{**record, "type": "service", "owner_org": orgs[name]["id"]})
+                network.create(record, orgs[name]["id"])
         body = ("\n".join(chosen) + "\n").encode("utf-8")
         report = helpers.call_action(
             "govservice_statistics_load", context=dict(context), department=name,
