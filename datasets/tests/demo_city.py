@@ -22,8 +22,9 @@ DEMO = ROOT / "datasets" / "demo"
 CITY = DEMO / "city"
 
 
-def service_problems(record: dict) -> list[tuple[str, str]]:
-    """(field, reason) for each way the record breaks service.yaml's rules."""
+def service_problems(record: dict, fields: list[dict] | None = None) -> list[tuple[str, str]]:
+    """(field, reason) for each way the record breaks service.yaml's rules (or those of
+    another schema's ``fields``: a basic item's, a document's)."""
     problems = []
 
     def choice(name, value, f):
@@ -32,7 +33,7 @@ def service_problems(record: dict) -> list[tuple[str, str]]:
             problems.append((name, f"{value!r} is not a known {schema.label(f, 'en').lower()} "
                                    f"(expected one of: {', '.join(c['value'] for c in schema.choices(f))})"))
 
-    for f in schema.service_fields():
+    for f in fields or schema.service_fields():
         name = f["field_name"]
         value = record.get(name)
         if f.get("required") and name != "owner_org" and value in (None, "", []):
@@ -50,6 +51,11 @@ def service_problems(record: dict) -> list[tuple[str, str]]:
                 service_rules.parse_natural_number(value)
             except ValueError as e:
                 problems.append((name, str(e)))
+        if "govservice_web_url" in f.get("validators", ""):
+            try:
+                validators.govservice_web_url(value)
+            except Invalid as e:
+                problems.append((name, e.error))
         if "govservice_iso_date" in f.get("validators", ""):
             try:
                 validators.govservice_iso_date(value)
@@ -70,6 +76,16 @@ def service_problems(record: dict) -> list[tuple[str, str]]:
                         validators.govservice_web_url(v)
                     except Invalid as e:
                         problems.append((key, e.error))
+                if v not in (None, "") and sub["field_name"] == "email":
+                    try:
+                        validators.govservice_email(v)
+                    except Invalid as e:
+                        problems.append((key, e.error))
+                if v not in (None, "") and "govservice_natural_number" in sub.get("validators", ""):
+                    try:
+                        service_rules.parse_natural_number(v)
+                    except ValueError as e:
+                        problems.append((key, str(e)))
                 if v not in (None, "") and sub["field_name"] == "amount":
                     service_rules.parse_money(v)
                 if v not in (None, "") and sub["field_name"] == "mandatory":

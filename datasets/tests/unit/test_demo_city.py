@@ -160,6 +160,14 @@ def test_the_catalogues_read_back_valid_and_with_unique_codes(catalogues, office
     assert all(b["title"] and b["title_en"] and b["service_type"] for b in basic_items)
 
 
+@pytest.mark.parametrize("dataset_type", ["basic_item", "document"])
+def test_every_catalogue_entry_passes_its_schema_rules(catalogues, dataset_type):
+    entries = catalogues[0] if dataset_type == "basic_item" else catalogues[1]
+    fields = schema.load(dataset_type)["dataset_fields"]
+    assert [(e.get("basic_code") or e.get("document_code"), problem)
+            for e in entries for problem in service_problems(e, fields)] == []
+
+
 def test_the_government_already_holds_some_documents(catalogues):
     _, documents = catalogues
     holds = {d["title"]: d["government_holds"] for d in documents}
