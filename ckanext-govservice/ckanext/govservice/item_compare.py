@@ -267,8 +267,8 @@ DEFINITION = ("The standardisation score is the share of a department's implemen
 # ---------------------------------------------------------------- template helpers
 
 def _lang() -> str:
-    from .helpers import govservice_lang
-    return govservice_lang()
+    # helpers.govservice_lang's rule; helpers gathers this module's helpers, so not imported from there
+    return "en" if (tk.h.lang() or "").startswith("en") else "zh_Hans_CN"
 
 
 def govservice_standardisation_definition() -> str:
