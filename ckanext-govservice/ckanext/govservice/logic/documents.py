@@ -92,8 +92,8 @@ def govservice_document_services(context: Context, data_dict: DataDict) -> DataD
     :type offset: integer, optional
     :returns: ``code``, ``count`` (services in all), ``departments`` (how
         many departments they belong to) and ``results``: ``[{"name",
-        "title", "title_en", "department": {"name", "title", "level",
-        "area"}, "mandatory": true/false/null}]``
+        "title", "title_en", "department": {"name", "title", "title_en",
+        "level", "area"}, "mandatory": true/false/null}]``
     :rtype: dictionary
     :raises ObjectNotFound: no document has the code, or no such department
     :raises ValidationError: limit or offset out of range
@@ -117,8 +117,9 @@ def govservice_document_services(context: Context, data_dict: DataDict) -> DataD
         extras = (org.extras or {}) if org is not None else {}
         results.append({
             "name": service["name"], "title": service.get("title"), "title_en": service.get("title_en"),
-            "department": {"name": org.name, "title": org.title, "level": extras.get("level"),
-                           "area": extras.get("area")} if org is not None else None,
+            "department": {"name": org.name, "title": org.title, "title_en": extras.get("title_en"),
+                           "level": extras.get("level"), "area": extras.get("area")}
+            if org is not None else None,
             "mandatory": _mandatory(service, code)})
     return {"code": code, "count": found["count"],
             "departments": len(found["search_facets"].get("organization", {}).get("items", [])),

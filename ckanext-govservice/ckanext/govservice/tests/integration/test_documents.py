@@ -157,6 +157,18 @@ def test_an_unknown_document_code_is_a_404_page_naming_it(app, catalogue):
     assert "材料目录中没有编码为 D-NOPE 的材料。" in text_of(page)
 
 
+def test_an_unknown_document_code_is_a_404_page_in_english_on_an_english_page(app, catalogue):
+    page = fetch(app, "/en/document/D-NOPE", status=404)
+    assert "No document of the document catalogue has the code D-NOPE." in text_of(page)
+
+
+def test_the_document_page_in_english_names_it_in_english(app, sysadmin, dept, catalogue):
+    service(sysadmin, dept, "company-registration", [doc("居民身份证", "D-ID")])
+    text = text_of(fetch(app, "/en/document/D-ID"))
+    assert "Resident ID card" in text and "1 services in 1 departments" in text
+    assert "Business licence issuance Binjiang Market Regulation Bureau City Mandatory" in text
+
+
 def test_an_unknown_document_code_is_not_found_by_the_action_naming_it(catalogue):
     with pytest.raises(tk.ObjectNotFound, match="document D-NOPE"):
         helpers.call_action("govservice_document_show", code="D-NOPE")
