@@ -452,7 +452,8 @@ def _guide(g: random.Random, s: dict[str, Any], d, district, item, v, vzh, hall_
     can be handled, the output's validity and sample, contact points. Each is left out of
     some services: every one of them is optional."""
     zh, stype, out_type, out_name = item[0], item[2], item[7], item[8]
-    first = v == 1 or "新办" in vzh or "首次" in vzh
+    # the first situation, a new one, or one of an item's own situations (each a kind of applicant)
+    first = v == 1 or "新办" in vzh or "首次" in vzh or (zh in data.SITUATIONS and "注销" not in zh)
     committed = s.get("committed_limit") or 0
     if committed >= 4 and g.random() < 0.6:
         steps = s["process_steps"]
