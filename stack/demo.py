@@ -62,8 +62,8 @@ CATALOGUE_KINDS = ("basic_items", "documents")
 
 def location(feed_url: str, dept: dict, part: str) -> str:
     spec = dept[part]
-    if part == "services" and spec["format"] == "json":     # the paginated platform feed
-        return f"{feed_url}/feeds/{dept['name']}/services"
+    if part != "statistics" and spec["format"] == "json":   # the paginated platform feed
+        return f"{feed_url}/feeds/{dept['name']}/{part}"     # (services, basic_items, documents)
     return f"{feed_url}/files/{spec['file']}"
 
 

@@ -112,8 +112,9 @@ OPEN311_DEFAULTS = {"service_type": "administrative_licence", "audience": "both"
 # its own with no services, as two harvest sources harvested before the services.
 PUBLISHER = ("government-service-office", "滨江市政务服务管理办公室", "Binjiang Government Service Administration Office", "ZWB")
 CATALOGUE_FILES = {
-    "basic_items": {"format": "json-file", "file": "basic-items.json",
-                    "note": '{"basic_items": [...]}, one basic item a line'},
+    "basic_items": {"format": "json", "file": "basic_items.json",
+                    "note": '{"basic_items": [...]}, one basic item a line; served by the feed server as '
+                            'the paged JSON feed at /feeds/<dept>/basic_items'},
     "documents": {"format": "csv", "file": "documents.csv", "encoding": "utf-8", "headers": "zh"},
 }
 # A basic item is set by the province (its code starts 330000) or, for the city's own

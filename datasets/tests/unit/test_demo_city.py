@@ -143,7 +143,7 @@ def test_every_service_is_valid_but_the_planted_ones(feeds, planted, catalogues,
 def test_the_catalogues_are_published_by_an_office_of_their_own(office, departments):
     assert office["name"] == "government-service-office" and office["level"] == "city"
     assert office["name"] not in {d["name"] for d in departments}
-    assert (office["basic_items"]["format"], office["documents"]["format"]) == ("json-file", "csv")
+    assert (office["basic_items"]["format"], office["documents"]["format"]) == ("json", "csv")
 
 
 def test_the_catalogues_read_back_valid_and_with_unique_codes(catalogues, office):
