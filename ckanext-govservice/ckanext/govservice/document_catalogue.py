@@ -250,6 +250,14 @@ def govservice_reduction_rate_definition() -> str:
     return reuse.REDUCTION_RATE["definition"][_lang()]
 
 
+def govservice_document_demand(services: int, departments: int) -> str:
+    """"2 项事项，涉及 2 个部门" / "1 service in 1 department"."""
+    from .core import words
+    lang = _lang()
+    return (words.counted_word("{n} service in", "{n} services in", services, lang, n=services) + " "
+            + words.counted_word("{n} department", "{n} departments", departments, lang, n=departments))
+
+
 def govservice_document_level_label(value: Any) -> str:
     """A department's level ("city") in the page's language (schemas/department.yaml)."""
     if value in (None, ""):
@@ -279,7 +287,8 @@ def govservice_life_event_combined(services: list[dict[str, Any]]) -> dict[str, 
 
 # Template helpers this module offers (registered by helpers.get_helpers).
 TEMPLATE_HELPERS: dict[str, Callable[..., Any]] = {
-    f.__name__: f for f in (govservice_document_label, govservice_document_holds,
-                            govservice_document_aliases, govservice_reduction_rate_label,
-                            govservice_reduction_rate_definition, govservice_document_level_label,
-                            govservice_department_documents, govservice_life_event_combined)}
+    f.__name__: f for f in (
+        govservice_document_label, govservice_document_holds, govservice_document_aliases,
+        govservice_document_demand, govservice_document_level_label,
+        govservice_reduction_rate_label, govservice_reduction_rate_definition,
+        govservice_department_documents, govservice_life_event_combined)}

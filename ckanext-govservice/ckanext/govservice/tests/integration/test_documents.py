@@ -165,7 +165,7 @@ def test_an_unknown_document_code_is_a_404_page_in_english_on_an_english_page(ap
 def test_the_document_page_in_english_names_it_in_english(app, sysadmin, dept, catalogue):
     service(sysadmin, dept, "company-registration", [doc("居民身份证", "D-ID")])
     text = text_of(fetch(app, "/en/document/D-ID"))
-    assert "Resident ID card" in text and "1 services in 1 departments" in text
+    assert "Resident ID card" in text and "1 service in 1 department" in text
     assert "Business licence issuance Binjiang Market Regulation Bureau City Mandatory" in text
 
 
