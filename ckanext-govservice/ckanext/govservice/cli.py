@@ -136,6 +136,19 @@ def links_check_command(department: str | None):
         click.echo(f"queued the link checks of {data_quality.enqueue_link_checks()} departments")
 
 
+@govservice.command("network-migrate")
+@click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
+def network_migrate_command(dry_run: bool):
+    """Bring the services published before issue 16 into the network: an old
+    local_code becomes the implementation_code, and a service without a basic
+    code is linked to the one basic item titled exactly as it is (counts of
+    linked, ambiguous and unlinked printed). Changes nothing else; safe to run
+    again."""
+    from . import network
+    report = network.migrate(dry_run=dry_run, echo=click.echo)
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+
+
 @govservice.command("reserved-names")
 def reserved_names_command():
     """List the datasets that hold one of the platform's names (service-catalogue,

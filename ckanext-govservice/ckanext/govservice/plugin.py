@@ -10,7 +10,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from . import catalogue_publish, helpers, logic, search, statistics_publish, views
+from . import catalogue_publish, helpers, logic, network, search, statistics_publish, views
 
 from ckanext.dcat.interfaces import IDCATURIGenerator
 
@@ -97,6 +97,8 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
             performance = statistics_publish.performance(validated)
         pkg_dict.pop("performance", None)
         pkg_dict.update(search.performance_index_fields(performance))
+        pkg_dict.pop("network", None)
+        pkg_dict.update(network.index_fields(validated))   # level, area, documents, flags
         pkg_dict.update(search.service_search_fields(
             validated, search.managed_synonyms(), datetime.date.today().isoformat()))
         return pkg_dict
@@ -118,21 +120,27 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
     def after_dataset_show(self, context, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         if pkg_dict.get("type") == "service":
             pkg_dict["performance"] = statistics_publish.performance(pkg_dict)
+            pkg_dict["network"] = network.of(pkg_dict)    # its basic item, documents, flags
         return pkg_dict
 
     # Regenerate the bulk catalogue files in the background when a service changes.
     # The catalogue datasets themselves are type "dataset", so rebuilding them
     # never schedules another rebuild.
+    # A basic item or document saved: the network's cached catalogues are read
+    # again, and a withdrawn item's implementations reindexed (network.py).
     def after_dataset_create(self, context, pkg_dict: dict[str, Any]) -> None:
         self._service_changed(pkg_dict.get("type"), pkg_dict.get("owner_org"))
+        network.catalogue_changed(context, pkg_dict.get("type"))
 
     def after_dataset_update(self, context, pkg_dict: dict[str, Any]) -> None:
         self._service_changed(pkg_dict.get("type"), pkg_dict.get("owner_org"))
+        network.catalogue_changed(context, pkg_dict.get("type"))
 
     def after_dataset_delete(self, context, pkg_dict: dict[str, Any]) -> None:
         pkg = model.Package.get(pkg_dict.get("id"))
         if pkg is not None:
             self._service_changed(pkg.type, pkg.owner_org)
+            network.catalogue_changed(context, pkg.type)
 
     def _service_changed(self, dataset_type: str | None, owner_org: str | None) -> None:
         if dataset_type == "service" and owner_org:

@@ -550,10 +550,14 @@ def _keeps_the_statistics_resource(context: Context, data_dict: DataDict) -> Non
 
 @tk.chained_action
 def package_delete(up_func, context: Context, data_dict: DataDict) -> DataDict:
-    """CKAN's package_delete; the statistics dataset only by the platform's own code."""
+    """CKAN's package_delete; the statistics dataset only by the platform's own code,
+    and a basic item only once no live service implements it (it is withdrawn
+    instead: status withdrawn; ValidationError on ``basic_code`` with the count)."""
     from .auth import NOT_THE_FORM
+    from .. import network
     if _statistics_resource_ids(data_dict.get("id")) and not publishing.is_platform(context):
         raise tk.NotAuthorized(NOT_THE_FORM)
+    network.refuse_delete_of_implemented_item(data_dict.get("id"))
     return up_func(context, data_dict)
 
 

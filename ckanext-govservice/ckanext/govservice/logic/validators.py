@@ -221,11 +221,73 @@ def govservice_service_before(key: FlattenKey, data: FlattenDataDict,
     data[("name",)] = f"{org.name}-{code}"[:100]
 
 
+def _units(unit: str | None) -> str:
+    return (unit or "working_days").replace("_", " ")
+
+
+def _own_id(data: FlattenDataDict, context: Context) -> str | None:
+    package = context.get("package")
+    return _value(data, "id") or (package.id if package else None)
+
+
+def _network_rules(data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """A service's place in the network (issue 16): the basic item it implements
+    exists and its statutory limit is the item's (inherited when the service
+    gives none); its implementation code is its own on the whole platform; the
+    document codes it lists are in the document catalogue. A withdrawn basic
+    item is accepted: the service is flagged (network.of), not refused."""
+    from .. import network
+
+    def error(field_key: tuple, message: str) -> None:
+        errors.setdefault(field_key, []).append(message)
+
+    code = _value(data, "basic_code")
+    if code and not _has_errors(errors, "basic_code"):
+        item = network.basic_item(code)
+        if item is None:
+            error(("basic_code",),
+                  f"basic code {code} is not in the basic item catalogue (基本目录); ask the "
+                  "catalogue's publisher to add it, or correct the code")
+        elif not _has_errors(errors, "statutory_limit", "statutory_limit_unit"):
+            limit = _value(data, "statutory_limit")
+            unit = _value(data, "statutory_limit_unit") or "working_days"
+            if network.statutory_contradiction(limit, unit, item):
+                error(("statutory_limit",),
+                      f"the statutory time limit ({limit} {_units(unit)}) contradicts the basic "
+                      f"item {code}'s ({item['statutory_limit']} {_units(item['statutory_limit_unit'])}); "
+                      "the law sets one limit for every implementation: give the item's, or none")
+            elif limit is None and item["statutory_limit"] is not None:
+                _set_derived(data, "statutory_limit", item["statutory_limit"])
+                _set_derived(data, "statutory_limit_unit", item["statutory_limit_unit"])
+
+    implementation = _value(data, "implementation_code")
+    if implementation and not _has_errors(errors, "implementation_code"):
+        network.lock_implementation_code(implementation)
+        other = network.implementation_code_owner(implementation, _own_id(data, context))
+        if other:
+            error(("implementation_code",),
+                  f"implementation code {implementation} is already used by {other['title']} "
+                  f"({other['name']}) of {other['department']}; an implementation code is "
+                  "unique on the whole platform")
+
+    listed = [(i, row.get("code")) for i, row in enumerate(_rows(data, "documents"))
+              if row.get("code") not in (None, "", missing)]
+    unchecked = [(i, c) for i, c in listed if not errors.get(("documents", i, "code"))]
+    known = network.document_codes_known(c for _, c in unchecked)
+    for i, document_code in unchecked:
+        if document_code not in known:
+            error(("documents", i, "code"),
+                  f"document code {document_code} is not in the document catalogue (材料目录); "
+                  "correct the code, or leave it empty to match the document by its name")
+
+
 def govservice_service_rules(key: FlattenKey, data: FlattenDataDict,
                              errors: FlattenErrorDict, context: Context) -> None:
     """After field validation: rules across fields, then the derived fields."""
     def error(field_key: tuple, message: str) -> None:
         errors.setdefault(field_key, []).append(message)
+
+    _network_rules(data, errors, context)
 
     statutory, committed = _value(data, "statutory_limit"), _value(data, "committed_limit")
     s_unit = _value(data, "statutory_limit_unit") or "working_days"
@@ -334,3 +396,9 @@ def govservice_catalogue_entry_rules(key: FlattenKey, data: FlattenDataDict,
     if row:
         errors.setdefault((field,), []).append(
             f"{field.replace('_', ' ')} {code} is already used by {row[0]}")
+    if dataset_type == "basic_item" and package is not None:
+        from .. import network
+        was = (package.extras or {}).get("status") or "active"
+        if was != (_value(data, "status") or "active"):
+            # its implementations' flags follow: reindexed after the commit (network.py)
+            network.status_changed(code)
