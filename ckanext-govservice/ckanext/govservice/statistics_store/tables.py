@@ -163,6 +163,19 @@ search_day = sa.Table(
     sa.PrimaryKeyConstraint("day", "query"),
 )
 
+# Documents a citizen must still bring (migration b16c2d3e4f5a, written by
+# document_catalogue.snapshot): per department and day, its live services and
+# their mandatory documents demanded and still to bring; read as a monthly series.
+document_burden_day = sa.Table(
+    "document_burden_day", metadata,
+    _text("department"),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("services", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("documents_demanded", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("documents_to_bring", sa.Integer, nullable=False, server_default="0"),
+    sa.PrimaryKeyConstraint("department", "day"),
+)
+
 # ---------------------------------------------------------------- the database they live in
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migration" / "govservice"
