@@ -58,8 +58,8 @@ class Catalogue:
 
 SERVICES = Catalogue("services", "service", "service_code",
                      ("csv", "xlsx", "json", "json-file", "cpsv", "open311", "ckan"))
-BASIC_ITEMS = Catalogue("basic_items", "basic_item", "basic_code", ("csv", "xlsx", "json", "json-file"))
-DOCUMENTS = Catalogue("documents", "document", "document_code", ("csv", "xlsx", "json", "json-file"))
+BASIC_ITEMS = Catalogue("basic_items", "basic_item", "basic_code", ("csv", "xlsx", "json", "json-file", "ckan"))
+DOCUMENTS = Catalogue("documents", "document", "document_code", ("csv", "xlsx", "json", "json-file", "ckan"))
 
 CATALOGUES: dict[str, Catalogue] = {c.kind: c for c in (SERVICES, BASIC_ITEMS, DOCUMENTS)}
 

@@ -25,6 +25,10 @@ follow several remote departments; two of them with the same code would land
 on one service here, and the second is rejected. A remote dataset without the
 schema's fields (a plain CKAN dataset typed ``service``) is rejected record by
 record by validation, naming the fields.
+
+A ``basic_items`` or ``documents`` source reads the remote's ``basic_item`` or
+``document`` datasets the same way (``dataset_type`` and ``key``); their codes
+are unique on a platform, so a record's identity is its code alone.
 """
 from __future__ import annotations
 
@@ -58,8 +62,9 @@ def site_and_organization(location: str) -> tuple[str, str | None]:
     return urlunsplit((parts.scheme, parts.netloc, path, "", "")), organization
 
 
-def search_url(site: str, organization: str | None, after: str | None, rows: int) -> str:
-    fq = "dataset_type:service"
+def search_url(site: str, organization: str | None, after: str | None, rows: int,
+               dataset_type: str = "service") -> str:
+    fq = f"dataset_type:{dataset_type}"
     if organization:
         fq += f' AND organization:"{organization}"'
     if after:
@@ -69,12 +74,14 @@ def search_url(site: str, organization: str | None, after: str | None, rows: int
     return f"{site}/api/3/action/package_search?{query}"
 
 
-def record(dataset: dict[str, Any]) -> dict[str, Any]:
-    """A remote ``package_show`` dict as a service record: its fields, its identity."""
+def record(dataset: dict[str, Any], key: str = "service_code") -> dict[str, Any]:
+    """A remote ``package_show`` dict as a record: its fields, its identity (a
+    service: remote department + service code; a catalogue entry: its code)."""
     org = dataset.get("organization") or {}
     department = org.get("name") or dataset.get("owner_org") or ""
     out = {k: v for k, v in dataset.items() if k not in NOT_TAKEN}
-    out[RECORD_ID] = f"{department}/{dataset.get('service_code', '')}"
+    if key == "service_code":
+        out[RECORD_ID] = f"{department}/{dataset.get('service_code', '')}"
     return out
 
 
@@ -95,10 +102,12 @@ def _page(url: str, headers: dict | None, timeout: float, local: bool = False) -
 
 
 def fetch(location: str, *, headers: dict | None = None, timeout: float = 60,
-          rows: int | None = None, max_pages: int = 100_000, local: bool = False) -> extract.Fetched:
-    """Every service of the remote site (or organisation), spooled as JSON lines of
-    ``{"dataset": remote name, "record": record}``; ``local``: the source is
-    registered as local (a private address allowed). Raises extract.ExtractError."""
+          rows: int | None = None, max_pages: int = 100_000, local: bool = False,
+          dataset_type: str = "service", key: str = "service_code") -> extract.Fetched:
+    """Every service (or ``dataset_type`` entry, identified by ``key``) of the remote
+    site or organisation, spooled as JSON lines of ``{"dataset": remote name,
+    "record": record}``; ``local``: the source is registered as local (a private
+    address allowed). Raises extract.ExtractError."""
     site, organization = site_and_organization(location)
     rows = rows or PAGE_ROWS
     fd, name = tempfile.mkstemp(prefix="govharvest-", suffix=".jsonl")
@@ -108,10 +117,11 @@ def fetch(location: str, *, headers: dict | None = None, timeout: float = 60,
     try:
         with open(path, "w", encoding="utf-8") as out:
             while True:
-                result = _page(search_url(site, organization, after, rows), headers, timeout, local)
+                result = _page(search_url(site, organization, after, rows, dataset_type),
+                               headers, timeout, local)
                 datasets = result.get("results") or []
                 for dataset in datasets:
-                    out.write(json.dumps({"dataset": dataset.get("name"), "record": record(dataset)},
+                    out.write(json.dumps({"dataset": dataset.get("name"), "record": record(dataset, key)},
                                          ensure_ascii=False) + "\n")
                 pages += 1
                 if len(datasets) < rows:

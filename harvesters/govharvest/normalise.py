@@ -35,10 +35,14 @@ def normalise(raw: Mapping[str, Any], mapping: Mapping[str, str] | None = None,
     fields = FIELDS if catalogue is SERVICES else catalogue.input_fields()
     former = tabular.FORMER_NAMES.get(catalogue.dataset_type, {})
     key_field = fields[catalogue.key]
+    sent = {mapping.get(key, key) for key in raw}
     out: dict[str, Any] = {}
     for key, value in raw.items():
         name = mapping.get(key, key)
-        name = former.get(name, name) if name not in fields else name
+        if name not in fields and name in former:
+            if former[name] in sent:   # the field under its own name too: that one counts
+                continue
+            name = former[name]
         f = fields.get(name)
         if f is None or name == "owner_org":
             continue

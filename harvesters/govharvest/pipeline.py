@@ -167,7 +167,9 @@ def _fetch(source) -> extract.Fetched:
                                         last_modified=source["last_modified"], headers=headers,
                                         local=local, feed_key=catalogues.of(source).feed_key)
     if source["format"] == "ckan":
-        return ckan_reader.fetch(source["location"], headers=headers, local=local)
+        catalogue = catalogues.of(source)
+        return ckan_reader.fetch(source["location"], headers=headers, local=local,
+                                 dataset_type=catalogue.dataset_type, key=catalogue.key)
     return extract.fetch(source["location"], etag=source["last_etag"],
                          last_modified=source["last_modified"], headers=headers, local=local)
 

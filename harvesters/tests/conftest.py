@@ -170,3 +170,23 @@ def source(harvest_db, department, feed_server):
         sources.add(conn, name="csv-feed", department=department["name"], format="csv",
                     location=f"{url}/services.csv")
     return folder
+
+
+@pytest.fixture
+def sample_catalogue(portal):
+    """The basic item and catalogue documents the sample services name
+    (ckanext.govservice.tests.samples), on the test site: their codes are
+    platform-wide, so they are made once a session, by a department of their own."""
+    import ckanapi
+    from ckanext.govservice.tests import samples
+    try:
+        owner = portal.action.organization_show(id="harvest-sample-catalogue")
+    except ckanapi.NotFound:
+        owner = portal.action.organization_create(name="harvest-sample-catalogue", title="样例目录发布机构")
+    for entry in samples.catalogue(owner["name"]):
+        try:
+            portal.action.package_create(**entry)
+        except ckanapi.ValidationError as e:
+            if "already" not in str(e.error_dict):
+                raise
+    return owner

@@ -21,10 +21,16 @@ DEFAULTS = {"service_type": "public_service", "audience": "both", "committed_lim
             "in_person_visits": "1"}
 
 
-def our_feed(indexes, fmt="turtle") -> str:
-    """What a GovService platform publishes for these sample services."""
-    return rdf.services_to_graph([(samples.as_shown(i), samples.DEPARTMENT) for i in indexes],
-                                 BASE).serialize(format=fmt)
+def our_feed(indexes, fmt="turtle", implementation_prefix: str | None = None) -> str:
+    """What a GovService platform publishes for these sample services.
+    ``implementation_prefix``: their implementation codes made unique to a test
+    (an implementation code is unique on the whole platform, and other tests'
+    sample services hold the samples' own)."""
+    shown = [samples.as_shown(i) for i in indexes]
+    if implementation_prefix:
+        shown = [{**s, "implementation_code": f"{implementation_prefix}-{s['implementation_code']}"}
+                 for s in shown]
+    return rdf.services_to_graph([(s, samples.DEPARTMENT) for s in shown], BASE).serialize(format=fmt)
 
 
 def our_list(indexes, locale="zh_Hans_CN") -> list[dict]:

@@ -148,7 +148,7 @@ def test_a_basic_items_source_refuses_a_services_only_format(department, harvest
         sources.add(conn, name="items-rdf", department=department["name"], kind="basic_items",
                     format="cpsv", location="https://zwfw.example.gov.cn/items.ttl")
     assert str(refused.value) == ("format: a basic_items source is read as one of csv, xlsx, json, "
-                                  "json-file (got 'cpsv')")
+                                  "json-file, ckan (got 'cpsv')")
 
 
 # ------------------------------------------------------------ the document catalogue
@@ -347,3 +347,66 @@ def test_a_services_job_waits_on_the_queue_for_the_catalogue_jobs_of_its_tick(de
     assert sorted(waits.dependency_ids) == sorted([queue.message_id(documents_job), queue.message_id(items_job)])
     first = Job.fetch(queue.message_id(items_job), connection=queue.redis_connection())
     assert first.dependency_ids == []
+
+
+# ------------------------------------------------------------ the rest of a service guide, from every reader
+
+GUIDE = {
+    "basic_code": "BI-FOOD", "implementation_code": "IMPL-GUIDE-1",
+    "co_departments": [{"name": "滨江市卫生健康委员会", "role": "现场核查"}],
+    "intermediary_services": [{"name": "卫生检测", "provider": "有资质的检测机构", "legal_basis": "食品安全法"}],
+    "documents": [{"code": "DOC-ID", "name": "居民身份证"}],
+    "process_steps": [{"name": "受理", "time_limit": 1, "time_limit_unit": "working_days"},
+                      {"name": "决定", "time_limit": 3, "time_limit_unit": "working_days"}],
+    "special_procedures": [{"name": "现场核查", "time_limit": 5, "time_limit_unit": "working_days",
+                            "description": "不计入办结时限"}],
+    "handling_scope": "citywide", "output_validity": 5, "output_validity_unit": "years",
+    "output_sample_url": "https://zwfw.example.gov.cn/samples/food.pdf",
+    "contact_points": [{"purpose": "complaint", "email": "ts@example.gov.cn", "address": "滨江市人民路1号"}],
+}
+
+
+def assert_guide_landed(service):
+    for name, sent in GUIDE.items():
+        got = service[name]
+        if isinstance(sent, list):   # the platform fills defaults of the rows' other keys
+            got = [{k: row.get(k) for k in sent_row} for row, sent_row in zip(got, sent)]
+        assert got == sent, name
+
+
+def test_a_json_feed_carries_every_new_guide_field(portal, department, network, feed_server):
+    folder, url = feed_server
+    service = {"service_code": "SC-G", "title": "食品经营许可（新办）", "service_type": "administrative_licence",
+               "audience": "business", "statutory_limit": 20, "committed_limit": 5, "in_person_visits": 1,
+               **GUIDE}
+    rewrite(folder / "services.json", json.dumps({"services": [service], "next": None},
+                                                 ensure_ascii=False).encode("utf-8"))
+    add(department, "services-json", "services", "json", f"{url}/services.json")
+
+    report = harvest(portal, "services-json")
+
+    assert report["counts"]["new"] == 1, report["rejected"]
+    assert_guide_landed(services_of(portal, department)["SC-G"])
+
+
+def test_an_xlsx_written_with_the_schemas_columns_carries_every_new_guide_field(portal, department, network,
+                                                                                  feed_server):
+    from ckanext.govservice.core import tabular
+    folder, url = feed_server
+    service = {"service_code": "SC-X", "title": "食品经营许可（延续）", "owner_org": department["name"],
+               "service_type": "administrative_licence", "audience": "business", "statutory_limit": 20,
+               "committed_limit": 5, "in_person_visits": 1, **GUIDE, "implementation_code": "IMPL-GUIDE-2"}
+    tabular.write_xlsx([tabular.service_row(service)], folder / "services.xlsx")
+    add(department, "services-xlsx", "services", "xlsx", f"{url}/services.xlsx")
+
+    report = harvest(portal, "services-xlsx")
+
+    assert report["counts"]["new"] == 1, report["rejected"]
+    landed = services_of(portal, department)["SC-X"]
+    assert landed["implementation_code"] == "IMPL-GUIDE-2"
+    GUIDE_X = {**GUIDE, "implementation_code": "IMPL-GUIDE-2"}
+    for name in GUIDE_X:
+        if not isinstance(GUIDE_X[name], list):
+            assert landed[name] == GUIDE_X[name], name
+    assert [s["time_limit"] for s in landed["process_steps"]] == [1, 3]
+    assert landed["contact_points"][0]["email"] == "ts@example.gov.cn"

@@ -15,15 +15,18 @@ from test_pipeline import harvest, services_of
 
 
 @pytest.fixture
-def publishing_department(portal):
+def publishing_department(portal, sample_catalogue):
     """A second department on the test site, publishing services of its own."""
     return portal.action.organization_create(name=f"harvest-remote-{uuid.uuid4().hex[:8]}",
                                              title="远端发布局")
 
 
 def publish(portal, department, i, **overrides):
-    """Sample service ``i`` created on the portal in the department; its URL name is the portal's."""
-    data = {k: v for k, v in samples.sent(i, owner_org=department["name"]).items() if k != "name"}
+    """Sample service ``i`` created on the portal in the department; its URL name is the portal's.
+    Without its implementation code: that is unique on the whole platform, and the
+    harvest copies the service into this same test site."""
+    data = {k: v for k, v in samples.sent(i, owner_org=department["name"]).items()
+            if k not in ("name", "implementation_code")}
     return portal.action.package_create(**{**data, **overrides})
 
 

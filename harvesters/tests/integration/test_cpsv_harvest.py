@@ -13,10 +13,12 @@ from test_pipeline import harvest
 from feed_samples import EXAMPLE, REQUIRED_MISSING_FROM_EXAMPLE, our_feed
 
 
-def test_a_turtle_feed_is_harvested_and_the_example_rejected_by_field(portal, harvest_db, department, feed_server):
+def test_a_turtle_feed_is_harvested_and_the_example_rejected_by_field(portal, harvest_db, department, feed_server,
+                                                                    sample_catalogue):
     folder, url = feed_server
     # two services of another GovService platform, and the specification's example
-    (folder / "services.ttl").write_text(our_feed([0, 1]) + "\n" + EXAMPLE.read_text(encoding="utf-8"),
+    (folder / "services.ttl").write_text(our_feed([0, 1], implementation_prefix=department["name"]) + "\n"
+                                         + EXAMPLE.read_text(encoding="utf-8"),
                                          encoding="utf-8")
     assert len(list(Graph().parse(folder / "services.ttl").subjects(None, rdf.CPSV.PublicService))) == 3
     with db.connect() as conn:
@@ -38,5 +40,7 @@ def test_a_turtle_feed_is_harvested_and_the_example_rejected_by_field(portal, ha
     for field in ("title_en", "documents", "channels", "fees", "legal_basis", "committed_limit", "themes"):
         assert normalise({"service_code": "x", field: service[field]})[field] == sent[field], field
     assert service["name"] == f"{department['name']}-sc-s001"   # ours, not the other platform's
+    assert service["implementation_code"] == f"{department['name']}-330100-SC-S001"
+    assert service["basic_code"] == samples.BASIC_CODE
 
     assert harvest(portal, "cpsv-feed")["counts"]["unchanged"] == 2   # the same RDF, the same records

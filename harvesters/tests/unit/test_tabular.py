@@ -76,6 +76,16 @@ def test_the_old_local_code_column_is_read_as_the_implementation_code():
     assert unknown == []
 
 
+@pytest.mark.parametrize("header", [["service_code", "implementation_code", "local_code"],
+                                    ["service_code", "local_code", "implementation_code"]])
+def test_the_implementation_code_column_wins_over_the_old_local_code_column(header):
+    values = {"service_code": "SC-1", "implementation_code": "NEW", "local_code": "OLD"}
+    rows = [header, [values[h] for h in header]]
+    (_, record, unknown), = tabular.read_csv(io.BytesIO(csv_bytes(rows, "utf-8")))
+    assert record == {"service_code": "SC-1", "implementation_code": "NEW"}
+    assert unknown == ["local_code"]
+
+
 def test_basic_code_and_implementation_code_headers_read_in_chinese():
     rows = [["事项编码", "基本编码", "实施编码"], ["SC-1", "BI-001", "IMPL-0001"]]
     (_, record, _), = tabular.read_csv(io.BytesIO(csv_bytes(rows, "utf-8")))

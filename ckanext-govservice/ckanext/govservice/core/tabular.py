@@ -292,6 +292,10 @@ def records_from_rows(rows: Iterator[list[Any]], dataset_type: str = "service"
     at = find_header(as_text, known, dataset_type)
     header = as_text[at]
     fields = [known.get(fold(h)) for h in header]
+    # a column under a former name gives way to the field's own column
+    former = {fold(old) for old in FORMER_NAMES.get(dataset_type, {})}
+    own = {f for h, f in zip(header, fields) if f and fold(h) not in former}
+    fields = [None if fold(h) in former and f in own else f for h, f in zip(header, fields)]
     unknown = [h for h, f in zip(header, fields) if h.strip() and f is None]
 
     def emit(line: int, row: list[Any]):
