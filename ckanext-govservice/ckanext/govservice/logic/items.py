@@ -37,7 +37,7 @@ def _choice(data_dict: DataDict, name: str, vocabulary: str) -> str | None:
 
 def _whole(data_dict: DataDict, name: str, default: int, most: int | None = None) -> int:
     value = data_dict.get(name)
-    if value in (None, ""):
+    if value is None:
         return default
     try:
         number = rules.parse_natural_number(value)
