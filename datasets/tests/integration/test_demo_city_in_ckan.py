@@ -154,3 +154,35 @@ def test_the_statistics_loader_rejects_each_planted_row_for_its_reason(statistic
         assert {(r["record"], r["field"], r["reason"]) for r in report["rejections"]} == {
             (p["record"], p["field"], p["reason"]) for p in wrong}, name
         assert report["inserted"] == 1, name
+
+
+def test_a_department_that_sends_names_has_them_matched_and_the_unknown_one_reported(ckan_departments, feeds,
+                                                                                     planted):
+    """natural-resources lists documents by name only: 抵押权登记 (mortgage registration) names
+    its ID card by an alias or the title, and 主债权合同及抵押合同, which the catalogue does not know."""
+    from ckan.tests import helpers
+    context, orgs, network = ckan_departments
+    wrong = {p["record"] for p in planted}
+    record = next(r for r in feeds["natural-resources"]
+                  if r["title"].startswith("抵押权登记") and r["service_code"] not in wrong)
+    made = network.create(record, orgs["natural-resources"]["id"])
+    shown = helpers.call_action("package_show", context=dict(context), id=made["id"])["network"]
+    by_name = {record["documents"][d["index"]]["name"]: d for d in shown["documents"]}
+    assert by_name["主债权合同及抵押合同"]["matched_by"] is None
+    assert by_name["主债权合同及抵押合同"]["must_bring"] is True
+    assert all(d["matched_by"] in ("name", "alias") for name, d in by_name.items() if name != "主债权合同及抵押合同")
+    assert "documents" in {f["field"] for f in shown["flags"]}
+
+
+def test_documents_the_government_holds_are_not_counted_as_ones_to_bring(ckan_departments, feeds, catalogues):
+    """企业变更登记 asks for the application form and the business licence, an electronic
+    licence (免提交): two demanded, one to bring."""
+    from ckan.tests import helpers
+    context, orgs, network = ckan_departments
+    record = next(r for r in feeds["market-regulation"] if r["title"].startswith("企业变更登记"))
+    held = {d["document_code"] for d in catalogues[1] if d["government_holds"] != "no"}
+    mandatory = [d for d in record["documents"] if d["mandatory"] in (True, "true")]
+    made = network.create(record, orgs["market-regulation"]["id"])
+    shown = helpers.call_action("package_show", context=dict(context), id=made["id"])["network"]
+    assert shown["documents_demanded"] == len(mandatory) == 2
+    assert shown["documents_to_bring"] == len([d for d in mandatory if d["code"] not in held]) == 1
