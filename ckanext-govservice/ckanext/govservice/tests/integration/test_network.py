@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -165,6 +166,31 @@ def test_the_first_holder_of_an_implementation_code_stays_unchanged(sysadmin, ci
     shown = show(first["name"])
     assert (shown["implementation_code"], shown["title"], shown["metadata_modified"]) == (
         "330100-XK-0001", "企业营业执照核发", first["metadata_modified"])
+
+
+def test_saving_an_implementation_code_waits_for_another_save_of_the_same_code(sysadmin, city):
+    """Two harvest workers landing the same code take turns (the advisory lock):
+    while another transaction holds the code, a save of it waits."""
+    import threading
+    import time
+    other = model.meta.engine.connect()
+    other_tx = other.begin()
+    other.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('implementation_code:330100-XK-0001'))"))
+    saved = []
+
+    def save():
+        try:
+            saved.append(service(sysadmin, city, implementation_code="330100-XK-0001")["name"])
+        finally:
+            model.Session.remove()
+    worker = threading.Thread(target=save)
+    worker.start()
+    time.sleep(2)
+    waited = worker.is_alive()
+    other_tx.commit()
+    other.close()
+    worker.join(60)
+    assert (waited, len(saved)) == (True, 1)
 
 
 def test_a_service_keeps_its_own_implementation_code_when_updated(sysadmin, city):
