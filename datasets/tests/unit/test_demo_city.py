@@ -417,3 +417,23 @@ def test_the_cpsv_ap_feed_conforms_to_the_cpsv_ap_shapes(departments):
 def test_the_readme_names_every_planted_mistake(planted):
     readme = (DEMO / "README.md").read_text(encoding="utf-8")
     assert [p["record"] for p in planted if p["record"] not in readme] == []
+
+
+def test_the_comparison_of_the_planted_case_says_what_the_issue_asks_for(feeds, planted, catalogues):
+    """Through the platform's own comparison (core/compare.py): the city and Dongcheng keep
+    to the standard, Linjiang does not, and 'commits 10 working days where others commit 3'."""
+    from ckanext.govservice.core import compare
+    [code] = {p["basic_code"] for p in planted if p["kind"] == "difference"}
+    [item] = [b for b in catalogues[0] if b["basic_code"] == code]
+    impls = [{**r, "name": name, "who": {"zh_Hans_CN": name, "en": name},
+              "channel_types": [c["channel_type"] for c in r["channels"]], "is_free": not r.get("fees")}
+             for name, records in feeds.items() for r in records if r.get("basic_code") == code]
+    matched = {i["name"]: compare.matches_standard(i, item) for i in impls}
+    assert matched["market-regulation"] == matched["dongcheng-administrative-approval"] == {
+        "documents": True, "limit": True, "visits": True}
+    assert matched["linjiang-market-regulation"]["documents"] is False
+    assert matched["linjiang-market-regulation"]["limit"] is False
+    [linjiang] = [i for i in compare.compare(item, impls)["implementations"] if i["name"] == "linjiang-market-regulation"]
+    said = [d["text"]["en"] for d in linjiang["differences"]]
+    assert "linjiang-market-regulation commits 10 working days where others commit 3 working days" in said
+    assert "linjiang-market-regulation asks for 2 documents outside the standard: 健康证明, 从业人员名单及资格证明" in said
