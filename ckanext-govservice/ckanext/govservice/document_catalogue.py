@@ -238,6 +238,13 @@ def govservice_document_holds(value: Any) -> str:
     return schema.choice_label(_document_field("government_holds"), str(value), _lang())
 
 
+def govservice_document_status(value: Any) -> str:
+    """A document's status ("已撤销" / "Withdrawn") in the page's language; "" when active or not stated."""
+    if value in (None, "", "active"):
+        return ""
+    return schema.choice_label(_document_field("status"), str(value), _lang())
+
+
 def govservice_document_aliases(document: dict[str, Any]) -> list[str]:
     return aliases(document)
 
@@ -289,6 +296,7 @@ def govservice_life_event_combined(services: list[dict[str, Any]]) -> dict[str, 
 TEMPLATE_HELPERS: dict[str, Callable[..., Any]] = {
     f.__name__: f for f in (
         govservice_document_label, govservice_document_holds, govservice_document_aliases,
+        govservice_document_status,
         govservice_document_demand, govservice_document_level_label,
         govservice_reduction_rate_label, govservice_reduction_rate_definition,
         govservice_department_documents, govservice_life_event_combined)}

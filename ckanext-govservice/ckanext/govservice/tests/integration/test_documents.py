@@ -181,6 +181,18 @@ def test_publishers_still_edit_a_document_on_ckans_edit_page(app, sysadmin, cata
     assert 'name="document_code"' in page and 'value="D-ID"' in page
 
 
+def test_publishers_still_add_a_document_on_ckans_new_page_linked_from_the_catalogue(app, catalogue):
+    from ckan.tests import factories
+    auth = {"Authorization": factories.APIToken(user=factories.Sysadmin()["name"])["token"]}
+    assert 'id="add-document" href="/document/new"' in fetch(app, "/document/", headers=auth)
+    assert 'name="document_code"' in fetch(app, "/document/new", headers=auth)
+
+
+def test_a_withdrawn_document_says_so_on_its_page(app, sysadmin, office):
+    document(sysadmin, office, "D-OLD", "旧版户口簿", status="withdrawn")
+    assert "状态：已撤销" in text_of(fetch(app, "/document/D-OLD")).replace(" ", "")
+
+
 def test_the_catalogue_page_finds_a_document_by_an_alias(app, catalogue):
     text = text_of(fetch(app, "/document/?q=二代身份证"))
     assert "居民身份证" in text and "公司章程" not in text
