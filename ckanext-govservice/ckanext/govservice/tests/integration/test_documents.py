@@ -253,6 +253,13 @@ def test_the_department_section_shows_the_rate_and_its_months(app, snapshots):
     assert dt.date.today().strftime("%Y-%m") in html
 
 
+def test_the_dashboards_helper_gives_a_departments_figures_and_series(snapshots):
+    document_catalogue.snapshot(dt.date.today())
+    found = document_catalogue.govservice_department_documents("market-regulation")
+    assert (found["figures"]["reduction_rate"], [p["month"] for p in found["series"]]) == (
+        0.5, [dt.date.today().strftime("%Y-%m")])
+
+
 # ---------------------------------------------------------------- life events
 
 
