@@ -19,11 +19,15 @@ from flask import Blueprint, request
 import ckan.plugins.toolkit as tk
 
 from .. import helpers
+from ..core import schema
 
 blueprint = Blueprint("govservice_documents", __name__, url_prefix="/document")
 
 PER_PAGE = 20
 REUSE_ON_TOP = 10
+# The reuse index narrows to the services of departments at one level.
+LEVELS = [c["value"] for c in schema.choices(
+    next(f for f in schema.department_fields() if f["field_name"] == "level"))]
 
 
 def _page() -> int:
@@ -45,11 +49,15 @@ def catalogue():
     found = tk.get_action("package_search")(_context(), document_catalogue.search_params(
         q, held_only, PER_PAGE, (page - 1) * PER_PAGE))
     reuse = None
+    level = request.args.get("level") or None
+    if level not in LEVELS:
+        level = None
     if not q and not held_only and page == 1:
-        reuse = tk.get_action("govservice_document_reuse")(_context(), {"limit": REUSE_ON_TOP})
+        reuse = tk.get_action("govservice_document_reuse")(
+            _context(), {"limit": REUSE_ON_TOP, **({"level": level} if level else {})})
     return tk.render("govservice/document_catalogue.html", {
-        "q": q, "held_only": held_only, "page": page, "per_page": PER_PAGE,
-        "count": found["count"], "documents": found["results"], "reuse": reuse})
+        "q": q, "held_only": held_only, "page": page, "per_page": PER_PAGE, "level": level,
+        "levels": LEVELS, "count": found["count"], "documents": found["results"], "reuse": reuse})
 
 
 def document(code: str):

@@ -209,6 +209,14 @@ def test_the_catalogue_page_shows_the_reuse_index_on_top(app, sysadmin, dept, ca
     assert re.findall(r'class="govservice-reuse-row" data-code="([^"]+)"', page) == ["D-AOA"]
 
 
+def test_the_catalogue_pages_reuse_index_narrows_to_a_level(app, sysadmin, dept, catalogue):
+    district = gov.department(name="linjiang-market", title="临江区市场监督管理局", level="district", area="临江区")
+    service(sysadmin, dept, "s1", [doc("公司章程", "D-AOA")])
+    service(sysadmin, district, "s2", [doc("居民身份证", "D-ID")])
+    page = fetch(app, "/document/?level=district")
+    assert re.findall(r'class="govservice-reuse-row" data-code="([^"]+)"', page) == ["D-ID"]
+
+
 # ---------------------------------------------------------------- snapshots
 
 
