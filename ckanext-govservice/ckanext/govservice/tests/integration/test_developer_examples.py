@@ -39,6 +39,22 @@ def _testsite():
     return module
 
 
+def _network_entries(record: dict) -> tuple[dict, list[dict]]:
+    """The catalogues' publisher (departments.json's ``catalogues``) and what the service
+    refers to in them, as the demo's catalogue harvests publish it: its basic item and
+    the documents it names by code (read by datasets/tests/demo_city.py)."""
+    spec = importlib.util.spec_from_file_location("demo_city", REPO / "datasets" / "tests" / "demo_city.py")
+    demo_city = sys.modules.get("demo_city") or importlib.util.module_from_spec(spec)
+    if "demo_city" not in sys.modules:
+        sys.modules["demo_city"] = demo_city
+        spec.loader.exec_module(demo_city)
+    office = json.loads((CITY / "departments.json").read_text(encoding="utf-8"))["catalogues"]
+    basic_items, documents = demo_city.read_catalogues(office)
+    codes = {d.get("code") for d in record.get("documents") or []}
+    return office, ([{**b, "type": "basic_item"} for b in basic_items if b["basic_code"] == record.get("basic_code")]
+                    + [{**d, "type": "document"} for d in documents if d["document_code"] in codes])
+
+
 def _empty_site(reset_db, migrate_db_for, reset_index) -> str:
     """Empty CKAN, DataStore and KPI databases and index; a sysadmin's API token."""
     import sqlalchemy as sa
@@ -101,8 +117,12 @@ def site(ckan_ini, reset_db, migrate_db_for, reset_index, reset_queues, tmp_path
         csv.writer(f).writerows([rows[0], *rows_of_the_service])
 
     with _testsite().serve(ckan_ini, workers=1) as url, RemoteCKAN(url, apikey=token) as portal:
-        org = portal.action.organization_create(**{k: department[k] for k in (
-            "name", "title", "title_en", "level", "area", "area_code", "department_code")})
+        fields = ("name", "title", "title_en", "level", "area", "area_code", "department_code")
+        office, entries = _network_entries(record)
+        publisher = portal.action.organization_create(**{k: office[k] for k in fields})
+        for entry in entries:   # the catalogues come first: the service names its basic item and documents
+            portal.action.package_create(owner_org=publisher["id"], **entry)
+        org = portal.action.organization_create(**{k: department[k] for k in fields})
         portal.action.package_create(type="service", owner_org=org["id"], **record)
         _build_catalogue(DEPARTMENT, url)
         with open(statistics, "rb") as upload:
