@@ -8,16 +8,22 @@ Implementations are found in Solr by ``basic_code_ss`` (the service schema's
 facet); what each one is in the network (its documents' catalogue codes, how
 many a citizen must bring) is the ``network`` key of the service
 (network.py), as indexed, or worked out again when the index holds none.
+The standardisation score reads the database instead (see its section).
 """
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any, Callable, Iterable, Iterator
+
+import sqlalchemy as sa
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from . import network, statistics_publish
 from .core import compare as core, rules, schema, words
+from .core.documents import is_mandatory
 
 # Solr answers at most this many rows a page (CKAN's ckan.search.rows_max default).
 SEARCH_PAGE = 1000
@@ -88,7 +94,7 @@ def implementation(pkg: dict[str, Any], dept: dict[str, Any] | None) -> dict[str
     for d in net.get("documents") or []:
         sent = listed[d["index"]] if d.get("index") is not None and d["index"] < len(listed) else {}
         documents.append({"code": d.get("code"), "name": sent.get("name") or d.get("title"),
-                          "title": d.get("title"), "mandatory": core._mandatory(sent),
+                          "title": d.get("title"), "mandatory": is_mandatory(sent),
                           "government_holds": d.get("government_holds"), "must_bring": d.get("must_bring")})
     fees = pkg.get("fees") or []
     dept = dept or {}
@@ -207,51 +213,110 @@ def item_list(q: str | None, service_type: str | None, status: str | None,
 
 
 # ---------------------------------------------------------------- the standardisation score
+# Read from the database, not Solr: one query brings each live public
+# implementation's department, basic code, limit, visits and documents (the
+# few JSON keys, not whole services), and one the basic items' standards. The
+# whole platform's answer (the league table asks on every dashboard view) is
+# kept in this process until a service, basic item or document changes (their
+# count and latest modification, one cheap query, tell).
+
+_scores: dict[str, Any] = {"fingerprint": None, "departments": []}
+
+
+def _fingerprint() -> tuple[Any, ...]:
+    return tuple(model.Session.query(sa.func.count(model.Package.id), sa.func.max(model.Package.metadata_modified))
+                 .filter(model.Package.type.in_(("service", "basic_item", "document"))).one())
+
+
+def _extra(key: str):
+    return model.Package.extras[key].astext
+
+
+def _json_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    try:
+        found = json.loads(value) if value else []
+    except ValueError:
+        return []
+    return found if isinstance(found, list) else []
+
+
+def _whole_number(value: Any) -> int | None:
+    try:
+        return int(str(value).strip()) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def basic_item_standards() -> dict[str, dict[str, Any]]:
+    """{basic code: the standard core.compare measures against} of every live basic item."""
+    rows = (model.Session.query(_extra("basic_code"), _extra("statutory_limit"), _extra("statutory_limit_unit"),
+                                _extra("standard_limit"), _extra("standard_limit_unit"),
+                                _extra("standard_visits"), _extra("standard_documents"))
+            .filter(model.Package.type == "basic_item", model.Package.state == "active"))
+    return {code: {"basic_code": code, "statutory_limit": _whole_number(statutory),
+                   "statutory_limit_unit": statutory_unit or "working_days",
+                   "standard_limit": _whole_number(limit), "standard_limit_unit": limit_unit or "working_days",
+                   "standard_visits": _whole_number(visits),
+                   "standard_documents": [d for d in _json_list(documents) if isinstance(d, dict)]}
+            for code, statutory, statutory_unit, limit, limit_unit, visits, documents in rows if code}
+
+
+def _implementations(department: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(department name, the service as the score reads it) of each live public implementation."""
+    query = (model.Session.query(model.Group.name, model.Package.name, _extra("basic_code"),
+                                 _extra("committed_limit"), _extra("committed_limit_unit"),
+                                 _extra("in_person_visits"), _extra("documents"))
+             .join(model.Group, model.Group.id == model.Package.owner_org)
+             .filter(model.Package.type == "service", model.Package.state == "active",
+                     model.Package.private.is_(False), _extra("basic_code") != ""))
+    if department:
+        query = query.filter(model.Group.name == department)
+    for org, name, code, limit, unit, visits, documents in query.yield_per(1000):
+        yield org, {"name": name, "basic_code": code, "committed_limit": _whole_number(limit),
+                    "committed_limit_unit": unit or "working_days", "in_person_visits": _whole_number(visits),
+                    "documents": [d for d in _json_list(documents) if isinstance(d, dict)]}
+
 
 def standardisation(department: str | None = None) -> list[dict[str, Any]]:
     """Each department's score over its implementations of live basic items
     (``{"department", "title": {zh, en}, "score", "matching", "implementations"}``),
-    highest first; departments with no implementation are left out."""
-    fq = "+dataset_type:service +basic_code_ss:[* TO *]"
-    if department:
-        fq += f" +organization:{solr_phrase(department)}"
-    standards: dict[str, dict[str, Any] | None] = {}
-    pairs = []
-    for pkg in _search_all(fq):
-        code = pkg.get("basic_code")
-        if code not in standards:
-            found = network.basic_item(code) if code else None
-            standards[code] = _standard(found) if found else None
-        if standards[code] is None:
-            continue   # a basic item no longer in the catalogue: flagged by the network, not scored
-        impl = implementation_shape(pkg)
-        pairs.append(((pkg.get("organization") or {}).get("name") or pkg.get("owner_org"),
-                      core.matches_standard(impl, standards[code])))
+    highest first; departments with no implementation are left out, and so are
+    implementations of a basic item no longer in the catalogue (the network flags them)."""
+    fingerprint = _fingerprint() if department is None else None
+    if fingerprint is not None and _scores["fingerprint"] == fingerprint:
+        return copy.deepcopy(_scores["departments"])
+    standards = basic_item_standards()
+    pairs = [(org, core.matches_standard(implementation_shape(service), standards[service["basic_code"]]))
+             for org, service in _implementations(department) if service["basic_code"] in standards]
     scores = core.standardisation(pairs)
-    titles = {g.name: g for g in model.Session.query(model.Group).filter(model.Group.name.in_(list(scores)))} \
+    groups = {g.name: g for g in model.Session.query(model.Group).filter(model.Group.name.in_(list(scores)))} \
         if scores else {}
     out = []
     for name, score in scores.items():
-        group = titles.get(name)
-        title = group.title if group is not None else name
+        group = groups.get(name)
+        title = (group.title if group is not None else None) or name
         title_en = (group.extras or {}).get("title_en") if group is not None else None
-        out.append({"department": name, "title": {"zh_Hans_CN": title or name, "en": title_en or title or name},
-                    **score})
+        out.append({"department": name, "title": {"zh_Hans_CN": title, "en": title_en or title}, **score})
     out.sort(key=lambda d: (-d["score"], d["department"]))
+    if fingerprint is not None:
+        _scores.update(fingerprint=fingerprint, departments=copy.deepcopy(out))
     return out
 
 
-def implementation_shape(pkg: dict[str, Any]) -> dict[str, Any]:
-    """What the score needs of a service: its documents' codes and mandatory flags, limit and visits."""
-    net = _network(pkg)
-    listed = pkg.get("documents") or []
-    return {"name": pkg["name"],
+def implementation_shape(service: dict[str, Any]) -> dict[str, Any]:
+    """What the score needs of a service: its documents' catalogue codes (as the
+    network matches them) and mandatory flags, its limit and visits."""
+    net = _network(service)
+    listed = service.get("documents") or []
+    return {"name": service["name"],
             "documents": [{"code": d.get("code"),
-                           "mandatory": core._mandatory(listed[d["index"]] if d["index"] < len(listed) else {})}
+                           "mandatory": is_mandatory(listed[d["index"]] if d["index"] < len(listed) else {})}
                           for d in net.get("documents") or []],
-            "committed_limit": pkg.get("committed_limit"),
-            "committed_limit_unit": pkg.get("committed_limit_unit") or "working_days",
-            "in_person_visits": pkg.get("in_person_visits")}
+            "committed_limit": service.get("committed_limit"),
+            "committed_limit_unit": service.get("committed_limit_unit") or "working_days",
+            "in_person_visits": service.get("in_person_visits")}
 
 
 def definition(lang: str) -> str:

@@ -33,6 +33,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, Sequence
 
 from . import rules, schema, words
+from .documents import is_mandatory
 
 LANGUAGES = schema.LANGUAGES
 MATCHED_ON = ("documents", "limit", "visits")
@@ -61,16 +62,6 @@ def committed_days(impl: Mapping[str, Any]) -> float | None:
                                impl.get("committed_limit_unit") or "working_days")
 
 
-def _mandatory(document: Mapping[str, Any]) -> bool:
-    value = document.get("mandatory", True)
-    if isinstance(value, str):
-        try:
-            return schema.parse_boolean(value)
-        except ValueError:
-            return True
-    return value is not False
-
-
 def documents_outside_standard(impl: Mapping[str, Any], item: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The mandatory documents the implementation asks for that the standard does not
     list (an unmatched one among them); none when the standard lists no documents."""
@@ -78,7 +69,7 @@ def documents_outside_standard(impl: Mapping[str, Any], item: Mapping[str, Any])
     if not codes:
         return []
     return [dict(d) for d in impl.get("documents") or []
-            if _mandatory(d) and d.get("code") not in codes]
+            if is_mandatory(d) and d.get("code") not in codes]
 
 
 def matches_standard(impl: Mapping[str, Any], item: Mapping[str, Any]) -> dict[str, bool]:
