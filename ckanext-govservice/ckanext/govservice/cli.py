@@ -149,6 +149,15 @@ def network_migrate_command(dry_run: bool):
     click.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
 
+@govservice.command("network-reconcile")
+def network_reconcile_command():
+    """Reindex the services whose documents the document catalogue now matches
+    differently from what the search index says (run by the job queue after a
+    document changes; by hand after a catalogue load with the queue off)."""
+    from . import network
+    click.echo(json.dumps(network.reconcile_index(), ensure_ascii=False, indent=2))
+
+
 @govservice.command("reserved-names")
 def reserved_names_command():
     """List the datasets that hold one of the platform's names (service-catalogue,

@@ -249,6 +249,7 @@ def index_fields(service: dict[str, Any]) -> dict[str, Any]:
 
 
 _PENDING = "govservice_network_reindex"
+_RECONCILE = "govservice_network_reconcile"
 
 
 def catalogue_changed(context: dict[str, Any], dataset_type: str | None) -> None:
@@ -257,6 +258,8 @@ def catalogue_changed(context: dict[str, Any], dataset_type: str | None) -> None
     may have read them without the change)."""
     if dataset_type in ("basic_item", "document"):
         invalidate()
+        if dataset_type == "document":   # services listing it by name may match it now, or no longer
+            model.Session().info[_RECONCILE] = True
         _listen()
 
 
@@ -280,11 +283,14 @@ def _after_commit(session) -> None:
     invalidate()
     for code in sorted(session.info.pop(_PENDING, set())):
         queue_reindex(code)
+    if session.info.pop(_RECONCILE, False):
+        queue_reconcile()
 
 
 def _after_rollback(session) -> None:
     invalidate()               # what was read in the transaction never happened
     session.info.pop(_PENDING, None)
+    session.info.pop(_RECONCILE, None)
 
 
 def queue_reindex(basic_code: str) -> None:
@@ -338,6 +344,76 @@ def reindex_implementations(basic_code: str, limit: int | None = None) -> int:
             log.exception("could not reindex service %s (implements %s)", package_id, basic_code)
     log.info("reindexed %d implementations of basic item %s", done, basic_code)
     return done
+
+
+# The fields of a service's Solr document that follow the catalogues, not the service.
+RECONCILED_FIELDS = ("document_codes_ss", "documents_demanded_i", "documents_to_bring_i", "network_flags_ss")
+
+
+def queue_reconcile() -> None:
+    """Queue ``reconcile_index`` once: a burst of document changes (a catalogue
+    harvest) waiting in the queue is one job, which reads the catalogue when it runs."""
+    from . import publishing
+    try:
+        publishing.enqueue_once(reconcile_index, [], f"govservice-network-{tk.config.get('ckan.site_id')}",
+                                title="reindex the services whose documents the catalogue now matches differently")
+    except Exception:   # Redis down: the catalogue is saved; `ckan govservice network-reconcile` catches up
+        log.exception("could not queue the network's reconcile; run `ckan govservice network-reconcile`")
+
+
+def _indexed_network_fields() -> dict[str, dict[str, Any]]:
+    """What Solr holds of every service's network fields, by package id."""
+    from ckan.lib.search.query import PackageSearchQuery
+    held: dict[str, dict[str, Any]] = {}
+    query, start, page = PackageSearchQuery(), 0, 1000
+    while True:
+        found = query.run({"q": "*:*", "fq": "+dataset_type:service", "fl": "id " + " ".join(RECONCILED_FIELDS),
+                           "rows": page, "start": start, "sort": "id asc"}, permission_labels=None)
+        for doc in found["results"]:
+            held[doc["id"]] = {k: doc.get(k) for k in RECONCILED_FIELDS}
+        start += page
+        if start >= found["count"]:
+            return held
+
+
+def _comparable(fields: dict[str, Any]) -> tuple:
+    return tuple(sorted(v) if isinstance(v, list) else (v or ([] if k.endswith("_ss") else 0))
+                 for k, v in ((k, fields.get(k)) for k in RECONCILED_FIELDS))
+
+
+def reconcile_index() -> dict[str, int]:
+    """Background job (and ``ckan govservice network-reconcile``): reindex every
+    live service whose documents the catalogue now matches differently from
+    what its Solr document says (a document added, an alias added or taken
+    away, a document the government now holds). Reads every service's
+    documents once; reindexes only those that changed.
+
+    :returns: ``{"services": checked, "reindexed": n}``
+    """
+    from ckan.lib.search import rebuild
+    invalidate()
+    held = _indexed_network_fields()
+    stale = []
+    rows = (model.Session.query(model.Package.id, model.Package.owner_org,
+                                model.Package.extras["basic_code"].astext,
+                                model.Package.extras["documents"].astext)
+            .filter(model.Package.type == "service", model.Package.state == LIVE))
+    checked = 0
+    for package_id, owner_org, basic_code, documents in rows.yield_per(1000):
+        checked += 1
+        now = index_fields({"owner_org": owner_org, "basic_code": basic_code,
+                            "documents": _json_list(documents)})
+        if _comparable(now) != _comparable(held.get(package_id, {})):
+            stale.append(package_id)
+    done = 0
+    for package_id in stale:
+        try:
+            rebuild(package_id)
+            done += 1
+        except Exception:
+            log.exception("could not reindex service %s", package_id)
+    log.info("network reconcile: %d services checked, %d reindexed", checked, done)
+    return {"services": checked, "reindexed": done}
 
 
 def refuse_delete_of_implemented_item(package_id_or_name: str | None) -> None:

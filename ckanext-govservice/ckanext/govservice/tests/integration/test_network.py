@@ -80,12 +80,20 @@ def indexed(name: str) -> dict:
                                      "fq": "+dataset_type:service"})["results"][0]
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def reindex_inline(monkeypatch):
-    """The job queue, run here: the jobs queued during an action run once it returns
-    (as the worker would, after the commit). Returns a function that runs them."""
+    """The job queue, run here: the jobs queued during an action run when the
+    test says (as the worker would, after the commit); none reaches Redis.
+    Returns the function that runs them."""
+    import types
     queued = []
-    monkeypatch.setattr(tk, "enqueue_job", lambda fn, args=None, **kw: queued.append((fn, args or [])))
+
+    def enqueue(fn, args=None, **kwargs):
+        queued.append((fn, args or []))
+        return types.SimpleNamespace(id=f"test-{len(queued)}")
+    monkeypatch.setattr(tk, "enqueue_job", enqueue)
+    from ckanext.govservice import publishing
+    monkeypatch.setattr(publishing, "job_status", lambda job_id: None)   # no job of Redis's waits
 
     def run_jobs():
         while queued:
@@ -315,6 +323,21 @@ def test_a_document_added_to_the_catalogue_is_matched_at_once(sysadmin, province
     assert show(s["name"])["network"]["documents"][0]["matched_by"] is None
     document(sysadmin, province, "D-HEALTH", "健康证明")
     assert show(s["name"])["network"]["documents"][0]["code"] == "D-HEALTH"
+
+
+def test_services_listing_a_document_by_name_are_reindexed_when_it_joins_the_catalogue(
+        sysadmin, province, city, catalogue, reindex_inline):
+    s = service(sysadmin, city, documents=[{"name": "健康证明（原件）"}, {"name": "身份证"}])
+    service(sysadmin, city, documents=[{"name": "公司章程"}])      # matched before and after
+    document(sysadmin, province, "D-HEALTH", "健康证明", government_holds="shared_data")
+    reindex_inline()
+    assert (found('document_codes_ss:"D-HEALTH"'), indexed(s["name"])["documents_to_bring_i"],
+            found("network_flags_ss:documents_unmatched")) == ([s["name"]], 0, [])
+
+
+def test_the_reconcile_leaves_services_whose_documents_match_as_before(sysadmin, city, catalogue):
+    service(sysadmin, city, documents=[{"name": "身份证"}])
+    assert network.reconcile_index() == {"services": 1, "reindexed": 0}
 
 
 def test_unmatched_documents_are_reported_with_their_services(sysadmin, city, district, catalogue):
