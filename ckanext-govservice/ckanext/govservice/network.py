@@ -88,8 +88,8 @@ def _basic_item_summary(name: str, title: str, extras: dict[str, Any]) -> dict[s
     out.update(name=name, title=title)
     for k in _NUMBERS:
         out[k] = _whole_number(extras.get(k))
-    out["statutory_limit_unit"] = out["statutory_limit_unit"] or "working_days"
-    out["standard_limit_unit"] = out["standard_limit_unit"] or "working_days"
+    for limit in ("statutory_limit", "standard_limit"):   # a unit means nothing without its limit
+        out[f"{limit}_unit"] = (out[f"{limit}_unit"] or "working_days") if out[limit] is not None else None
     out["status"] = out["status"] or "active"
     out["standard_documents"] = [
         {"code": d.get("code"), "name": d.get("name"),

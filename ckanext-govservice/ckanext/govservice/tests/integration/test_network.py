@@ -132,6 +132,14 @@ def test_the_network_key_shows_the_basic_item_implemented(sysadmin, province, ci
         "standard_documents": [{"code": "D-ID", "name": "居民身份证", "mandatory": True}]}
 
 
+def test_a_basic_item_without_limits_shows_no_units(sysadmin, province, city):
+    basic_item(sysadmin, province, statutory_limit=None)
+    s = service(sysadmin, city, basic_code=CODE)
+    item = show(s["name"])["network"]["basic_item"]
+    assert (item["statutory_limit"], item["statutory_limit_unit"], item["standard_limit"],
+            item["standard_limit_unit"]) == (None, None, None, None)
+
+
 def test_an_unknown_basic_code_is_refused_with_its_reason(sysadmin, city):
     errors = refused(sysadmin, city, basic_code="XK-9999")
     assert errors["basic_code"] == [
