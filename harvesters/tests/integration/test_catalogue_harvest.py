@@ -7,6 +7,7 @@ import io
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -292,6 +293,28 @@ def test_a_basic_item_withdrawn_at_its_source_keeps_its_implementations(portal, 
     assert portal.action.package_show(id="item-bi-hyg")["status"] == "withdrawn"
     kept = services_of(portal, department)["SC-1"]
     assert (kept["status"], kept["basic_code"]) == ("active", "BI-HYG")
+    # the platform flags it (network.py); another web worker may take its 30 s to see the withdrawal
+    deadline = time.monotonic() + 40
+    while True:
+        flags = portal.action.package_show(id=kept["name"])["network"]["flags"]
+        if flags or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert [(f["field"], f["flag"]) for f in flags] == [("basic_code", "basic_item_withdrawn")]
+
+
+def test_a_published_service_changed_to_an_unknown_basic_code_keeps_its_published_version(
+        portal, department, network):
+    write_services(network, [service_row("SC-1", basic_code="BI-FOOD")])
+    harvest(portal, "services")
+    write_services(network, [service_row("SC-1", basic_code="BI-NOWHERE", title_zh="改了名字")])
+
+    report = harvest(portal, "services")
+
+    assert report["counts"]["rejected"] == 1 and report["counts"]["changed"] == 0
+    assert list(report["rejected"][0]["errors"]) == ["basic_code"]
+    published = services_of(portal, department)["SC-1"]
+    assert (published["basic_code"], published["title"]) == ("BI-FOOD", "事项SC-1")
 
 
 # ------------------------------------------------------------ catalogues before services
