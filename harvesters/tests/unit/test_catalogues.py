@@ -159,3 +159,23 @@ def test_another_ckans_basic_item_is_identified_by_its_code_alone():
 
     assert RECORD_ID not in raw and "name" not in raw and "owner_org" not in raw
     assert normalise(raw, catalogue=BASIC_ITEMS) == {"basic_code": "BI-1", "title": "食品经营许可"}
+
+
+def test_a_basic_items_workbook_with_a_title_row_and_merged_group_header_is_read(tmp_path):
+    import openpyxl
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["滨江市基本目录（2026年版）"])
+    sheet.append(["事项", None, "标准", None])
+    sheet.merge_cells("A2:B2")
+    sheet.merge_cells("C2:D2")
+    sheet.append(["基本编码", "事项名称", "标准承诺时限", "标准申请材料"])
+    sheet.append(["BI-1", "食品经营许可", 10, '[{"code":"DOC-ID","name":"居民身份证"}]'])
+    book.save(tmp_path / "items.xlsx")
+
+    (where, raw), = formats.reader("xlsx", BASIC_ITEMS)(tmp_path / "items.xlsx")
+
+    assert where == "row 4"
+    assert normalise(raw, catalogue=BASIC_ITEMS) == {
+        "basic_code": "BI-1", "title": "食品经营许可", "standard_limit": 10,
+        "standard_documents": [{"code": "DOC-ID", "name": "居民身份证"}]}
