@@ -359,13 +359,15 @@ refresh_solr_home() {  # lay out / update the core's conf; restart a running Sol
 }
 
 # GOVSERVICE_SOLR_MODE=cloud: ZooKeeper and two SolrCloud nodes (stack/solr/cloud.sh), collection
-# `ckan` with 2 shards x 2 replicas, instead of the single node. Node 1 listens on
-# GOVSERVICE_SOLR_PORT, so CKAN's solr_url (.../solr/ckan) names the collection unchanged.
+# `ckan` with 2 shards x 2 replicas, instead of the single node. The nginx in front of
+# the nodes listens on GOVSERVICE_SOLR_PORT, so CKAN's solr_url (.../solr/ckan) names the
+# collection unchanged and either node may die; the nodes take the next two ports.
 SOLR_MODE=${GOVSERVICE_SOLR_MODE:-single}
 [[ $SOLR_MODE == single || $SOLR_MODE == cloud ]] || die "GOVSERVICE_SOLR_MODE must be single or cloud, not '$SOLR_MODE'"
 solr_cloud() {  # stack/solr/cloud.sh with the stack's places and ports
   GOVSERVICE_SOLR_CLOUD_DIR=${GOVSERVICE_SOLR_CLOUD_DIR:-$VAR/solrcloud} GOVSERVICE_SOLR_CACHE=$SOLR_CACHE \
-  GOVSERVICE_SOLR_CLOUD_PORTS=${GOVSERVICE_SOLR_CLOUD_PORTS:-"$SOLR_PORT $((SOLR_PORT + 1))"} \
+  GOVSERVICE_SOLR_CLOUD_PORTS=${GOVSERVICE_SOLR_CLOUD_PORTS:-"$((SOLR_PORT + 1)) $((SOLR_PORT + 2))"} \
+  GOVSERVICE_SOLR_CLOUD_LB_PORT=$SOLR_PORT GOVSERVICE_SOLR_LB_NGINX=$VAR/docker-tools/nginx/usr/sbin/nginx \
     bash "$ROOT/stack/solr/cloud.sh" "$@"
 }
 start_solr_cloud() {
@@ -507,7 +509,24 @@ ensure_site() {
 
 # ---------------------------------------------------------------- commands
 
+# One `up` at a time: test runs in other slots share this CKAN, and two restarting it at
+# once left a web server whose pid file the other had removed. A directory, not flock(1):
+# a lock on a file descriptor would pass to every server started meanwhile and be held
+# as long as they run. A holder that died without cleaning up is taken over.
+take_up_lock() {
+  local lock=$RUN/up.lock.d holder waited=0
+  until mkdir "$lock" 2>/dev/null; do
+    holder=$(cat "$lock/pid" 2>/dev/null || true)
+    if [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; then rm -rf "$lock"; continue; fi
+    ((waited++ < 1800)) || die "another 'up' (pid ${holder:-?}) has held $lock for 15 minutes"
+    sleep 0.5
+  done
+  echo $$ >"$lock/pid"
+  trap 'rm -rf "$RUN/up.lock.d"' EXIT
+}
+
 cmd_up() {
+  take_up_lock
   cmd_install
   ensure_config
   start_postgresql
