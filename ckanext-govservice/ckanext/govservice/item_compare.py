@@ -110,9 +110,9 @@ def implementation(pkg: dict[str, Any], dept: dict[str, Any] | None) -> dict[str
         "document_codes": [d["code"] for d in documents if d["code"]],
         "documents_demanded": net.get("documents_demanded"),
         "documents_to_bring": net.get("documents_to_bring"),
-        "committed_limit": pkg.get("committed_limit"),
+        "committed_limit": _whole_number(pkg.get("committed_limit")),   # "" when left out
         "committed_limit_unit": pkg.get("committed_limit_unit") or "working_days",
-        "in_person_visits": pkg.get("in_person_visits"),
+        "in_person_visits": _whole_number(pkg.get("in_person_visits")),
         "fees": fees,
         "is_free": rules.is_free(fees),
         "online_depth": pkg.get("online_depth") or [],
@@ -168,6 +168,8 @@ def _standard(item: dict[str, Any]) -> dict[str, Any]:
     keys = ("basic_code", "statutory_limit", "statutory_limit_unit", "standard_limit",
             "standard_limit_unit", "standard_visits")
     out = {k: item.get(k) for k in keys}
+    for k in ("statutory_limit", "standard_limit", "standard_visits"):   # "" when left out
+        out[k] = _whole_number(out[k])
     out["standard_documents"] = [{"code": d.get("code"), "name": d.get("name"),
                                   "mandatory": d.get("mandatory")}
                                  for d in item.get("standard_documents") or []]

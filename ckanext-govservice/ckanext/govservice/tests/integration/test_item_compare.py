@@ -194,6 +194,25 @@ def test_the_page_filters_by_level(app, network):
     assert "共 3 项实施，显示 1 项。" in text_of(page)
 
 
+def test_an_implementation_stating_only_what_it_must_renders(app, network):
+    township = gov.department(name="township-office", title="江南街道便民服务中心", level="township")
+    gov.service(township["id"], context=dict(network["context"]), name="bare-licence", basic_code=CODE,
+                documents=[], committed_limit=None, fees=[], channels=[], online_depth=[],
+                in_person_visits=None, title_en=None)
+    page = fetch(app, f"/item/{CODE}")
+    row = page.split('data-implementation="bare-licence"')[1].split("</tr>")[0]
+    assert "江南街道便民服务中心" in row and "乡镇街道" in row
+    bare = next(i for i in compared()["implementations"] if i["name"] == "bare-licence")
+    assert bare["matches_standard"] == {"documents": True, "limit": False, "visits": False}
+    assert bare["documents"] == [] and bare["kpis"] == {}
+
+
+def test_a_withdrawn_basic_item_says_so_on_its_page(app, network):
+    helpers.call_action("package_patch", context=dict(network["context"]), id=f"item-{CODE.lower()}",
+                        status="withdrawn")
+    assert '<span class="govservice-status govservice-status-withdrawn">已撤销</span>' in fetch(app, f"/item/{CODE}")
+
+
 def test_an_unknown_code_is_a_404_page_naming_it(app, network):
     assert "没有编码为 XK-9999 的基本目录事项。" in fetch(app, "/item/XK-9999", status=404)
 
@@ -227,6 +246,12 @@ def test_the_service_search_has_level_and_area_facets(app, network):
     assert "level_ss=district" in page and "area_ss=" in page
     district = fetch(app, "/service/?level_ss=district")
     assert "/service/linjiang-licence" in district and "/service/city-licence" not in district
+
+
+def test_the_level_facet_names_levels_in_the_pages_language(app, network):
+    page = text_of(fetch(app, "/service/"))
+    assert "行使层级" in page and "区县级" in page and "市级" in page
+    assert "District" in text_of(fetch(app, "/en/service/"))
 
 
 def test_the_service_search_filters_by_basic_item_code(app, network):
