@@ -137,6 +137,15 @@ def _difference(field: str, against: str, msgid: str, **values: Any) -> dict[str
     return {"field": field, "against": against, "text": _both(msgid, values)}
 
 
+def _counted_difference(field: str, against: str, singular: str, plural: str, n: int,
+                        **values: Any) -> dict[str, Any]:
+    """A difference whose sentence counts something ("1 more document", "2 more documents")."""
+    return {"field": field, "against": against, "text": {
+        lang: words.counted_word(singular, plural, n, lang, n=n,
+                                 **{k: (v.get(lang) if isinstance(v, Mapping) else v) for k, v in values.items()})
+        for lang in LANGUAGES}}
+
+
 def _limit_words(value: Any, unit: str | None) -> dict[str, str]:
     return _per_lang(lambda lang: words.time_limit(value, unit, lang))
 
@@ -151,11 +160,12 @@ def against_standard(impl: Mapping[str, Any], item: Mapping[str, Any]) -> list[d
     out = []
     outside = documents_outside_standard(impl, item)
     if outside:
-        out.append(_difference("documents", "standard",
-                               "{who} asks for {n} documents outside the standard: {names}",
-                               who=who, n=len(outside),
-                               names=_per_lang(lambda lang: words.word(", ", lang).join(
-                                   d.get("name") or d.get("code") or "?" for d in outside))))
+        out.append(_counted_difference("documents", "standard",
+                                       "{who} asks for {n} document outside the standard: {names}",
+                                       "{who} asks for {n} documents outside the standard: {names}",
+                                       len(outside), who=who,
+                                       names=_per_lang(lambda lang: words.word(", ", lang).join(
+                                           d.get("name") or d.get("code") or "?" for d in outside))))
     limit, unit = standard_limit(item)
     if limit is not None:
         committed = committed_days(impl)
@@ -211,8 +221,10 @@ def against_best(impl: Mapping[str, Any], impls: Sequence[Mapping[str, Any]],
     if found:
         mine, other = found
         extra = mine - top["documents_to_bring"]["value"]
-        out.append(_difference("documents", "best", "{who} asks citizens to bring {n} more documents than {best}",
-                               who=who, n=extra, best=other or _both("the others", {})))
+        out.append(_counted_difference("documents", "best",
+                                       "{who} asks citizens to bring {n} more document than {best}",
+                                       "{who} asks citizens to bring {n} more documents than {best}",
+                                       extra, who=who, best=other or _both("the others", {})))
     found = compare("committed_limit", lambda mine, b: mine > b)
     if found:
         _, other = found

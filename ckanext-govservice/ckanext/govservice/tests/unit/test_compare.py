@@ -61,6 +61,15 @@ def test_the_best_is_named_when_the_others_differ_among_themselves():
     assert best["text"]["en"] == "Dongcheng commits 10 working days where Binjiang City commits 3 working days"
 
 
+def test_one_more_document_is_said_in_the_singular():
+    one_more = implementation("linjiang", "临江区", "Linjiang", documents=("D-ID", "D-AOA", "D-LEASE"))
+    result = compare.compare(ITEM, [CITY, one_more])
+    assert [d["text"]["en"] for d in differences(result, "linjiang")] == [
+        "Linjiang asks for 1 document outside the standard: D-LEASE",
+        "Linjiang asks citizens to bring 1 more document than the others"]
+    assert differences(result, "linjiang")[1]["text"]["zh_Hans_CN"] == "临江区比其他实施部门多要求提交 1 份材料"
+
+
 def test_limits_in_different_units_compare_in_calendar_days():
     # 5 calendar days is less than 5 working days (7 calendar days)
     calendar = implementation("city", "滨江市", "Binjiang City", limit=5, unit="calendar_days")
