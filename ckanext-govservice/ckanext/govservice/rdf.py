@@ -12,13 +12,19 @@ This module is the thin shell around it that needs CKAN:
   CPSV-AP too (language-tagged titles, one publisher that is an Agent);
 * ``CPSVAPProfile`` (``cpsv_ap``): services through ``core.cpsv.service_graph``,
   with the department fetched from CKAN and the site URL from ckanext-dcat;
+  the network's catalogues through ``core.cpsv.catalogue_entry_graph``: a basic
+  item as the skos:Concept its implementations are cv:isClassifiedBy, a
+  document of the document catalogue as the cv:EvidenceType their evidence
+  dct:conformsTo. Neither is a dcat:Dataset: they are entries of two
+  catalogues, not data distributed in files, and DCAT-AP 3 would ask of them
+  what only a dataset has (distributions, a publisher as the data's owner);
 * ``dataset_uri``, the IDCATURIGenerator hook: a service's URI is
   ``core.cpsv.service_uri``;
 * ``catalog_show``, behind the ``dcat_catalog_show`` action (``/catalog.ttl``):
-  ckanext-dcat's, except that the catalogue lists a service with
-  ``dcat:resource`` (DCAT 3's "any resource listed"), not ``dcat:dataset``,
-  which DCAT-AP keeps for ``dcat:Dataset``s: so one document is valid
-  DCAT-AP 3.0.0 and CPSV-AP 3.2.0 at once.
+  ckanext-dcat's, except that the catalogue lists a service, a basic item and a
+  catalogue document with ``dcat:resource`` (DCAT 3's "any resource listed"),
+  not ``dcat:dataset``, which DCAT-AP keeps for ``dcat:Dataset``s: so one
+  document is valid DCAT-AP 3.0.0 and CPSV-AP 3.2.0 at once.
 
 The addresses that serve this RDF (``/service/<name>.<format>``, the terms,
 the vocabularies, the ``/id/service/…`` resolver) are ``views/rdf.py``.
@@ -32,8 +38,9 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF, RDFS
 
 from .core import dcat_ap
-from .core.cpsv import (EN, ZH, _text, bind_namespaces, department_identifier, department_uri,
-                        service_graph, service_uri)
+from .core.cpsv import (EN, ZH, _text, basic_item_uri, bind_namespaces, catalogue_entry_graph,
+                        department_identifier, department_uri, document_type_uri, service_graph,
+                        service_uri)
 
 log = logging.getLogger(__name__)
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -47,6 +54,10 @@ SERVICE_DICTIONARY = ("/api/3/action/govservice_schema",
 STATISTICS_DICTIONARY = ("/api/3/action/datastore_info?id={table}",
                          {"zh": "政务服务绩效统计数据字典（列、类型、中英文说明）",
                           "en": "Service performance statistics data dictionary (columns, types, zh/en notes)"})
+# Dataset types that are not dcat:Datasets: described by the cpsv_ap profile and
+# listed as the catalogue's dcat:resource.
+NOT_DATASETS = ("service", "basic_item", "document")
+
 CATALOGUE_DESCRIPTION = ("各部门政务服务事项目录与绩效统计，均为开放数据。",
                          "Every department's public service catalogue and performance statistics, as open data.")
 
@@ -58,6 +69,10 @@ def dataset_uri(dataset_dict: dict[str, Any], default_uri: str) -> str | None:
     base = default_uri.rsplit("/dataset/", 1)[0]
     if dataset_dict.get("type") == "service" and dataset_dict.get("service_code"):
         return str(service_uri(base, dataset_dict))
+    if dataset_dict.get("type") == "basic_item" and dataset_dict.get("basic_code"):
+        return str(basic_item_uri(base, dataset_dict["basic_code"]))
+    if dataset_dict.get("type") == "document" and dataset_dict.get("document_code"):
+        return str(document_type_uri(base, dataset_dict["document_code"]))
     extras = {e.get("key"): e.get("value") for e in dataset_dict.get("extras") or []}
     if extras.get("govservice_catalogue") and dataset_dict.get("name"):
         return f"{base}/dataset/{dataset_dict['name']}"
@@ -134,7 +149,7 @@ if RDFProfile is not None:
         """
 
         def graph_from_dataset(self, dataset_dict, dataset_ref):
-            if dataset_dict.get("type") == "service":
+            if dataset_dict.get("type") in NOT_DATASETS:
                 return
             super().graph_from_dataset(dataset_dict, dataset_ref)
             _tag_languages(self.g, dataset_ref, {DCT.title: dataset_dict.get("title_en"),
@@ -323,7 +338,8 @@ if RDFProfile is not None:
             return dataset_dict
 
     class CPSVAPProfile(_WithoutDatasetSchema, _Departments, RDFProfile):
-        """CPSV-AP 3.2 for datasets of type ``service`` (see the module docstring).
+        """CPSV-AP 3.2 for datasets of type ``service``, and the basic items and
+        documents of the network's catalogues (see the module docstring).
 
         Registered as ``cpsv_ap``; list it after the DCAT-AP profile in
         ``ckanext.dcat.rdf.profiles``. It only writes, never parses: the
@@ -331,9 +347,16 @@ if RDFProfile is not None:
         """
 
         def graph_from_dataset(self, dataset_dict, dataset_ref):
+            from ckanext.dcat.utils import catalog_uri
+            if dataset_dict.get("type") in ("basic_item", "document"):
+                catalogue_entry_graph(self.g, dataset_dict, catalog_uri())
+                return
             if dataset_dict.get("type") != "service":
                 return
-            from ckanext.dcat.utils import catalog_uri
+            if not isinstance(dataset_dict.get("network"), dict):
+                # a search result (the catalogue's pages) lacks what package_show adds
+                from . import network
+                dataset_dict = {**dataset_dict, "network": network.of(dataset_dict)}
             service_graph(self.g, dataset_dict, dataset_ref, catalog_uri(),
                           self._department(dataset_dict) or dataset_dict.get("organization"))
 
@@ -357,7 +380,7 @@ if RDFProfile is not None:
         catalog_ref = serializer.graph_from_catalog({})
         for dataset in query["results"]:
             ref = serializer.graph_from_dataset(dataset)
-            listed = DCAT.resource if dataset.get("type") == "service" else DCAT.dataset
+            listed = DCAT.resource if dataset.get("type") in NOT_DATASETS else DCAT.dataset
             serializer.g.add((catalog_ref, listed, ref))
         serializer._add_pagination_triples(dcat_logic._pagination_info(query, data_dict))
         return serializer.g.serialize(format=url_to_rdflib_format(data_dict.get("format") or "xml"))

@@ -721,7 +721,13 @@ def basic_item_concept(g: Graph, base: str, item: dict[str, Any]) -> URIRef:
     g.add((ref, RDF.type, gs.BasicItem))
     g.add((ref, SKOS.inScheme, scheme))
     g.add((ref, SKOS.notation, Literal(code)))
-    _text(g, ref, SKOS.prefLabel, item.get("title") or code, item.get("title_en"))
+    # its titles; the code (untagged) until they are known, DCAT-AP wanting a label
+    # on every concept, and never beside them (one prefLabel a language)
+    if item.get("title"):
+        g.remove((ref, SKOS.prefLabel, Literal(code)))
+        _text(g, ref, SKOS.prefLabel, item["title"], item.get("title_en"))
+    elif (ref, SKOS.prefLabel, None) not in g:
+        g.add((ref, SKOS.prefLabel, Literal(code)))
     _text(g, ref, SKOS.definition, item.get("notes"))
     if item.get("service_type"):
         g.add((ref, DCT.type, _concept(g, base, "service_type", item["service_type"])))

@@ -16,25 +16,38 @@ serviceType        the service type's label
 category           the theme labels
 audience           Audience.audienceType: the audience label
 provider           GovernmentOrganization: the department (name, alternateName)
+serviceOperator    the department, and each co-handling department
+                   (GovernmentOrganization: name, description = its part)
+isRelatedTo        the basic item it implements: a Service whose @id is the
+                   item's RDF URI (``<site>/id/item/<basic code>``), identifier
+                   the basic code, name its title when the network knows it
 areaServed         AdministrativeArea: the department's area
 availableChannel   ServiceChannel per channel: serviceUrl, availableLanguage,
                    servicePhone (ContactPoint), serviceLocation (Place with
-                   address and openingHours text), processingTime (ISO 8601)
+                   address and openingHours text), processingTime (ISO 8601);
+                   and one per contact point (enquiries, complaints): its
+                   ContactPoint (contactType, telephone, email, url), serviceUrl
+                   and serviceLocation (address, opening hours)
 serviceOutput      Thing (its @type from output_type: Certificate → Certificate,
-                   licence → Permit, others Thing) named output_name
+                   licence → Permit, others Thing) named output_name; url the
+                   sample; a Permit's validFor the validity (ISO 8601, P5Y)
 offers             Offer per fee (price, priceCurrency), or one Offer at price 0
                    for a free service
 termsOfService     the legal basis texts with links
 =================  ===================================================
+
+schema.org has no home for documents, intermediary services, special
+procedures or where a service can be handled: they are in the CPSV-AP RDF.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from . import schema
-from .cpsv import service_uri
+from .cpsv import basic_item_uri, service_uri
 
 OUTPUT_TYPES = {"certificate": "Certificate", "licence": "Permit"}
+VALIDITY_UNITS = {"years": "Y", "months": "M", "days": "D"}
 
 
 def _label(field_name: str, value: str, lang: str = "zh_Hans_CN", sub: str | None = None) -> str:
@@ -75,14 +88,41 @@ def service_jsonld(pkg: dict[str, Any], department: dict[str, Any] | None = None
                 "@type": "Place", "name": ch.get("name"), "address": ch["address"],
                 "openingHours": ch.get("opening_hours")})
         channels.append(_compact(channel))
+    for point in pkg.get("contact_points") or []:
+        purpose = _label("contact_points", point["purpose"], sub="purpose") if point.get("purpose") else None
+        channels.append(_compact({
+            "@type": "ServiceChannel", "name": purpose, "serviceUrl": point.get("url"),
+            "servicePhone": _compact({"@type": "ContactPoint", "contactType": purpose,
+                                      "telephone": point.get("phone"), "email": point.get("email"),
+                                      "url": point.get("url")}),
+            "serviceLocation": _compact({"@type": "Place", "address": point.get("address"),
+                                         "openingHours": point.get("opening_hours")})
+            if point.get("address") else None}))
     fees = pkg.get("fees") or []
     offers = [_compact({"@type": "Offer", "name": fee.get("name"), "price": float(fee.get("amount") or 0),
                         "priceCurrency": fee.get("currency") or "CNY", "description": fee.get("basis")})
               for fee in fees] or [{"@type": "Offer", "price": 0, "priceCurrency": "CNY"}]
     output = None
     if pkg.get("output_type") or pkg.get("output_name"):
-        output = _compact({"@type": OUTPUT_TYPES.get(pkg.get("output_type"), "Thing"),
-                           "name": pkg.get("output_name") or _label("output_type", pkg["output_type"])})
+        kind = OUTPUT_TYPES.get(pkg.get("output_type"), "Thing")
+        validity = pkg.get("output_validity")
+        output = _compact({"@type": kind,
+                           "name": pkg.get("output_name") or _label("output_type", pkg["output_type"]),
+                           "url": pkg.get("output_sample_url"),
+                           # validFor is a Permit's (schema.org has no validity for a Thing)
+                           "validFor": f"P{int(validity)}{VALIDITY_UNITS.get(pkg.get('output_validity_unit'), 'Y')}"
+                           if kind == "Permit" and validity not in (None, "") else None})
+    operators = [provider] if provider.get("name") else []
+    operators += [_compact({"@type": "GovernmentOrganization", "name": co.get("name"),
+                            "description": co.get("role")})
+                  for co in pkg.get("co_departments") or [] if co.get("name")]
+    basic_item = None
+    if pkg.get("basic_code"):
+        item = (pkg.get("network") or {}).get("basic_item") or {}
+        base = (url.rsplit("/service/", 1)[0] if url and "/service/" in url
+                else uri.split("/id/service/")[0] if uri and "/id/service/" in uri else None)
+        basic_item = _compact({"@type": "Service", "@id": str(basic_item_uri(base, pkg["basic_code"])) if base else None,
+                               "identifier": pkg["basic_code"], "name": item.get("title")})
     return _compact({
         "@context": "https://schema.org",
         "@type": "GovernmentService",
@@ -97,7 +137,8 @@ def service_jsonld(pkg: dict[str, Any], department: dict[str, Any] | None = None
         "audience": _compact({"@type": "Audience", "audienceType": _label("audience", pkg["audience"])})
         if pkg.get("audience") else None,
         "provider": provider if provider.get("name") else None,
-        "serviceOperator": provider if provider.get("name") else None,
+        "serviceOperator": operators[0] if len(operators) == 1 else operators,
+        "isRelatedTo": basic_item,
         "areaServed": {"@type": "AdministrativeArea", "name": area} if area else None,
         "availableChannel": channels,
         "serviceOutput": output,

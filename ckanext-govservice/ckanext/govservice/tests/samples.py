@@ -36,7 +36,8 @@ BASIC_ITEM = {"type": "basic_item", "basic_code": BASIC_CODE, "title": "企业�
               "title_en": "Company registration", "notes": "企业设立登记并核发营业执照。",
               "service_type": "administrative_licence", "set_by_level": "province",
               "legal_basis": [{"title": "中华人民共和国市场主体登记管理条例", "article": "第三条"}],
-              "statutory_limit": 20, "statutory_limit_unit": "working_days",
+              # no statutory limit: the samples state theirs in every unit, which one
+              # limit of the item's would contradict (a contradiction is refused)
               "standard_limit": 3, "standard_limit_unit": "working_days", "standard_visits": 1,
               "standard_documents": [{"code": "DOC-S-ID", "name": "居民身份证", "mandatory": True}],
               "status": "active"}

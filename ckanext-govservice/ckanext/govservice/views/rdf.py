@@ -4,7 +4,9 @@
   ``/dataset/<id>.<format>`` (through the profiles in ``rdf.py``);
 * the platform's terms at ``/ns/govservice`` and its vocabularies at
   ``/vocabulary/…`` (a concept's URI answers with its scheme);
-* the ``/id/service/<department>/<code>`` resolver: 303 to the page or the RDF.
+* the ``/id/service/<department>/<code>`` resolver: 303 to the page or the RDF;
+  and ``/id/item/<basic code>``, ``/id/document/<code>`` for the network's
+  catalogues (303 to ``/item/<code>``, ``/document/<code>`` or the RDF).
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from rdflib.namespace import RDF, SKOS
 import ckan.plugins.toolkit as tk
 from ckanext.dcat.utils import catalog_uri, read_dataset_page
 
-from ..core.cpsv import SERVICE_ID_PATH, TERMS_PATH, concept_uri, terms_graph, vocabulary_graph
+from ..core.cpsv import (DOCUMENT_ID_PATH, ITEM_ID_PATH, SERVICE_ID_PATH, TERMS_PATH, concept_uri,
+                         terms_graph, vocabulary_graph)
 
 blueprint = Blueprint("govservice_service_rdf", __name__)
 
@@ -88,6 +91,37 @@ def resolve_service(department: str, service_code: str):
     return redirect(target, code=303)
 
 
+# dataset type → (its code field, the page its URI answers a browser with)
+CATALOGUE_ENTRIES = {"basic_item": ("basic_code", "/item/"), "document": ("document_code", "/document/")}
+
+
+def _resolve_catalogue_entry(dataset_type: str, code: str):
+    """A basic item's or catalogue document's URI: 303 to its page, or to its RDF
+    (``/dataset/<name>.<format>``) when the client asks for RDF."""
+    from ckan import model
+    field, page = CATALOGUE_ENTRIES[dataset_type]
+    name = (model.Session.query(model.Package.name)
+            .filter(model.Package.type == dataset_type, model.Package.state == "active",
+                    model.Package.private.is_(False), model.Package.extras[field].astext == code)
+            .scalar())
+    if name is None:
+        return tk.abort(404, f"no {dataset_type.replace('_', ' ')} {code!r} here")
+    fmt = _wanted_format(None)
+    target = (tk.url_for("dcat.read_dataset", _id=name, _format=fmt) if fmt
+              else tk.h.url_for(page + code))
+    return redirect(target, code=303)
+
+
+def resolve_basic_item(code: str):
+    """``/id/item/<basic code>``: the basic item's page or its RDF (a skos:Concept)."""
+    return _resolve_catalogue_entry("basic_item", code)
+
+
+def resolve_document(code: str):
+    """``/id/document/<code>``: the catalogue document's page or its RDF (a cv:EvidenceType)."""
+    return _resolve_catalogue_entry("document", code)
+
+
 blueprint.add_url_rule(TERMS_PATH, view_func=read_terms, endpoint="terms")
 blueprint.add_url_rule(f"{TERMS_PATH}.<_format>", view_func=read_terms, endpoint="terms_format")
 blueprint.add_url_rule("/vocabulary/<vocabulary>", view_func=read_vocabulary, endpoint="vocabulary")
@@ -96,3 +130,5 @@ blueprint.add_url_rule("/vocabulary/<vocabulary>.<_format>", view_func=read_voca
 blueprint.add_url_rule("/vocabulary/<vocabulary>/<code>", view_func=read_vocabulary, endpoint="concept")
 blueprint.add_url_rule(f"{SERVICE_ID_PATH}/<department>/<service_code>", view_func=resolve_service,
                        endpoint="resolve_service")
+blueprint.add_url_rule(f"{ITEM_ID_PATH}/<code>", view_func=resolve_basic_item, endpoint="resolve_basic_item")
+blueprint.add_url_rule(f"{DOCUMENT_ID_PATH}/<code>", view_func=resolve_document, endpoint="resolve_document")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS as DCT, FOAF, RDF, RDFS, SKOS
+from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF, RDFS, SKOS
 
 from ckan.tests import helpers
 
@@ -22,6 +22,8 @@ def published(clean_db, clean_index):
     sysadmin = {"user": gov.factories.Sysadmin()["name"]}
     dept = gov.department(name="market-regulation", title_en="Binjiang Market Regulation Bureau",
                           area="滨江市", area_code="330100", department_code="11330100MB0000000X")
+    for entry in samples.catalogue(dept["id"]):   # the basic item and documents the samples name
+        helpers.call_action("package_create", context=dict(sysadmin), **entry)
     services = [helpers.call_action("package_create", context=dict(sysadmin),
                                     **samples.sent(i, dept["id"]))
                 for i in range(samples.count())]
@@ -71,6 +73,11 @@ class TestEndpoints:
             catalogue = URIRef(f"{BASE}/dataset/market-regulation-service-catalogue")
             assert catalogue in datasets
             assert len(set(g.objects(catalogue, DCT.hasPart))) == len(services)
+            # the network's catalogues: listed, described, never as datasets
+            root = URIRef(BASE)
+            entries = set(g.objects(root, DCAT.resource)) - set(g.subjects(RDF.type, rdf.CPSV.PublicService))
+            assert entries == {URIRef(f"{BASE}/id/item/BI-S001"), URIRef(f"{BASE}/id/document/DOC-S-ID"),
+                               URIRef(f"{BASE}/id/document/DOC-S-LEASE")}
             assert set(g.objects(catalogue, DCT.title)) == {Literal(
                 "滨江市市场监督管理局 政务服务事项目录 / Binjiang Market Regulation Bureau service catalogue", lang="zh")}
             publisher = g.value(catalogue, DCT.publisher)
@@ -91,7 +98,7 @@ class TestEndpoints:
         assert int(next(g.objects(None, hydra))) == n
         # the whole catalogue: a catalogue dataset and the services it has as parts
         # may fall on different pages
-        items = n + 2
+        items = n + 2 + len(samples.catalogue(""))
         for page in range(1, (items + 1) // 2 + 1):
             assert_conforms(fetch(app, f"/catalog.ttl?page={page}", "ttl"))
 
@@ -133,3 +140,42 @@ class TestEndpoints:
         assert scheme.value(online, SKOS.prefLabel) is not None
         assert app.get("/vocabulary/channel_type/online").status_code == 200
         assert app.get("/vocabulary/channel_type/teleport").status_code == 404
+
+    def test_a_service_serves_its_basic_item_and_catalogue_documents(self, app, published):
+        service = published[1][1]
+        g = fetch(app, f"/service/{service['name']}.ttl", "ttl")
+        ref = next(g.subjects(RDF.type, rdf.CPSV.PublicService))
+        item = g.value(ref, rdf.CV.isClassifiedBy)
+        assert item == URIRef(f"{BASE}/id/item/BI-S001")
+        assert Literal("企业设立登记", lang="zh") in set(g.objects(item, SKOS.prefLabel))
+        evidence = URIRef(f"{ref}#document-1")
+        assert g.value(evidence, DCT.identifier) == Literal("DOC-S-ID")
+        assert g.value(evidence, rdf.terms_namespace(BASE).noNeedToBring) == Literal(True)
+        assert g.value(URIRef(f"{ref}#document-3"), DCT.conformsTo) == URIRef(f"{BASE}/id/document/DOC-S-LEASE")
+
+    def test_a_service_serves_the_rest_of_its_guide(self, app, published):
+        service = published[1][1]
+        g = fetch(app, f"/service/{service['name']}.jsonld", "jsonld")
+        [read] = rdf.services_from_cpsv(g)
+        for key in ("basic_code", "implementation_code", "co_departments", "intermediary_services",
+                    "special_procedures", "handling_scope", "output_validity", "output_validity_unit",
+                    "output_sample_url", "contact_points", "process_steps"):
+            assert read[key] == service[key], key
+
+    def test_a_basic_item_and_a_document_are_served_as_concept_and_evidence_type(self, app, published):
+        item = fetch(app, "/dataset/item-bi-s001.ttl", "ttl")
+        ref = URIRef(f"{BASE}/id/item/BI-S001")
+        assert (ref, RDF.type, SKOS.Concept) in item and not set(item.subjects(RDF.type, DCAT_DATASET))
+        document = fetch(app, "/dataset/document-doc-s-id.ttl", "ttl")
+        ref = URIRef(f"{BASE}/id/document/DOC-S-ID")
+        assert (ref, RDF.type, rdf.CV.EvidenceType) in document
+        assert document.value(ref, rdf.terms_namespace(BASE).governmentHolds) == rdf.concept_uri(
+            BASE, "government_holds", "electronic_licence")
+        assert_conforms(item + document)
+
+    def test_a_basic_items_and_a_documents_uri_answer_with_their_page_or_rdf(self, app, published):
+        resolved = app.get("/id/item/BI-S001", follow_redirects=False)
+        assert resolved.status_code == 303 and resolved.location.endswith("/item/BI-S001")
+        resolved = app.get("/id/document/DOC-S-ID", headers={"Accept": "text/turtle"}, follow_redirects=False)
+        assert resolved.status_code == 303 and resolved.location.endswith("/dataset/document-doc-s-id.ttl")
+        assert app.get("/id/item/NO-SUCH-ITEM", follow_redirects=False).status_code == 404

@@ -76,6 +76,8 @@ def published(reset_db, reset_index, migrate_db_for):
             sysadmin = {"user": gov.factories.Sysadmin()["name"]}
             dept = gov.department(name="market-regulation", title_en="Binjiang Market Regulation Bureau",
                                   area="滨江市", area_code="330100", department_code="11330100MB0000000X")
+            for entry in samples.catalogue(dept["id"]):   # the basic item and documents the samples name
+                helpers.call_action("package_create", context=dict(sysadmin), **entry)
             for i in range(2):
                 helpers.call_action("package_create", context=dict(sysadmin), **samples.sent(i, dept["id"]))
             catalogue_publish.build()
@@ -126,8 +128,10 @@ class TestDCATAP:
         root = URIRef(BASE)
         listed = {catalogue.value(d, DCT.title) for d in catalogue.objects(root, DCAT.dataset)}
         assert len(listed) == len(self.NAMES)
-        services = set(catalogue.objects(root, DCAT.resource))
-        assert services == set(catalogue.subjects(RDF.type, cpsv.CPSV.PublicService)) and len(services) == 2
+        services = set(catalogue.subjects(RDF.type, cpsv.CPSV.PublicService))
+        entries = {URIRef(f"{BASE}/id/item/BI-S001"), URIRef(f"{BASE}/id/document/DOC-S-ID"),
+                   URIRef(f"{BASE}/id/document/DOC-S-LEASE")}   # the network's catalogues: not datasets
+        assert set(catalogue.objects(root, DCAT.resource)) == services | entries and len(services) == 2
         # the catalogue record: the platform publishes it, in zh and en
         publisher = catalogue.value(root, DCT.publisher)
         assert (publisher, RDF.type, FOAF.Agent) in catalogue

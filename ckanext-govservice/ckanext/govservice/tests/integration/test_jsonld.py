@@ -49,7 +49,7 @@ def test_it_parses_with_rdflib_and_has_provider_area_channels_output_and_offers(
     assert g.value(provider, SDO.alternateName) == Literal("Binjiang Market Regulation Bureau")
     assert g.value(g.value(ref, SDO.areaServed), SDO.name) == Literal("滨江市")
     channels = list(g.objects(ref, SDO.availableChannel))
-    assert len(channels) == len(service["channels"])
+    assert len(channels) == len(service["channels"]) + len(service["contact_points"])
     assert all((c, RDF.type, SDO.ServiceChannel) in g for c in channels)
     urls = {str(g.value(c, SDO.serviceUrl)) for c in channels}
     assert "https://zwfw.example.gov.cn/online/1" in urls
@@ -71,8 +71,42 @@ def test_a_free_service_offers_at_price_zero():
 
 
 def test_a_licence_is_a_permit():
-    assert service_jsonld({**samples.as_shown(0), "output_type": "licence"})["serviceOutput"] == {
-        "@type": "Permit", "name": "营业执照"}
+    output = service_jsonld({**samples.as_shown(0), "output_type": "licence"})["serviceOutput"]
+    assert (output["@type"], output["name"]) == ("Permit", "营业执照")
+
+
+def test_contact_points_are_service_channels_with_their_contact_point():
+    doc = service_jsonld(samples.as_shown(1), samples.DEPARTMENT, url="http://127.0.0.1:5000/service/x")
+    complaints = [c for c in doc["availableChannel"] if c.get("name") == "监督投诉"]
+    assert complaints == [{"@type": "ServiceChannel", "name": "监督投诉", "servicePhone": {
+        "@type": "ContactPoint", "contactType": "监督投诉", "telephone": "12345", "email": "tousu@example.gov.cn"}}]
+    [enquiries] = [c for c in doc["availableChannel"] if c.get("name") == "咨询"]
+    assert enquiries["serviceLocation"] == {"@type": "Place", "address": "滨江市江南大道1号",
+                                            "openingHours": "周一至周五 9:00-17:00"}
+
+
+def test_co_departments_operate_the_service_beside_its_department():
+    doc = service_jsonld(samples.as_shown(1), samples.DEPARTMENT)
+    assert [o["name"] for o in doc["serviceOperator"]] == ["滨江市市场监督管理局", "滨江市税务局", "滨江市公安局"]
+    assert doc["serviceOperator"][1]["description"] == "同步办理税务登记"
+
+
+def test_a_permit_says_how_long_it_is_valid_and_where_its_sample_is():
+    doc = service_jsonld({**samples.as_shown(1), "output_type": "licence", "output_validity_unit": "years"})
+    assert doc["serviceOutput"] == {"@type": "Permit", "name": "营业执照", "validFor": "P5Y",
+                                    "url": "https://zwfw.example.gov.cn/samples/1.pdf"}
+
+
+def test_the_basic_item_is_the_related_service_at_its_rdf_uri():
+    doc = service_jsonld(samples.as_shown(1), samples.DEPARTMENT, url="http://127.0.0.1:5000/service/x")
+    assert doc["isRelatedTo"] == {"@type": "Service", "@id": "http://127.0.0.1:5000/id/item/BI-S001",
+                                  "identifier": "BI-S001", "name": "企业设立登记"}
+
+
+def test_a_service_without_the_guide_fields_has_none_of_their_keys():
+    doc = service_jsonld({**samples.minimal(), "organization": {"name": "market-regulation", "title": "某局"}})
+    assert not {"isRelatedTo", "serviceOutput"} & set(doc)
+    assert doc["serviceOperator"] == {"@type": "GovernmentOrganization", "name": "某局"}
 
 
 @pytest.mark.usefixtures("clean_index", "with_request_context")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pyshacl
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS as DCT, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS as DCT, FOAF, RDF, RDFS, SKOS, XSD
 
-from ckanext.govservice.core import cpsv as rdf, schema
+from ckanext.govservice.core import cpsv as rdf, dcat_ap, schema
 
 from .. import samples
 
@@ -139,6 +139,171 @@ class TestMapping:
         assert g.value(cost, rdf.CV.hasValue) == Literal(10.5, datatype=XSD.double)
         assert g.value(cost, rdf.CV.currency) == URIRef(
             "http://publications.europa.eu/resource/authority/currency/CNY")
+
+
+# ---------------------------------------------------------------- pure: the network and the rest of the guide
+
+DCAT_AP_SHAPES = REPO / "datasets" / "standards" / "dcat-ap-3.0.0" / "dcat-ap-SHACL.ttl"
+FOAF_DOCUMENT = URIRef("http://xmlns.com/foaf/0.1/Document")
+
+
+@functools.cache
+def dcat_ap_shapes() -> Graph:
+    return Graph().parse(DCAT_AP_SHAPES)
+
+
+def one_service(service: dict) -> tuple[Graph, URIRef]:
+    g = rdf.services_to_graph([(service, samples.DEPARTMENT)], BASE)
+    return g, next(g.subjects(RDF.type, rdf.CPSV.PublicService))
+
+
+def minimal_as_shown() -> dict:
+    return {**samples.minimal(), "organization": {k: samples.DEPARTMENT[k] for k in ("id", "name", "title")},
+            "processing_time": "P0D"}
+
+
+class TestNetworkAndGuide:
+    def test_a_service_with_every_optional_field_absent_conforms_and_reads_back_without_them(self):
+        g, _ = one_service(minimal_as_shown())
+        assert_conforms(g)
+        [back] = rdf.services_from_cpsv(g)
+        assert {k: back[k] for k in ("co_departments", "intermediary_services", "special_procedures",
+                                     "contact_points", "documents", "process_steps")} == {
+            "co_departments": [], "intermediary_services": [], "special_procedures": [], "contact_points": [],
+            "documents": [], "process_steps": []}
+        assert not {"basic_code", "implementation_code", "handling_scope", "output_validity",
+                    "output_sample_url"} & set(back)
+
+    def test_the_basic_item_is_a_concept_of_the_basic_catalogue_labelled_by_its_title(self):
+        g, ref = one_service(samples.as_shown(1))
+        item = g.value(ref, rdf.CV.isClassifiedBy)
+        assert item == URIRef(f"{BASE}/id/item/BI-S001")
+        assert (item, RDF.type, SKOS.Concept) in g and (item, RDF.type, rdf.terms_namespace(BASE).BasicItem) in g
+        assert g.value(item, SKOS.inScheme) == URIRef(f"{BASE}/id/item")
+        assert g.value(item, SKOS.notation) == Literal("BI-S001")
+        assert set(g.objects(item, SKOS.prefLabel)) == {Literal("企业设立登记", lang="zh"),
+                                                         Literal("Company registration", lang="en")}
+
+    def test_without_the_network_the_basic_item_is_labelled_by_its_code(self):
+        g, ref = one_service({**samples.as_shown(1), "network": None})
+        assert set(g.objects(g.value(ref, rdf.CV.isClassifiedBy), SKOS.prefLabel)) == {Literal("BI-S001")}
+        assert_conforms(g)
+
+    def test_the_implementation_code_is_the_adms_identifier(self):
+        g, ref = one_service(samples.as_shown(1))
+        assert g.value(g.value(ref, rdf.ADMS.identifier), SKOS.notation) == Literal("330100-SC-S001")
+
+    def test_a_document_with_a_catalogue_code_is_identified_by_it_and_conforms_to_its_evidence_type(self):
+        g, ref = one_service(samples.as_shown(1))
+        evidence = URIRef(f"{ref}#document-1")
+        assert g.value(evidence, DCT.identifier) == Literal("DOC-S-ID")
+        kind = g.value(evidence, DCT.conformsTo)
+        assert kind == URIRef(f"{BASE}/id/document/DOC-S-ID")
+        assert (kind, RDF.type, rdf.CV.EvidenceType) in g
+        assert list(g.objects(kind, DCT.identifier)) == [Literal("DOC-S-ID")]
+
+    def test_a_document_the_government_holds_is_marked_no_need_to_bring(self):
+        g, ref = one_service(samples.as_shown(1))
+        gs = rdf.terms_namespace(BASE)
+        held = URIRef(f"{ref}#document-1")
+        assert g.value(held, gs.noNeedToBring) == Literal(True)
+        assert g.value(g.value(held, DCT.conformsTo), gs.governmentHolds) == rdf.concept_uri(
+            BASE, "government_holds", "electronic_licence")
+        assert [d for d in g.subjects(gs.noNeedToBring, None)] == [held]
+
+    def test_a_document_matched_by_name_conforms_to_its_type_but_keeps_its_own_identifier(self):
+        g, ref = one_service(samples.as_shown(1))
+        evidence = URIRef(f"{ref}#document-3")
+        assert g.value(evidence, DCT.conformsTo) == URIRef(f"{BASE}/id/document/DOC-S-LEASE")
+        assert g.value(evidence, DCT.identifier) == Literal("SC-S001/document/3")
+        assert "code" not in rdf.services_from_cpsv(g)[0]["documents"][2]
+
+    def test_co_departments_are_participations_with_a_role_and_a_named_agent(self):
+        g, ref = one_service(samples.as_shown(1))
+        first = URIRef(f"{ref}#participation-1")
+        assert (ref, rdf.CV.hasParticipation, first) in g
+        assert g.value(first, rdf.CV.role) == rdf.concept_uri(BASE, "participation_role", "co_handling")
+        assert g.value(first, DCT.description) == Literal("同步办理税务登记", lang="zh")
+        assert g.value(g.value(first, rdf.CV.hasParticipant), DCT.title) == Literal("滨江市税务局", lang="zh")
+
+    def test_intermediary_services_are_requirements_beside_the_eligibility(self):
+        g, ref = one_service(samples.as_shown(1))
+        titles = {g.value(r, DCT.title) for r in g.objects(ref, rdf.CV.holdsRequirement)}
+        assert titles == {Literal("受理条件", lang="zh"), Literal("房屋安全鉴定", lang="zh"), Literal("测绘", lang="zh")}
+        back = rdf.services_from_cpsv(g)[0]
+        assert back["eligibility"] == "依法设立的企业"
+        assert back["intermediary_services"][0] == {"name": "房屋安全鉴定", "provider": "具备资质的鉴定机构",
+                                                    "legal_basis": "城市危险房屋管理规定"}
+
+    def test_special_procedures_and_steps_carry_their_time_limits(self):
+        g, ref = one_service(samples.as_shown(1))
+        gs = rdf.terms_namespace(BASE)
+        procedure = URIRef(f"{ref}#special-procedure-1")
+        assert (ref, gs.specialProcedure, procedure) in g
+        assert g.value(procedure, gs.timeLimit) == Literal(5)
+        step = URIRef(f"{ref}#step-2")
+        assert g.value(step, gs.timeLimit) == Literal(2)
+        assert g.value(step, gs.timeLimitUnit) == rdf.concept_uri(BASE, "time_unit", "hours")
+
+    def test_the_output_carries_its_validity_and_sample(self):
+        g, ref = one_service(samples.as_shown(1))
+        gs = rdf.terms_namespace(BASE)
+        output = g.value(ref, rdf.CPSV.produces)
+        assert g.value(output, gs.outputValidity) == Literal(5)
+        assert g.value(output, gs.outputValidityUnit) == rdf.concept_uri(BASE, "validity_unit", "months")
+        sample = URIRef("https://zwfw.example.gov.cn/samples/1.pdf")
+        assert g.value(output, FOAF.page) == sample and (sample, RDF.type, FOAF_DOCUMENT) in g
+
+    def test_contact_points_carry_their_purpose_email_page_address_and_hours(self):
+        g, ref = one_service(samples.as_shown(1))
+        gs = rdf.terms_namespace(BASE)
+        enquiry = URIRef(f"{ref}#contact-point-1")
+        assert g.value(enquiry, gs.contactPurpose) == rdf.concept_uri(BASE, "contact_purpose", "enquiry")
+        assert g.value(enquiry, rdf.CV.email) == Literal("zixun@scjg.example.gov.cn")
+        assert g.value(enquiry, rdf.CV.contactPage) == URIRef("https://zwfw.example.gov.cn/zixun/1")
+        assert g.value(g.value(enquiry, rdf.LOCN.address), rdf.LOCN.fullAddress) == Literal("滨江市江南大道1号", lang="zh")
+        assert g.value(g.value(enquiry, rdf.CV.openingHours), DCT.description) == Literal("周一至周五 9:00-17:00", lang="zh")
+        # the enquiries phone keeps its own contact point, told apart by having no purpose
+        assert rdf.services_from_cpsv(g)[0]["contact_phone"] == "0571-12345"
+
+    def test_a_feed_of_someone_elses_evidence_identifiers_gives_no_catalogue_code(self):
+        g, ref = one_service(samples.as_shown(1))
+        evidence = URIRef(f"{ref}#document-1")
+        g.remove((evidence, DCT.conformsTo, None))
+        assert "code" not in rdf.services_from_cpsv(g)[0]["documents"][0]
+
+
+class TestCatalogueEntries:
+    def entries(self) -> Graph:
+        g = Graph()
+        rdf.bind_namespaces(g, BASE)
+        for entry in (samples.BASIC_ITEM, *samples.DOCUMENTS):
+            rdf.catalogue_entry_graph(g, {**entry, "name": "x"}, BASE)
+        return g
+
+    def test_a_basic_item_is_a_concept_and_a_document_an_evidence_type(self):
+        g = self.entries()
+        item, document = URIRef(f"{BASE}/id/item/BI-S001"), URIRef(f"{BASE}/id/document/DOC-S-ID")
+        assert (item, RDF.type, SKOS.Concept) in g
+        assert g.value(item, DCT.type) == rdf.concept_uri(BASE, "service_type", "administrative_licence")
+        assert (document, RDF.type, rdf.CV.EvidenceType) in g
+        assert set(g.objects(document, SKOS.altLabel)) == {Literal("身份证", lang="zh")}
+        assert not set(g.subjects(RDF.type, DCAT_DATASET))
+
+    def test_catalogue_entries_conform_to_cpsv_ap_and_dcat_ap(self):
+        g = self.entries()
+        assert_conforms(g)
+        assert dcat_ap.validate(g, dcat_ap_shapes()).violations == []
+
+    def test_a_service_and_its_catalogue_entries_in_one_graph_keep_one_identifier_and_label_each(self):
+        g = self.entries()
+        rdf.service_graph(g, {**samples.as_shown(1), "network": None},
+                          rdf.service_uri(BASE, samples.as_shown(1), samples.DEPARTMENT), BASE, samples.DEPARTMENT)
+        document, item = URIRef(f"{BASE}/id/document/DOC-S-ID"), URIRef(f"{BASE}/id/item/BI-S001")
+        assert list(g.objects(document, DCT.identifier)) == [Literal("DOC-S-ID")]
+        assert set(g.objects(item, SKOS.prefLabel)) == {Literal("企业设立登记", lang="zh"),
+                                                         Literal("Company registration", lang="en")}
+        assert_conforms(g)
 
 
 # ---------------------------------------------------------------- the feed example in datasets/
