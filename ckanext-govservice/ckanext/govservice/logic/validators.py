@@ -32,6 +32,10 @@ def _invalid_from(parse, value: Any) -> Any:
 
 
 def govservice_code(value: Any) -> str:
+    # An optional code sent empty (as some feeds send every column) is no code;
+    # a required one meets not_empty first.
+    if value == "":
+        return value
     if not SERVICE_CODE.match(value):
         raise Invalid(f"may only contain letters, digits, '.', '_' and '-', "
                       f"and be at most 64 characters (got {value!r})")

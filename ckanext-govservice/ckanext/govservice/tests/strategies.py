@@ -51,6 +51,7 @@ URLS = st.one_of(st.sampled_from(["https://zwfw.example.gov.cn/apply", "http://e
 CODES = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,40}", fullmatch=True)
 NAMES = st.from_regex(r"[a-z0-9][a-z0-9_\-]{1,40}", fullmatch=True)
 VERSIONS = st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}", fullmatch=True)
+EMAILS = st.from_regex(r"[a-z0-9][a-z0-9._\-]{0,20}@[a-z]{1,12}\.gov\.cn", fullmatch=True)
 
 
 def _validators(f: dict[str, Any]) -> str:
@@ -77,7 +78,7 @@ def value(f: dict[str, Any]) -> st.SearchStrategy[Any]:
     for marker, strategy in (("govservice_natural_number", NATURALS), ("govservice_money", MONEY),
                              ("govservice_iso_date", DATES), ("govservice_web_url", URLS),
                              ("govservice_code", CODES), ("name_validator", NAMES),
-                             ("package_version_validator", VERSIONS)):
+                             ("package_version_validator", VERSIONS), ("govservice_email", EMAILS)):
         if marker in validators:
             return strategy
     return _required_text() if f.get("required") else _text()
@@ -100,6 +101,13 @@ def _drawn_fields() -> list[dict[str, Any]]:
 
 def _mend(service: dict[str, Any]) -> dict[str, Any]:
     """Honour the rules across fields, as a department's data must."""
+    # A basic code or document code must name an entry of its catalogue (an unknown
+    # one is refused): none is drawn here; the samples (samples.py) name real ones.
+    if service.get("basic_code"):
+        service.pop("basic_code")
+    for document in service.get("documents") or []:
+        if document.get("code"):
+            document.pop("code")
     statutory, committed = service.get("statutory_limit"), service.get("committed_limit")
     s_unit = service.get("statutory_limit_unit") or "working_days"
     c_unit = service.get("committed_limit_unit") or "working_days"

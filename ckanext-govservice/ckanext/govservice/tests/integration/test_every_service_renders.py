@@ -25,7 +25,7 @@ from ckan.tests import helpers
 from ckanext.govservice.core import schema, tabular
 
 from .. import factories as gov
-from .. import strategies
+from .. import samples, strategies
 
 # CI draws the same services every run; a developer's run explores new ones.
 # GOVSERVICE_RENDER_EXAMPLES=500 for a longer search.
@@ -56,8 +56,11 @@ def publisher(clean_db, clean_index):
 def test_every_valid_service_renders_everywhere(app, publisher, tmp_path, caplog, errors_logged, sent):
     sysadmin, dept = publisher
     caplog.clear()
+    serial = next(_serial)
     sent = {**sent, "type": "service", "owner_org": dept["id"],
-            "service_code": f"{sent['service_code']}-{next(_serial)}"}
+            "service_code": f"{sent['service_code']}-{serial}"}
+    if sent.get("implementation_code"):   # unique on the platform, across the examples too
+        sent["implementation_code"] = f"{sent['implementation_code']}-{serial}"
     created = helpers.call_action("package_create", context=dict(sysadmin), **sent)
     name, code = created["name"], created["service_code"]
 
@@ -111,3 +114,95 @@ def test_a_service_with_no_statistics_says_so(app, publisher):
     service = gov.service(dept["id"], context=dict(sysadmin))
     assert "尚未报送办理统计" in get_ok(app, f"/service/{service['name']}").body
     assert "has not reported any statistics" in get_ok(app, f"/en/service/{service['name']}").body
+
+
+# ---------------------------------------------------------------- the complete service guide, both ways
+
+@pytest.fixture
+def guide(publisher):
+    """The full sample (every guide field, a basic item, a document the government
+    holds and one matched by name) and the minimal one (every optional field absent)."""
+    sysadmin, dept = publisher
+    for entry in samples.catalogue(dept["id"]):
+        helpers.call_action("package_create", context=dict(sysadmin), **entry)
+    full = helpers.call_action("package_create", context=dict(sysadmin), **samples.sent(1, dept["id"]))
+    minimal = helpers.call_action("package_create", context=dict(sysadmin), **samples.minimal(0, dept["id"]))
+    return full, minimal
+
+
+GUIDE_SECTIONS = ('id="co-departments"', 'id="special-procedures"', 'id="intermediary-services"',
+                  'id="handling-scope"', 'class="govservice-output-validity"', 'class="govservice-output-sample"',
+                  'class="govservice-contact-points"', 'class="govservice-basic-item"',
+                  'class="govservice-implementation-code"')
+
+
+@pytest.mark.usefixtures("with_request_context")
+def test_the_page_shows_every_guide_field_in_chinese(app, guide, errors_logged):
+    html = get_ok(app, f"/service/{guide[0]['name']}").body
+    for text in ("滨江市税务局", "同步办理税务登记", "滨江市公安局", "房屋安全鉴定", "具备资质的鉴定机构",
+                 "城市危险房屋管理规定", "现场核查", "以下程序所需时间不计入办结时限。", "全市通办",
+                 "5 个月", "查看样本", 'href="https://zwfw.example.gov.cn/samples/1.pdf"',
+                 'href="mailto:zixun@scjg.example.gov.cn"', 'href="https://zwfw.example.gov.cn/zixun/1"',
+                 "tousu@example.gov.cn", "咨询", "监督投诉", "330100-SC-S001"):
+        assert text in html, text
+    assert errors_logged() == []
+
+
+@pytest.mark.usefixtures("with_request_context")
+def test_the_page_shows_every_guide_field_in_english(app, guide):
+    html = get_ok(app, f"/en/service/{guide[0]['name']}").body
+    for text in ("Co-handling departments", "Intermediary services", "Special procedures",
+                 "The time these take does not count toward the time limit.", "Anywhere in the city",
+                 "5 months", "See a sample", "Enquiries", "Complaints", "Company registration"):
+        assert text in html, text
+
+
+@pytest.mark.usefixtures("with_request_context")
+def test_each_step_shows_its_time_limit(app, guide):
+    html = get_ok(app, f"/en/service/{guide[0]['name']}").body
+    steps = html.split('class="govservice-steps"')[1].split("</ol>")[0]
+    assert "2 hours" in steps
+    assert "on the spot" in steps.lower()
+
+
+@pytest.mark.usefixtures("with_request_context")
+def test_the_page_links_the_basic_item_it_implements(app, guide):
+    html = get_ok(app, f"/service/{guide[0]['name']}").body
+    assert 'href="/item/BI-S001"' in html
+    assert "企业设立登记" in html
+    assert 'href="/en/item/BI-S001"' in get_ok(app, f"/en/service/{guide[0]['name']}").body
+
+
+@pytest.mark.usefixtures("with_request_context")
+def test_catalogue_documents_link_to_their_page_and_one_the_government_holds_needs_no_bringing(app, guide):
+    html = get_ok(app, f"/service/{guide[0]['name']}").body
+    documents = html.split('id="documents"')[1].split("</section>")[0]
+    assert 'href="/document/DOC-S-ID"' in documents and 'href="/document/DOC-S-LEASE"' in documents
+    assert documents.count('class="govservice-tag govservice-no-need-to-bring"') == 1
+    held = documents.split('href="/document/DOC-S-ID"')[1].split("</li>")[0]
+    assert "免提交" in held
+    assert "必需材料共 2 份，您需提交 1 份" in documents
+
+
+@pytest.mark.usefixtures("with_request_context")
+def test_the_glance_counts_the_documents_to_bring(app, guide):
+    html = get_ok(app, f"/en/service/{guide[0]['name']}").body
+    glance = html.split('id="documents-to-bring"')[1].split("</div>")[0]
+    assert "Documents to bring" in glance and "<strong>1</strong>" in glance
+
+
+@pytest.mark.usefixtures("with_request_context")
+def test_a_service_without_the_guide_fields_renders_without_their_sections(app, guide, errors_logged):
+    for page in (f"/service/{guide[1]['name']}", f"/en/service/{guide[1]['name']}"):
+        html = get_ok(app, page).body
+        assert [s for s in GUIDE_SECTIONS if s in html] == [], page
+    assert errors_logged() == []
+
+
+@pytest.mark.usefixtures("with_request_context")
+def test_a_page_without_the_network_key_still_shows_the_services_own_fields(app, guide, monkeypatch):
+    from ckanext.govservice import network
+    monkeypatch.setattr(network, "of", lambda service: {})
+    html = get_ok(app, f"/service/{guide[0]['name']}").body
+    assert 'href="/item/BI-S001"' in html and "现场核查" in html
+    assert 'id="documents-to-bring"' not in html and "免提交" not in html
