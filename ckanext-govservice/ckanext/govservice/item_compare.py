@@ -144,6 +144,18 @@ def implementation_packages(basic_code: str, level: str | None = None,
     return list(_search_all(fq))
 
 
+def filter_choices(basic_code: str) -> dict[str, Any]:
+    """The levels and areas of every implementation of the item (whatever is filtered
+    now), and how many there are, from one Solr facet: what the page's filters offer."""
+    found = tk.get_action("package_search")({"ignore_auth": True}, {
+        "fq": f"+dataset_type:service +basic_code_ss:{solr_phrase(basic_code)}", "rows": 0,
+        "facet": "true", "facet.field": ["level_ss", "area_ss"], "facet.limit": -1, "facet.mincount": 1})
+    facets = found.get("facets", {})
+    return {"count": found["count"],
+            "levels": sorted(facets.get("level_ss", {}), key=_level_order),
+            "areas": sorted(facets.get("area_ss", {}))}
+
+
 def compare(basic_code: str, level: str | None = None, area: str | None = None) -> dict[str, Any] | None:
     """The comparison govservice_item_compare answers; None when no basic item has the code."""
     item = basic_item(basic_code)

@@ -2,9 +2,9 @@
 implementers (``/item/<basic_code>``); what they show is ``govservice_item_list``
 and ``govservice_item_compare`` (item_compare.py, core/compare.py).
 
-A basic item is also a CKAN dataset type, so CKAN serves its read page at
-``/basic_item/<name>``: that page leads here (editing stays CKAN's, at
-``/basic_item/edit/<name>``).
+A basic item is also a CKAN dataset type, so CKAN serves its list at
+``/basic_item/`` and its read page at ``/basic_item/<name>``: both lead here
+(editing stays CKAN's, at ``/basic_item/edit/<name>``).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask import Blueprint
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from .. import helpers
+from .. import helpers, item_compare
 
 blueprint = Blueprint("govservice_items", __name__, url_prefix="/item")
 
@@ -24,7 +24,7 @@ def _context() -> dict:
     return {"user": tk.current_user.name if tk.current_user.is_authenticated else ""}
 
 
-def item_list():
+def catalogue_page():
     args = tk.request.args
     data = {"q": args.get("q", ""), "service_type": args.get("service_type", ""),
             "status": args.get("status", ""), "page": args.get("page", "1"), "rows": LIST_ROWS}
@@ -36,7 +36,7 @@ def item_list():
     return tk.render("govservice/item_list.html", {"found": found, "query": data})
 
 
-def item_compare(basic_code: str):
+def compare_page(basic_code: str):
     args = tk.request.args
     filters = {"level": args.get("level", ""), "area": args.get("area", "")}
     try:
@@ -46,26 +46,19 @@ def item_compare(basic_code: str):
     except tk.ValidationError:
         return tk.abort(400, helpers.govservice_word("The address or form could not be understood; "
                                                      "please check it and try again."))
-    # The filters offered are those of every implementation, whatever is filtered now.
-    everyone = compared if not (filters["level"] or filters["area"]) else tk.get_action(
-        "govservice_item_compare")(_context(), {"basic_code": basic_code})
-    levels = sorted({i["department"]["level"] for i in everyone["implementations"] if i["department"]["level"]},
-                    key=lambda level: _level_index(level))
-    areas = sorted({i["department"]["area"] for i in everyone["implementations"] if i["department"]["area"]})
+    choices = item_compare.filter_choices(basic_code)
     return tk.render("govservice/item.html", {
         "compared": compared, "item": compared["basic_item"], "implementations": compared["implementations"],
-        "filters": filters, "levels": levels, "areas": areas,
-        "all_implementations": len(everyone["implementations"]),
+        "filters": filters, "levels": choices["levels"], "areas": choices["areas"],
+        "all_implementations": choices["count"],
         "differences_count": sum(len(i["differences"]) for i in compared["implementations"])})
 
 
-def _level_index(level: str) -> int:
-    from ..item_compare import LEVELS
-    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
-
-
 def basic_item_read_leads_to_comparison():
-    """CKAN's read page of a basic item (``basic_item.read``) answers with the comparison."""
+    """CKAN's pages of the basic item type lead here: its list (``basic_item.search``)
+    to the catalogue, an item's read page (``basic_item.read``) to its comparison."""
+    if tk.request.endpoint == "basic_item.search":
+        return tk.redirect_to("govservice_items.index")
     if tk.request.endpoint != "basic_item.read":
         return None
     name = (tk.request.view_args or {}).get("id")
@@ -76,6 +69,6 @@ def basic_item_read_leads_to_comparison():
     return tk.redirect_to("govservice_items.compare", basic_code=code)
 
 
-blueprint.add_url_rule("/", "index", item_list)
-blueprint.add_url_rule("/<basic_code>", "compare", item_compare)
+blueprint.add_url_rule("/", "index", catalogue_page)
+blueprint.add_url_rule("/<basic_code>", "compare", compare_page)
 blueprint.before_app_request(basic_item_read_leads_to_comparison)

@@ -232,6 +232,11 @@ def test_the_basic_item_read_page_leads_to_the_comparison(app, network):
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/item/{CODE}")
 
 
+def test_the_basic_item_list_of_ckan_leads_to_the_catalogue(app, network):
+    response = app.get("/basic_item/", follow_redirects=False)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/item/")
+
+
 def test_the_basic_item_edit_page_still_opens(app, network):
     from ckan.tests import factories
     token = factories.APIToken(user=network["context"]["user"])["token"]
