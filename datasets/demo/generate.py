@@ -317,12 +317,12 @@ def services(rng: random.Random, depts: list[dict[str, Any]]
 
 def _basic_item(basics: dict, item: tuple, v: int, variant: tuple[str, str], s: dict[str, Any]) -> dict[str, Any]:
     """The basic item of (item, situation), made from this service if it is the first to implement it."""
-    zh, en, stype = item[:3]
+    zh, stype = item[0], item[2]
     key = (zh, variant[0])
     if key not in basics:
-        numbers = {k[0] for k in basics}
-        number = len(numbers) + 1 if zh not in numbers else next(
-            b["_number"] for k, b in basics.items() if k[0] == zh)
+        # an item's number: the order in which items are first implemented (its situations share it)
+        numbers = {title: b["_number"] for (title, _), b in basics.items()}
+        number = numbers.get(zh, len(numbers) + 1)
         area = data.CITY["area_code"] if stype in SET_BY_CITY else "330000"
         simple = any(w in variant[0] for w in ("注销", "补证", "补发", "遗失", "名称", "更正"))
         statutory = s.get("statutory_limit")
