@@ -184,7 +184,7 @@ def test_the_page_highlights_the_cells_that_differ(app, network):
 def test_the_page_in_english(app, network):
     page = text_of(fetch(app, f"/en/item/{CODE}"))
     assert "Linjiang Market Regulation Bureau asks citizens to bring 2 more documents than the others" in page
-    assert "Business licence issuance" in page
+    assert "Business licence issuance" in page and "Province Government Service Office" in page
 
 
 def test_the_page_filters_by_level(app, network):
