@@ -50,7 +50,7 @@ BASIC_ITEM_KEYS = ("basic_code", "name", "title", "title_en", "status", "service
 _NUMBERS = ("statutory_limit", "standard_limit", "standard_visits")
 
 _lock = threading.Lock()
-_cache: dict[str, Any] = {"at": None, "basic_items": {}, "documents": None, "departments": {}}
+_cache: dict[str, Any] = {"at": None, "basic_items": {}, "documents": None, "departments": {}, "missed": set()}
 
 
 # ---------------------------------------------------------------- lookups for validation
@@ -170,7 +170,8 @@ def _load() -> dict[str, Any]:
         departments[org_id] = departments[name] = {
             k: extras.get(k) or None for k in ("level", "area", "area_code")}
     return {"at": time.monotonic(), "basic_items": basic_items,
-            "documents": core_documents.catalogue_index(entries), "departments": departments}
+            "documents": core_documents.catalogue_index(entries), "departments": departments,
+            "missed": set()}
 
 
 def _catalogues() -> dict[str, Any]:
@@ -190,11 +191,15 @@ def invalidate() -> None:
 def _department(owner_org: str | None) -> dict[str, Any]:
     if not owner_org:
         return {}
-    found = _catalogues()["departments"].get(owner_org)
-    if found is None:           # a department made since the catalogues were read
-        invalidate()
-        found = _catalogues()["departments"].get(owner_org, {})
-    return found
+    catalogues = _catalogues()
+    found = catalogues["departments"].get(owner_org)
+    if found is None and owner_org not in catalogues["missed"]:
+        invalidate()            # a department made since the catalogues were read
+        catalogues = _catalogues()
+        found = catalogues["departments"].get(owner_org)
+        if found is None:       # none such: not read again for each of its services
+            catalogues["missed"].add(owner_org)
+    return found or {}
 
 
 # ---------------------------------------------------------------- the network key
