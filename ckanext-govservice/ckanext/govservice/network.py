@@ -168,7 +168,7 @@ def _load() -> dict[str, Any]:
                                          model.Group.state == LIVE)):
         extras = extras or {}
         departments[org_id] = departments[name] = {
-            k: extras.get(k) or None for k in ("level", "area", "area_code")}
+            k: extras.get(k) or None for k in DEPARTMENT_KEYS}
     return {"at": time.monotonic(), "basic_items": basic_items,
             "documents": core_documents.catalogue_index(entries), "departments": departments,
             "missed": set()}
@@ -244,7 +244,7 @@ def index_fields(service: dict[str, Any]) -> dict[str, Any]:
         "document_codes_ss": sorted({d["code"] for d in network["documents"] if d["code"]}),
         "network_flags_ss": [f["flag"] for f in network["flags"]],
     }
-    for key in ("level", "area", "area_code"):
+    for key in DEPARTMENT_KEYS:
         if department.get(key):
             out[f"{key}_ss"] = [department[key]]
     return out
@@ -266,6 +266,21 @@ def catalogue_changed(context: dict[str, Any], dataset_type: str | None) -> None
         if dataset_type == "document":   # services listing it by name may match it now, or no longer
             model.Session().info[_RECONCILE] = True
         _listen()
+
+
+DEPARTMENT_KEYS = ("level", "area", "area_code")
+
+
+def department_changed(org_id: str, extras: dict[str, Any] | None) -> None:
+    """A department was saved: when its level or area differ from what its
+    services' index says, reconcile the index after the commit."""
+    extras = extras or {}
+    now = {k: extras.get(k) or None for k in DEPARTMENT_KEYS}
+    if _catalogues()["departments"].get(org_id) == now:
+        return
+    invalidate()
+    model.Session().info[_RECONCILE] = True
+    _listen()
 
 
 def status_changed(basic_code: str) -> None:
@@ -352,7 +367,8 @@ def reindex_implementations(basic_code: str, limit: int | None = None) -> int:
 
 
 # The fields of a service's Solr document that follow the catalogues, not the service.
-RECONCILED_FIELDS = ("document_codes_ss", "documents_demanded_i", "documents_to_bring_i", "network_flags_ss")
+RECONCILED_FIELDS = ("document_codes_ss", "documents_demanded_i", "documents_to_bring_i", "network_flags_ss",
+                     "level_ss", "area_ss", "area_code_ss")
 
 
 def queue_reconcile() -> None:
@@ -390,8 +406,9 @@ def reconcile_index() -> dict[str, int]:
     """Background job (and ``ckan govservice network-reconcile``): reindex every
     live service whose documents the catalogue now matches differently from
     what its Solr document says (a document added, an alias added or taken
-    away, a document the government now holds). Reads every service's
-    documents once; reindexes only those that changed.
+    away, a document the government now holds), or whose department's level
+    or area changed. Reads every service's documents once; reindexes only
+    those that changed.
 
     :returns: ``{"services": checked, "reindexed": n}``
     """

@@ -36,6 +36,7 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.ITranslation)  # i18n/: Chinese for CKAN's page furniture
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IOrganizationController, inherit=True)
     p.implements(p.IFacets, inherit=True)
     p.implements(IDCATURIGenerator, inherit=True)
     if IXloader is not None:
@@ -141,6 +142,12 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
         if pkg is not None:
             self._service_changed(pkg.type, pkg.owner_org)
             network.catalogue_changed(context, pkg.type)
+
+    # IOrganizationController (and IPackageController, whose hook has the same
+    # name): a department's new level or area reaches its services' index.
+    def edit(self, entity) -> None:
+        if isinstance(entity, model.Group) and entity.is_organization:
+            network.department_changed(entity.id, entity.extras)
 
     def _service_changed(self, dataset_type: str | None, owner_org: str | None) -> None:
         if dataset_type == "service" and owner_org:

@@ -343,6 +343,15 @@ def test_services_listing_a_document_by_name_are_reindexed_when_it_joins_the_cat
             found("network_flags_ss:documents_unmatched")) == ([s["name"]], 0, [])
 
 
+def test_a_department_moved_to_another_area_has_its_services_reindexed(sysadmin, district, reindex_inline):
+    s = service(sysadmin, district)
+    helpers.call_action("organization_patch", context=dict(sysadmin), id=district["id"],
+                        area="临江新区", area_code="330109")
+    reindex_inline()
+    assert (found('area_ss:"临江新区"'), found("area_code_ss:330109"), found('area_ss:"临江区"')) == (
+        [s["name"]], [s["name"]], [])
+
+
 def test_the_reconcile_leaves_services_whose_documents_match_as_before(sysadmin, city, catalogue):
     service(sysadmin, city, documents=[{"name": "身份证"}])
     assert network.reconcile_index() == {"services": 1, "reindexed": 0}
