@@ -104,6 +104,13 @@ def basic_item(code: str) -> dict[str, Any] | None:
     return _basic_item_summary(pkg.name, pkg.title, pkg.extras or {}) if pkg else None
 
 
+def catalogue_basic_item(code: str | None) -> dict[str, Any] | None:
+    """The live basic item with this code as the network key shows it, from the
+    cached catalogue (for pages: a facet's labels, a list of services); None
+    when there is none. Validation reads the database instead (``basic_item``)."""
+    return _catalogues()["basic_items"].get(code) if code else None
+
+
 def document_codes_known(codes: Iterable[str]) -> set[str]:
     """Those of ``codes`` that a live document of the catalogue has."""
     codes = sorted({c for c in codes if c})

@@ -402,6 +402,15 @@ def govservice_catalogue_entry_rules(key: FlattenKey, data: FlattenDataDict,
             f"{field.replace('_', ' ')} {code} is already used by {row[0]}")
     if dataset_type == "basic_item" and package is not None:
         from .. import network
+        old_code = (package.extras or {}).get("basic_code")
+        if old_code and old_code != code and package.state != "deleted":
+            count = len(network.implementations(old_code))
+            if count:
+                errors.setdefault((field,), []).append(
+                    f"basic item {old_code} cannot take the code {code}: {count} live "
+                    f"service{'s' if count != 1 else ''} implement{'' if count != 1 else 's'} it "
+                    "by its code; publish the new item and withdraw this one (status: withdrawn)")
+                return
         was = (package.extras or {}).get("status") or "active"
         if was != (_value(data, "status") or "active"):
             # its implementations' flags follow: reindexed after the commit (network.py)

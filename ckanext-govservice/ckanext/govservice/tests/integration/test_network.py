@@ -276,6 +276,16 @@ def test_deleting_a_basic_item_with_implementations_is_refused(sysadmin, provinc
     assert show(item["name"])["state"] == "active"
 
 
+def test_a_basic_item_with_implementations_keeps_its_code(sysadmin, province, city):
+    item = basic_item(sysadmin, province)
+    service(sysadmin, city, basic_code=CODE)
+    with pytest.raises(tk.ValidationError) as e:
+        helpers.call_action("package_patch", context=dict(sysadmin), id=item["id"], basic_code="XK-0009")
+    assert e.value.error_dict["basic_code"] == [
+        f"basic item {CODE} cannot take the code XK-0009: 1 live service implements it by its code; "
+        "publish the new item and withdraw this one (status: withdrawn)"]
+
+
 def test_a_basic_item_nobody_implements_may_be_deleted(sysadmin, province):
     item = basic_item(sysadmin, province)
     helpers.call_action("package_delete", context=dict(sysadmin), id=item["id"])
