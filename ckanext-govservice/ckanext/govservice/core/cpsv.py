@@ -227,8 +227,9 @@ def terms_graph(base: str) -> Graph:
 
 def vocabulary_graph(base: str, vocabulary: str) -> Graph | None:
     """One platform vocabulary as a skos:ConceptScheme, for ``/vocabulary/<name>``:
-    a schema vocabulary, or one of cpsv_terms.yaml's ``concepts``."""
-    f = _vocabulary_fields().get(vocabulary)
+    a schema vocabulary (the service's, the department's, or one only the basic item
+    and document schemas declare), or one of cpsv_terms.yaml's ``concepts``."""
+    f = _vocabulary_fields().get(vocabulary) or _other_vocabulary_fields().get(vocabulary)
     own = cpsv_terms().get("concepts", {}).get(vocabulary)
     if f is None and own is None:
         return None

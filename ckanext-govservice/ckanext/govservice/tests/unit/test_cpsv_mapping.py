@@ -273,6 +273,20 @@ class TestNetworkAndGuide:
         assert "code" not in rdf.services_from_cpsv(g)[0]["documents"][0]
 
 
+class TestVocabularies:
+    @pytest.mark.parametrize("vocabulary, code, zh", [
+        ("participation_role", "co_handling", "联办部门"),
+        ("requirement_type", "intermediary_service", "中介服务"),
+        ("government_holds", "electronic_licence", "电子证照免提交"),
+        ("handling_scope", "cross_province", "跨省通办"),
+    ])
+    def test_every_concept_the_network_and_the_guide_use_is_served_in_its_scheme(self, vocabulary, code, zh):
+        g = rdf.vocabulary_graph(BASE, vocabulary)
+        concept = rdf.concept_uri(BASE, vocabulary, code)
+        assert (URIRef(f"{BASE}/vocabulary/{vocabulary}"), SKOS.hasTopConcept, concept) in g
+        assert Literal(zh, lang="zh") in set(g.objects(concept, SKOS.prefLabel))
+
+
 class TestCatalogueEntries:
     def entries(self) -> Graph:
         g = Graph()
