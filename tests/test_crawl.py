@@ -11,8 +11,10 @@ starts from the home and search pages in both languages.
 """
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,32 @@ def _department_services(d: dict) -> list[dict]:
     return services
 
 
+def _demo_city_module():
+    """datasets/tests/demo_city.py, where the demo's catalogues are read as the harvesters read them."""
+    if "demo_city" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "demo_city", CITY.parent.parent / "tests" / "demo_city.py")
+        sys.modules["demo_city"] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules["demo_city"]
+
+
+def load_network(departments: list[dict], context: dict) -> None:
+    """What the catalogue harvests put in place before any department's services:
+    the catalogues' publisher, every document, and the basic items the given
+    departments' services name (creating all of them would take a minute)."""
+    office = json.loads((CITY / "departments.json").read_text("utf-8"))["catalogues"]
+    basic_items, documents = _demo_city_module().read_catalogues(office)
+    org = factories.Organization(name=office["name"], title=office["title"], title_en=office["title_en"],
+                                 level=office["level"], area=office["area"])
+    named = {s.get("basic_code") for d in departments for s in _department_services(d)}
+    for dataset_type, entries in (("document", documents),
+                                  ("basic_item", [b for b in basic_items if b["basic_code"] in named])):
+        for entry in entries:
+            helpers.call_action("package_create", context=dict(context),
+                                **{**entry, "type": dataset_type, "owner_org": org["id"]})
+
+
 def _load(d: dict, context: dict, tmp_path: Path) -> int:
     org = factories.Organization(name=d["name"], title=d["title"], title_en=d["title_en"],
                                  level=d["level"], area=d["area"])
@@ -73,8 +101,10 @@ def demo_sample(statistics_db, with_plugins, monkeypatch, tmp_path):  # noqa: F8
     monkeypatch.setitem(tk.config, "ckanext.govservice.catalogue.auto_rebuild", False)
     monkeypatch.setitem(tk.config, "ckanext.govservice.statistics.background_jobs", False)
     context = {"user": factories.Sysadmin()["name"]}
-    departments = json.loads((CITY / "departments.json").read_text("utf-8"))["departments"]
-    published = {d["name"]: _load(d, context, tmp_path) for d in departments if d["name"] in SAMPLE}
+    departments = [d for d in json.loads((CITY / "departments.json").read_text("utf-8"))["departments"]
+                   if d["name"] in SAMPLE]
+    load_network(departments, context)
+    published = {d["name"]: _load(d, context, tmp_path) for d in departments}
     catalogue_publish.build()   # the bulk files the home page links to, as the demo's worker builds them
     return published
 

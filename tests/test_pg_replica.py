@@ -33,7 +33,7 @@ from ckanext.govservice.tests.integration.conftest import statistics_db  # noqa:
 from govharvest import statistics as statistics_feed
 
 from .stackctl import ROOT, STACK
-from .test_crawl import CITY, _department_services
+from .test_crawl import CITY, _department_services, load_network
 
 pytestmark = pytest.mark.stack
 
@@ -83,6 +83,7 @@ def _load_department(tmp_path: Path) -> str:
     d = next(d for d in json.loads((CITY / "departments.json").read_text("utf-8"))["departments"]
              if d["name"] == DEPARTMENT)
     context = {"user": factories.Sysadmin()["name"]}
+    load_network([d], context)
     org = factories.Organization(name=d["name"], title=d["title"], title_en=d["title_en"],
                                  level=d["level"], area=d["area"])
     for record in _department_services(d):

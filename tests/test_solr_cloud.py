@@ -1,6 +1,7 @@
 """SolrCloud, run for real and broken on purpose.
 
-One ZooKeeper 3.9.4 and two Solr 9.10.1 cloud nodes, started once per session
+One ZooKeeper 3.9.4, two Solr 9.10.1 cloud nodes and the nginx in front of
+them (the address CKAN's solr_url names), started once per session
 the way an operator starts them (`GOVSERVICE_SOLR_MODE=cloud stack/stack.sh
 start solr`), on ports and in a folder of their own (var/solrcloud-test<slot>)
 beside the stack's single Solr; collection `ckan`, 2 shards x 2 replicas, from
@@ -33,7 +34,7 @@ from ckan.tests import factories, helpers
 from ckanext.govservice.tests import factories as gov
 
 from .stackctl import ROOT, STACK
-from .test_crawl import CITY, _department_services
+from .test_crawl import CITY, _department_services, load_network
 
 pytestmark = pytest.mark.stack
 
@@ -55,9 +56,10 @@ def _free_ports(n: int) -> list[int]:
 class Cloud:
     """The running cluster: its collection's URL and cloud.sh's commands."""
 
-    def __init__(self, env: dict[str, str], zk_port: int, ports: list[int]):
+    def __init__(self, env: dict[str, str], zk_port: int, lb_port: int, ports: list[int]):
         self.env, self.zk_port, self.ports = env, zk_port, ports
-        self.url = f"http://127.0.0.1:{ports[0]}/solr/ckan"
+        self.url = f"http://127.0.0.1:{lb_port}/solr/ckan"          # through the nginx, as CKAN is configured
+        self.node_urls = [f"http://127.0.0.1:{p}/solr/ckan" for p in ports]
 
     def run(self, *args: str) -> str:
         done = subprocess.run(["bash", str(ROOT / "stack" / "solr" / "cloud.sh"), *args], env=self.env,
@@ -84,17 +86,17 @@ class Cloud:
 
 @pytest.fixture(scope="session")
 def solr_cloud():
-    zk_port, *ports = _free_ports(3)
+    zk_port, lb_port, *ports = _free_ports(4)
     folder = ROOT / "var" / f"solrcloud-test{SLOT}"
     shutil.rmtree(folder, ignore_errors=True)
-    env = {**os.environ, "GOVSERVICE_SOLR_MODE": "cloud", "GOVSERVICE_SOLR_PORT": str(ports[0]),
+    env = {**os.environ, "GOVSERVICE_SOLR_MODE": "cloud", "GOVSERVICE_SOLR_PORT": str(lb_port),
            "GOVSERVICE_SOLR_CLOUD_PORTS": f"{ports[0]} {ports[1]}", "GOVSERVICE_ZK_PORT": str(zk_port),
            "GOVSERVICE_SOLR_CLOUD_DIR": str(folder), "GOVSERVICE_SOLR_CLOUD_HEAP": "384m",
            "GOVSERVICE_SOLR_CACHE": str(Path(os.environ.get("GOVSERVICE_CACHE", Path.home() / ".cache" / "govservice"))
                                         / "solr-9.10.1")}
     started = subprocess.run(["bash", str(STACK), "start", "solr"], env=env, capture_output=True,
                              text=True, timeout=300)
-    cloud = Cloud(env, zk_port, ports)
+    cloud = Cloud(env, zk_port, lb_port, ports)
     try:
         assert started.returncode == 0, f"SolrCloud did not start:\n{started.stdout}\n{started.stderr}"
         assert "collection ckan: created" not in started.stdout   # stack.sh keeps that line to itself
@@ -143,6 +145,7 @@ def test_the_demo_services_in_the_collection_answer_as_in_the_single_core(solr_c
     context = {"user": factories.Sysadmin()["name"]}
     departments = json.loads((CITY / "departments.json").read_text("utf-8"))["departments"]
     published = 0
+    load_network([d for d in departments if d["name"] in SAMPLE], context)
     for d in (d for d in departments if d["name"] in SAMPLE):   # indexed into the single core
         org = factories.Organization(name=d["name"], title=d["title"], title_en=d["title_en"],
                                          level=d["level"], area=d["area"])
@@ -154,16 +157,17 @@ def test_the_demo_services_in_the_collection_answer_as_in_the_single_core(solr_c
             except tk.ValidationError:
                 pass   # a planted mistake
     single_url = tk.config["solr_url"]
+    indexed = helpers.call_action("package_search", q="*:*", rows=0)["count"]   # and the catalogues' entries
     monkeypatch.setitem(tk.config, "solr_url", solr_cloud.url)
     search.clear_all()
     search.rebuild()   # the same datasets, from the same database, into the collection
-    assert sum(n for shard in solr_cloud.replicas().values() for _, n in shard[:1]) == published
+    assert sum(n for shard in solr_cloud.replicas().values() for _, n in shard[:1]) == indexed > published
 
     def ask(url: str) -> dict:
         monkeypatch.setitem(tk.config, "solr_url", url)
         answers = {what: helpers.call_action("package_search", **{"rows": 1000, **params})
                    for what, params, _ in QUERIES}
-        answers["facets"] = helpers.call_action("package_search", q="*:*", rows=0,
+        answers["facets"] = helpers.call_action("package_search", q="*:*", fq="+dataset_type:service", rows=0,
                                                 **{"facet.field": json.dumps(FACETS), "facet.limit": -1})
         return answers
 
@@ -222,9 +226,29 @@ def test_a_node_killed_with_sigkill_loses_no_document_and_recovers(
     print(f"after kill -9 of node 2 the harvest was through in {write_gap:.1f} s, in {len(runs)} run(s)")
 
 
+def test_node_1_killed_search_goes_on_through_the_other_node(on_cloud, sysadmin_context):
+    """CKAN's solr_url names the nginx in front of the nodes, not a node: with
+    either one dead every search still answers with every document."""
+    made = _services(4, sysadmin_context)
+    expected = (4, sorted(s["name"] for s in made))
+    on_cloud.run("kill-node", "1")
+    try:
+        for _ in range(6):   # round robin: each node's turn comes up; node 1's is skipped
+            assert _names(sort="name asc") == expected
+        facets = helpers.call_action("package_search", q="*:*", rows=0,
+                                     **{"facet.field": json.dumps(["organization"])})
+        assert facets["count"] == 4
+        with pytest.raises(requests.ConnectionError):   # node 1 really is gone
+            requests.get(f"{on_cloud.node_urls[0]}/select", params={"q": "*:*"}, timeout=5)
+    finally:
+        on_cloud.run("start-node", "1")
+    on_cloud.run("wait-active", "120")
+    assert _names(sort="name asc") == expected
+
+
 # ---------------------------------------------------------------- ZooKeeper stopped
 
-FEED_HEADER = "基本编码,事项名称,事项类型,服务对象,法定办结时限,承诺办结时限,到办事现场次数\r\n"
+FEED_HEADER = "事项编码,事项名称,事项类型,服务对象,法定办结时限,承诺办结时限,到办事现场次数\r\n"
 
 
 class Harvest:

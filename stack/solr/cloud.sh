@@ -7,7 +7,10 @@
 #   * the configset that prepare-home.sh generates for the single core (CKAN's schema
 #     patched for Chinese, our solrconfig and word lists), uploaded to ZooKeeper as
 #     `ckan` with Solr's own `zk upconfig`;
-#   * collection `ckan`: 2 shards x 2 replicas, each shard with a replica on both nodes.
+#   * collection `ckan`: 2 shards x 2 replicas, each shard with a replica on both nodes;
+#   * nginx in front of the two nodes (docker/nginx/solr-lb/default.conf.template, the
+#     same template compose's solr-lb renders): CKAN's solr_url names it, so either node
+#     may die and search goes on through the other.
 #
 #   cloud.sh start CKAN_SCHEMA_XML   start what is not running, upload the configset if it
 #                                    changed (and reload the collection), create the collection
@@ -16,19 +19,25 @@
 #   cloud.sh status                  each process, then the collection's shards and replicas
 #   cloud.sh start-zookeeper | stop-zookeeper
 #   cloud.sh start-node N | stop-node N | kill-node N     (N = 1 or 2; kill = SIGKILL)
+#   cloud.sh start-lb | stop-lb      the nginx in front of the nodes
 #   cloud.sh wait-active [SECONDS]   until every replica of the collection is active
 #
 # Settings (environment): GOVSERVICE_SOLR_CLOUD_DIR (state: ZooKeeper's data, the nodes'
 # homes and indexes, pids, logs), GOVSERVICE_ZK_PORT (2181), GOVSERVICE_SOLR_CLOUD_PORTS
-# ("8983 8984": node 1 is the one CKAN's solr_url names), GOVSERVICE_SOLR_CLOUD_HEAP
-# (512m per node), GOVSERVICE_SOLR_CACHE (the jars, as build.sh left them).
+# ("8984 8985"), GOVSERVICE_SOLR_CLOUD_LB_PORT (8983: the address CKAN's solr_url names),
+# GOVSERVICE_SOLR_LB_NGINX (the nginx binary; the stack passes Debian's, unpacked by
+# docker/tools/install.sh), GOVSERVICE_SOLR_CLOUD_HEAP (512m per node),
+# GOVSERVICE_SOLR_CACHE (the jars, as build.sh left them).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DIR=${GOVSERVICE_SOLR_CLOUD_DIR:?set GOVSERVICE_SOLR_CLOUD_DIR}
 CACHE=${GOVSERVICE_SOLR_CACHE:?set GOVSERVICE_SOLR_CACHE}
 ZK_PORT=${GOVSERVICE_ZK_PORT:-2181}
-read -r -a PORTS <<<"${GOVSERVICE_SOLR_CLOUD_PORTS:-8983 8984}"
+read -r -a PORTS <<<"${GOVSERVICE_SOLR_CLOUD_PORTS:-8984 8985}"
+LB_PORT=${GOVSERVICE_SOLR_CLOUD_LB_PORT:-8983}
+NGINX=${GOVSERVICE_SOLR_LB_NGINX:-nginx}
+LB_TEMPLATE=$HERE/../../docker/nginx/solr-lb/default.conf.template
 HEAP=${GOVSERVICE_SOLR_CLOUD_HEAP:-512m}
 ZK_HOST=127.0.0.1:$ZK_PORT
 COLLECTION=ckan
@@ -194,6 +203,40 @@ wait_active() {
   die "collection $COLLECTION is not fully active after ${limit}s: shards, replicas, active, spread over both nodes = $(cluster_summary 1 || echo '?')"
 }
 
+# ---------------------------------------------------------------- the nginx in front
+
+lb_url() { echo "http://127.0.0.1:$LB_PORT/solr"; }
+lb_ok() { curl -fsS "http://127.0.0.1:$LB_PORT/lb-health" | grep -q ok; }
+
+start_lb() {
+  [ -n "$(pid_of solr-lb)" ] && return
+  command -v "$NGINX" >/dev/null || die "no nginx at $NGINX (the stack unpacks Debian's with docker/tools/install.sh: make install)"
+  refuse_taken_port "the nginx in front of Solr" "$LB_PORT"
+  local run=$DIR/lb kind temp=""
+  mkdir -p "$run"
+  for kind in client_body proxy fastcgi uwsgi scgi; do temp+="${kind}_temp_path $run/$kind; "; done
+  SOLR_NODE_1=127.0.0.1:${PORTS[0]} SOLR_NODE_2=127.0.0.1:${PORTS[1]} SOLR_LB_LISTEN=127.0.0.1:$LB_PORT \
+    envsubst '${SOLR_NODE_1} ${SOLR_NODE_2} ${SOLR_LB_LISTEN}' <"$LB_TEMPLATE" >"$run/default.conf"
+  # run as root (CI), nginx's workers would drop to nobody, who may not enter $DIR
+  cat >"$run/nginx.conf" <<EOF
+$([ "$(id -u)" = 0 ] && echo "user root;")
+worker_processes 1;
+error_log $LOG/solr-lb.error.log warn;
+pid $run/nginx.pid;
+events { worker_connections 256; }
+http {
+  access_log off;
+  $temp
+  include $run/default.conf;
+}
+EOF
+  "$NGINX" -p "$run" -c "$run/nginx.conf" -t >>"$LOG/solr-lb.log" 2>&1 \
+    || { tail -5 "$LOG/solr-lb.log" >&2; die "the nginx configuration in $run does not pass nginx -t"; }
+  say "starting nginx in front of the Solr nodes on 127.0.0.1:$LB_PORT"
+  spawn solr-lb "$NGINX" -p "$run" -c "$run/nginx.conf" -g "daemon off;"
+  wait_for "the nginx in front of Solr" 30 "$LOG/solr-lb.error.log" lb_ok
+}
+
 # ---------------------------------------------------------------- commands
 
 cmd_start() {
@@ -204,17 +247,18 @@ cmd_start() {
   start_node 1; start_node 2
   wait_node 1; wait_node 2
   ensure_collection "$uploaded"
-  say "SolrCloud up: collection $COLLECTION at $(node_url 1)/$COLLECTION and $(node_url 2)/$COLLECTION"
+  start_lb
+  say "SolrCloud up: collection $COLLECTION at $(lb_url)/$COLLECTION (nodes $(node_url 1), $(node_url 2))"
 }
 
 cmd_stop() {
-  stop_pid solr-2; stop_pid solr-1; stop_pid zookeeper
+  stop_pid solr-lb; stop_pid solr-2; stop_pid solr-1; stop_pid zookeeper
 }
 
 cmd_status() {
   local name port
-  for name in zookeeper solr-1 solr-2; do
-    case $name in zookeeper) port=$ZK_PORT ;; solr-1) port=${PORTS[0]} ;; solr-2) port=${PORTS[1]} ;; esac
+  for name in zookeeper solr-1 solr-2 solr-lb; do
+    case $name in zookeeper) port=$ZK_PORT ;; solr-1) port=${PORTS[0]} ;; solr-2) port=${PORTS[1]} ;; solr-lb) port=$LB_PORT ;; esac
     printf '%-18s %-9s %-7s %-8s %s\n' "$name" "$([ -n "$(pid_of $name)" ] && echo running || echo stopped)" \
       "$port" "$(pid_of $name || echo -)" "$LOG/$name.log"
   done
@@ -233,5 +277,7 @@ case ${1:-} in
   stop-node) stop_pid "solr-$(node_arg "${2:-}")" ;;
   kill-node) stop_pid "solr-$(node_arg "${2:-}")" KILL ;;
   wait-active) wait_active "${2:-120}" ;;
-  *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  start-lb) start_lb ;;
+  stop-lb) stop_pid solr-lb ;;
+  *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
