@@ -722,6 +722,10 @@ def basic_item_concept(g: Graph, base: str, item: dict[str, Any]) -> URIRef:
     g.add((ref, RDF.type, gs.BasicItem))
     g.add((ref, SKOS.inScheme, scheme))
     g.add((ref, SKOS.notation, Literal(code)))
+    if item.get("type") == "basic_item":   # the catalogue's own entry: basic_item.yaml's cpsv keys
+        g.add((ref, DCT.identifier, Literal(code)))
+        _text(g, ref, DCT.title, item.get("title"), item.get("title_en"))
+        _text(g, ref, DCT.description, item.get("notes"))
     # its titles; the code (untagged) until they are known, DCAT-AP wanting a label
     # on every concept, and never beside them (one prefLabel a language)
     if item.get("title"):
@@ -757,7 +761,16 @@ def document_type(g: Graph, base: str, document: dict[str, Any]) -> URIRef:
     for alias in document.get("aliases") or []:
         g.add((ref, SKOS.altLabel, Literal(alias, lang=ZH)))
     _text(g, ref, DCT.description, document.get("notes"))
-    _text(g, ref, gs.issuingAuthority, document.get("issuing_authority"))
+    if document.get("issuing_authority"):
+        # dct:publisher (document.yaml's cpsv key) is an Agent: the issuer, named
+        _text(g, ref, gs.issuingAuthority, document["issuing_authority"])
+        issuer = URIRef(f"{ref}#issuer")
+        g.add((ref, DCT.publisher, issuer))
+        g.add((issuer, RDF.type, FOAF.Agent))
+        g.add((issuer, FOAF.name, Literal(document["issuing_authority"])))
+        _text(g, issuer, DCT.title, document["issuing_authority"])
+        if (issuer, DCT.identifier, None) not in g:
+            g.add((issuer, DCT.identifier, Literal(document["issuing_authority"])))
     held = document.get("government_holds")
     if held and (ref, gs.governmentHolds, None) not in g:
         g.add((ref, gs.governmentHolds, _concept(g, base, "government_holds", held)))

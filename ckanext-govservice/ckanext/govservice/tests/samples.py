@@ -43,7 +43,8 @@ BASIC_ITEM = {"type": "basic_item", "basic_code": BASIC_CODE, "title": "企业�
               "status": "active"}
 DOCUMENTS = [
     {"type": "document", "document_code": "DOC-S-ID", "title": "居民身份证", "title_en": "Resident ID card",
-     "aliases": ["身份证"], "issuing_authority": "公安机关", "government_holds": "electronic_licence",
+     "aliases": ["身份证"], "notes": "公安机关签发的居民身份证，已有电子证照。",
+     "issuing_authority": "公安机关", "government_holds": "electronic_licence",
      "status": "active"},
     {"type": "document", "document_code": "DOC-S-LEASE", "title": "材料2", "title_en": "Lease contract",
      "aliases": ["租赁合同"], "government_holds": "no", "status": "active"},

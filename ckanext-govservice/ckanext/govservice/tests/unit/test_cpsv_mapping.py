@@ -304,6 +304,19 @@ class TestCatalogueEntries:
         assert set(g.objects(document, SKOS.altLabel)) == {Literal("身份证", lang="zh")}
         assert not set(g.subjects(RDF.type, DCAT_DATASET))
 
+    @pytest.mark.parametrize("dataset_type, entry, ref", [
+        ("basic_item", samples.BASIC_ITEM, f"{BASE}/id/item/BI-S001"),
+        ("document", samples.DOCUMENTS[0], f"{BASE}/id/document/DOC-S-ID")])
+    def test_every_catalogue_field_with_a_cpsv_property_is_emitted_with_it(self, dataset_type, entry, ref):
+        g = self.entries()
+        for f in schema.load(dataset_type)["dataset_fields"]:
+            # a basic item's legal basis is its implementations' (cv:hasLegalResource is a service's)
+            if not f.get("cpsv") or f["field_name"] == "legal_basis":
+                continue
+            prefix, _, local = f["cpsv"].split("@")[0].partition(":")
+            predicate = URIRef(str({**rdf.NAMESPACES, "gs": rdf.terms_namespace(BASE)}[prefix]) + local)
+            assert g.value(URIRef(ref), predicate) is not None, f["field_name"]
+
     def test_catalogue_entries_conform_to_cpsv_ap_and_dcat_ap(self):
         g = self.entries()
         assert_conforms(g)
