@@ -10,7 +10,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from . import catalogue_publish, helpers, logic, network, search, statistics_publish, views
+from . import catalogue_publish, document_catalogue, helpers, logic, network, search, statistics_publish, views
 
 from ckanext.dcat.interfaces import IDCATURIGenerator
 
@@ -86,6 +86,9 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
 
     # IPackageController
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        if pkg_dict.get("type") == "document":   # its aliases searched as words, not only whole
+            pkg_dict["text"] = document_catalogue.aliases(json.loads(pkg_dict["validated_data_dict"]))
+            return pkg_dict
         if pkg_dict.get("type") != "service":
             return pkg_dict
         validated = json.loads(pkg_dict["validated_data_dict"])

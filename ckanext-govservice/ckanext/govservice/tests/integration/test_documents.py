@@ -198,6 +198,11 @@ def test_the_catalogue_page_finds_a_document_by_an_alias(app, catalogue):
     assert "居民身份证" in text and "公司章程" not in text
 
 
+def test_part_of_an_alias_finds_the_document(app, catalogue):
+    text = text_of(fetch(app, "/document/?q=二代"))       # of 二代身份证, an alias of 居民身份证
+    assert "居民身份证" in text and "公司章程" not in text
+
+
 def test_the_catalogue_page_filters_the_documents_the_government_holds(app, catalogue):
     text = text_of(fetch(app, "/document/?held=1"))
     assert "营业执照" in text and "居民身份证" not in text
