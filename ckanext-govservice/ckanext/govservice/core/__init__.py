@@ -10,6 +10,11 @@ server:
                   required statistics columns, headline KPIs, header folding)
 * ``rules``     — the rules of a service record (time limits, fees, channels)
 * ``kpis``      — statistics rows, periods and the KPI arithmetic
+* the one network across levels: ``documents`` (a service's documents matched
+  to the document catalogue by code, name or alias; what a citizen must still
+  bring), ``compare`` (implementations of one basic item against its standard
+  and the best implementer; the standardisation score), ``reuse`` (the
+  documents reuse index and the reduction rate 材料减免率)
 * one module per open standard, writer and reader together:
   ``cpsv`` (CPSV-AP 3.2 RDF), ``dcat_ap`` (DCAT-AP 3.0.0's vocabularies for
   the platform's own datasets, and the SHACL check), ``schemaorg`` (schema.org JSON-LD),
