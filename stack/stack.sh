@@ -408,9 +408,14 @@ start_ckan() {
 }
 
 start_worker() {
-  [ -n "$(pid_of worker)" ] && return
-  say "starting the CKAN job worker"
-  spawn worker env PATH="$VENV/bin:$PATH" CKAN_INI="$CKAN_INI" "$entrypoint" worker default
+  if [ -z "$(pid_of worker)" ]; then
+    say "starting the CKAN job worker"
+    spawn worker env PATH="$VENV/bin:$PATH" CKAN_INI="$CKAN_INI" "$entrypoint" worker default
+  fi
+  if [ -z "$(pid_of scheduler)" ]; then   # the periodic tasks (alerts, link checks…): schedule.py
+    say "starting the scheduler of the platform's periodic tasks"
+    spawn scheduler env PATH="$VENV/bin:$PATH" CKAN_INI="$CKAN_INI" "$entrypoint" scheduler
+  fi
 }
 
 code_stamp() {  # changes when the code or templates the web server and worker load change
@@ -539,7 +544,7 @@ cmd_up() {
   # pick up a new ckan.ini, or changed extension code, in the web server and the worker
   if [ "$CONFIG_CHANGED" = 1 ] || [ "$(cat "$RUN/code.stamp" 2>/dev/null)" != "$(code_stamp)" ]; then
     if [ -n "$(pid_of ckan)$(pid_of worker)" ]; then say "configuration or code changed: restarting CKAN"; fi
-    stop_pid ckan; stop_pid worker; stop_pid harvest-worker; stop_pid harvest-scheduler
+    stop_pid ckan; stop_pid worker; stop_pid scheduler; stop_pid harvest-worker; stop_pid harvest-scheduler
   fi
   start_ckan
   start_worker
@@ -594,6 +599,7 @@ cmd_down() {
   stop_pid feedserver
   stop_pid harvest-scheduler
   stop_pid harvest-worker
+  stop_pid scheduler
   stop_pid worker
   stop_pid ckan
   stop_pid solr
@@ -611,7 +617,7 @@ cmd_status() {
   local pgstate=stopped; pg_running && pgstate=running
   row postgresql "$pgstate" "$PG_PORT" - "/var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
   local svc port
-  for svc in redis solr ckan worker harvest-worker harvest-scheduler; do
+  for svc in redis solr ckan worker scheduler harvest-worker harvest-scheduler; do
     if [ "$svc" = solr ] && [ "$SOLR_MODE" = cloud ]; then continue; fi   # its nodes are listed below
     case $svc in redis) port=$REDIS_PORT ;; solr) port=$SOLR_PORT ;; ckan) port=$CKAN_PORT ;; *) port=- ;; esac
     local pid; pid=$(pid_of $svc || true)
@@ -646,7 +652,7 @@ cmd_stop() {
   case ${1:-} in
     solr) if [ "$SOLR_MODE" = cloud ]; then solr_cloud stop; else stop_pid solr; fi ;;
     pg-replica) pg_replica stop ;;
-    postgresql) stop_postgresql ;; redis|ckan|worker|harvest-worker|harvest-scheduler) stop_pid "$1" ;;
+    postgresql) stop_postgresql ;; redis|ckan|worker|scheduler|harvest-worker|harvest-scheduler) stop_pid "$1" ;;
     *) die "usage: stack.sh stop postgresql|redis|solr|ckan|worker" ;;
   esac
 }

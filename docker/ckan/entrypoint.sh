@@ -79,13 +79,13 @@ tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 role=${1:-web}
 set -- "$role" "${@:2}"
 case $role in
-  web|worker|migrate|init|init-site|backup|restore|ckan|harvest-worker|harvest-scheduler|harvest-admin)
+  web|worker|scheduler|migrate|init|init-site|backup|restore|ckan|harvest-worker|harvest-scheduler|harvest-admin)
     wait_for PostgreSQL pg_isready -q -h "$GOVSERVICE_PG_HOST" -p "$GOVSERVICE_PG_PORT"
     # shellcheck disable=SC2046
     wait_for Redis tcp_open $(redis_host_port "$GOVSERVICE_REDIS_URL") ;;
 esac
 case $role in
-  web|worker|migrate|init|init-site|restore|ckan)
+  web|worker|scheduler|migrate|init|init-site|restore|ckan)
     wait_for Solr curl -fsS "$GOVSERVICE_SOLR_URL/admin/ping" ;;
 esac
 

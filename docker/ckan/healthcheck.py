@@ -10,6 +10,7 @@ check another process).
   harvest-admin     the harvest admin app answers its login page
   worker            a CKAN job worker of this host is registered in Redis
   harvest-worker    a harvest worker of this host is registered in Redis
+  scheduler         the periodic tasks' scheduler of this host beat in Redis lately
   harvest-scheduler the harvest database and Redis answer
   cli               the same (the operators' tools container)
   init              the tools' API token has been written (migrations done)
@@ -58,6 +59,10 @@ def check(role: str, env: dict[str, str]) -> bool:
         return worker_here(env["GOVSERVICE_REDIS_URL"], "default")
     if role == "harvest-worker":
         return worker_here(env["GOVHARVEST_REDIS_URL"], "")
+    if role == "scheduler":   # schedule.py's heartbeat, written every 30 s, kept 120 s
+        from redis import Redis
+        return bool(Redis.from_url(env["GOVSERVICE_REDIS_URL"], socket_timeout=4).exists(
+            f"govservice:schedule:alive:{socket.gethostname()}"))
     if role in ("harvest-scheduler", "cli"):
         import psycopg2
         from redis import Redis

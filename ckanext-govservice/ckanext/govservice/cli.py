@@ -136,6 +136,16 @@ def links_check_command(department: str | None):
         click.echo(f"queued the link checks of {data_quality.enqueue_link_checks()} departments")
 
 
+@govservice.command("scheduler")
+def scheduler_command():
+    """Run the platform's periodic tasks when their cron expressions in ckan.ini
+    (ckanext.govservice.schedule.*) come due: alerts, link checks, the standards
+    dataset, the documents snapshot. Runs until stopped; several may run (each
+    due task runs once)."""
+    from . import schedule
+    schedule.forever()
+
+
 @govservice.command("network-migrate")
 @click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
 def network_migrate_command(dry_run: bool):

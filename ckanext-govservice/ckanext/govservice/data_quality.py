@@ -67,6 +67,8 @@ def check_links(department: str, *, status: Callable[[str], tuple[bool, str | No
     """Background job: check every channel and legal-basis address of the
     department's active services, at most ``links.per_second`` a second."""
     gap = 1.0 / max(tk.config.get("ckanext.govservice.links.per_second"), 0.001)
+    with store.engine().connect() as conn:
+        started = pm.database_now(conn)   # the clock checked_at is written with
     checked = broken = 0
     answers: dict[str, tuple[bool, str | None]] = {}
     last = 0.0
@@ -83,7 +85,10 @@ def check_links(department: str, *, status: Callable[[str], tuple[bool, str | No
                 pm.note_link(conn, department, service["service_code"], url, field, is_broken, reason)
             checked += 1
             broken += is_broken
-    return {"department": department, "checked": checked, "addresses": len(answers), "broken": broken}
+    with store.engine().begin() as conn:
+        forgotten = pm.forget_links_not_seen(conn, department, started)
+    return {"department": department, "checked": checked, "addresses": len(answers), "broken": broken,
+            "forgotten": forgotten}
 
 
 def enqueue_link_checks() -> int:

@@ -5,7 +5,7 @@ import datetime as dt
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
-from .. import health, publishing
+from .. import health, publishing, schedule
 from ..core import schema
 
 
@@ -35,16 +35,27 @@ def govservice_health(context: Context, data_dict: DataDict) -> DataDict:
         ``{"status": "up" | "down"}`` only.
     :rtype: dict
 
+    Sysadmins also get ``scheduled_tasks``: ``{"running": bool, "tasks":
+    {task: {"schedule", "last": {"due", "ok", "seconds", "error"?} | null,
+    "next"}}}`` for the periodic tasks ``ckan govservice scheduler`` runs
+    (schedule.py); it does not change ``status``.
+
     The action itself never fails because a dependency is down; that is what
     it reports.
     """
     tk.check_access("govservice_health", context, data_dict)
     services = {name: health.timed(probe) for name, probe in health.probes().items()}
-    return {
+    answer = {
         "status": health.overall_status(services),
         "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "services": services if health.may_see_details(context) else health.up_or_down(services),
     }
+    if health.may_see_details(context):
+        try:
+            answer["scheduled_tasks"] = schedule.report()
+        except Exception as e:   # Redis down: the services above say so
+            answer["scheduled_tasks"] = {"error": f"{type(e).__name__}: {e}"}
+    return answer
 
 
 def _field_description(f: dict) -> dict:

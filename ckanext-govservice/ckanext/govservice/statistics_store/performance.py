@@ -3,6 +3,7 @@
 and the monthly KPI sums the standards are judged on."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any, Iterable, Sequence
 
@@ -182,6 +183,17 @@ def note_link(conn, department: str, service_code: str, url: str, field: str,
         ON CONFLICT (department, service_code, url) DO UPDATE SET field = EXCLUDED.field,
             broken = EXCLUDED.broken, reason = EXCLUDED.reason, checked_at = now()"""),
         {"d": department, "s": service_code, "u": url, "f": field, "b": broken, "r": reason})
+
+
+def database_now(conn) -> dt.datetime:
+    return conn.execute(sa.text("SELECT now()")).scalar()
+
+
+def forget_links_not_seen(conn, department: str, since: dt.datetime) -> int:
+    """Drop the department's addresses no check has seen since ``since`` (the start
+    of its latest full check): services that changed or left no longer list them."""
+    return conn.execute(sa.text(f"DELETE FROM {SCHEMA}.link_check WHERE department = :d AND checked_at < :t"),
+                        {"d": department, "t": since}).rowcount
 
 
 def broken_links(conn, department: str | None = None) -> list[dict[str, Any]]:

@@ -7,6 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from ckan.tests import helpers
+
 from ckanext.govservice import data_quality
 
 from .. import factories as gov
@@ -88,3 +90,15 @@ def test_broken_links_are_found_on_a_local_server_head_then_get(statistics_db, s
     # HEAD first; GET only where HEAD was refused; the metadata address never asked
     assert ("GET", "/head-refused") in Links.seen and ("GET", "/ok") not in Links.seen
     assert len(waits) >= 3 and all(0 < w <= 0.5 for w in waits)                    # 2 a second at most
+
+
+def test_an_address_no_service_lists_any_more_is_forgotten_at_the_next_check(statistics_db, sysadmin, dept, server):
+    made = gov.service(dept["id"], service_code="SR-1", name="sr-1",
+                       channels=[online(f"{server}/gone")], legal_basis=[])
+    data_quality.check_links("market-regulation", sleep=lambda s: None)
+    assert [b["url"] for b in data_quality.score("market-regulation")["broken_links"]] == [f"{server}/gone"]
+    helpers.call_action("package_patch", context=dict(sysadmin), id=made["id"],
+                        channels=[online(f"{server}/ok")])
+    report = data_quality.check_links("market-regulation", sleep=lambda s: None)
+    assert (report["checked"], report["broken"], report["forgotten"]) == (1, 0, 1)
+    assert data_quality.score("market-regulation")["broken_links"] == []
