@@ -18,6 +18,8 @@ MAX_ROWS = 100
 
 def _text(data_dict: DataDict, name: str, required: bool = False) -> str | None:
     value = data_dict.get(name)
+    if name in data_dict and value is None:   # JSON null: as the other actions, not taken for "absent"
+        raise tk.ValidationError({name: ["must be text"]})
     if value in (None, ""):
         if required:
             raise tk.ValidationError({name: ["Missing value: give the basic item's code (基本编码)"]})
@@ -36,9 +38,11 @@ def _choice(data_dict: DataDict, name: str, vocabulary: str) -> str | None:
 
 
 def _whole(data_dict: DataDict, name: str, default: int, most: int | None = None) -> int:
-    value = data_dict.get(name)
-    if value is None:
+    if name not in data_dict:
         return default
+    value = data_dict[name]
+    if value is None:
+        raise tk.ValidationError({name: ["must be a whole number"]})
     try:
         number = rules.parse_natural_number(value)
     except ValueError as e:

@@ -134,7 +134,7 @@ class TestBuild:
 
     def test_formula_like_text_is_neutralised_in_csv_and_xlsx(self, market, sysadmin):
         create(market, sysadmin, name="market-a", title='=HYPERLINK("http://evil.example","点击")',
-               title_en="+1", notes="@SUM(A1:A9)", local_code="-12", output_name="-5")
+               title_en="+1", notes="@SUM(A1:A9)", eligibility="-12", output_name="-5")
         catalogue_publish.build(market["name"])
         files = catalogue_files("market-regulation-service-catalogue")
         row = read_csv(files["csv"]).iloc[0]
@@ -143,7 +143,7 @@ class TestBuild:
         header = [c.value for c in ws[1]]
         cells = dict(zip(header, ws[2]))
         expected = {"title_zh": '\'=HYPERLINK("http://evil.example","点击")', "title_en": "'+1",
-                    "description_zh": "'@SUM(A1:A9)", "local_code": "'-12", "output_name": "'-5"}
+                    "description_zh": "'@SUM(A1:A9)", "eligibility_zh": "'-12", "output_name": "'-5"}
         for column, text in expected.items():
             assert row[column] == text, column
             assert cells[column].value == text and cells[column].data_type == "s", column
