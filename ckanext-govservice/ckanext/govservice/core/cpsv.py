@@ -672,24 +672,34 @@ def _contact_points(g: Graph, base: str, ref: URIRef, rows: list[dict[str, Any]]
         g.add((node, RDF.type, CV.ContactPoint))
         g.add((node, gs.contactPurpose, _concept(g, base, _vocabulary("contact_points", "purpose"),
                                                  row.get("purpose") or "enquiry")))
-        if row.get("phone"):
-            g.add((node, CV.telephone, Literal(row["phone"])))
-        if row.get("email"):
-            g.add((node, CV.email, Literal(row["email"])))
-        if row.get("url"):
-            page = URIRef(row["url"])
-            g.add((node, CV.contactPage, page))
-            g.add((page, RDF.type, FOAF.Document))
-        if row.get("address"):
-            address = _part(ref, f"contact-point-{n}-address", 1)
-            g.add((node, LOCN.address, address))
-            g.add((address, RDF.type, LOCN.Address))
-            _text(g, address, LOCN.fullAddress, row["address"])
-        if row.get("opening_hours"):
-            hours = _part(ref, f"contact-point-{n}-hours", 1)
-            g.add((node, CV.openingHours, hours))
-            g.add((hours, RDF.type, TIME.TemporalEntity))
-            _text(g, hours, DCT.description, row["opening_hours"])
+        _reach(g, ref, node, row, f"contact-point-{n}")
+        _opening_hours(g, ref, node, row.get("opening_hours"), f"contact-point-{n}")
+
+
+def _reach(g: Graph, ref: URIRef, contact: URIRef, row: dict[str, Any], part: str) -> None:
+    """How a cv:ContactPoint is reached: telephone, email, web page, address (a
+    channel's and an enquiry or complaint contact point's alike)."""
+    if row.get("phone"):
+        g.add((contact, CV.telephone, Literal(row["phone"])))
+    if row.get("email"):
+        g.add((contact, CV.email, Literal(row["email"])))
+    if row.get("url"):
+        page = URIRef(row["url"])
+        g.add((contact, CV.contactPage, page))
+        g.add((page, RDF.type, FOAF.Document))
+    if row.get("address"):
+        address = _part(ref, f"{part}-address", 1)
+        g.add((contact, LOCN.address, address))
+        g.add((address, RDF.type, LOCN.Address))
+        _text(g, address, LOCN.fullAddress, row["address"])
+
+
+def _opening_hours(g: Graph, ref: URIRef, node: URIRef, text: str | None, part: str) -> None:
+    if text:
+        hours = _part(ref, f"{part}-hours", 1)
+        g.add((node, CV.openingHours, hours))
+        g.add((hours, RDF.type, TIME.TemporalEntity))
+        _text(g, hours, DCT.description, text)
 
 
 # ---------------------------------------------------------------- the network's catalogues
@@ -865,26 +875,12 @@ def _channels(g: Graph, base: str, ref: URIRef, code: str, channels: list[dict[s
         _text(g, node, DCT.title, ch.get("name"))
         if authority is not None:
             g.add((node, CV.ownedBy, authority))
-        if ch.get("opening_hours"):
-            hours = _part(ref, f"channel-{n}-hours", 1)
-            g.add((node, CV.openingHours, hours))
-            g.add((hours, RDF.type, TIME.TemporalEntity))
-            _text(g, hours, DCT.description, ch["opening_hours"])
+        _opening_hours(g, ref, node, ch.get("opening_hours"), f"channel-{n}")
         if ch.get("url") or ch.get("phone") or ch.get("address"):
             contact = _part(ref, f"channel-{n}-contact", 1)
             g.add((node, CV.contactPoint, contact))
             g.add((contact, RDF.type, CV.ContactPoint))
-            if ch.get("phone"):
-                g.add((contact, CV.telephone, Literal(ch["phone"])))
-            if ch.get("url"):
-                page = URIRef(ch["url"])
-                g.add((contact, CV.contactPage, page))
-                g.add((page, RDF.type, FOAF.Document))
-            if ch.get("address"):
-                address = _part(ref, f"channel-{n}-address", 1)
-                g.add((contact, LOCN.address, address))
-                g.add((address, RDF.type, LOCN.Address))
-                _text(g, address, LOCN.fullAddress, ch["address"])
+            _reach(g, ref, contact, {k: ch.get(k) for k in ("phone", "url", "address")}, f"channel-{n}")
 
 
 # ---------------------------------------------------------------- reading
