@@ -273,6 +273,13 @@ def test_the_dashboards_helper_gives_a_departments_figures_and_series(snapshots)
         0.5, [dt.date.today().strftime("%Y-%m")])
 
 
+def test_the_department_dashboard_carries_the_section(app, snapshots):
+    document_catalogue.snapshot(dt.date.today())
+    page = fetch(app, "/performance/market-regulation")
+    assert 'id="department-documents"' in page
+    assert 'id="document-reduction-rate">50%<' in page.replace(" ", "")
+
+
 # ---------------------------------------------------------------- life events
 
 
