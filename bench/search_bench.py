@@ -8,12 +8,12 @@ The documents are the portal's (site id ``govservice``: the demo city after `mak
 demo`), read from the single core (http://127.0.0.1:8983/solr/ckan) and posted
 unchanged into a SolrCloud started for the run by stack/solr/cloud.sh (ZooKeeper and
 two nodes on free ports, var/solrcloud-bench, 2 shards x 2 replicas, the same
-generated configset), which it stops at the end. Each request is what CKAN's
+generated configset, nginx in front of the nodes), which it stops at the end. Each request is what CKAN's
 package_search sends to Solr for an anonymous search of the service catalogue (dismax
 over title, name, tags, text; CKAN's filters; the service facets), with a query drawn
 in turn from words of the catalogue. Both targets get the same warm-up and then the same
-sequence of requests from ``--concurrency`` threads; the cloud is asked through node 1,
-as CKAN asks it. Prints a Markdown table (requests/s, p50, p95, p99 in ms).
+sequence of requests from ``--concurrency`` threads; the cloud is asked through the
+nginx in front of its nodes, as CKAN asks it. Prints a Markdown table (requests/s, p50, p95, p99 in ms).
 """
 from __future__ import annotations
 
@@ -111,17 +111,20 @@ def main() -> int:
     schema = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c",
                              "import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), 'config/solr/schema.xml'))"],
                             capture_output=True, text=True, check=True).stdout.strip()
-    zk, p1, p2 = free_ports(3)
+    zk, lb, p1, p2 = free_ports(4)
     folder = ROOT / "var" / "solrcloud-bench"
     shutil.rmtree(folder, ignore_errors=True)
     env = {**os.environ, "GOVSERVICE_SOLR_CLOUD_DIR": str(folder), "GOVSERVICE_ZK_PORT": str(zk),
            "GOVSERVICE_SOLR_CLOUD_PORTS": f"{p1} {p2}", "GOVSERVICE_SOLR_CLOUD_HEAP": "512m",
+           "GOVSERVICE_SOLR_CLOUD_LB_PORT": str(lb),
+           "GOVSERVICE_SOLR_LB_NGINX": str(Path(os.environ.get("GOVSERVICE_VAR", ROOT / "var"))
+                                           / "docker-tools" / "nginx" / "usr" / "sbin" / "nginx"),
            "GOVSERVICE_SOLR_CACHE": os.environ.get("GOVSERVICE_SOLR_CACHE", str(
                Path(os.environ.get("GOVSERVICE_CACHE", Path.home() / ".cache" / "govservice")) / "solr-9.10.1"))}
     cloud_sh = ["bash", str(ROOT / "stack" / "solr" / "cloud.sh")]
     subprocess.run(cloud_sh + ["start", schema], env=env, check=True, stdout=subprocess.DEVNULL)
     try:
-        cloud = f"http://127.0.0.1:{p1}/solr/ckan"
+        cloud = f"http://127.0.0.1:{lb}/solr/ckan"
         copied = copy_documents(args.single, cloud, args.site)
         counted = get(f"{cloud}/select", {"q": "*:*", "rows": 0, "wt": "json"})["response"]["numFound"]
         assert counted == copied > 0, (counted, copied)
