@@ -40,6 +40,7 @@ def _demanding(code: str) -> tuple[int, int]:
     return (found[0]["services"], found[0]["departments"]) if found else (0, 0)
 
 
+@tk.side_effect_free
 def govservice_document_show(context: Context, data_dict: DataDict) -> DataDict:
     """A document of the document catalogue (材料目录), by its code.
 
@@ -77,6 +78,7 @@ def _mandatory(service: dict[str, Any], code: str) -> bool | None:
     return any(str(d.get("mandatory", True)).lower() not in ("false", "0", "no") for d in found)
 
 
+@tk.side_effect_free
 def govservice_document_services(context: Context, data_dict: DataDict) -> DataDict:
     """The live services that demand a document, by title, paged.
 
@@ -138,6 +140,7 @@ def _network_filters(context: Context, data_dict: DataDict) -> list[str]:
     return catalogue.service_filters(department, level, data_dict.get("area") or None)
 
 
+@tk.side_effect_free
 def govservice_document_reuse(context: Context, data_dict: DataDict) -> DataDict:
     """The reuse index: the documents demanded by the most live services.
 
@@ -173,6 +176,7 @@ def govservice_document_reuse(context: Context, data_dict: DataDict) -> DataDict
             "results": [{**empty, **known.get(r["code"], {}), **r} for r in index["results"]]}
 
 
+@tk.side_effect_free
 def govservice_documents_unmatched(context: Context, data_dict: DataDict) -> DataDict:
     """The document names live services list that match no entry of the
     document catalogue (by code, name or alias), most listed first: what the
@@ -207,6 +211,7 @@ def govservice_documents_unmatched(context: Context, data_dict: DataDict) -> Dat
                         for row in found[:limit]]}
 
 
+@tk.side_effect_free
 def govservice_document_burden(context: Context, data_dict: DataDict) -> DataDict:
     """The documents a citizen must still bring, and the document reduction
     rate 材料减免率 (the share of demanded mandatory documents the citizen need

@@ -15,7 +15,7 @@ from ckan.tests import helpers
 from ckanext.govservice import document_catalogue
 
 from .. import factories as gov
-from ..pages import checked, fetch
+from ..pages import checked, fetch, fetch_json
 
 pytestmark = pytest.mark.usefixtures("clean_index")
 
@@ -110,6 +110,18 @@ def test_the_platform_burden_lists_each_department(sysadmin, dept, health, catal
 
 
 # ---------------------------------------------------------------- the reuse index
+
+
+def test_the_document_actions_answer_get_as_every_read_action_does(app, sysadmin, dept, catalogue):
+    service(sysadmin, dept, "s1", [doc("居民身份证", "D-ID")])
+    for url in ("/api/3/action/govservice_document_show?code=D-ID",
+                "/api/3/action/govservice_document_services?code=D-ID",
+                "/api/3/action/govservice_document_reuse?limit=5",
+                "/api/3/action/govservice_documents_unmatched",
+                "/api/3/action/govservice_document_burden?department=market-regulation"):
+        assert fetch_json(app, url)["success"] is True, url
+    assert [r["code"] for r in fetch_json(app, "/api/3/action/govservice_document_reuse")["result"]["results"]] == [
+        "D-ID"]
 
 
 def test_the_reuse_index_puts_the_documents_most_services_demand_first(sysadmin, dept, health, catalogue):
