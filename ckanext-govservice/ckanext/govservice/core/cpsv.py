@@ -535,24 +535,19 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
             unit = service.get(f"{kind}_limit_unit") or "working_days"
             g.add((ref, gs[f"{kind}LimitUnit"], _concept(g, base, _vocabulary(f"{kind}_limit_unit"), unit)))
 
-    # process steps
-    for n, step in enumerate(service.get("process_steps") or [], 1):
-        node = _part(ref, "step", n)
-        g.add((ref, gs.processStep, node))
-        g.add((node, RDF.type, gs.ProcessStep))
-        g.add((node, gs.position, Literal(n)))
-        _text(g, node, DCT.title, step.get("name"))
-        _text(g, node, DCT.description, step.get("description"))
-        _time_limit(g, base, node, step)
-    # special procedures: their time does not count toward the limit
-    for n, procedure in enumerate(service.get("special_procedures") or [], 1):
-        node = _part(ref, "special-procedure", n)
-        g.add((ref, gs.specialProcedure, node))
-        g.add((node, RDF.type, gs.SpecialProcedure))
-        g.add((node, gs.position, Literal(n)))
-        _text(g, node, DCT.title, procedure.get("name"))
-        _text(g, node, DCT.description, procedure.get("description"))
-        _time_limit(g, base, node, procedure)
+    # process steps, and special procedures (their time does not count toward the limit):
+    # numbered nodes with a name, a description and a time limit each
+    for field, part, prop, kind in (("process_steps", "step", gs.processStep, gs.ProcessStep),
+                                    ("special_procedures", "special-procedure", gs.specialProcedure,
+                                     gs.SpecialProcedure)):
+        for n, row in enumerate(service.get(field) or [], 1):
+            node = _part(ref, part, n)
+            g.add((ref, prop, node))
+            g.add((node, RDF.type, kind))
+            g.add((node, gs.position, Literal(n)))
+            _text(g, node, DCT.title, row.get("name"))
+            _text(g, node, DCT.description, row.get("description"))
+            _time_limit(g, base, node, row)
 
     # output
     if any(service.get(k) not in (None, "") for k in (
