@@ -415,3 +415,48 @@ def govservice_catalogue_entry_rules(key: FlattenKey, data: FlattenDataDict,
         if was != (_value(data, "status") or "active"):
             # its implementations' flags follow: reindexed after the commit (network.py)
             network.status_changed(code)
+
+
+# ---------------------------------------------------------------- service centres (issue 17)
+# A centre (service_centre.yaml) is known by its centre_code, unique on the
+# platform, and reached at centre-<code>; its hours and counters are read by
+# core/centres.py.
+CATALOGUE_CODE_FIELD["service_centre"] = "centre_code"
+CATALOGUE_NAME_PREFIX["service_centre"] = "centre"
+
+
+def govservice_opening_hours(value: Any) -> Any:
+    """Opening hours in the platform's compact form, written back in one form."""
+    if value is missing or value is None or value == "":
+        return value
+    from ..core import centres
+    return _invalid_from(centres.normalise_hours, value)
+
+
+def govservice_code_list(value: Any) -> Any:
+    """Implementation codes (实施编码) a counter handles: a list, or text separated
+    by spaces, commas or semicolons; stored as JSON."""
+    from ..core import centres
+    if value is missing or value is None or value == "":
+        return json.dumps([])
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise Invalid(f"must be a list of implementation codes (got {value[:80]!r})") from None
+    codes = centres.counter_services({"implementation_codes": value})
+    bad = [c for c in codes if not SERVICE_CODE.match(c)]
+    if bad:
+        raise Invalid(f"{bad[0]!r} is not an implementation code (letters, digits, '.', '_' and '-')")
+    return json.dumps(list(dict.fromkeys(codes)))
+
+
+def govservice_centre_rules(key: FlattenKey, data: FlattenDataDict,
+                            errors: FlattenErrorDict, context: Context) -> None:
+    """A centre's coordinates come both or neither, each in range; "24 hours"
+    is derived from its opening hours."""
+    from ..core import centres
+    for name, reason in centres.check_coordinates(_value(data, "latitude"), _value(data, "longitude")).items():
+        errors.setdefault((name,), []).append(reason)
+    if not _has_errors(errors, "opening_hours"):
+        _set_derived(data, "open_all_day", centres.open_all_day(_value(data, "opening_hours")))
