@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover
     IXloader = None
 
 DATASET_SCHEMAS = ("ckanext.govservice:schemas/service.yaml ckanext.govservice:schemas/basic_item.yaml "
-                  "ckanext.govservice:schemas/document.yaml")
+                  "ckanext.govservice:schemas/document.yaml ckanext.govservice:schemas/service_centre.yaml")
 DEPARTMENT_SCHEMA = "ckanext.govservice:schemas/department.yaml"
 
 

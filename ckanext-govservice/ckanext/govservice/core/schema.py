@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator, Mapping, TypeVar
 import yaml
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-SCHEMAS = ("service", "department", "statistics", "kpis", "basic_item", "document")
+SCHEMAS = ("service", "department", "statistics", "kpis", "basic_item", "document", "service_centre")
 LANGUAGES = ("zh_Hans_CN", "en")
 
 # ---------------------------------------------------------------- loading
