@@ -236,8 +236,8 @@ def _follow(location: str, headers: dict, timeout: float, deadline: float, metho
 
 
 def _request(url: str, headers: dict, timeout: float, deadline: float, where: str, method: str = "GET",
-             local: bool = False):
-    """GET (or HEAD) one URL on a connection pinned to its checked address; no redirect followed."""
+             local: bool = False, body: bytes | None = None):
+    """GET (HEAD, or POST ``body``) one URL on a connection pinned to its checked address; no redirect followed."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = origin(url)[2]
@@ -256,7 +256,7 @@ def _request(url: str, headers: dict, timeout: float, deadline: float, where: st
                        **headers, "Host": parts.netloc.rpartition("@")[2]}
     target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
     try:
-        return pool.urlopen(method, target, headers=request_headers, timeout=wait, redirect=False,
+        return pool.urlopen(method, target, body=body, headers=request_headers, timeout=wait, redirect=False,
                             retries=False, preload_content=False, decode_content=True,
                             assert_same_host=False), pool
     except BaseException:
@@ -294,6 +294,32 @@ def link_status(location: str, *, timeout: float = 10) -> int:
             if pool is not None:
                 pool.close()
     return status
+
+
+def post(location: str, body: bytes, headers: dict, *, timeout: float = 10) -> int:
+    """POST ``body`` to a web address given by a user (a webhook's target), through
+    the same guarded client: http(s) only, the name resolved once and every
+    address checked by the policy (so a name that now resolves to a private
+    address is refused: DNS rebinding), bounded in time, no redirect followed
+    (a 3xx is the answer). Returns the HTTP status, reading no more than 64 KiB
+    of the answer. Raises ExtractError for a refused or unreachable address."""
+    _check_scheme(urlsplit(location).scheme)
+    where = shown(location)
+    response = pool = None
+    try:
+        response, pool = _request(location, headers, timeout, time.monotonic() + timeout * 2, where,
+                                  "POST", body=body)
+        response.read(CHUNK, decode_content=False)
+        return response.status
+    except urllib3.exceptions.HTTPError as e:
+        if isinstance(e, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.SSLError)):
+            raise ExtractError(f"unreachable: {where} ({type(e).__name__})") from None
+        raise ExtractError(f"no answer within {timeout:g} s: {where} ({type(e).__name__})") from None
+    finally:
+        if response is not None:
+            response.close()
+        if pool is not None:
+            pool.close()
 
 
 def _spool_body(response, path: Path, deadline: float, where: str) -> None:
