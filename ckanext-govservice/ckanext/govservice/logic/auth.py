@@ -178,3 +178,17 @@ def govservice_synonym_delete(context: Context, data_dict: DataDict) -> AuthResu
     return _department_admin(context, data_dict.get("owner_org"), "remove this synonym")
 
 
+
+
+# ---------------------------------------------------------------- webhooks (logic/subscriptions.py)
+
+def _signed_in(context: Context, data_dict: DataDict) -> AuthResult:
+    """Any signed-in user (or API token) manages webhooks; the actions show and
+    change only the user's own (a sysadmin's: everyone's)."""
+    if context.get("auth_user_obj") or context.get("user"):
+        return {"success": True}
+    return {"success": False, "msg": "sign in (or send your API token) to manage webhooks"}
+
+
+govservice_webhook_create = govservice_webhook_list = _signed_in
+govservice_webhook_delete = govservice_webhook_deliveries = _signed_in
