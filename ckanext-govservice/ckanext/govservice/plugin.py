@@ -10,7 +10,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from . import catalogue_publish, document_catalogue, helpers, logic, network, search, statistics_publish, views
+from . import catalogue_publish, centres, document_catalogue, helpers, logic, network, search, statistics_publish, views
 
 from ckanext.dcat.interfaces import IDCATURIGenerator
 
@@ -103,6 +103,7 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
         pkg_dict.update(search.performance_index_fields(performance))
         pkg_dict.pop("network", None)
         pkg_dict.update(network.index_fields(validated))   # level, area, documents, flags
+        centres.index_into(pkg_dict, validated)             # service_centres_ss: the centres handling it
         pkg_dict.update(search.service_search_fields(
             validated, search.managed_synonyms(), datetime.date.today().isoformat()))
         return pkg_dict
@@ -125,6 +126,7 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
         if pkg_dict.get("type") == "service":
             pkg_dict["performance"] = statistics_publish.performance(pkg_dict)
             pkg_dict["network"] = network.of(pkg_dict)    # its basic item, documents, flags
+            pkg_dict["service_centres"] = centres.of(pkg_dict)   # derived from the centres' counters
         return pkg_dict
 
     # Regenerate the bulk catalogue files in the background when a service changes.
@@ -145,6 +147,7 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
         if pkg is not None:
             self._service_changed(pkg.type, pkg.owner_org)
             network.catalogue_changed(context, pkg.type)
+        centres.deleted(pkg_dict.get("id"))     # a centre's services: reindexed after the commit
 
     # IOrganizationController (and IPackageController, whose hook has the same
     # name): a department's new level or area reaches its services' index.

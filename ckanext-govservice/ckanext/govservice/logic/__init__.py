@@ -12,9 +12,9 @@ import inspect
 from types import ModuleType
 from typing import Any, Callable
 
-from . import action, auth, documents, items, queues
+from . import action, auth, centres, documents, items, queues
 
-ACTION_MODULES = (action, items, documents, queues)
+ACTION_MODULES = (action, items, documents, queues, centres)
 
 
 def _own_functions(module: ModuleType) -> dict[str, Callable[..., Any]]:

@@ -460,3 +460,8 @@ def govservice_centre_rules(key: FlattenKey, data: FlattenDataDict,
         errors.setdefault((name,), []).append(reason)
     if not _has_errors(errors, "opening_hours"):
         _set_derived(data, "open_all_day", centres.open_all_day(_value(data, "opening_hours")))
+    if not any(errors.values()):       # its services' index follows, after the commit
+        from .. import centres as service_centres
+        package = context.get("package")
+        for code in {_value(data, "centre_code"), ((package.extras or {}).get("centre_code") if package else None)}:
+            service_centres.changed(code)

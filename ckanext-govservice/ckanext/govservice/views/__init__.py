@@ -11,6 +11,7 @@ own (``performance_pages``, ``life_events``, ``openapi``):
 * ``open311``: the Open311 GeoReport v2 service list (``/open311/v2/…``)
 * ``openapi``: the description of the govservice actions
   (``/api/govservice/openapi.json``, ``/api/govservice/docs``)
+* ``centres``: the service centres (``/centre/``, ``/centre/<code>``)
 * ``rdf``: ``/service/<name>.<format>``, the platform's terms and
   vocabularies, and the ``/id/service/<department>/<code>`` resolver
 """
@@ -18,10 +19,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import documents, items, open311, openapi, pages, performance, rdf
+from . import centres, documents, items, open311, openapi, pages, performance, rdf
 
 
 def get_blueprints() -> list[Blueprint]:
     """Every blueprint of the extension (the plugin's IBlueprint)."""
     return [open311.blueprint, openapi.blueprint, rdf.blueprint, pages.blueprint, pages.scripts_blueprint,
-            performance.blueprint, items.blueprint, documents.blueprint]
+            performance.blueprint, items.blueprint, documents.blueprint,
+            centres.blueprint]
