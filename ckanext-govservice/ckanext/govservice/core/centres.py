@@ -271,3 +271,60 @@ def check_coordinates(latitude: Any, longitude: Any) -> dict[str, str]:
         if not -limit <= value <= limit:
             problems[name] = f"must be between -{limit} and {limit} degrees (got {value:g})"
     return problems
+
+
+# ---------------------------------------------------------------- schema.org and the map
+
+SCHEMA_ORG_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def schema_org(centre: dict[str, Any], url: str) -> dict[str, Any]:
+    """The centre as schema.org JSON-LD: a GovernmentOffice with its address,
+    place, telephone and openingHoursSpecification (one per day and range)."""
+    out: dict[str, Any] = {"@context": "https://schema.org", "@type": "GovernmentOffice", "@id": url, "url": url,
+                           "identifier": centre.get("centre_code"), "name": centre.get("title")}
+    if centre.get("title_en"):
+        out["alternateName"] = centre["title_en"]
+    if centre.get("address"):
+        out["address"] = centre["address"]
+    if centre.get("phone"):
+        out["telephone"] = centre["phone"]
+    if centre.get("latitude") not in (None, "") and centre.get("longitude") not in (None, ""):
+        out["geo"] = {"@type": "GeoCoordinates", "latitude": float(centre["latitude"]),
+                      "longitude": float(centre["longitude"])}
+    specification = []
+    for day, row in zip(SCHEMA_ORG_DAYS, hours_table(centre.get("opening_hours"))):
+        for hours in row["ranges"]:
+            opens, closes = hours.split("-")
+            specification.append({"@type": "OpeningHoursSpecification", "dayOfWeek": f"https://schema.org/{day}",
+                                  "opens": opens, "closes": "23:59" if closes == "24:00" else closes})
+    if specification:
+        out["openingHoursSpecification"] = specification
+    if centre.get("appointment_url"):
+        out["potentialAction"] = {"@type": "ReserveAction", "target": centre["appointment_url"]}
+    return out
+
+
+TILE_SIZE = 256
+
+
+def map_tiles(latitude: Any, longitude: Any, zoom: int = 16, around: int = 1) -> dict[str, Any] | None:
+    """The web-map tiles (slippy map, Web Mercator) around a point: rows of
+    ``{"z", "x", "y"}`` (a square of 2·around+1 tiles, the point's tile in the
+    middle) and where the point is in that square, as percentages from its
+    left and top; None without coordinates."""
+    import math
+    try:
+        lat, lon = float(latitude), float(longitude)
+    except (TypeError, ValueError):
+        return None
+    lat = max(min(lat, 85.0511), -85.0511)
+    n = 2 ** zoom
+    x = (lon + 180.0) / 360.0 * n
+    y = (1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n
+    tx, ty = int(x), int(y)
+    side = 2 * around + 1
+    rows = [[{"z": zoom, "x": (tx + dx) % n, "y": ty + dy} for dx in range(-around, around + 1)]
+            for dy in range(-around, around + 1) if 0 <= ty + dy < n]
+    return {"rows": rows, "left": round((x - tx + around) / side * 100, 2),
+            "top": round((y - ty + around) / side * 100, 2)}
