@@ -11,7 +11,12 @@ extract, read and normalise, compare, load, report — told apart only by the
   ``basic_code``, unique on the platform), published by the source's department
   (e.g. the province's government service office);
 * ``documents``: the document catalogue (材料目录, ``document``, keyed by
-  ``document_code``).
+  ``document_code``);
+* ``service_centres``: a department's service centres (办事大厅,
+  ``service_centre``, keyed by ``centre_code``, unique on the platform). Their
+  counters name the services they handle by implementation code; a code no
+  service has yet is flagged on the centre, not refused, so centres may run in
+  the first tier, before the services.
 
 The fields, columns and labels of each come from its schema
 (``schemas/<dataset type>.yaml``) through ``core.schema`` and ``core.tabular``.
@@ -60,12 +65,14 @@ SERVICES = Catalogue("services", "service", "service_code",
                      ("csv", "xlsx", "json", "json-file", "cpsv", "open311", "ckan"))
 BASIC_ITEMS = Catalogue("basic_items", "basic_item", "basic_code", ("csv", "xlsx", "json", "json-file", "ckan"))
 DOCUMENTS = Catalogue("documents", "document", "document_code", ("csv", "xlsx", "json", "json-file", "ckan"))
+SERVICE_CENTRES = Catalogue("service_centres", "service_centre", "centre_code",
+                            ("csv", "xlsx", "json", "json-file", "ckan"))
 
-CATALOGUES: dict[str, Catalogue] = {c.kind: c for c in (SERVICES, BASIC_ITEMS, DOCUMENTS)}
+CATALOGUES: dict[str, Catalogue] = {c.kind: c for c in (SERVICES, BASIC_ITEMS, DOCUMENTS, SERVICE_CENTRES)}
 
 # The order due sources are run in, tier by tier: the catalogues a service
 # refers to, then the services, then the statistics rows that count them.
-HARVEST_ORDER = (("basic_items", "documents"), ("services",), ("statistics",))
+HARVEST_ORDER = (("basic_items", "documents", "service_centres"), ("services",), ("statistics",))
 
 
 def of(source: dict[str, Any]) -> Catalogue:
