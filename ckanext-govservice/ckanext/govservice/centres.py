@@ -6,9 +6,9 @@ service, "open now" in the platform's timezone, and the index kept in step.
   ``of(service)`` is the ``service_centres`` key package_show adds to a service,
   ``index_fields(service)`` its ``service_centres_ss`` Solr field (a facet of
   service search).
-* The live centres are loaded whole, once, and kept in this process until a
-  centre changes here or ``CACHE_TTL`` seconds have passed (another process may
-  have changed them), as network.py keeps the catalogues.
+* Read fresh from the database each time, never cached: a city has tens of
+  centres, a province hundreds, and a centre saved by one web process must show
+  on a service served by another at once.
 * A centre saved or deleted: the services it handles, before and after, are
   reindexed after the commit, on the job queue (network.py's pattern).
 
@@ -19,8 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import threading
-import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,15 +33,12 @@ log = logging.getLogger(__name__)
 
 DATASET_TYPE = "service_centre"
 SOLR_FIELD = "service_centres_ss"
-CACHE_TTL = 30.0
 LIVE = "active"
 WITHDRAWN = "withdrawn"
 # What a service's ``service_centres`` key tells of each centre (the contract of issue 17).
 SUMMARY_KEYS = ("centre_code", "name", "title", "title_en", "address", "opening_hours", "phone",
                 "appointment_url", "status")
 
-_lock = threading.Lock()
-_cache: dict[str, Any] = {"at": None, "centres": {}, "more": {}, "by_service": {}}
 
 
 # ---------------------------------------------------------------- time
@@ -117,18 +112,22 @@ def _summary(name: str, title: str, extras: dict[str, Any]) -> dict[str, Any]:
 def live_centres() -> list[dict[str, Any]]:
     """Every live centre not withdrawn, by centre code: its summary with
     ``owner_org`` and ``open_all_day``."""
-    found = _centres()
+    found = _load()
     return [{**found["centres"][code], **found["more"][code]} for code in sorted(found["centres"])
             if found["centres"][code]["status"] != WITHDRAWN]
 
 
-def _load() -> dict[str, Any]:
+def _load(implementation_code: str | None = None) -> dict[str, Any]:
+    """The live centres (only those whose counters name ``implementation_code``, when given)."""
     centres: dict[str, dict[str, Any]] = {}
     more: dict[str, dict[str, Any]] = {}
     by_service: dict[str, list[str]] = {}
     rows = (model.Session.query(model.Package.name, model.Package.title, model.Package.extras,
                                 model.Package.owner_org)
             .filter(model.Package.type == DATASET_TYPE, model.Package.state == LIVE))
+    if implementation_code:     # a first sieve in SQL; the counters are read below
+        escaped = implementation_code.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        rows = rows.filter(model.Package.extras["counters"].astext.like(f"%{escaped}%"))
     for name, title, extras, owner_org in rows:
         extras = extras or {}
         code = extras.get("centre_code")
@@ -139,26 +138,14 @@ def _load() -> dict[str, Any]:
                       "open_all_day": core_centres.open_all_day(extras.get("opening_hours"))}
         for service in core_centres.counter_codes(_json_list(extras.get("counters"))):
             by_service.setdefault(service, []).append(code)
-    return {"at": time.monotonic(), "centres": centres, "more": more, "by_service": by_service}
-
-
-def _centres() -> dict[str, Any]:
-    with _lock:
-        if _cache["at"] is None or time.monotonic() - _cache["at"] > CACHE_TTL:
-            _cache.update(_load())
-        return dict(_cache)
-
-
-def invalidate() -> None:
-    with _lock:
-        _cache["at"] = None
+    return {"centres": centres, "more": more, "by_service": by_service}
 
 
 def handling(implementation_code: str | None) -> list[dict[str, Any]]:
     """The live centres whose counters handle this implementation code, withdrawn ones left out."""
     if not implementation_code:
         return []
-    found = _centres()
+    found = _load(implementation_code)
     return [found["centres"][c] for c in sorted(set(found["by_service"].get(implementation_code, [])))
             if found["centres"][c]["status"] != WITHDRAWN]
 
@@ -197,7 +184,6 @@ _PENDING = "govservice_centres_reindex"
 def changed(centre_code: str | None) -> None:
     """A centre is saved or deleted in this transaction: the services it handled
     and handles are reindexed once it commits (not at all if it rolls back)."""
-    invalidate()
     if not centre_code:
         return
     session = model.Session()
@@ -215,7 +201,6 @@ def deleted(package_id: str | None) -> None:
 
 
 def _after_commit(session) -> None:
-    invalidate()
     for code in sorted(session.info.pop(_PENDING, set())):
         try:
             tk.enqueue_job(reindex_services, [code], title=f"reindex the services of service centre {code}")
@@ -224,7 +209,6 @@ def _after_commit(session) -> None:
 
 
 def _after_rollback(session) -> None:
-    invalidate()
     session.info.pop(_PENDING, None)
 
 
@@ -240,8 +224,7 @@ def _indexed_with(centre_code: str) -> set[str]:
 def services_of(centre_code: str) -> list[dict[str, Any]]:
     """The live services a centre's counters list: ``[{"id", "name", "title",
     "implementation_code", "owner_org"}]``, by implementation code."""
-    invalidate()
-    codes = [code for code, centres in _centres()["by_service"].items() if centre_code in centres]
+    codes = [code for code, centres in _load()["by_service"].items() if centre_code in centres]
     if not codes:
         return []
     column = model.Package.extras["implementation_code"].astext
@@ -255,7 +238,6 @@ def reindex_services(centre_code: str) -> int:
     """Background job: put into Solr again the services a centre handles now or
     was indexed as handling. Returns how many were reindexed."""
     from ckan.lib.search import rebuild
-    invalidate()
     ids = {s["id"] for s in services_of(centre_code)} | _indexed_with(centre_code)
     done = 0
     for package_id in sorted(ids):

@@ -35,7 +35,6 @@ def jobs(monkeypatch):
         return types.SimpleNamespace(id=f"test-{len(queued)}")
     monkeypatch.setattr(tk, "enqueue_job", enqueue)
     monkeypatch.setitem(tk.config, "ckan.display_timezone", "Asia/Shanghai")
-    centres.invalidate()
 
     def run():
         while queued:
