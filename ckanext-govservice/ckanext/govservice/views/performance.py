@@ -74,7 +74,59 @@ def search_analytics_page():
         "report": search_analytics.report(), "enabled": search_analytics.enabled()})
 
 
+def synonyms_page():
+    """/performance/synonyms: the synonyms added at runtime, to read, add and
+    remove. Sysadmins (the data office) see and manage every entry; a
+    department's admins see their departments' entries and manage those. The
+    actions decide who may do what (govservice_synonym_*); the page only
+    offers what they would allow."""
+    if not tk.current_user.is_authenticated:
+        return tk.abort(403, tk._("Not authorized to see this page"))
+    user = tk.current_user.name
+    administers = [] if tk.current_user.sysadmin else [
+        {"name": o["name"], "title": o.get("title") or o["name"]}
+        for o in tk.get_action("organization_list_for_user")({"user": user}, {"permission": "admin"})]
+    if not (tk.current_user.sysadmin or administers):
+        return tk.abort(403, tk._("Not authorized to see this page"))
+    if tk.request.method == "POST":
+        _change_synonyms(user, tk.request.form)
+        return tk.redirect_to("govservice_performance.synonyms")
+    listed = tk.get_action("govservice_synonym_list")({"user": user}, {})
+    mine = {d["name"] for d in administers}
+    entries = [dict(e, removable=tk.current_user.sysadmin or e.get("owner_org") in mine)
+               for e in listed["entries"] if tk.current_user.sysadmin or e.get("owner_org") in mine]
+    departments = administers if administers else [
+        {"name": o["name"], "title": o.get("title") or o["name"]}
+        for o in tk.get_action("organization_list")({"user": user}, {"all_fields": True, "limit": 1000})]
+    return tk.render("govservice/synonyms.html", {
+        "entries": sorted(entries, key=lambda e: e["term"]), "shipped_terms": listed["shipped_terms"],
+        "departments": departments, "platform_may_own": tk.current_user.sysadmin})
+
+
+def _change_synonyms(user: str, form) -> None:
+    """Add or remove one entry as the signed-in user; the outcome is flashed."""
+    term = form.get("term", "")
+    try:
+        if form.get("remove"):
+            tk.get_action("govservice_synonym_delete")({"user": user}, {"term": term})
+            tk.h.flash_success(helpers.govservice_word("Removed: {term}.", term=term))
+            return
+        wanted = {"term": term, "synonyms": form.get("synonyms", "")}
+        if form.get("owner_org"):      # none: the platform owns it
+            wanted["owner_org"] = form["owner_org"]
+        entry = tk.get_action("govservice_synonym_create")({"user": user}, wanted)
+        tk.h.flash_success(helpers.govservice_word("Added: {term} now also finds {official}.",
+                                                   term=entry["term"], official="、".join(entry["synonyms"])))
+    except tk.ValidationError as e:
+        tk.h.flash_error("; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in e.error_dict.items()))
+    except tk.NotAuthorized as e:
+        tk.h.flash_error(str(e) or tk._("Not authorized"))
+    except tk.ObjectNotFound as e:
+        tk.h.flash_error(str(e))
+
+
 blueprint.add_url_rule("/search", "search", search_analytics_page, methods=["GET", "POST"])
+blueprint.add_url_rule("/synonyms", "synonyms", synonyms_page, methods=["GET", "POST"])
 blueprint.add_url_rule("/", "platform", performance_platform)
 blueprint.add_url_rule("/<department>/alerts.atom", "department_alerts", department_alerts)
 blueprint.add_url_rule("/feeds", "feeds", feed_health)

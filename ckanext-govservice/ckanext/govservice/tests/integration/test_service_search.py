@@ -155,6 +155,53 @@ class TestRuntimeSynonyms:
         assert entry["owner_org"] == "market-regulation"
         helpers.call_action("govservice_synonym_delete", context=dict(context), term=term)
 
+    def test_the_synonyms_page_lists_adds_and_removes_entries(self, web):
+        token = factories.SysadminWithToken()["token"]
+        term = "乘车优待" + uuid.uuid4().hex[:4]
+        page = web.post("/performance/synonyms", headers={"Authorization": token},
+                        data={"term": term, "synonyms": "公交IC卡优惠办理", "owner_org": ""},
+                        follow_redirects=True)
+        assert page.status_code == 200
+        try:
+            assert names(term) == ["bus-card"], page.body[page.body.find("alert"):][:600]
+            page = web.get("/performance/synonyms", headers={"Authorization": token})
+            assert page.status_code == 200
+            assert term in page.body and "公交IC卡优惠办理" in page.body
+        finally:
+            page = web.post("/performance/synonyms", headers={"Authorization": token},
+                            data={"term": term, "remove": "1"}, follow_redirects=True)
+        assert page.status_code == 200
+        assert names(term) == []
+        assert helpers.call_action("govservice_synonym_list", context={})["entries"] == []
+
+    def test_a_department_admin_sees_and_removes_only_their_departments_entries(self, web, city):
+        admin = factories.UserWithToken()
+        helpers.call_action("member_create", id=city["id"], object=admin["name"], object_type="user",
+                            capacity="admin")
+        sysadmin = {"user": factories.Sysadmin()["name"]}
+        platform_term, own_term = ("乘车优待" + uuid.uuid4().hex[:4] for _ in range(2))
+        helpers.call_action("govservice_synonym_create", context=dict(sysadmin), term=platform_term,
+                            synonyms=["公交IC卡"])
+        helpers.call_action("govservice_synonym_create", context=dict(sysadmin), term=own_term,
+                            synonyms=["公交IC卡"], owner_org=city["name"])
+        try:
+            page = web.get("/performance/synonyms", headers={"Authorization": admin["token"]})
+            assert page.status_code == 200
+            assert own_term in page.body and platform_term not in page.body
+            web.post("/performance/synonyms", headers={"Authorization": admin["token"]},
+                     data={"term": platform_term, "remove": "1"}, follow_redirects=True)
+            listed = helpers.call_action("govservice_synonym_list", context={})["entries"]
+            assert sorted(e["term"] for e in listed) == sorted([platform_term, own_term])
+        finally:
+            for term in (platform_term, own_term):
+                helpers.call_action("govservice_synonym_delete", context=dict(sysadmin), term=term)
+
+    def test_the_synonyms_page_is_closed_to_visitors_and_to_editors_who_administer_nothing(self, web):
+        assert web.get("/performance/synonyms", expect_errors=True).status_code == 403
+        editor = factories.UserWithToken()
+        page = web.get("/performance/synonyms", headers={"Authorization": editor["token"]}, expect_errors=True)
+        assert page.status_code == 403
+
 
 @pytest.mark.usefixtures("city")
 class TestTypingHelp:
