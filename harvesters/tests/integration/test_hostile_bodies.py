@@ -202,3 +202,32 @@ def test_a_hostile_server_fails_the_job_clearly_and_changes_nothing_published(
     assert reason in report["error"], report["error"]
     assert set(connections) <= {"127.0.0.1"}               # nothing else was connected to
     assert _unchanged(portal, published)
+
+
+def test_a_name_that_rebinds_to_loopback_fails_the_harvest_and_changes_nothing_published(
+        portal, published, hostile, connections, monkeypatch):
+    """DNS rebinding through a whole harvest: the source's name answers a global
+    address when checked and loopback on every later lookup. The job connects
+    only to the address it checked (refused here: the test lets no packet leave)
+    and fails; loopback, where our own services listen, is never reached."""
+    from govharvest import extract
+    port = hostile.rsplit(":", 1)[1]
+    with db.connect() as conn:
+        sources.update(conn, "csv-feed", location=f"http://feeds.rebind.example:{port}/ok")
+    monkeypatch.setenv("GOVHARVEST_ALLOW_PRIVATE_HOSTS", "")
+    asked = []
+
+    def rebinding(host, port):
+        asked.append(host)
+        return ["8.8.4.4"] if len(asked) == 1 else ["127.0.0.1"]
+
+    monkeypatch.setattr(extract, "resolve", rebinding)
+
+    report = harvest(portal, "csv-feed")
+
+    assert report["status"] == "failed"
+    assert "unreachable" in report["error"], report["error"]
+    assert asked == ["feeds.rebind.example"]          # resolved once, then pinned
+    assert connections == ["8.8.4.4"]                 # never loopback
+    assert _Hostile.seen == []
+    assert _unchanged(portal, published)
