@@ -113,6 +113,24 @@ def summary(conn, department: str, service_code: str) -> dict[str, Any] | None:
     return {k: plain_number(v) for k, v in row.items()} if row else None
 
 
+def summaries(conn, services: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """``summary`` of many services in one query: {(department, service_code):
+    summary}; services without figures are left out."""
+    pairs = sorted({(d, c) for d, c in services if d and c})
+    if not pairs:
+        return {}
+    rows = conn.execute(sa.text(f"""
+        SELECT m.department, m.service_code, m.period_from, m.period_to,
+               {", ".join(f"m.{k}" for k in SUMMARY_KPIS)}
+        FROM {SCHEMA}.service_summary m
+        JOIN unnest(CAST(:departments AS text[]), CAST(:codes AS text[])) AS wanted(department, service_code)
+          USING (department, service_code)"""),
+        {"departments": [d for d, _ in pairs], "codes": [c for _, c in pairs]}).mappings().all()
+    return {(row["department"], row["service_code"]):
+            {k: plain_number(v) for k, v in row.items() if k not in ("department", "service_code")}
+            for row in rows}
+
+
 def service_trend(conn, table: str, department: str, service_code: str,
                   months: int = 36) -> list[dict[str, Any]]:
     """A service's summary KPIs (volume, on-time rate, satisfaction…) month by month, oldest first."""
