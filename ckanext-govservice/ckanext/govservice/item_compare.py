@@ -12,18 +12,20 @@ The standardisation score reads the database instead (see its section).
 """
 from __future__ import annotations
 
-import copy
 import json
+import logging
 from typing import Any, Callable, Iterable, Iterator
-
-import sqlalchemy as sa
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import network, statistics_publish
+from . import network
+from . import statistics_store as store
+from .statistics_store import queries as store_queries
 from .core import compare as core, rules, schema, words
 from .core.documents import is_mandatory
+
+log = logging.getLogger(__name__)
 
 # Solr answers at most this many rows a page (CKAN's ckan.search.rows_max default).
 SEARCH_PAGE = 1000
@@ -86,8 +88,10 @@ def _network(pkg: dict[str, Any]) -> dict[str, Any]:
     return found if isinstance(found, dict) and "documents" in found else network.of(pkg)
 
 
-def implementation(pkg: dict[str, Any], dept: dict[str, Any] | None) -> dict[str, Any]:
-    """A service as core.compare takes it, with what the page and the action show of it."""
+def implementation(pkg: dict[str, Any], dept: dict[str, Any] | None,
+                   performance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A service as core.compare takes it, with what the page and the action show of it;
+    ``performance``: its latest-12-months summary (``latest_summaries``)."""
     net = _network(pkg)
     listed = pkg.get("documents") or []
     documents = []
@@ -98,7 +102,7 @@ def implementation(pkg: dict[str, Any], dept: dict[str, Any] | None) -> dict[str
                           "government_holds": d.get("government_holds"), "must_bring": d.get("must_bring")})
     fees = pkg.get("fees") or []
     dept = dept or {}
-    performance = statistics_publish.performance(pkg) or {}
+    performance = performance or {}
     return {
         "name": pkg["name"], "title": pkg.get("title"), "title_en": pkg.get("title_en"),
         "who": who(dept),
@@ -122,6 +126,22 @@ def implementation(pkg: dict[str, Any], dept: dict[str, Any] | None) -> dict[str
         "kpis": {k: performance.get(k) for k in ("period_from", "period_to", *KPIS)
                  if performance.get(k) is not None},
     }
+
+
+def _summary_key(pkg: dict[str, Any]) -> tuple[str, str]:
+    return (pkg.get("organization") or {}).get("name") or "", pkg.get("service_code") or ""
+
+
+def latest_summaries(packages: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """{(department name, service code): latest-12-months summary} of the services, from
+    one query (none when the statistics store is not there)."""
+    keys = [_summary_key(p) for p in packages]
+    try:
+        with store.engine().connect() as conn:
+            return store_queries.summaries(conn, keys)
+    except Exception:   # the statistics tables not there yet, or the DataStore down
+        log.debug("no performance summaries for the comparison", exc_info=True)
+        return {}
 
 
 # ---------------------------------------------------------------- a basic item and its implementations
@@ -163,7 +183,9 @@ def compare(basic_code: str, level: str | None = None, area: str | None = None) 
         return None
     packages = implementation_packages(basic_code, level, area)
     depts = departments(p.get("owner_org") for p in packages)
-    impls = [implementation(p, depts.get(p.get("owner_org"))) for p in packages]
+    figures = latest_summaries(packages)
+    impls = [implementation(p, depts.get(p.get("owner_org")), figures.get(_summary_key(p)))
+             for p in packages]
     impls.sort(key=lambda i: (_level_order(i["department"]["level"]), i["department"]["area"] or "",
                               i["department"]["title"] or "", i["name"]))
     standard = _standard(item)
@@ -227,19 +249,47 @@ def item_list(q: str | None, service_type: str | None, status: str | None,
 
 
 # ---------------------------------------------------------------- the standardisation score
-# Read from the database, not Solr: one query brings each live public
-# implementation's department, basic code, limit, visits and documents (the
-# few JSON keys, not whole services), and one the basic items' standards. The
-# whole platform's answer (the league table asks on every dashboard view) is
-# kept in this process until a service, basic item or document changes (their
-# count and latest modification, one cheap query, tell).
+# Whether each implementation keeps to its basic item's standard is worked out
+# when the service is indexed (network.keeps_to_standard, Solr field
+# network.STANDARD_FIELD) and again when a basic item or a document changes
+# (network.reconcile_index); the score is two facet counts over the index, a
+# few milliseconds however many services there are. ``counted_standardisation``
+# counts it from the database instead (seconds at 100,000 services): the
+# reference the index is held to.
 
-_scores: dict[str, Any] = {"fingerprint": None, "departments": []}
+
+def _facet_counts(fq: str, field: str) -> dict[str, int]:
+    found = tk.get_action("package_search")({"ignore_auth": True}, {
+        "fq": fq, "rows": 0, "facet": "true", "facet.field": [field], "facet.limit": -1,
+        "facet.mincount": 1, "include_private": False})
+    return dict(found.get("facets", {}).get(field, {}))
 
 
-def _fingerprint() -> tuple[Any, ...]:
-    return tuple(model.Session.query(sa.func.count(model.Package.id), sa.func.max(model.Package.metadata_modified))
-                 .filter(model.Package.type.in_(("service", "basic_item", "document"))).one())
+def _scored(scores: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    groups = {g.name: g for g in model.Session.query(model.Group).filter(model.Group.name.in_(list(scores)))} \
+        if scores else {}
+    out = []
+    for name, score in scores.items():
+        group = groups.get(name)
+        title = (group.title if group is not None else None) or name
+        title_en = (group.extras or {}).get("title_en") if group is not None else None
+        out.append({"department": name, "title": {"zh_Hans_CN": title, "en": title_en or title}, **score})
+    out.sort(key=lambda d: (-d["score"], d["department"]))
+    return out
+
+
+def standardisation(department: str | None = None) -> list[dict[str, Any]]:
+    """Each department's score over its implementations of live basic items
+    (``{"department", "title": {zh, en}, "score", "matching", "implementations"}``),
+    highest first; departments with no implementation are left out, and so are
+    implementations of a basic item no longer in the catalogue (the network flags them)."""
+    fq = f"+dataset_type:service +{network.STANDARD_FIELD}:[* TO *]"
+    if department:
+        fq += f" +organization:{solr_phrase(department)}"
+    implementations = _facet_counts(fq, "organization")
+    matching = _facet_counts(f"{fq} +{network.STANDARD_FIELD}:true", "organization") if implementations else {}
+    return _scored({org: {"score": round(matching.get(org, 0) / n, 3), "matching": matching.get(org, 0),
+                          "implementations": n} for org, n in implementations.items()})
 
 
 def _extra(key: str):
@@ -293,30 +343,13 @@ def _implementations(department: str | None) -> Iterator[tuple[str, dict[str, An
                     "documents": [d for d in _json_list(documents) if isinstance(d, dict)]}
 
 
-def standardisation(department: str | None = None) -> list[dict[str, Any]]:
-    """Each department's score over its implementations of live basic items
-    (``{"department", "title": {zh, en}, "score", "matching", "implementations"}``),
-    highest first; departments with no implementation are left out, and so are
-    implementations of a basic item no longer in the catalogue (the network flags them)."""
-    fingerprint = _fingerprint() if department is None else None
-    if fingerprint is not None and _scores["fingerprint"] == fingerprint:
-        return copy.deepcopy(_scores["departments"])
+def counted_standardisation(department: str | None = None) -> list[dict[str, Any]]:
+    """``standardisation`` counted from the database, service by service (the
+    reference the indexed score is checked against; slow at province scale)."""
     standards = basic_item_standards()
     pairs = [(org, core.matches_standard(implementation_shape(service), standards[service["basic_code"]]))
              for org, service in _implementations(department) if service["basic_code"] in standards]
-    scores = core.standardisation(pairs)
-    groups = {g.name: g for g in model.Session.query(model.Group).filter(model.Group.name.in_(list(scores)))} \
-        if scores else {}
-    out = []
-    for name, score in scores.items():
-        group = groups.get(name)
-        title = (group.title if group is not None else None) or name
-        title_en = (group.extras or {}).get("title_en") if group is not None else None
-        out.append({"department": name, "title": {"zh_Hans_CN": title, "en": title_en or title}, **score})
-    out.sort(key=lambda d: (-d["score"], d["department"]))
-    if fingerprint is not None:
-        _scores.update(fingerprint=fingerprint, departments=copy.deepcopy(out))
-    return out
+    return _scored(core.standardisation(pairs))
 
 
 def implementation_shape(service: dict[str, Any]) -> dict[str, Any]:

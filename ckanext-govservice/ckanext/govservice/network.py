@@ -29,6 +29,7 @@ from sqlalchemy import event
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from .core import compare as core_compare
 from .core import documents as core_documents
 from .core import rules
 
@@ -254,7 +255,35 @@ def index_fields(service: dict[str, Any]) -> dict[str, Any]:
     for key in DEPARTMENT_KEYS:
         if department.get(key):
             out[f"{key}_ss"] = [department[key]]
+    matched = keeps_to_standard(service, network)
+    if matched is not None:
+        out[STANDARD_FIELD] = matched
     return out
+
+
+# The Solr field holding whether an implementation keeps to its basic item's
+# standard; the standardisation score counts it with one facet (item_compare).
+STANDARD_FIELD = "matches_standard_b"
+
+
+def keeps_to_standard(service: dict[str, Any], network: dict[str, Any] | None = None) -> bool | None:
+    """Whether a service keeps to its live basic item's standard on documents,
+    limit and visits (core.compare.matches_standard); None when it implements
+    no basic item of the catalogue (the score leaves it out)."""
+    network = network or service.get("network") or of(service)
+    item = network.get("basic_item")
+    if item is None:
+        return None
+    listed = service.get("documents") or []
+    shape = {"name": service.get("name"),
+             "documents": [{"code": d.get("code"),
+                            "mandatory": core_documents.is_mandatory(
+                                listed[d["index"]] if d["index"] < len(listed) else {})}
+                           for d in network.get("documents") or []],
+             "committed_limit": _whole_number(service.get("committed_limit")),
+             "committed_limit_unit": service.get("committed_limit_unit") or "working_days",
+             "in_person_visits": _whole_number(service.get("in_person_visits"))}
+    return core_compare.matches_all(core_compare.matches_standard(shape, item))
 
 
 # ---------------------------------------------------------------- a catalogue changed
@@ -270,8 +299,9 @@ def catalogue_changed(context: dict[str, Any], dataset_type: str | None) -> None
     may have read them without the change)."""
     if dataset_type in ("basic_item", "document"):
         invalidate()
-        if dataset_type == "document":   # services listing it by name may match it now, or no longer
-            model.Session().info[_RECONCILE] = True
+        # services listing a document by name may match it now, or no longer; a
+        # basic item's standard may now be kept, or no longer, by its implementations
+        model.Session().info[_RECONCILE] = True
         _listen()
 
 
@@ -375,7 +405,7 @@ def reindex_implementations(basic_code: str, limit: int | None = None) -> int:
 
 # The fields of a service's Solr document that follow the catalogues, not the service.
 RECONCILED_FIELDS = ("document_codes_ss", "documents_demanded_i", "documents_to_bring_i", "network_flags_ss",
-                     "level_ss", "area_ss", "area_code_ss")
+                     "level_ss", "area_ss", "area_code_ss", STANDARD_FIELD)
 
 
 def queue_reconcile() -> None:
@@ -405,7 +435,8 @@ def _indexed_network_fields() -> dict[str, dict[str, Any]]:
 
 
 def _comparable(fields: dict[str, Any]) -> tuple:
-    return tuple(sorted(v) if isinstance(v, list) else (v or ([] if k.endswith("_ss") else 0))
+    return tuple(sorted(v) if isinstance(v, list) else v if k.endswith("_b")
+                 else (v or ([] if k.endswith("_ss") else 0))
                  for k, v in ((k, fields.get(k)) for k in RECONCILED_FIELDS))
 
 
@@ -423,15 +454,16 @@ def reconcile_index() -> dict[str, int]:
     invalidate()
     held = _indexed_network_fields()
     stale = []
+    extras = ("basic_code", "documents", "committed_limit", "committed_limit_unit", "in_person_visits")
     rows = (model.Session.query(model.Package.id, model.Package.owner_org,
-                                model.Package.extras["basic_code"].astext,
-                                model.Package.extras["documents"].astext)
+                                *(model.Package.extras[k].astext for k in extras))
             .filter(model.Package.type == "service", model.Package.state == LIVE))
     checked = 0
-    for package_id, owner_org, basic_code, documents in rows.yield_per(1000):
+    for package_id, owner_org, *values in rows.yield_per(1000):
         checked += 1
-        now = index_fields({"owner_org": owner_org, "basic_code": basic_code,
-                            "documents": _json_list(documents)})
+        service = {"owner_org": owner_org, **dict(zip(extras, values))}
+        service["documents"] = _json_list(service["documents"])
+        now = index_fields(service)
         if _comparable(now) != _comparable(held.get(package_id, {})):
             stale.append(package_id)
     done = 0
