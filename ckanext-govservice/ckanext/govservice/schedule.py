@@ -11,7 +11,9 @@ times runs the task once when it is back, never once per missed time.
 Tasks: ``alerts`` (e-mail what went wrong, alerts.py), ``links_check``
 (queue each department's link check on the job worker), ``standards_publish``
 (the open dataset of service standards), ``document_snapshot`` (each
-department's documents to bring, for the 材料减免率 trend).
+department's documents to bring, for the 材料减免率 trend), ``webhooks``
+(queue the changes the webhooks follow and deliver them, with their retries;
+subscriptions.py) and ``digests`` (CKAN's activity e-mail notifications).
 """
 from __future__ import annotations
 
@@ -52,9 +54,20 @@ def _document_snapshot() -> Any:
     return document_catalogue.snapshot()
 
 
+def _webhooks() -> Any:
+    from . import subscriptions
+    return subscriptions.run_webhooks()
+
+
+def _digests() -> Any:
+    from . import subscriptions
+    return subscriptions.send_digests()
+
+
 TASKS: dict[str, Callable[[], Any]] = {
     "alerts": _alerts, "links_check": _links_check,
     "standards_publish": _standards_publish, "document_snapshot": _document_snapshot,
+    "webhooks": _webhooks, "digests": _digests,
 }
 
 

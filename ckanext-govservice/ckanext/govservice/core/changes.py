@@ -180,3 +180,82 @@ def summary(changes: list[dict[str, Any]], lang: str, limit: int = 3) -> str:
     if more > 0:
         shown += "; " + words.word("{n} more", lang, context="change", n=more)
     return shown
+
+
+# ---------------------------------------------------------------- a change told to others
+
+def atom(feed: Mapping[str, Any], entries: list[Mapping[str, Any]]) -> str:
+    """An Atom feed (RFC 4287) as text. ``feed``: ``id``, ``title``, ``link`` (the
+    page), ``self`` (the feed's own address), ``updated`` (an aware datetime),
+    ``lang``; each entry: ``id``, ``title``, ``link``, ``updated``, ``content``
+    (lines of text, shown as an HTML list). A feed with no entries is still
+    valid: its ``updated`` is the one given."""
+    from xml.etree import ElementTree as ET
+
+    ns = "http://www.w3.org/2005/Atom"
+    root = ET.Element("feed", {"xmlns": ns, "xml:lang": feed.get("lang", "zh")})
+
+    def add(parent, tag: str, text: str | None = None, **attrs: str):
+        node = ET.SubElement(parent, tag, attrs)
+        if text is not None:
+            node.text = text
+        return node
+
+    add(root, "id", feed["id"])
+    add(root, "title", feed["title"])
+    add(root, "updated", feed["updated"].isoformat())
+    add(root, "link", href=feed["link"])
+    add(root, "link", rel="self", type="application/atom+xml", href=feed["self"])
+    add(add(root, "author"), "name", feed.get("author") or feed["title"])
+    for e in entries:
+        entry = add(root, "entry")
+        add(entry, "id", e["id"])
+        add(entry, "title", e["title"])
+        add(entry, "updated", e["updated"].isoformat())
+        add(entry, "link", href=e["link"])
+        items = "".join(f"<li>{_html(line)}</li>" for line in e["content"])
+        add(entry, "content", f"<ul>{items}</ul>", type="html")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _html(text: str) -> str:
+    from html import escape
+    return escape(text, quote=False)
+
+
+def bounded_payload(payload: Mapping[str, Any], max_bytes: int) -> bytes:
+    """A webhook's JSON body (UTF-8, keys sorted) no larger than ``max_bytes``:
+    when the change's sentences make it larger, the last ones are left out and
+    ``changes_left_out`` says how many. ValueError when even no sentence fits."""
+    import json
+
+    body = dict(payload)
+    changes = list(body.get("changes") or [])
+    kept = len(changes)
+    while True:
+        body["changes"] = changes[:kept]
+        if kept < len(changes):
+            body["changes_left_out"] = len(changes) - kept
+        data = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        if len(data) <= max_bytes:
+            return data
+        if kept == 0:
+            raise ValueError(f"a change's payload is {len(data)} bytes without its sentences, "
+                             f"more than the {max_bytes} allowed")
+        kept = kept // 2 if len(data) > 2 * max_bytes else kept - 1
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The X-GovService-Signature header's value: ``sha256=`` and the hex
+    HMAC-SHA256 of the body under the webhook's secret (as GitHub's webhooks do,
+    so receivers' code for those works)."""
+    import hashlib
+    import hmac
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def retry_wait(attempts: int, first_seconds: int) -> int:
+    """Seconds to wait before the next try after ``attempts`` failed ones: the
+    first wait, doubled after each further failure (60, 120, 240… by default),
+    at most a day."""
+    return min(first_seconds * 2 ** max(attempts - 1, 0), 86400)

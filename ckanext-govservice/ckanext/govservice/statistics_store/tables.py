@@ -176,6 +176,34 @@ document_burden_day = sa.Table(
     sa.PrimaryKeyConstraint("department", "day"),
 )
 
+# Webhooks and their delivery log (migration c17b0a1b2c3d, written by subscriptions.py):
+# a developer's subscription to changes, and each change's delivery to it.
+webhook = sa.Table(
+    "webhook", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    _text("owner"), _text("target_url"), _text("follows"), _text("value"), _text("secret"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("failures_in_a_row", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("disabled_reason", sa.Text),
+    sa.Column("created_at", sa.TIMESTAMP(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("webhook_owner", "owner"),
+)
+webhook_delivery = sa.Table(
+    "webhook_delivery", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("webhook_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.webhook.id", ondelete="CASCADE"), nullable=False),
+    _text("event_id"), _text("payload"),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.TIMESTAMP(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("last_error", sa.Text),
+    sa.Column("response_code", sa.Integer),
+    sa.Column("created_at", sa.TIMESTAMP(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("delivered_at", sa.TIMESTAMP(timezone=True)),
+    sa.UniqueConstraint("webhook_id", "event_id", name="webhook_delivery_once"),
+    sa.Index("webhook_delivery_due", "status", "next_attempt_at"),
+)
+
 # ---------------------------------------------------------------- the database they live in
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migration" / "govservice"

@@ -74,3 +74,40 @@ def test_every_optional_field_may_be_absent():
 def test_a_summary_counts_what_it_leaves_out():
     said = changes.service_changes(_service(themes=[]), _service(themes=["business", "tax", "housing", "health"]))
     assert changes.summary(said, "en", limit=2).endswith("; 2 more")
+
+
+def test_the_atom_feed_has_the_elements_rfc_4287_requires():
+    import datetime as dt
+    from xml.etree import ElementTree as ET
+    when = dt.datetime(2026, 11, 29, 8, 0, tzinfo=dt.timezone.utc)
+    text = changes.atom({"id": "https://x/service/a/changes.atom", "title": "A & B", "link": "https://x/service/a",
+                         "self": "https://x/service/a/changes.atom", "updated": when},
+                        [{"id": "urn:uuid:1", "title": "<fee>", "link": "https://x/service/a", "updated": when,
+                          "content": ["Fees (工本费): 80.00 → 0.00 yuan"]}])
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    root = ET.fromstring(text.encode())
+    assert root.find("a:title", ns).text == "A & B"
+    assert [root.find(f"a:{t}", ns) is not None for t in ("id", "updated", "author")] == [True] * 3
+    entry = root.find("a:entry", ns)
+    assert entry.find("a:title", ns).text == "<fee>" and entry.find("a:id", ns).text == "urn:uuid:1"
+    assert entry.find("a:content", ns).text == "<ul><li>Fees (工本费): 80.00 → 0.00 yuan</li></ul>"
+
+
+def test_a_payload_too_large_leaves_out_sentences_and_says_how_many():
+    import json
+    payload = {"event": "service.changed", "changes": [{"en": "x" * 100}] * 50}
+    body = changes.bounded_payload(payload, 1000)
+    assert len(body) <= 1000
+    sent = json.loads(body)
+    assert sent["changes_left_out"] == 50 - len(sent["changes"]) and sent["changes"]
+
+
+def test_the_signature_is_the_hmac_sha256_of_the_body():
+    # openssl dgst -sha256 -hmac s3cret <<< '{"a":1}' (without the newline)
+    assert changes.signature("s3cret", b'{"a":1}') == (
+        "sha256=" + __import__("hmac").new(b"s3cret", b'{"a":1}', "sha256").hexdigest())
+    assert changes.signature("s3cret", b'{"a":1}') != changes.signature("other", b'{"a":1}')
+
+
+def test_retry_waits_double_from_the_first():
+    assert [changes.retry_wait(n, 60) for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
