@@ -11,6 +11,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 from . import catalogue_publish, centres, document_catalogue, helpers, logic, network, search, statistics_publish, views
+from . import subscriptions
 
 from ckanext.dcat.interfaces import IDCATURIGenerator
 
@@ -158,6 +159,7 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
     def _service_changed(self, dataset_type: str | None, owner_org: str | None) -> None:
         if dataset_type == "service" and owner_org:
             catalogue_publish.rebuild_after_commit(owner_org)
+            subscriptions.queue_after_commit()   # the feeds' cache, the webhooks' fan-out
 
     # IXloader: the catalogue files are downloads, not DataStore tables (their
     # cells hold JSON lists), and they are rewritten on every rebuild.

@@ -12,9 +12,9 @@ import inspect
 from types import ModuleType
 from typing import Any, Callable
 
-from . import action, auth, centres, documents, items, queues
+from . import action, auth, centres, documents, items, queues, subscriptions
 
-ACTION_MODULES = (action, items, documents, queues, centres)
+ACTION_MODULES = (action, items, documents, queues, centres, subscriptions)
 
 
 def _own_functions(module: ModuleType) -> dict[str, Callable[..., Any]]:

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import centres, documents, items, open311, openapi, pages, performance, rdf
+from . import centres, documents, items, open311, openapi, pages, performance, rdf, subscriptions
 
 
 def get_blueprints() -> list[Blueprint]:
     """Every blueprint of the extension (the plugin's IBlueprint)."""
     return [open311.blueprint, openapi.blueprint, rdf.blueprint, pages.blueprint, pages.scripts_blueprint,
             performance.blueprint, items.blueprint, documents.blueprint,
-            centres.blueprint]
+            centres.blueprint, subscriptions.blueprint]
