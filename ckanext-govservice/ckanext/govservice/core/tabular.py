@@ -129,7 +129,10 @@ def service_row(service: dict[str, Any]) -> dict[str, Any]:
     Lists of codes become ``a;b``, repeating subfields compact JSON text;
     numbers and booleans keep their type; empty values are ``None``.
     """
-    record = service_record(service)
+    return _row(service_record(service))
+
+
+def _row(record: Mapping[str, Any]) -> dict[str, Any]:
     return {f["govservice_column"]: _cell(f, record[f["govservice_column"]])
             for f in catalogue_fields()}
 
@@ -145,6 +148,20 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
+
+
+def neutralise_delimited(text: str, text_columns: list[bool], delimiter: str = ",") -> str:
+    """Rows of CSV (or TSV) text, as a database writes them, with every cell of
+    a text column that a spreadsheet would run as a formula neutralised: what
+    a DataStore dump of a table serves. ``text_columns[i]`` says whether column
+    ``i`` holds text (a number column's ``-5`` stays a number). Rows keep their
+    order; quoting is the csv module's minimal quoting."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        writer.writerow([neutralise(cell) if i >= len(text_columns) or text_columns[i] else cell
+                         for i, cell in enumerate(row)])
+    return out.getvalue()
 
 
 def _csv_text(value: Any) -> str:
@@ -163,40 +180,98 @@ def _xlsx_value(value: Any) -> Any:
 
 # ---------------------------------------------------------------- writers
 
+# The three files are written a row at a time: a writer holds one open file
+# (the XLSX a write-only workbook, openpyxl's constant-memory mode; the JSON
+# its services spooled to disk until their count is known), so memory does
+# not grow with the catalogue. ``write_files`` writes all three in one pass.
+
+
+class _CsvFile:
+    def __init__(self, path: str | Path) -> None:
+        self.cols = columns()
+        self.file = open(path, "w", encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.file)
+        self.writer.writerow(self.cols)
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        self.writer.writerow([_csv_text(row.get(c)) for c in self.cols])
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class _XlsxFile:
+    def __init__(self, path: str | Path) -> None:
+        from openpyxl import Workbook  # only the XLSX writer needs it
+        self.path, self.cols = path, columns()
+        self.workbook = Workbook(write_only=True)
+        self.sheet = self.workbook.create_sheet("services")
+        self.sheet.append(self.cols)
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        self.sheet.append([_xlsx_value(row.get(c)) for c in self.cols])
+
+    def close(self) -> None:
+        about = self.workbook.create_sheet("columns")
+        about.append(["column", "label_zh", "label_en", "codes"])
+        for item in column_descriptions():
+            codes = "; ".join(f'{c["value"]} = {c["label"]["zh_Hans_CN"]} / {c["label"]["en"]}'
+                              for c in item.get("choices", []))
+            about.append([_xlsx_value(v) for v in (
+                item["name"], item["label"]["zh_Hans_CN"], item["label"]["en"], codes or None)])
+        self.workbook.save(self.path)
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class _JsonFile:
+    """The JSON document, byte for byte as ``json.dump`` writes it whole: its
+    services go to a spool file first, then follow the head that counts them."""
+
+    def __init__(self, path: str | Path, scope: str | None, generated_at: str | None) -> None:
+        self.path, self.count = Path(path), 0
+        self.head = {
+            "generated_at": generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "scope": {"department": scope} if scope else {"platform": True}}
+        self.spool = open(self.path.with_name(self.path.name + ".services"), "w+", encoding="utf-8")
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        self.spool.write(("," if self.count else "") + _json_text(record))
+        self.count += 1
+
+    def close(self) -> None:
+        head = {**self.head, "count": self.count, "columns": column_descriptions()}
+        with open(self.path, "w", encoding="utf-8") as f:
+            f.write(_json_text(head)[:-1] + ',"services":[')
+            self.spool.seek(0)
+            while chunk := self.spool.read(1 << 20):
+                f.write(chunk)
+            f.write("]}")
+        self.spool.close()
+        Path(self.spool.name).unlink()
+
+
+def _write(items: Iterable[Any], *files: Any) -> int:
+    n = 0
+    for item in items:
+        for f in files:
+            f.add(item)
+        n += 1
+    for f in files:
+        f.close()
+    return n
+
+
 def write_csv(rows: Iterable[dict[str, Any]], path: str | Path) -> int:
     """Write rows (from ``service_row``) as UTF-8-with-BOM CSV; return the row count."""
-    cols = columns()
-    n = 0
-    with open(path, "w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(cols)
-        for row in rows:
-            writer.writerow([_csv_text(row.get(c)) for c in cols])
-            n += 1
-    return n
+    return _write(rows, _CsvFile(path))
 
 
 def write_xlsx(rows: Iterable[dict[str, Any]], path: str | Path) -> int:
     """Write rows as an XLSX workbook (sheets ``services`` and ``columns``); return the row count."""
-    from openpyxl import Workbook  # only the XLSX writer needs it
-
-    cols = columns()
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("services")
-    ws.append(cols)
-    n = 0
-    for row in rows:
-        ws.append([_xlsx_value(row.get(c)) for c in cols])
-        n += 1
-    about = wb.create_sheet("columns")
-    about.append(["column", "label_zh", "label_en", "codes"])
-    for item in column_descriptions():
-        codes = "; ".join(f'{c["value"]} = {c["label"]["zh_Hans_CN"]} / {c["label"]["en"]}'
-                          for c in item.get("choices", []))
-        about.append([_xlsx_value(v) for v in (
-            item["name"], item["label"]["zh_Hans_CN"], item["label"]["en"], codes or None)])
-    wb.save(path)
-    return n
+    return _write(rows, _XlsxFile(path))
 
 
 def write_json(services: Iterable[dict[str, Any]], path: str | Path, *,
@@ -205,17 +280,34 @@ def write_json(services: Iterable[dict[str, Any]], path: str | Path, *,
 
     ``scope`` is the department's name, or ``None`` for the whole platform.
     """
-    records = [service_record(s) for s in services]
-    document = {
-        "generated_at": generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "scope": {"department": scope} if scope else {"platform": True},
-        "count": len(records),
-        "columns": column_descriptions(),
-        "services": records,
-    }
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(document, f, ensure_ascii=False, separators=(",", ":"))
-    return len(records)
+    return _write((service_record(s) for s in services), _JsonFile(path, scope, generated_at))
+
+
+class _Service:
+    """One service's record and row, worked out once for the three files."""
+
+    def __init__(self, csv_file: _CsvFile, json_file: _JsonFile, xlsx_file: _XlsxFile) -> None:
+        self.files = (csv_file, json_file, xlsx_file)
+
+    def add(self, service: dict[str, Any]) -> None:
+        record = service_record(service)
+        row = _row(record)
+        self.files[0].add(row)
+        self.files[1].add(record)
+        self.files[2].add(row)
+
+    def close(self) -> None:
+        for f in self.files:
+            f.close()
+
+
+def write_files(services: Iterable[dict[str, Any]], paths: Mapping[str, str | Path], *,
+                scope: str | None = None, generated_at: str | None = None) -> int:
+    """Write the CSV, JSON and XLSX files (``paths``: {"csv", "json", "xlsx": path})
+    in one pass over the services, a service at a time; the same files as
+    ``write_csv``, ``write_json`` and ``write_xlsx``. Returns the service count."""
+    return _write(services, _Service(_CsvFile(paths["csv"]), _JsonFile(paths["json"], scope, generated_at),
+                                     _XlsxFile(paths["xlsx"])))
 
 
 # ---------------------------------------------------------------- reading department spreadsheets

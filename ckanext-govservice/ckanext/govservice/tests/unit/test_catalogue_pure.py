@@ -149,3 +149,15 @@ class TestWriteJson:
         assert [c["name"] for c in doc["columns"]] == catalogue.columns()
         assert doc["services"][0]["themes"] == ["business", "tax"]
         assert doc["services"][0]["title_zh"] == "企业营业执照核发"
+
+
+def test_a_dumped_tables_text_cells_are_neutralised_and_its_numbers_kept():
+    dumped = 'SC-1,2026-10,-5,"=HYPERLINK(""http://x"")"\nSC-2,2026-10,3,"a, b"\nSC-3,2026-10,,+86 10\n'
+    assert catalogue.neutralise_delimited(dumped, [True, True, False, True]) == (
+        "SC-1,2026-10,-5,\"'=HYPERLINK(\"\"http://x\"\")\"\n"
+        'SC-2,2026-10,3,"a, b"\n'
+        "SC-3,2026-10,,'+86 10\n")
+
+
+def test_a_dumped_tsv_keeps_its_tabs():
+    assert catalogue.neutralise_delimited("@SUM(A1)\t7\n", [True, False], "\t") == "'@SUM(A1)\t7\n"
