@@ -1082,8 +1082,17 @@ def generate(out: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(HERE / "city"), help="output folder (default: datasets/demo/city)")
+    parser.add_argument("--out", help="output folder (default: datasets/demo/city; var/province with --province)")
+    parser.add_argument("--province", action="store_true",
+                        help="the demo province (issue 13, province.py) instead of the city; never committed")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="with --province: its size against the full one (about 100,000 services at 1.0)")
     args = parser.parse_args()
+    if args.province:
+        sys.modules.setdefault("demo_generate", sys.modules[__name__])   # province.py builds on this module
+        _sibling("province").main(Path(args.out or HERE.parent.parent / "var" / "province"), args.scale)
+        return
+    args.out = args.out or str(HERE / "city")
     result = generate(Path(args.out))
     total = sum(len(v) for v in result["services"].values())
     rows = sum(len(v) for v in result["statistics"].values())
