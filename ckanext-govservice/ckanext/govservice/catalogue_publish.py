@@ -50,9 +50,11 @@ ALL = "all"
 
 # ---------------------------------------------------------------- reading services
 
-def public_services(context: dict[str, Any], owner_org: str | None = None) -> list[dict[str, Any]]:
-    """Every public, non-deleted service (of one department, by id), sorted by name."""
-    fq = "+dataset_type:service"
+def public_services(context: dict[str, Any], owner_org: str | None = None,
+                    also: str = "") -> list[dict[str, Any]]:
+    """Every public, non-deleted service (of one department, by id; matching the index
+    filters ``also`` too when given), sorted by name."""
+    fq = f"+dataset_type:service {also}".strip()
     if owner_org:
         fq += f' +owner_org:"{owner_org}"'
     out: list[dict[str, Any]] = []
