@@ -20,6 +20,12 @@ server (serving datasets/demo/city) and the harvest admin app are up:
 
 A second run finds the organisations and sources in place and the feeds
 unchanged (ETag / Last-Modified), so it is quick and changes nothing.
+
+``--province [DIR]`` (make demo-province) does the same for the demo province
+generated in var/province (datasets/demo/generate.py --province; about 1,800
+departments and 100,000 services at full scale); ``--serve`` serves the folder
+at --feed-url itself while it harvests, since the stack's feed server serves
+the city.
 """
 from __future__ import annotations
 
@@ -37,6 +43,7 @@ from govharvest import db, pipeline, sources
 
 ROOT = Path(__file__).resolve().parent.parent
 CITY = ROOT / "datasets" / "demo" / "city"
+PROVINCE = ROOT / "var" / "province"   # generated on demand (make demo-province), never committed
 SCHEDULE = "30 2 * * *"     # nightly, after the departments' own systems have exported
 
 
@@ -103,6 +110,57 @@ def summary(report: dict) -> str:
             f"{c.get('rejected', 0)} rejected, {c.get('withdrawn', 0)} withdrawn")
 
 
+def register(ckan, manifest: dict, feed_url: str) -> list[list[str]]:
+    """Every department of ``manifest`` (a departments.json) and the catalogues' publisher
+    as organisations, their sources registered; return the sources' names in the
+    order they are harvested: [catalogues, services, statistics]."""
+    departments, office = manifest["departments"], manifest["catalogues"]
+    for dept in [office, *departments]:
+        ensure_department(ckan, dept)
+    with db.connect() as conn:
+        for kind in CATALOGUE_KINDS:
+            spec = office[kind]
+            ensure_source(conn, f"{office['name']}-{kind.replace('_', '-')}", office, kind, spec["format"],
+                          location(feed_url, office, kind), None)
+        for dept in departments:
+            s = dept["services"]
+            ensure_source(conn, f"{dept['name']}-services", dept, "services", s["format"],
+                          location(feed_url, dept, "services"), s.get("defaults"))
+            st = dept["statistics"]
+            ensure_source(conn, f"{dept['name']}-statistics", dept, "statistics", st["format"],
+                          location(feed_url, dept, "statistics"), None)
+    return [[f"{office['name']}-{kind.replace('_', '-')}" for kind in CATALOGUE_KINDS],
+            *[[f"{d['name']}-{kind}" for d in departments] for kind in ("services", "statistics")]]
+
+
+def harvest_in_order(ckan, stages: list[list[str]], parallel: int, admin_url: str) -> dict[str, dict]:
+    """Harvest each stage's sources (the catalogues one after the other: a catalogue must
+    be in before any service that refers to it; then the services, then the statistics,
+    ``parallel`` at a time); print a line for each; return each source's report."""
+    reports = {}
+    for i, names in enumerate(stages):
+        with ThreadPoolExecutor(1 if i == 0 else parallel) as pool:
+            for name, report in zip(names, pool.map(lambda n: harvest(n, ckan), names)):
+                reports[name] = report
+                print(f"  {name:<52} {report['seconds']:>6}s  {summary(report)}"
+                      f"   {admin_url}/jobs/{report['job']}", flush=True)
+    return reports
+
+
+def serve(folder: Path, feed_url: str):
+    """The reference feed server on ``folder``, in a thread, at feed_url's address (the
+    province: the stack's own feed server serves the city); return it (shutdown())."""
+    import threading
+    from urllib.parse import urlsplit
+
+    from govharvest.feedserver import create_app
+    from werkzeug.serving import make_server
+    where = urlsplit(feed_url)
+    server = make_server(where.hostname, where.port, create_app(folder, faults=False), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--portal", default=os.environ.get("GOVHARVEST_CKAN_URL", "http://127.0.0.1:5000"))
@@ -110,51 +168,32 @@ def main() -> int:
     parser.add_argument("--feed-url", default="http://127.0.0.1:8900")
     parser.add_argument("--admin-url", default="http://127.0.0.1:8800")
     parser.add_argument("--parallel", type=int, default=2, help="harvests running at once")
+    parser.add_argument("--province", type=Path, nargs="?", const=PROVINCE, metavar="DIR",
+                        help=f"load the demo province generated in DIR (default {PROVINCE.relative_to(ROOT)}; "
+                             "datasets/demo/generate.py --province) instead of the city")
+    parser.add_argument("--serve", action="store_true",
+                        help="serve the folder at --feed-url while harvesting (the stack's feed server serves the city)")
     args = parser.parse_args()
 
-    city = json.loads((CITY / "departments.json").read_text(encoding="utf-8"))
-    departments = city["departments"]
-    office = city["catalogues"]
+    folder = args.province or CITY
+    manifest = json.loads((folder / "departments.json").read_text(encoding="utf-8"))
+    place = manifest.get("city") or manifest["province"]
     ckan = portal(args.portal, args.token_file)
-    for dept in [office, *departments]:
-        ensure_department(ckan, dept)
-    with db.connect() as conn:
-        for kind in CATALOGUE_KINDS:
-            spec = office[kind]
-            ensure_source(conn, f"{office['name']}-{kind.replace('_', '-')}", office, kind, spec["format"],
-                          location(args.feed_url, office, kind), None)
-        for dept in departments:
-            s = dept["services"]
-            ensure_source(conn, f"{dept['name']}-services", dept, "services", s["format"],
-                          location(args.feed_url, dept, "services"), s.get("defaults"))
-            st = dept["statistics"]
-            ensure_source(conn, f"{dept['name']}-statistics", dept, "statistics", st["format"],
-                          location(args.feed_url, dept, "statistics"), None)
-
-    print(f"Harvesting {len(departments)} departments of {city['city']['zh']} ({city['city']['en']}) "
-          f"from {args.feed_url} …", flush=True)
-    failed = 0
-    # one after the other: documents need no basic item, but neither is slow, and a
-    # catalogue must be in before any service that refers to it
-    for kind in CATALOGUE_KINDS:
-        name = f"{office['name']}-{kind.replace('_', '-')}"
-        report = harvest(name, ckan)
-        failed += report["status"] == "failed"
-        print(f"  {name:<52} {report['seconds']:>6}s  {summary(report)}"
-              f"   {args.admin_url}/jobs/{report['job']}", flush=True)
-    for kind in ("services", "statistics"):
-        names = [f"{d['name']}-{kind}" for d in departments]
-        with ThreadPoolExecutor(args.parallel) as pool:
-            for name, report in zip(names, pool.map(lambda n: harvest(n, ckan), names)):
-                failed += report["status"] == "failed"
-                print(f"  {name:<52} {report['seconds']:>6}s  {summary(report)}"
-                      f"   {args.admin_url}/jobs/{report['job']}", flush=True)
-    # The city's service standards (the data office's and departments' own), set as
-    # often as the demo is loaded: a standard for the same KPI and level is replaced.
-    standards = json.loads((CITY / "standards.json").read_text(encoding="utf-8"))
+    server = serve(folder, args.feed_url) if args.serve else None
+    try:
+        stages = register(ckan, manifest, args.feed_url)
+        print(f"Harvesting {len(manifest['departments'])} departments of {place['zh']} ({place['en']}) "
+              f"from {args.feed_url} …", flush=True)
+        reports = harvest_in_order(ckan, stages, args.parallel, args.admin_url)
+    finally:
+        if server:
+            server.shutdown()
+    # The service standards (the data office's and departments' own), set as often as
+    # the demo is loaded: a standard for the same KPI and level is replaced.
+    standards = json.loads((folder / "standards.json").read_text(encoding="utf-8"))
     ckan.action.govservice_standards_set(standards=standards)
-    print(f"Set {len(standards)} service standards from {CITY / 'standards.json'}", flush=True)
-    return 1 if failed else 0
+    print(f"Set {len(standards)} service standards from {folder / 'standards.json'}", flush=True)
+    return 1 if any(r["status"] == "failed" for r in reports.values()) else 0
 
 
 if __name__ == "__main__":
