@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover
 DATASET_SCHEMAS = ("ckanext.govservice:schemas/service.yaml ckanext.govservice:schemas/basic_item.yaml "
                   "ckanext.govservice:schemas/document.yaml ckanext.govservice:schemas/service_centre.yaml")
 DEPARTMENT_SCHEMA = "ckanext.govservice:schemas/department.yaml"
+BULK_LOAD = "govservice_bulk_load"     # the context key of a harvest's bulk load
 
 
 @tk.blanket.actions(logic.get_actions)          # logic/: one module per family of actions
@@ -135,12 +136,16 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
     # never schedules another rebuild.
     # A basic item or document saved: the network's cached catalogues are read
     # again, and a withdrawn item's implementations reindexed (network.py).
+    # A harvest's bulk load (govharvest/bulk.py) says so in its context and queues
+    # each department's rebuild once, when its load ends: not one per service.
     def after_dataset_create(self, context, pkg_dict: dict[str, Any]) -> None:
-        self._service_changed(pkg_dict.get("type"), pkg_dict.get("owner_org"))
+        if not context.get(BULK_LOAD):
+            self._service_changed(pkg_dict.get("type"), pkg_dict.get("owner_org"))
         network.catalogue_changed(context, pkg_dict.get("type"))
 
     def after_dataset_update(self, context, pkg_dict: dict[str, Any]) -> None:
-        self._service_changed(pkg_dict.get("type"), pkg_dict.get("owner_org"))
+        if not context.get(BULK_LOAD):
+            self._service_changed(pkg_dict.get("type"), pkg_dict.get("owner_org"))
         network.catalogue_changed(context, pkg_dict.get("type"))
 
     def after_dataset_delete(self, context, pkg_dict: dict[str, Any]) -> None:
