@@ -123,6 +123,13 @@ EXAMPLE_SERVICE: dict[str, Any] = {
     "output_validity": 70,          # the land use right's term, printed on the certificate
     "output_validity_unit": "years",
     "output_sample_url": "https://zwfw.binjiang.example.gov.cn/samples/bdcqzs.pdf",
+    "reminders": [   # when the service becomes due: after buying a home, moving in
+        {"trigger": "moving_home", "offset": 30, "offset_unit": "days", "direction": "after",
+         "prepare": "购房合同、完税凭证", "prepare_en": "The purchase contract and the tax receipt"},
+        {"trigger": "output_expiry", "offset": 1, "offset_unit": "years", "direction": "before",
+         "renews_basic_code": "330000-QR-0123-01",   # the land use right's term runs out
+         "prepare": "不动产权证书", "prepare_en": "The title certificate"},
+    ],
     "contact_phone": "0571-8765 4321",
     "complaint_phone": "12345",
     "contact_points": [

@@ -64,6 +64,9 @@ channels               cv:hasChannel → cv:Channel (dct:type, dct:title = name,
 output_type / _name    cpsv:produces → cv:Output (dct:type, dct:title,
 output_validity(_unit) gs:outputValidity + gs:outputValidityUnit,
 output_sample_url      foaf:page → foaf:Document)
+reminders              gs:reminder → gs:Reminder (gs:trigger, gs:offset,
+                       gs:offsetUnit, gs:direction → skos:Concept; gs:renews →
+                       the basic item whose output it renews; gs:prepare @zh/@en)
 handling_scope         gs:handlingScope → skos:Concept
 contact_phone          cv:contactPoint → cv:ContactPoint (cv:telephone)
 contact_points         cv:contactPoint → cv:ContactPoint (gs:contactPurpose,
@@ -548,6 +551,21 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
             _text(g, node, DCT.title, row.get("name"))
             _text(g, node, DCT.description, row.get("description"))
             _time_limit(g, base, node, row)
+
+    # reminders: when the service becomes due (core.due)
+    for n, row in enumerate(service.get("reminders") or [], 1):
+        node = _part(ref, "reminder", n)
+        g.add((ref, gs.reminder, node))
+        g.add((node, RDF.type, gs.Reminder))
+        g.add((node, gs.position, Literal(n)))
+        for prop, sub, default in ((gs.trigger, "trigger", None), (gs.offsetUnit, "offset_unit", "days"),
+                                   (gs.direction, "direction", "before")):
+            if row.get(sub) or default:
+                g.add((node, prop, _concept(g, base, _vocabulary("reminders", sub), row.get(sub) or default)))
+        g.add((node, gs.offset, Literal(int(row.get("offset") or 0))))
+        if row.get("renews_basic_code"):
+            g.add((node, gs.renews, basic_item_uri(base, row["renews_basic_code"])))
+        _text(g, node, gs.prepare, row.get("prepare"), row.get("prepare_en"))
 
     # output
     if any(service.get(k) not in (None, "") for k in (
@@ -1053,6 +1071,7 @@ def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
                 s[f"{kind}_limit_unit"] = _code(g, g.value(ref, gs[f"{kind}LimitUnit"]))
         s["process_steps"] = [_step(g, gs, st) for st in _numbered(g, ref, gs.processStep, gs)]
         s["special_procedures"] = [_step(g, gs, p) for p in _numbered(g, ref, gs.specialProcedure, gs)]
+        s["reminders"] = [_reminder(g, gs, r) for r in _numbered(g, ref, gs.reminder, gs)]
 
         output = g.value(ref, CPSV.produces)
         if output is not None:
@@ -1103,6 +1122,17 @@ def _step(g: Graph, gs: Namespace, node) -> dict[str, Any]:
     """A process step or special procedure: name, description, time limit and unit."""
     row = {"name": _lang(g, node, DCT.title, ZH), "description": _lang(g, node, DCT.description, ZH),
            "time_limit": _value(g, node, gs.timeLimit), "time_limit_unit": _code(g, g.value(node, gs.timeLimitUnit))}
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def _reminder(g: Graph, gs: Namespace, node) -> dict[str, Any]:
+    """A reminder: trigger, offset with its unit and direction, what it renews, what to prepare."""
+    renews = g.value(node, gs.renews)
+    row = {"trigger": _code(g, g.value(node, gs.trigger)), "offset": _value(g, node, gs.offset),
+           "offset_unit": _code(g, g.value(node, gs.offsetUnit)),
+           "direction": _code(g, g.value(node, gs.direction)),
+           "renews_basic_code": _code(g, renews) if renews is not None else None,
+           "prepare": _lang(g, node, gs.prepare, ZH), "prepare_en": _lang(g, node, gs.prepare, EN)}
     return {k: v for k, v in row.items() if v is not None}
 
 
@@ -1175,6 +1205,10 @@ EXAMPLE_SERVICE: dict[str, Any] = {
     "handling_scope": "citywide",
     "in_person_visits": 0, "output_type": "licence", "output_name": "营业执照",
     "output_validity": 5, "output_validity_unit": "years",
+    "reminders": [{"trigger": "output_expiry", "offset": 90, "offset_unit": "days", "direction": "before",
+                   "prepare": "营业执照正本和副本", "prepare_en": "The business licence, original and copy"},
+                  {"trigger": "annual_report_date", "offset": 0, "offset_unit": "days", "direction": "before",
+                   "prepare": "上一年度财务报表", "prepare_en": "Last year's accounts"}],
     "output_sample_url": "https://zwfw.example.gov.cn/samples/yyzz.pdf",
     "contact_phone": "0571-12345", "complaint_phone": "12345",
     "contact_points": [

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import schema
+from . import due, schema
 from .cpsv import basic_item_uri, service_uri
 
 OUTPUT_TYPES = {"certificate": "Certificate", "licence": "Permit"}
@@ -143,6 +143,10 @@ def service_jsonld(pkg: dict[str, Any], department: dict[str, Any] | None = None
         "availableChannel": channels,
         "serviceOutput": output,
         "offers": offers,
+        # when the service becomes due (core.due): an action to take at that time
+        "potentialAction": [_compact({"@type": "Action", "name": due.when(r, "zh_Hans_CN"),
+                                      "alternateName": due.when(r, "en"), "description": r.get("prepare")})
+                            for r in pkg.get("reminders") or []],
         "termsOfService": [" ".join(filter(None, (b.get("title"), b.get("article"))))
                            for b in pkg.get("legal_basis") or []],
     })

@@ -149,6 +149,13 @@ def sent(i: int, owner_org: str = "market-regulation") -> dict:
         "output_validity": 5,
         "output_validity_unit": _pick(_values("output_validity_unit"), i),
         "output_sample_url": f"https://zwfw.example.gov.cn/samples/{i}.pdf",
+        "reminders": [  # every trigger; the expiry one renews this service's own output
+            {"trigger": t, "offset": n * 30, "offset_unit": _pick(_values("reminders", "offset_unit"), n),
+             "direction": _pick(_values("reminders", "direction"), n),
+             **({"prepare": "原证照", "prepare_en": "The old certificate"} if n == 0 else {})}
+            for n, t in enumerate(_values("reminders", "trigger"))
+        ] + [{"trigger": "output_expiry", "offset": 3, "offset_unit": "months", "direction": "before",
+              "renews_basic_code": BASIC_CODE}],
         "contact_phone": "0571-12345",
         "complaint_phone": "12345",
         "contact_points": [
