@@ -56,8 +56,8 @@ def _own(context: Context, webhook_id: Any) -> dict[str, Any]:
 
 
 def govservice_webhook_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Register a webhook: the platform POSTs a signed JSON body to ``target_url``
-    each time what it follows changes (a service's fee, documents, limits,
+    """Register a webhook: the platform POSTs a signed JSON body to its target
+    address each time what it follows changes (a service's fee, documents, limits,
     channels, status…), after the change is saved; a failed delivery is tried
     again after a doubling wait, and a webhook failing 10 times in a row (by
     default) is turned off.

@@ -265,3 +265,14 @@ def test_a_digest_of_a_followed_service_reaches_the_mail_server(store, inbox, mo
 def test_digests_are_off_unless_ckan_sends_activity_emails(store, monkeypatch):
     monkeypatch.setitem(tk.config, "ckan.activity_streams_email_notifications", False)
     assert subscriptions.send_digests()["sent"] is False
+
+
+def test_the_pages_link_their_feeds(app, store):
+    _service(store)
+    for page, feed in (("/service/licence", "/service/licence/changes.atom"),
+                       ("/organization/market-regulation", "/organization/market-regulation/changes.atom"),
+                       ("/service/theme/business", "/service/theme/business/changes.atom"),
+                       ("/service/life-event/retiring", "/service/life-event/retiring/changes.atom")):
+        html = checked(app, page).get_data(as_text=True)
+        assert f'<link rel="alternate" type="application/atom+xml" href="{feed}"' in html, page
+        checked(app, feed)
