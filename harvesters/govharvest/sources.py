@@ -22,8 +22,9 @@ from . import catalogues, db, formats, settings
 from .errors import ExtractError, RecordError
 from .normalise import normalise
 
-# services, basic_items, documents (catalogues.py), and statistics rows
-KINDS = (*catalogues.CATALOGUES, "statistics")
+# services, basic_items, documents (catalogues.py), statistics rows and queue rows (queues.py)
+KINDS = (*catalogues.CATALOGUES, "statistics", "queues")
+QUEUE_FORMATS = ("csv", "json", "json-file")   # a centre's queue feed (queues.py)
 # A query parameter named with one of these words carries a secret (token=,
 # api_key=, access_token=, sig=, X-Amz-Signature=…): refused in a location.
 CREDENTIAL_WORDS = {"token", "key", "apikey", "secret", "password", "passwd", "pwd", "auth",
@@ -41,6 +42,9 @@ def check(source: dict[str, Any]) -> None:
     if source.get("format") not in formats.READERS:
         raise SourceError(f"format must be one of {', '.join(formats.READERS)} "
                           f"(got {source.get('format')!r})")
+    if source.get("kind") == "queues" and source["format"] not in QUEUE_FORMATS:
+        raise SourceError(f"format: a queues source is read as one of {', '.join(QUEUE_FORMATS)} "
+                          f"(got {source['format']!r})")
     catalogue = catalogues.CATALOGUES.get(source.get("kind") or "services")
     if catalogue and source["format"] not in catalogue.formats:
         raise SourceError(f"format: a {catalogue.kind} source is read as one of "

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from . import publishing, statistics_store as store
 from .core import queues as core
+from .core.schema import label
 
 log = logging.getLogger(__name__)
 
@@ -231,3 +232,32 @@ def prune(retention_days: int | None = None) -> dict[str, int]:
         deleted = conn.execute(sa.text(f'DELETE FROM public."{table}" WHERE observed_at < :cutoff'),
                                {"cutoff": cutoff}).rowcount
     return {"deleted": deleted}
+
+
+# ---------------------------------------------------------------- the centre page
+
+def _centre_queue_now(centre: Mapping[str, Any]) -> dict[str, Any] | None:
+    """govservice_centre_queue's answer for the centre page's live table (None
+    when the centre is unknown or its queues cannot be read: the page still shows)."""
+    code = (centre or {}).get("centre_code")
+    if not code:
+        return None
+    try:
+        return tk.get_action("govservice_centre_queue")({}, {"centre_code": code})
+    except (tk.ObjectNotFound, tk.ValidationError, store.NotMigrated):
+        return None
+
+
+def _queue_label(column: str) -> str:
+    """A queue column's label in the page's language (queues.yaml)."""
+    lang = tk.h.govservice_lang()
+    return next(label(c, lang) for c in core.columns() if c["name"] == column)
+
+
+def _clock(moment: str | None) -> str:
+    """HH:MM of an ISO 8601 time, as the action gives it (the platform's day)."""
+    return moment[11:16] if moment else ""
+
+
+TEMPLATE_HELPERS = {"govservice_centre_queue": _centre_queue_now,
+                    "govservice_queue_label": _queue_label, "govservice_queue_clock": _clock}

@@ -38,8 +38,7 @@ def _service_names(context: Context, codes: list[str]) -> dict[str, dict[str, An
     field = schema.facet_fields()["implementation_code"]
     quoted = " OR ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in codes)
     found = tk.get_action("package_search")(dict(context), {
-        "fq": f"+dataset_type:service +{field}:({quoted})", "rows": len(codes) * 2,
-        "fl": "name,title,title_en,implementation_code"})
+        "fq": f"+dataset_type:service +{field}:({quoted})", "rows": len(codes) * 2})
     return {d["implementation_code"]: {"name": d["name"], "title": d.get("title"),
                                        "title_en": d.get("title_en")}
             for d in found["results"] if d.get("implementation_code")}
