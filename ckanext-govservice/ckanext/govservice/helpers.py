@@ -427,10 +427,10 @@ def get_helpers() -> dict[str, Callable[..., Any]]:
     (item_compare: the same item compared; document_catalogue: documents)."""
     import inspect
     import sys
-    from . import document_catalogue, item_compare
+    from . import document_catalogue, due, item_compare, queues
     module = sys.modules[__name__]
     found = {name: f for name, f in inspect.getmembers(module, inspect.isfunction)
              if f.__module__ == __name__ and not name.startswith("_") and name != "get_helpers"}
-    for family in (item_compare, document_catalogue):
+    for family in (item_compare, document_catalogue, queues, due):
         found.update(getattr(family, "TEMPLATE_HELPERS", {}))
     return found
