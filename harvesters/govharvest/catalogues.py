@@ -72,7 +72,8 @@ CATALOGUES: dict[str, Catalogue] = {c.kind: c for c in (SERVICES, BASIC_ITEMS, D
 
 # The order due sources are run in, tier by tier: the catalogues a service
 # refers to, then the services, then the statistics rows that count them.
-HARVEST_ORDER = (("basic_items", "documents", "service_centres"), ("services",), ("statistics",))
+# Queue rows (every minute) wait for nothing: in the first tier.
+HARVEST_ORDER = (("basic_items", "documents", "service_centres", "queues"), ("services",), ("statistics",))
 
 
 def of(source: dict[str, Any]) -> Catalogue:
