@@ -1039,6 +1039,8 @@ def generate(out: Path) -> dict[str, Any]:
     write_basic_items(out / office["basic_items"]["file"], items)
     write_documents(out / office["documents"]["file"], documents)
     office["basic_items"]["count"], office["documents"]["count"] = len(items), len(documents)
+    office["service_centres"] = _sibling("centres").write(   # the halls, from the services' channels (issue 17)
+        out, office["name"], data.HALLS, data.SELF_SERVICE, depts, catalogue_by_dept)
     for p in planted:
         if p["department"] == office["name"]:
             p["file"] = office["basic_items"]["file"]
