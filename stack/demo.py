@@ -64,7 +64,7 @@ def ensure_department(ckan: ckanapi.RemoteCKAN, dept: dict) -> None:
 
 
 # The catalogue kinds, in the order they are harvested: before any services source.
-CATALOGUE_KINDS = ("basic_items", "documents")
+CATALOGUE_KINDS = ("basic_items", "documents", "service_centres")   # centres: issue 17
 
 
 def location(feed_url: str, dept: dict, part: str) -> str:
@@ -118,7 +118,7 @@ def register(ckan, manifest: dict, feed_url: str) -> list[list[str]]:
     for dept in [office, *departments]:
         ensure_department(ckan, dept)
     with db.connect() as conn:
-        for kind in CATALOGUE_KINDS:
+        for kind in (kinds := [k for k in CATALOGUE_KINDS if k in office]):   # the province has no centres
             spec = office[kind]
             ensure_source(conn, f"{office['name']}-{kind.replace('_', '-')}", office, kind, spec["format"],
                           location(feed_url, office, kind), None)
@@ -129,7 +129,7 @@ def register(ckan, manifest: dict, feed_url: str) -> list[list[str]]:
             st = dept["statistics"]
             ensure_source(conn, f"{dept['name']}-statistics", dept, "statistics", st["format"],
                           location(feed_url, dept, "statistics"), None)
-    return [[f"{office['name']}-{kind.replace('_', '-')}" for kind in CATALOGUE_KINDS],
+    return [[f"{office['name']}-{kind.replace('_', '-')}" for kind in kinds],
             *[[f"{d['name']}-{kind}" for d in departments] for kind in ("services", "statistics")]]
 
 
