@@ -1,5 +1,6 @@
 # The GovService platform. Two commands on a fresh machine:
 #   make demo   install what is missing, start the stack, load the demo city, serve the portal
+#   make demo-province  the same for the demo province (93,000 services; SCALE=0.01 for a small one)
 #   make test   the same set-up, then the whole test suite (or: make test T="path -k name")
 #               GOVSERVICE_TEST_SLOT=2 make test ...  runs beside another test run (own databases)
 #   make test-unit  the unit tests alone, in seconds: nothing installed or started, no CKAN config
@@ -24,6 +25,20 @@ status:             ## each service: running or not, port, log; then govservice_
 
 demo:               ## everything up, the demo city harvested from its feeds, the portal ready to browse
 	@$(STACK) demo
+
+# The demo province (issue 13): generated into var/province (var/province-<SCALE> for
+# another scale) when missing, never committed; stack/demo.py serves it on its own feed
+# port while it registers and harvests it as `make demo` does the city.
+SCALE ?= 1
+PROVINCE_DIR ?= var/province$(if $(filter-out 1 1.0,$(SCALE)),-$(SCALE))
+PROVINCE_FEED_PORT ?= 8901
+demo-province:      ## the stack up, the demo province generated if missing (SCALE=, default 1) and harvested from its feeds
+	@$(STACK) up
+	@test -f $(PROVINCE_DIR)/departments.json \
+	 || $(VENV)/bin/python datasets/demo/generate.py --province --scale $(SCALE) --out $(PROVINCE_DIR)
+	@set -a && . var/harvest.env && set +a \
+	 && $(VENV)/bin/python stack/demo.py --province $(PROVINCE_DIR) --serve \
+	    --feed-url http://127.0.0.1:$(PROVINCE_FEED_PORT)
 
 test: up            ## the suite against the real stack; T= narrows it (a path, -k ...)
 	@$(VENV)/bin/pytest --ckan-ini=$$($(STACK) test-ini) $(T)
