@@ -20,7 +20,9 @@ offers (48 months: 2022-11 to 2026-10), a month with no applications included as
 zeros, so ``rows = Σ services × channels × months``.
 
 Seeded and deterministic (same scale, same bytes). Generated on demand into
-var/province/ (git-ignored), never committed: the full province is about 3 GB.
+var/province/ (git-ignored), never committed: the full province is 1,760
+departments, 93,316 services and 11.4 million statistics rows, 1.0 GB, written in
+about 4 minutes with a peak RSS of 54 MB (README.md, "Province scale").
 Departments are generated one at a time and the statistics written row by row, so
 memory stays flat (one department's services and the basic catalogue).
 
@@ -87,7 +89,6 @@ FORMATS = {"json": "json", "json-file": "json", "cpsv": "json", "open311": "json
 # Applications a month, against the city's: the province's own departments handle fewer
 # (most items are delegated down), a district or county a share of its city's.
 VOLUME = {"province": 0.4, "city": 1.0, "district": 0.5}
-FULL_AREAS = 1 + 11 + 9 * 11      # about: each city has 8-10 (9 on average)
 
 
 # ---------------------------------------------------------------- the areas
@@ -114,7 +115,7 @@ def areas(scale: float = 1.0) -> list[dict[str, Any]]:
 def item_share(scale: float, area_count: int) -> float:
     """The share of each department's items it implements: all at full scale; what
     brings a smaller province's services to about ``scale`` of the full one."""
-    return min(1.0, scale * FULL_AREAS / area_count)
+    return min(1.0, scale * len(areas(1.0)) / area_count)
 
 
 def _kept(item_title: str, share: float) -> bool:
