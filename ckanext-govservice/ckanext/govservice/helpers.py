@@ -221,6 +221,9 @@ def govservice_department(org: dict[str, Any] | str | None) -> dict[str, str] | 
 def govservice_facet_labeler(facet: str) -> Callable[[dict[str, Any]], str] | None:
     """How the search page names the values of a facet: vocabulary codes as
     words, 0/1 visits as "零跑动"/"最多跑一次", true/false as free/paid."""
+    if facet == "service_centres_ss":
+        from . import centres
+        return centres.facet_labeler(govservice_lang())
     if facet == "level_ss":
         level = _department_field("level")
         return lambda item: schema.choice_label(level, item["name"], govservice_lang())
@@ -273,6 +276,8 @@ def service_facets() -> "OrderedDict[str, str]":
         facets[f"{name}_ss"] = _plain(schema.label(_department_field(name), govservice_lang()))
     for name in ITEM_FACETS:
         facets[solr[name]] = govservice_label(name)
+    from . import centres   # the centres handling it, derived from their counters (issue 17)
+    facets[centres.SOLR_FIELD] = govservice_word("Service centre")
     return facets
 
 
