@@ -248,3 +248,14 @@ def reindex_services(centre_code: str) -> int:
             log.exception("could not reindex service %s (handled by centre %s)", package_id, centre_code)
     log.info("reindexed %d services of service centre %s", done, centre_code)
     return done
+
+
+def facet_labeler(lang: str):
+    """How service search names the values of ``service_centres_ss``: the centre's
+    name in ``lang`` (read once for the whole facet)."""
+    found = _load()["centres"]
+
+    def label(item: dict[str, Any]) -> str:
+        centre = found.get(item["name"]) or {}
+        return (lang == "en" and centre.get("title_en")) or centre.get("title") or item["name"]
+    return label

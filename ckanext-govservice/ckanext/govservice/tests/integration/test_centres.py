@@ -211,3 +211,18 @@ def test_the_centre_list_filters_24_hours(app, three):
 
 def test_an_unknown_centre_is_a_404_naming_it(app, sysadmin):
     assert "HALL-NOPE" in fetch(app, "/centre/HALL-NOPE", status=404)
+
+
+def test_service_search_offers_the_centres_as_a_facet_named_in_words(app, sysadmin, office, licence, jobs):
+    centre(sysadmin, office, "HALL-A", title="江南市民中心", counters=[{"implementation_codes": "330100-XK-0001"}])
+    jobs()
+    page = fetch(app, "/service/", headers={"Accept-Language": "zh-CN"})
+    assert re.search(r'service_centres_ss=HALL-A[^>]*>.*?江南市民中心', page, re.S)
+
+
+def test_the_service_page_says_where_to_go(app, sysadmin, office, licence):
+    centre(sysadmin, office, "HALL-A", title="江南市民中心", address="滨江市江南大道1号",
+           counters=[{"implementation_codes": "330100-XK-0001"}])
+    page = fetch(app, f"/service/{licence['name']}")
+    where = page[page.index('id="where-to-go"'):]
+    assert 'href="/centre/HALL-A"' in where and "滨江市江南大道1号" in where
