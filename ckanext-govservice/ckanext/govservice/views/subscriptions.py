@@ -3,7 +3,8 @@
 (``/organization/<name>/changes.atom``), a theme's and a life event's
 (``/service/theme/<code>/changes.atom``, ``/service/life-event/<code>/changes.atom``),
 beside the pages they follow, which link them. Public: what they tell is what
-the public pages show."""
+the public pages show. And ``/api/govservice/webhooks``: a developer's own
+webhooks and their delivery logs."""
 from __future__ import annotations
 
 from flask import Blueprint, Response
@@ -71,7 +72,25 @@ def life_event_changes(value: str):
     return _vocabulary_changes("life_event", "life_events", "life-event", value)
 
 
+DELIVERIES_SHOWN = 20
+
+
+def webhooks():
+    """/api/govservice/webhooks: the signed-in user's webhooks (a sysadmin's:
+    everyone's) with their latest deliveries, and how to register one."""
+    signed_in = tk.current_user.is_authenticated
+    hooks = []
+    if signed_in:
+        context = {"user": tk.current_user.name}
+        hooks = tk.get_action("govservice_webhook_list")(dict(context), {})
+        for hook in hooks:
+            hook["deliveries"] = tk.get_action("govservice_webhook_deliveries")(
+                dict(context), {"id": hook["id"], "limit": DELIVERIES_SHOWN})["deliveries"]
+    return tk.render("govservice/subscriptions/webhooks.html", {"signed_in": signed_in, "hooks": hooks})
+
+
 blueprint.add_url_rule("/service/<name>/changes.atom", "service", service_changes)
 blueprint.add_url_rule("/organization/<name>/changes.atom", "department", department_changes)
 blueprint.add_url_rule("/service/theme/<value>/changes.atom", "theme", theme_changes)
 blueprint.add_url_rule("/service/life-event/<value>/changes.atom", "life_event", life_event_changes)
+blueprint.add_url_rule("/api/govservice/webhooks", "webhooks", webhooks)

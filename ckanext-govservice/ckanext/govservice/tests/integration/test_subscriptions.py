@@ -276,3 +276,23 @@ def test_the_pages_link_their_feeds(app, store):
         html = checked(app, page).get_data(as_text=True)
         assert f'<link rel="alternate" type="application/atom+xml" href="{feed}"' in html, page
         checked(app, feed)
+
+
+def test_the_webhooks_page_shows_your_own_and_their_log_not_anothers(app, store, developer, receiver):
+    service = _service(store)
+    mine = _webhook(developer, receiver.url)
+    _cut_the_fee(store, service)
+    subscriptions.fan_out()
+    subscriptions.deliver_due()
+    other = factories.User()
+    theirs = _webhook({"user": other["name"]}, receiver.url + "/theirs", follows="theme", value="tax")
+    page = checked(app, "/en/api/govservice/webhooks", headers={"Authorization": developer_token(developer)})
+    html = page.get_data(as_text=True)
+    assert f'id="webhook-{mine["id"]}"' in html and "service.changed · licence" in html
+    assert theirs["id"] not in html and "/theirs" not in html
+    assert "Sign in to see your webhooks." in checked(app, "/en/api/govservice/webhooks").get_data(as_text=True)
+
+
+def developer_token(developer) -> str:
+    return helpers.call_action("api_token_create", context={"user": developer["user"]},
+                               user=developer["user"], name="webhooks")["token"]
