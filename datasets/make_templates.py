@@ -180,7 +180,28 @@ EXAMPLE_DOCUMENT: dict[str, Any] = {
     "government_holds": "electronic_licence",
     "status": "active",
 }
-CATALOGUE_EXAMPLES = {"basic_item": EXAMPLE_BASIC_ITEM, "document": EXAMPLE_DOCUMENT}
+# A service centre (issue 17, service_centre.yaml): two counters, one listing the example service.
+EXAMPLE_CENTRE: dict[str, Any] = {
+    "centre_code": "330100-DT-REAL-ESTATE",
+    "name": None,   # left empty: made from the code (centre-330100-dt-real-estate)
+    "title": "市不动产登记服务中心",
+    "title_en": "Real Estate Registration Centre",
+    "notes": "不动产登记、抵押和查询，一窗受理。",
+    "address": "滨江市秋涛路108号",
+    "latitude": 30.261,
+    "longitude": 120.2003,
+    "opening_hours": "Mo-Fr 08:30-12:00,13:30-17:00; Sa 09:00-12:00",
+    "phone": "0571-89581000",
+    "appointment_url": "https://yuyue.binjiang.example.gov.cn/real-estate",
+    "accessibility": ["step_free_access", "accessible_toilet", "priority_window"],
+    "counters": [
+        {"counter_number": "01", "counter_name": "综合受理窗口", "implementation_codes": ["11330100MB0000103Q2000100012"]},
+        {"counter_number": "02", "counter_name": "抵押登记窗口", "implementation_codes": ["11330100MB0000103Q2000100027"]},
+    ],
+    "status": "active",
+}
+CATALOGUE_EXAMPLES = {"basic_item": EXAMPLE_BASIC_ITEM, "document": EXAMPLE_DOCUMENT,
+                      "service_centre": EXAMPLE_CENTRE}
 
 # One month with figures, one the department has no figures for ("no data" is not zero).
 EXAMPLE_STATISTICS: list[dict[str, Any]] = [
@@ -411,6 +432,8 @@ TEMPLATE_FILES = {
     "basic-items-example.json": lambda: catalogue_json("basic_item", "basic_items"),
     "documents-template.csv": lambda: catalogue_csv("document"),
     "documents-example.json": lambda: catalogue_json("document", "documents"),
+    "service-centres-template.csv": lambda: catalogue_csv("service_centre"),
+    "service-centres-example.json": lambda: catalogue_json("service_centre", "service_centres"),
 }
 
 # ---------------------------------------------------------------- the tables in the format pages
@@ -503,6 +526,7 @@ PAGE_BLOCKS = {
     "services-csv-xlsx.md": {"fields": services_fields_table, "subfields": subfields_table},
     "catalogues.md": {"basic-item-fields": lambda: catalogue_fields_table("basic_item"),
                       "document-fields": lambda: catalogue_fields_table("document")},
+    "service-centres.md": {"centre-fields": lambda: catalogue_fields_table("service_centre")},
     "json-feed.md": {"fields": feed_fields_table, "subfields": subfields_table, "renamed": renamed_keys},
     "statistics.md": {"fields": statistics_fields_table, "channels": channel_codes},
 }
