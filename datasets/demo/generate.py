@@ -45,6 +45,8 @@ def _sibling(name: str):
 
 
 data = _sibling("catalogue_data")
+in_person = _sibling("in_person")   # appointments and waits at the counters (issue 17)
+reminders = _sibling("reminders")   # when services become due (issue 17)
 
 SEED = 20261031
 FIRST_PERIOD, LAST_PERIOD, MONTHS = "2023-11", "2026-10", 36
@@ -444,6 +446,7 @@ def _service(rng, d, district, n, item, v, variant, basics) -> dict[str, Any]:
         known = _basic_item(basics, item, v, variant, coded)
     s["basic_code"] = (known or _basic_item(basics, item, v, variant, s))["basic_code"]
     _guide(guide, s, d, district, item, v, vzh, hall_key)
+    reminders.add(s)
     return s
 
 
@@ -690,7 +693,8 @@ def _figures(rng, d, s, period, t, channel, received, committed_days, speed, lat
             "rating_basically_satisfied": basic, "rating_dissatisfied": bad - very_bad,
             "rating_very_dissatisfied": very_bad, "ratings": rated, "bad_reviews": bad,
             "bad_reviews_rectified": rectified, "enquiries": _binomial(rng, received, 0.3),
-            "no_data": None, "note": None}
+            "no_data": None, "note": None,
+            **in_person.figures(SEED, d["name"], s["service_code"], period, t, channel, received, late_share)}
 
 
 # ---------------------------------------------------------------- planted mistakes
