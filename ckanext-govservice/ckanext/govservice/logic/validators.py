@@ -19,7 +19,7 @@ from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 
 from ckanext.scheming.validation import scheming_multiple_choice, scheming_validator
 
-from ..core import rules, schema as service_schema
+from ..core import due, rules, schema as service_schema
 
 SERVICE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 
@@ -312,6 +312,8 @@ def govservice_service_rules(key: FlattenKey, data: FlattenDataDict,
     channels = _rows(data, "channels")
     for i, field, reason in rules.channel_problems(channels):
         error(("channels", i, field), reason)
+    for i, field, reason in due.reminder_problems(_rows(data, "reminders"), _value(data, "output_validity")):
+        error(("reminders", i, field), reason)
 
     code, owner_org = _value(data, "service_code"), _value(data, "owner_org")
     if code and owner_org and not _has_errors(errors, "service_code", "owner_org"):
