@@ -12,6 +12,7 @@ own (``performance_pages``, ``life_events``, ``openapi``):
 * ``openapi``: the description of the govservice actions
   (``/api/govservice/openapi.json``, ``/api/govservice/docs``)
 * ``centres``: the service centres (``/centre/``, ``/centre/<code>``)
+* ``due``: what is due for me (``/due``, ``/due/rules.json``)
 * ``rdf``: ``/service/<name>.<format>``, the platform's terms and
   vocabularies, and the ``/id/service/<department>/<code>`` resolver
 """
@@ -19,11 +20,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import centres, documents, items, open311, openapi, pages, performance, rdf, subscriptions
+from . import centres, documents, due, items, open311, openapi, pages, performance, rdf, subscriptions
 
 
 def get_blueprints() -> list[Blueprint]:
     """Every blueprint of the extension (the plugin's IBlueprint)."""
     return [open311.blueprint, openapi.blueprint, rdf.blueprint, pages.blueprint, pages.scripts_blueprint,
             performance.blueprint, items.blueprint, documents.blueprint,
-            centres.blueprint, subscriptions.blueprint]
+            centres.blueprint, subscriptions.blueprint, due.blueprint]
