@@ -13,7 +13,8 @@ Tasks: ``alerts`` (e-mail what went wrong, alerts.py), ``links_check``
 (the open dataset of service standards), ``document_snapshot`` (each
 department's documents to bring, for the 材料减免率 trend), ``webhooks``
 (queue the changes the webhooks follow and deliver them, with their retries;
-subscriptions.py) and ``digests`` (CKAN's activity e-mail notifications).
+subscriptions.py), ``digests`` (CKAN's activity e-mail notifications) and
+``reminders_publish`` (the open dataset of reminder rules, due.py).
 """
 from __future__ import annotations
 
@@ -54,6 +55,11 @@ def _document_snapshot() -> Any:
     return document_catalogue.snapshot()
 
 
+def _reminders_publish() -> Any:
+    from . import due
+    return due.publish()
+
+
 def _webhooks() -> Any:
     from . import subscriptions
     return subscriptions.run_webhooks()
@@ -67,7 +73,7 @@ def _digests() -> Any:
 TASKS: dict[str, Callable[[], Any]] = {
     "alerts": _alerts, "links_check": _links_check,
     "standards_publish": _standards_publish, "document_snapshot": _document_snapshot,
-    "webhooks": _webhooks, "digests": _digests,
+    "webhooks": _webhooks, "digests": _digests, "reminders_publish": _reminders_publish,
 }
 
 
