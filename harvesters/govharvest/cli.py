@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, db, extract, pipeline, settings, sources
+from . import __version__, bulk, db, extract, pipeline, settings, sources
 
 
 def _echo_json(value) -> None:
@@ -198,7 +198,7 @@ def run(name, in_process, dry_run):
             click.echo(f"queued harvest job {queue.enqueue(conn, source)} for {name}")
             return
         job_id = pipeline.start_job(conn, source)
-    pipeline.run_job(db.connect, job_id, settings.ckan(), dry_run=dry_run)
+    pipeline.run_job(db.connect, job_id, bulk.configured_ckan(), dry_run=dry_run)
     with db.connect() as conn:
         result = pipeline.report(conn, job_id)
     if result["status"] in ("queued", "running"):
@@ -234,7 +234,7 @@ def scheduler(once, interval):
 def confirm_withdrawals(job_id):
     """Withdraw the records a job held back for confirmation."""
     try:
-        n = pipeline.confirm_withdrawals(db.connect, job_id, settings.ckan())
+        n = pipeline.confirm_withdrawals(db.connect, job_id, bulk.configured_ckan())
     except (LookupError, ValueError) as e:
         raise click.ClickException(str(e))
     click.echo(f"withdrew {n} services held by job {job_id}")

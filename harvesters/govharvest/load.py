@@ -130,3 +130,7 @@ class CkanTarget:
 
     def withdraw(self, name: str) -> None:
         with_retries(lambda: self.ckan.action.package_patch(id=name, status="withdrawn"))
+
+    def after_load(self) -> None:
+        """The end of a load: over HTTP, CKAN queued its background work as it saved
+        each dataset (a waiting job absorbs the next), so nothing is left to do."""

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import ckanapi
 
-from . import catalogues, ckan_reader, compare, db, extract, formats, settings, sources, statistics
+from . import bulk, catalogues, ckan_reader, compare, db, extract, formats, settings, sources, statistics
 from .errors import JobError, RecordError
 from .load import CkanTarget, error_messages
 from .normalise import normalise
@@ -139,7 +139,7 @@ def _run_job(conn_factory, job_id: int, source_id: int, ckan, dry_run: bool) -> 
         _finish(conn_factory, job_id, status, counts, error)
         return counts
     try:
-        counts = _harvest(conn_factory, job_id, source, previous, CkanTarget(ckan), dry_run)
+        counts = _harvest(conn_factory, job_id, source, previous, bulk.target(ckan), dry_run)
     except JobError as e:          # the source as a whole: fetch or format
         _finish(conn_factory, job_id, "failed", {}, str(e))
         log.warning("harvest job %s of %s failed: %s", job_id, source["name"], e)
@@ -255,49 +255,85 @@ def _harvest(conn_factory, job_id, source, previous, target: CkanTarget, dry_run
                     "withdrawn": 0 if hold else len(result.missing),
                     "held": len(result.missing) if hold else 0, "dry_run": True}
 
-        # pass 2: load what is new or changed, a few CKAN writes in flight at once
-        # (a write waits mostly on CKAN's validation and Solr commit), each record
-        # noted (committed) as soon as CKAN has it, so a job killed mid-way loses nothing
-        workers = load_workers(target.ckan)
-        with conn_factory() as conn, \
-                ThreadPoolExecutor(workers, thread_name_prefix="govharvest-load") as pool:
-            in_flight: collections.deque = collections.deque()
+        # pass 2: load what is new or changed, each record noted (committed) as soon
+        # as CKAN has it, so a job killed mid-way loses nothing
+        pending = ((where, record_id, record, previous.get(record_id))
+                   for where, record_id, record, _error in _records(fetched.path, source)
+                   if record_id in to_load and record_id not in rejected)
+        try:
+            with conn_factory() as conn:
+                if isinstance(target, bulk.BatchTarget):
+                    _load_batches(conn, job_id, source, target, pending, current, counts)
+                else:
+                    _load_in_flight(conn, job_id, source, target, pending, current, counts)
 
-            def settle(item) -> None:
-                future, where, record_id, record, before = item
-                outcome = _note(conn, job_id, source, where, record_id, record,
-                                current[record_id], before, future.result())
-                conn.commit()
-                counts[outcome] += 1
-
-            for where, record_id, record, _error in _records(fetched.path, source):
-                if record_id not in to_load or record_id in rejected:
-                    continue
-                before = previous.get(record_id)
-                future = pool.submit(_upsert, target, _dataset(record, source, record_id, current[record_id]),
-                                     before["dataset_name"] if before else None)
-                in_flight.append((future, where, record_id, record, before))
-                if len(in_flight) >= 2 * workers:      # bounded: a few records in memory
-                    settle(in_flight.popleft())
-            while in_flight:
-                settle(in_flight.popleft())
-
-            # records gone from the source: withdrawn (kept, restorable), or held for a person
-            for record_id in result.missing:
-                if hold:
-                    db.note_outcome(conn, job_id, record_id, "held")
-                    counts["held"] += 1
-                    continue
-                target.withdraw(previous[record_id]["dataset_name"])
-                db.mark_withdrawn(conn, source["id"], record_id, job_id)
-                db.note_outcome(conn, job_id, record_id, "withdrawn")
-                conn.commit()
-                counts["withdrawn"] += 1
-            # validators of this good fetch
-            db.remember_validators(conn, source["id"], fetched.etag, fetched.last_modified)
+            with conn_factory() as conn:
+                # records gone from the source: withdrawn (kept, restorable), or held for a person
+                for record_id in result.missing:
+                    if hold:
+                        db.note_outcome(conn, job_id, record_id, "held")
+                        counts["held"] += 1
+                        continue
+                    target.withdraw(previous[record_id]["dataset_name"])
+                    db.mark_withdrawn(conn, source["id"], record_id, job_id)
+                    db.note_outcome(conn, job_id, record_id, "withdrawn")
+                    conn.commit()
+                    counts["withdrawn"] += 1
+                # validators of this good fetch
+                db.remember_validators(conn, source["id"], fetched.etag, fetched.last_modified)
+        finally:   # background work (catalogue files, KPI copy): once per load, even a broken one
+            target.after_load()
         return counts
     finally:
         fetched.path.unlink(missing_ok=True)
+
+
+def _load_in_flight(conn, job_id, source, target: CkanTarget, pending, current, counts) -> None:
+    """Over HTTP: a few CKAN writes in flight at once (a write waits mostly on
+    CKAN's validation and Solr commit), settled in order."""
+    workers = load_workers(target.ckan)
+    with ThreadPoolExecutor(workers, thread_name_prefix="govharvest-load") as pool:
+        in_flight: collections.deque = collections.deque()
+
+        def settle(item) -> None:
+            future, where, record_id, record, before = item
+            outcome = _note(conn, job_id, source, where, record_id, record,
+                            current[record_id], before, future.result())
+            conn.commit()
+            counts[outcome] += 1
+
+        for where, record_id, record, before in pending:
+            future = pool.submit(_upsert, target, _dataset(record, source, record_id, current[record_id]),
+                                 before["dataset_name"] if before else None)
+            in_flight.append((future, where, record_id, record, before))
+            if len(in_flight) >= 2 * workers:      # bounded: a few records in memory
+                settle(in_flight.popleft())
+        while in_flight:
+            settle(in_flight.popleft())
+
+
+def _load_batches(conn, job_id, source, target: bulk.BatchTarget, pending, current, counts) -> None:
+    """In-process (bulk.py): batches written and committed by CKAN together, then
+    noted together; a refused record is noted as rejected, the rest land."""
+    batch: list = []
+
+    def flush() -> None:
+        saved = target.upsert_many([(_dataset(record, source, record_id, current[record_id]),
+                                     before["dataset_name"] if before else None)
+                                    for _where, record_id, record, before in batch])
+        for (where, record_id, record, before), result in zip(batch, saved):
+            counts[_note(conn, job_id, source, where, record_id, record, current[record_id],
+                         before, result)] += 1
+        conn.commit()
+        batch.clear()
+
+    size = settings.load_batch_size()
+    for item in pending:
+        batch.append(item)
+        if len(batch) >= size:
+            flush()
+    if batch:
+        flush()
 
 
 def load_workers(ckan) -> int:

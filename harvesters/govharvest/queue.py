@@ -16,7 +16,7 @@ from croniter import croniter
 from redis import Redis
 from rq.job import Dependency
 
-from . import catalogues, db, pipeline, settings
+from . import bulk, catalogues, db, pipeline, settings
 
 log = logging.getLogger(__name__)
 QUEUE = "govharvest"
@@ -50,7 +50,7 @@ def enqueue(conn, source: dict, after: list[int] = ()) -> int:
 
 def run_queued_job(job_id: int) -> dict:
     """What a worker runs."""
-    return pipeline.run_job(db.connect, job_id, settings.ckan())
+    return pipeline.run_job(db.connect, job_id, bulk.configured_ckan())
 
 
 def due_sources(conn, at: dt.datetime) -> list[dict]:
@@ -91,4 +91,11 @@ def run_scheduler(interval: float = 30) -> None:
 
 
 def run_worker(burst: bool = False) -> None:
+    """Take jobs until stopped. A worker writing in-process (GOVHARVEST_CKAN_INI)
+    runs its jobs in its own process, which loads CKAN once, rather than in a
+    forked child per job; start one per core for departments in parallel."""
+    if settings.ckan_ini():
+        bulk.configured_ckan()
+        rq.SimpleWorker([queue()], connection=redis_connection()).work(burst=burst)
+        return
     rq.Worker([queue()], connection=redis_connection()).work(burst=burst)

@@ -10,7 +10,9 @@ or one loaded from GOVHARVEST_ENV_FILE) is seen at once.
 | GOVHARVEST_CKAN_URL | required | the portal the harvest writes into and the admin app asks who callers are |
 | GOVHARVEST_CKAN_TOKEN or GOVHARVEST_CKAN_TOKEN_FILE | required | the harvest's CKAN API token, or a file holding it |
 | GOVHARVEST_REDIS_URL | redis://127.0.0.1:6379/10 | the job queue |
-| GOVHARVEST_LOAD_WORKERS | 2 | CKAN writes a harvest keeps in flight |
+| GOVHARVEST_LOAD_WORKERS | 2 | CKAN writes a harvest keeps in flight over HTTP |
+| GOVHARVEST_CKAN_INI | none | CKAN's config file: the harvest loads CKAN in its own process and writes through its actions in batches (bulk.py), instead of over HTTP; the portal's URL and token are then needed only by the admin app and `push` |
+| GOVHARVEST_LOAD_BATCH | 50 | records written and committed together on that in-process path |
 | GOVHARVEST_ALLOW_PRIVATE_HOSTS | none | comma-separated hosts allowed despite a private or loopback address |
 | GOVHARVEST_MAX_FEED_BYTES | 209715200 (200 MiB) | the most a fetch may write to disk, counted after decompression |
 | GOVHARVEST_FETCH_DEADLINE | 300 | seconds a fetch may take in all, redirects and every read included |
@@ -113,6 +115,16 @@ def redis_url() -> str:
 def load_workers() -> int:
     """How many CKAN writes a harvest over HTTP keeps in flight (at least one)."""
     return max(1, int(os.environ.get("GOVHARVEST_LOAD_WORKERS", "2")))
+
+
+def ckan_ini() -> str | None:
+    """CKAN's config file, when the harvest writes in-process (bulk.py)."""
+    return os.environ.get("GOVHARVEST_CKAN_INI") or None
+
+
+def load_batch_size() -> int:
+    """Records the in-process path writes and commits together (at least one)."""
+    return max(1, int(os.environ.get("GOVHARVEST_LOAD_BATCH", "50")))
 
 
 def allowed_private_hosts() -> set[str]:
