@@ -33,11 +33,14 @@ from xml.sax.saxutils import escape
 import ckan.plugins.toolkit as tk
 
 from . import feed_health, standards, statistics_publish, statistics_store as store
-from .core import kpis as stats, standards as rules
+from .core import kpis as stats, standards as rules, words
 from .statistics_store import performance as pm
 
 log = logging.getLogger(__name__)
 
+# What each kind of alert says: an English message id, in the catalogue
+# (i18n/) for Chinese. Every alert is worded in both languages when found.
+LANGUAGES = ("zh_Hans_CN", "en")
 KINDS = {
     "target_missed": "{kpi}: {status}, target {target} missed in {month}{run}",
     "services_flagged": "{count} service(s) missed the {kpi} standard 3 months or more in a row up to {month}",
@@ -46,6 +49,27 @@ KINDS = {
     "coverage_low": "coverage {coverage} in {month}: {reporting} of {active} active services reported",
     "links_broken": "{count} broken links in channels and legal bases",
 }
+
+
+def _what(kind: str, values) -> dict[str, str]:
+    """{"zh_Hans_CN": …, "en": …}: the alert in both languages; ``values(lang)``
+    gives its placeholders in that language."""
+    return {lang: words.word(KINDS[kind], lang, **values(lang)) for lang in LANGUAGES}
+
+
+def _worded(kind: str, values) -> dict[str, str]:
+    """An alert's ``details`` wording: ``what`` (English, as stored before) and ``what_zh``."""
+    what = _what(kind, values)
+    return {"what": what["en"], "what_zh": what["zh_Hans_CN"]}
+
+
+def said(alert: dict[str, Any], lang: str) -> str:
+    """What an alert says in ``lang`` (one recorded before it was worded in
+    Chinese says it in English)."""
+    details = alert.get("details") or {}
+    if lang != "en" and details.get("what_zh"):
+        return details["what_zh"]
+    return details.get("what") or alert.get("kind", "")
 
 
 def _page(path: str) -> str:
@@ -72,37 +96,37 @@ def department_conditions(department: str, health: dict[str, Any] | None,
                 continue
             run = judged["missed_in_a_row"]
             first = stats.shift_period(period_to, -(run - 1))
-            what = KINDS["target_missed"].format(
-                kpi=rules.label(definitions[name], "en"), status=judged["status"],
+            worded = _worded("target_missed", lambda lang, name=name, judged=judged, run=run: dict(
+                kpi=rules.label(definitions[name], lang), status=words.word(judged["status"], lang),
                 target=rules.format_target(judged["target"], definitions[name]["unit"]), month=period_to,
-                run=f" ({run} months in a row)" if judged["flagged"] else "")
+                run=words.word(" ({run} months in a row)", lang, run=run) if judged["flagged"] else ""))
             found.append({"kind": "target_missed", "subject": name,
                           "condition": f"{judged['status']}{' flagged' if judged['flagged'] else ''}",
                           "since": dt.datetime.strptime(first + "-01", "%Y-%m-%d").replace(tzinfo=dt.timezone.utc),
-                          "details": {"what": what, "link": _page(f"/performance/{department}"),
+                          "details": {**worded, "link": _page(f"/performance/{department}"),
                                       "value": latest, "target": judged["target"], "months": run}})
         found.extend(_services_flagged(department, period_to, all_standards, definitions))
     if health:
         feeds = _page(f"/performance/feeds/{department}")
         for s in health["sources"] or []:
             if s["state"] == "stale":
-                since = s["last_success"] or "never"
                 found.append({"kind": "source_stale", "subject": s["name"], "condition": "stale",
                               "since": dt.datetime.fromisoformat(s["last_success"]) if s["last_success"] else now,
-                              "details": {"what": KINDS["source_stale"].format(source=s["name"], since=since),
+                              "details": {**_worded("source_stale", lambda lang, s=s: dict(
+                                  source=s["name"], since=s["last_success"] or words.word("never", lang))),
                                           "link": feeds}})
             elif s["state"] == "failing":
                 found.append({"kind": "source_failing", "subject": s["name"],
                               "condition": "failing: " + (s["last_error"] or ""),
                               "since": dt.datetime.fromisoformat(s["last_finished"]) if s["last_finished"] else now,
-                              "details": {"what": KINDS["source_failing"].format(source=s["name"], error=s["last_error"]),
-                                          "link": feeds}})
+                              "details": {**_worded("source_failing", lambda lang, s=s: dict(
+                                  source=s["name"], error=s["last_error"])), "link": feeds}})
         if health["coverage_below_threshold"]:
             found.append({"kind": "coverage_low", "subject": "coverage", "condition": "below",
                           "since": now,
-                          "details": {"what": KINDS["coverage_low"].format(
+                          "details": {**_worded("coverage_low", lambda lang: dict(
                               coverage=f"{health['coverage'] * 100:.0f}%", month=health["month"],
-                              reporting=health["services_reporting"], active=health["active_services"]),
+                              reporting=health["services_reporting"], active=health["active_services"])),
                               "link": feeds}})
     with store.engine().connect() as conn:
         broken = pm.broken_links(conn, department)
@@ -111,7 +135,7 @@ def department_conditions(department: str, health: dict[str, Any] | None,
         found.append({"kind": "links_broken", "subject": "links",
                       "condition": hashlib.sha256("\n".join(urls).encode()).hexdigest()[:16],
                       "since": min(b["checked_at"] for b in broken),
-                      "details": {"what": KINDS["links_broken"].format(count=len(urls)),
+                      "details": {**_worded("links_broken", lambda lang: dict(count=len(urls))),
                                   "link": _page(f"/performance/feeds/{department}"), "urls": urls[:50]}})
     return found
 
@@ -136,8 +160,8 @@ def _services_flagged(department: str, period_to: str, all_standards: list[dict[
         out.append({"kind": "services_flagged", "subject": name,
                     "condition": hashlib.sha256("\n".join(codes).encode()).hexdigest()[:16],
                     "since": dt.datetime.strptime(first + "-01", "%Y-%m-%d").replace(tzinfo=dt.timezone.utc),
-                    "details": {"what": KINDS["services_flagged"].format(
-                        count=len(codes), kpi=rules.label(definitions[name], "en"), month=period_to),
+                    "details": {**_worded("services_flagged", lambda lang, name=name, codes=codes: dict(
+                        count=len(codes), kpi=rules.label(definitions[name], lang), month=period_to)),
                         "link": _page(f"/performance/{department}"), "services": codes[:50]}})
     return out
 
@@ -161,17 +185,25 @@ def recipients(department: str) -> list[tuple[str, str]]:
     return sorted((name, email) for email, name in out.items())
 
 
-def _mail(department: str, alerts: list[dict[str, Any]], title: str) -> int:
+def _mail(department: str, alerts: list[dict[str, Any]], title: dict[str, str]) -> int:
+    """One e-mail to each recipient, in Chinese and then in English (CKAN keeps
+    no language per user)."""
     from ckan.lib import mailer
-    lines = [f"{title} ({department}): {len(alerts)} new or changed alert(s).", ""]
-    for a in alerts:
-        lines += [f"- {a['details']['what']}", f"  since {a['since'].isoformat(timespec='minutes')}",
-                  f"  {a['details']['link']}", ""]
+    lines = []
+    for lang in LANGUAGES:
+        lines += [words.word("{title} ({department}): {n} new or changed alert(s).", lang,
+                             title=title.get(lang) or title.get("en") or department,
+                             department=department, n=len(alerts)), ""]
+        for a in alerts:
+            lines += [f"- {said(a, lang)}",
+                      "  " + words.word("since {moment}", lang, moment=a["since"].isoformat(timespec="minutes")),
+                      f"  {a['details']['link']}", ""]
     body = "\n".join(lines)
+    subject = " / ".join(words.word("{title}: {n} alert(s)", lang, title=title.get(lang) or department,
+                                    n=len(alerts)) for lang in LANGUAGES)
     sent = 0
     for name, email in recipients(department):
-        mailer.mail_recipient(name, email, f"[{tk.config.get('ckan.site_id')}] {title}: "
-                              f"{len(alerts)} alert(s)", body)
+        mailer.mail_recipient(name, email, f"[{tk.config.get('ckan.site_id')}] {subject}", body)
         sent += 1
     return sent
 
@@ -190,7 +222,7 @@ def run(now: dt.datetime | None = None) -> dict[str, Any]:
         mailed = 0
         if to_send:
             try:
-                mailed = _mail(department, to_send, row["title"]["en"])
+                mailed = _mail(department, to_send, row["title"])
             except Exception:   # the mail server down: sent next run, as they are still unsent
                 log.exception("could not e-mail the alerts of %s", department)
                 with store.engine().begin() as conn:
@@ -204,24 +236,25 @@ def run(now: dt.datetime | None = None) -> dict[str, Any]:
     return {"departments": out}
 
 
-def atom(department: str, title: str) -> str:
-    """The department's open alerts as an Atom feed, newest first."""
+def atom(department: str, title: str, lang: str = "en") -> str:
+    """The department's open alerts as an Atom feed in ``lang``, newest first."""
     with store.engine().connect() as conn:
         alerts = pm.alerts(conn, department)
     page = _page(f"/performance/{department}")
     updated = max((a["sent_at"] or a["since"] for a in alerts), default=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
     out = ['<?xml version="1.0" encoding="utf-8"?>', '<feed xmlns="http://www.w3.org/2005/Atom">',
-           f"<title>{escape(title)}: alerts</title>", f'<link href="{escape(page)}"/>',
-           f'<link rel="self" href="{escape(page)}/alerts.atom"/>',
+           f'<title>{escape(words.word("{title}: alerts", lang, title=title))}</title>',
+           f'<link href="{escape(page)}"/>', f'<link rel="self" href="{escape(page)}/alerts.atom"/>',
            f"<id>{escape(page)}/alerts.atom</id>", f"<updated>{updated.isoformat()}</updated>"]
     for a in alerts:
-        what = a["details"].get("what", a["kind"])
+        what = said(a, lang)
         out += ["<entry>", f"<title>{escape(what)}</title>",
                 f'<link href="{escape(a["details"].get("link", page))}"/>',
                 f"<id>{escape(page)}/alerts/{escape(a['kind'])}/{escape(a['subject'])}/{a['since'].isoformat()}</id>",
                 f"<published>{a['since'].isoformat()}</published>",
                 f"<updated>{(a['sent_at'] or a['since']).isoformat()}</updated>",
-                f"<summary>{escape(what)} (since {a['since'].isoformat(timespec='minutes')})</summary>",
+                "<summary>" + escape(words.word("{what} (since {moment})", lang, what=what,
+                                                moment=a["since"].isoformat(timespec="minutes"))) + "</summary>",
                 "</entry>"]
     out.append("</feed>")
     return "\n".join(out) + "\n"

@@ -49,7 +49,7 @@ def department_alerts(department: str):
     group = model.Group.get(department)
     if group is None or not group.is_organization or group.state != "active" or group.name != department:
         return tk.abort(404, tk._("Department not found"))
-    return Response(alerts.atom(group.name, group.title or group.name),
+    return Response(alerts.atom(group.name, group.title or group.name, helpers.govservice_lang()),
                     mimetype="application/atom+xml")
 
 

@@ -86,7 +86,25 @@ def test_alerts_are_e_mailed_once_not_twice_a_new_one_alone_and_all_are_in_the_a
     assert "1 new or changed alert(s)" in body
     assert "harvest source market-regulation-statistics is failing: HTTP 503 from" in body
     assert "/performance/feeds/market-regulation" in body
-    feed = checked(app, "/performance/market-regulation/alerts.atom")
+    feed = checked(app, "/en/performance/market-regulation/alerts.atom")
     assert feed.headers["Content-Type"].startswith("application/atom+xml")
     assert feed.get_data(as_text=True).count("<entry>") == 3
     assert "On-time rate: red, target 95% missed" in feed.get_data(as_text=True)
+
+
+def test_alerts_are_worded_in_chinese_too_in_the_e_mail_and_the_chinese_feed(app, inbox, slipping):
+    harvested(slipping["harvest"], "market-regulation-statistics", "market-regulation",
+              ("failed", "1 hour", "HTTP 503 from https://feeds.example.gov.cn/stats.csv", "{}"))
+    alerts.run()
+    body = inbox.messages[0][1].get_payload(decode=True).decode("utf-8")
+    first = stats.shift_period(slipping["month"], -2)
+    assert f"按时办结率：红，{slipping['month']} 未达到目标 95%（连续 3 个月）" in body
+    assert f"始于 {first}-01T00:00" in body
+    assert "采集源 market-regulation-statistics 采集失败：HTTP 503 from" in body
+    assert body.index("采集源") < body.index("harvest source")        # Chinese first, then English
+    from email.header import decode_header, make_header
+    subject = str(make_header(decode_header(inbox.messages[0][1]["Subject"])))
+    assert "：3 条提醒 / " in subject and subject.endswith(": 3 alert(s)")
+    feed = checked(app, "/performance/market-regulation/alerts.atom").get_data(as_text=True)   # the site's language
+    assert f"按时办结率：红，{slipping['month']} 未达到目标 95%（连续 3 个月）" in feed
+    assert "On-time rate" not in feed
