@@ -12,9 +12,9 @@ import inspect
 from types import ModuleType
 from typing import Any, Callable
 
-from . import action, auth, centres, documents, items, queues, subscriptions
+from . import action, auth, centres, documents, due, exports, items, queues, subscriptions
 
-ACTION_MODULES = (action, items, documents, queues, centres, subscriptions)
+ACTION_MODULES = (action, items, documents, queues, centres, due, subscriptions, exports)
 
 
 def _own_functions(module: ModuleType) -> dict[str, Callable[..., Any]]:

@@ -46,3 +46,27 @@ def test_formula_like_notes_are_neutralised_in_the_departments_csv(services):
         "SR-1,2026-06": "窗口调整，数据按新口径统计",
     }
     assert {row["received"] for row in rows.values()} == {"0"}        # a number, not text: untouched
+
+
+def test_formula_like_notes_are_neutralised_in_the_tables_datastore_dump(services, app):
+    """The DataStore's own dump of the statistics table (/datastore/dump/<id>),
+    as CSV and TSV: notes neutralised, figures left as figures."""
+    body = io.StringIO()
+    writer = csv.writer(body)
+    writer.writerow(COLUMNS.split(",") + ["note"])
+    for key, note in NOTES.items():
+        code, period = key.split(",")
+        writer.writerow([code, period, "online", "-0", "1", "1", "1"] + [""] * 9 + [note])
+    load_csv(services["context"], "market-regulation", body.getvalue())
+    table = statistics_publish.statistics_table()
+
+    for fmt, delimiter in (("csv", ","), ("tsv", "\t")):
+        dump = app.get(f"/datastore/dump/{table}", query_string={"format": fmt})
+        assert dump.status_code == 200
+        rows = {f"{r['service_code']},{r['period']}": r
+                for r in csv.DictReader(io.StringIO(dump.get_data(as_text=True).lstrip("\ufeff")),
+                                        delimiter=delimiter)}
+        assert rows["SR-1,2026-01"]["note"] == "'" + NOTES["SR-1,2026-01"], fmt
+        assert rows["SR-1,2026-04"]["note"] == "'-2+3", fmt
+        assert rows["SR-1,2026-06"]["note"] == "窗口调整，数据按新口径统计", fmt
+        assert {r["received"] for r in rows.values()} == {"0"}, fmt
