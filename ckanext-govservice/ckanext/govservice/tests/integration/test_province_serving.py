@@ -108,3 +108,17 @@ def test_the_comparisons_figures_equal_each_services_own_summary(compared_with_f
                                     if own.get(k) is not None}
     assert {i["name"]: i["kpis"] for i in answer["implementations"]} == one_by_one
     assert one_by_one["sr-1"]["period_to"] == "2026-01" and one_by_one["sr-1"]["volume"] > 0
+
+
+# ---------------------------------------------------------------- the bulk files' services, paged by name
+
+
+def test_the_services_are_paged_by_name_without_loss_or_repeat(monkeypatch, sysadmin, dept):
+    from ... import catalogue_publish
+    from .. import factories as gov
+    for i in (3, 1, 5, 2, 4):
+        gov.service(dept["id"], context=dict(sysadmin), name=f"paged-{i}", service_code=f"PG-{i}")
+    gov.service(dept["id"], context=dict(sysadmin), name="paged-private", service_code="PG-P", private=True)
+    monkeypatch.setattr(catalogue_publish, "PAGE_SIZE", 2)
+    assert [s["name"] for s in catalogue_publish.iter_public_services(dict(sysadmin))] == [
+        "paged-1", "paged-2", "paged-3", "paged-4", "paged-5"]
