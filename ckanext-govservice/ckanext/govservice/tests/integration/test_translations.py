@@ -87,3 +87,12 @@ def test_ckans_script_finds_its_chinese_translations(app):
     assert fetch_json(app, "/api/i18n/zh_Hans-CN") == fetch_json(app, "/api/i18n/zh_Hans_CN")
     assert app.get("/api/i18n/xx_Yyyy-ZZ").status_code == 400        # CKAN's own answer otherwise
 
+
+def test_ckans_script_strings_are_in_chinese(app):
+    """The stack builds CKAN's script translations (stack/entrypoints/govservice
+    migrate); without them CKAN answers {} and its scripts speak English."""
+    from ..pages import fetch_json
+    strings = fetch_json(app, "/api/i18n/zh_Hans-CN")
+    assert strings[""]["lang"] == "zh_Hans_CN"
+    assert strings["Cancel"] == [None, "取消"]
+
