@@ -5,9 +5,10 @@ to disk, ETag / If-Modified-Since, credentials), then turned into one UTF-8
 CSV with the platform's column names — from CSV in any supported encoding
 with Chinese or English headers (title rows and blank rows skipped), XLSX,
 or JSON rows (``{"statistics": [...]}``, a bare list, or JSON lines) — and
-handed to CKAN's ``govservice_statistics_load`` in one upload. A JSON file may
-also carry the department's service standards (``{"statistics": [...],
-"standards": [{"kpi", "target", "service"?, "period_from"?, "wording"?}]}``),
+handed to CKAN's ``govservice_statistics_load`` in one upload. A JSON or XLSX
+file may also carry the department's service standards (``{"statistics": [...],
+"standards": [{"kpi", "target", "service"?, "period_from"?, "wording"?}]}``, or
+a sheet ``standards`` beside the rows' sheet),
 set through ``govservice_standards_set`` after the rows (all or none; a refused
 one is rejected in the report with its record, field and reason). The platform
 checks every row there, in SQL, and answers with what landed and what was
@@ -81,11 +82,27 @@ def _json_items(path: Path) -> Iterator[tuple[int, dict]]:
             raise FormatError(f"JSON could not be parsed: {e}") from None
 
 
+# An XLSX statistics file's standards: a sheet of this name, one standard a row,
+# under these headers (compared as schema headers are: tabular.fold).
+STANDARDS_SHEETS = ("standards", "服务标准")
+STANDARD_COLUMNS = {
+    "kpi": ("kpi", "指标"),
+    "target": ("target", "目标值", "目标"),
+    "service": ("service", "service_code", "事项编码"),
+    "period_from": ("period_from", "起始月份"),
+    "wording_zh": ("wording_zh", "标准表述"),
+    "wording_en": ("wording_en", "标准表述（英文）"),
+}
+
+
 def feed_standards(path: Path, fmt: str, department: str) -> list[dict]:
-    """The service standards a JSON statistics file sends beside its rows
-    (``{"statistics": [...], "standards": [...]}``), each for the source's own
-    department: a standard for its KPIs, or its services' (``service``). None
-    from other formats."""
+    """The service standards a statistics file sends beside its rows, each for
+    the source's own department: a standard for its KPIs, or its services'
+    (``service``). JSON: ``{"statistics": [...], "standards": [...]}``; XLSX:
+    a sheet ``standards`` (or ``服务标准``) beside the rows' sheet. None from
+    CSV or JSON lines, which hold one table."""
+    if fmt == "xlsx":
+        return [{**s, "department": department} for s in _xlsx_standards(path)]
     if not fmt.startswith("json") or _is_json_lines(path):
         return []
     with open(path, encoding="utf-8-sig") as f:
@@ -188,6 +205,57 @@ def _text(value: Any) -> str:
 
 def _where(fmt: str, line: int) -> str:
     return f"item {line}" if fmt.startswith("json") else f"line {line}"
+
+
+def _xlsx_standards(path: Path) -> list[dict]:
+    """The standards sheet's rows as standards (none without the sheet); an
+    unknown header is refused, naming it, rather than dropped unread."""
+    import openpyxl
+    try:
+        book = openpyxl.load_workbook(open(path, "rb"), read_only=True, data_only=True)
+    except Exception:
+        return []      # to_platform_csv has said why already
+    try:
+        sheets = {tabular.fold(name): name for name in book.sheetnames}
+        found = next((sheets[tabular.fold(n)] for n in STANDARDS_SHEETS if tabular.fold(n) in sheets), None)
+        if found is None:
+            return []
+        rows = book[found].iter_rows(values_only=True)
+        names = {tabular.fold(alias): column for column, aliases in STANDARD_COLUMNS.items() for alias in aliases}
+        header = next(rows, None) or ()
+        columns = []
+        for cell in header:
+            if cell in (None, ""):
+                columns.append(None)
+                continue
+            if tabular.fold(cell) not in names:
+                raise FormatError(f'sheet "{found}", header {cell!r}: not a standard\'s column '
+                                  f"(the columns are {', '.join(STANDARD_COLUMNS)})")
+            columns.append(names[tabular.fold(cell)])
+        standards = []
+        for row in rows:
+            given = {c: v for c, v in zip(columns, row) if c and v not in (None, "")}
+            if given:
+                standards.append(_standard(given))
+        return standards
+    finally:
+        book.close()
+
+
+def _standard(given: dict[str, Any]) -> dict[str, Any]:
+    """A standards sheet's row in the shape govservice_standards_set takes."""
+    import datetime as dt
+    standard: dict[str, Any] = {}
+    for column, value in given.items():
+        if isinstance(value, (dt.date, dt.datetime)):
+            value = value.strftime("%Y-%m")          # a month Excel turned into a date
+        elif column in ("service", "period_from", "kpi") and not isinstance(value, str):
+            value = str(value)
+        if column.startswith("wording_"):
+            standard.setdefault("wording", {})["zh_Hans_CN" if column == "wording_zh" else "en"] = str(value)
+        else:
+            standard[column] = value
+    return standard
 
 
 def _send_standards(ckan, standards: list[dict]) -> dict[str, dict[str, list[str]]]:

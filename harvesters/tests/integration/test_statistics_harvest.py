@@ -116,3 +116,51 @@ def test_a_json_feed_sends_its_departments_standards_and_a_bad_one_is_reported(
     kept = portal.action.govservice_standards(department=department["name"])["standards"]
     assert sorted((s["scope"], s["target"], s["source"]) for s in kept) == [
         ("department", 0.95, "department"), ("service", 0.85, "department")]
+
+
+def _statistics_workbook(path, standards: list[list]) -> None:
+    import openpyxl
+    book = openpyxl.Workbook()
+    rows = book.active
+    rows.title = "统计"
+    rows.append(["事项编码", "统计月份", "办理渠道", "受理量", "办结量", "按时办结量"])
+    rows.append(["SC-3", "2026-03", "mobile", 10, 10, 9])
+    sheet = book.create_sheet("服务标准")
+    for row in standards:
+        sheet.append(row)
+    book.save(path)
+
+
+def test_an_xlsx_feed_sends_its_departments_standards_on_a_sheet_of_their_own(
+        portal, department, source, feed_server):
+    import datetime as dt
+    write_feed(source, [ROWS["SC-3"]])
+    harvest(portal, "csv-feed")
+    _statistics_workbook(source / "statistics.xlsx", [
+        ["指标", "目标值", "事项编码", "起始月份", "标准表述", "标准表述（英文）"],
+        ["on_time_rate", "95%", None, None, None, None],
+        ["on_time_rate", 0.85, "SC-3", dt.datetime(2026, 1, 1), "按时办结率不低于 85%", "On time at least 85%"],
+    ])
+    add_statistics_source(department, feed_server[1], fmt="xlsx", name="statistics.xlsx")
+
+    report = harvest(portal, "stats-feed")
+
+    assert report["status"] == "done", report["error"]
+    assert (report["counts"]["inserted"], report["counts"]["standards"]) == (1, 2)
+    kept = portal.action.govservice_standards(department=department["name"])["standards"]
+    assert sorted((s["scope"], s["target"], s["period_from"], s["wording"]["en"]) for s in kept) == [
+        ("department", 0.95, None, "On-time rate at least 95%"),
+        ("service", 0.85, "2026-01", "On time at least 85%")]
+
+
+def test_an_unknown_column_on_the_standards_sheet_fails_the_job_naming_it(
+        portal, department, source, feed_server):
+    write_feed(source, [ROWS["SC-3"]])
+    harvest(portal, "csv-feed")
+    _statistics_workbook(source / "statistics.xlsx", [["指标", "目标值", "负责人"], ["on_time_rate", "95%", "张三"]])
+    add_statistics_source(department, feed_server[1], fmt="xlsx", name="statistics.xlsx")
+
+    report = harvest(portal, "stats-feed")
+
+    assert report["status"] == "failed"
+    assert "sheet \"服务标准\", header '负责人': not a standard's column" in report["error"]
