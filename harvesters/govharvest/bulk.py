@@ -68,16 +68,34 @@ def local_ckan(ini: str) -> ckanapi.LocalCKAN:
     return _local[ini]
 
 
+class InProcess:
+    """CKAN in this process, loaded the first time it is used: a harvest that
+    finds nothing new or changed (the common case) never pays CKAN's start-up."""
+
+    def __init__(self, ini: str):
+        self.ini = ini
+
+    def loaded(self) -> ckanapi.LocalCKAN:
+        return local_ckan(self.ini)
+
+    @property
+    def action(self):
+        return self.loaded().action
+
+    def call_action(self, *args, **kwargs):
+        return self.loaded().call_action(*args, **kwargs)
+
+
 def configured_ckan():
     """The CKAN the harvest writes into: in-process when GOVHARVEST_CKAN_INI names
-    its config, else over HTTP (GOVHARVEST_CKAN_URL and token)."""
+    its config (loaded when first used), else over HTTP (GOVHARVEST_CKAN_URL and token)."""
     ini = settings.ckan_ini()
-    return local_ckan(ini) if ini else settings.ckan()
+    return InProcess(ini) if ini else settings.ckan()
 
 
 def target(ckan) -> CkanTarget:
     """The target a harvest writes into: batches in-process, one by one over HTTP."""
-    if isinstance(ckan, ckanapi.LocalCKAN):
+    if isinstance(ckan, (ckanapi.LocalCKAN, InProcess)):
         return BatchTarget(ckan)
     return CkanTarget(ckan)
 
@@ -104,14 +122,29 @@ def _collected_solr_adds() -> Iterator[list[dict]]:
 class BatchTarget(CkanTarget):
     """CKAN in this process, written in batches (see the module's docstring)."""
 
-    def __init__(self, ckan: ckanapi.LocalCKAN):
-        super().__init__(ckan)
-        self.deferred = ckanapi.LocalCKAN(username=ckan.username, context=DEFERRED)
+    def __init__(self, ckan: ckanapi.LocalCKAN | InProcess):
+        self._ckan = ckan
+        self._deferred: ckanapi.LocalCKAN | None = None
         self.departments: set[str] = set()
+        self.wrote = False
+
+    @property
+    def ckan(self) -> ckanapi.LocalCKAN:
+        if isinstance(self._ckan, InProcess):
+            self._ckan = self._ckan.loaded()
+        return self._ckan
+
+    @property
+    def deferred(self) -> ckanapi.LocalCKAN:
+        """The same CKAN and user, with the batch's context options."""
+        if self._deferred is None:
+            self._deferred = ckanapi.LocalCKAN(username=self.ckan.username, context=DEFERRED)
+        return self._deferred
 
     def upsert_many(self, items: list[tuple[dict[str, Any], str | None]]) -> list[dict | ckanapi.ValidationError]:
         """Write (dataset, known name or None) pairs; returns, in the same order, each
         saved dataset (as package_show gives it) or the ValidationError refusing it."""
+        self.deferred       # CKAN loaded before anything of it is imported
         from ckan import model
         items = list(items)
         results: list[Any] = [None] * len(items)
@@ -152,6 +185,7 @@ class BatchTarget(CkanTarget):
             from ckan.lib.search.common import make_connection
             make_connection().add(docs=docs, commit=False)
         model.repo.commit()
+        self.wrote = True
         for i, saved in shown.items():
             results[i] = saved
             if saved.get("type", "service") == "service" and saved.get("owner_org"):
@@ -167,7 +201,10 @@ class BatchTarget(CkanTarget):
     def after_load(self) -> None:
         """The end of a load: what it wrote searchable now (one soft commit, rather
         than within Solr's 2 s), and each department's catalogue files and KPI
-        copy rebuilt once, queued now."""
+        copy rebuilt once, queued now. Nothing when nothing was written."""
+        if not self.wrote:
+            return
+        self.wrote = False
         from ckan.lib.search.common import make_connection
         try:
             make_connection().commit(softCommit=True)

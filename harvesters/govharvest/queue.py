@@ -95,7 +95,7 @@ def run_worker(burst: bool = False) -> None:
     runs its jobs in its own process, which loads CKAN once, rather than in a
     forked child per job; start one per core for departments in parallel."""
     if settings.ckan_ini():
-        bulk.configured_ckan()
+        bulk.configured_ckan().loaded()
         rq.SimpleWorker([queue()], connection=redis_connection()).work(burst=burst)
         return
     rq.Worker([queue()], connection=redis_connection()).work(burst=burst)

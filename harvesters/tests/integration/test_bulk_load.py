@@ -198,3 +198,15 @@ def test_a_bulk_load_asks_for_one_catalogue_rebuild_per_department_not_one_per_s
 
     assert report["counts"]["new"] == 30
     assert asked == [department["id"]]
+
+
+def test_an_unchanged_re_harvest_in_process_reads_and_compares_without_loading_ckan(local, department, source):
+    write_feed(source, [row(i) for i in range(5)])
+    harvest(local)
+    with db.connect() as conn, conn.cursor() as cur:   # every record fetched, read, hashed, compared
+        cur.execute("UPDATE source SET last_etag = NULL, last_modified = NULL")
+
+    report = harvest(bulk.InProcess("/nonexistent/ckan.ini"))    # loading it would fail the job
+
+    assert report["status"] == "done"
+    assert report["counts"]["unchanged"] == 5 and report["counts"]["new"] == 0
