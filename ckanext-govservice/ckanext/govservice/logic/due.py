@@ -52,8 +52,10 @@ def govservice_due_services(context: Context, data_dict: DataDict) -> DataDict:
         ``channels``, ``centres`` (the centres handling the service) and
         ``documents`` (``name``, ``mandatory``, ``no_need_to_bring``: 免提交)
     :rtype: dictionary
-    :raises ValidationError: an impossible date (2026-02-30), an output issued
-        after today, an unknown event: the error names the field (``events[0].date``)
+    :raises ValidationError: the error names the field. An event that cannot be
+        (a date such as 2026-02-30, an output issued after today, an unknown event:
+        ``events[0].date``, ``events[0].issued``, ``events[0].event``) is answered
+        400; no events, an event of neither kind or an unreadable ``today``, 409
     """
     tk.check_access("govservice_due_services", context, data_dict)
     try:

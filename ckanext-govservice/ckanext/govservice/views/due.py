@@ -7,6 +7,7 @@ nothing.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, jsonify
@@ -62,15 +63,23 @@ def page():
 
 
 def rules_json():
-    return jsonify(reminders.rules_document())
+    response = jsonify(reminders.rules_document())
+    response.cache_control.public, response.cache_control.max_age = True, 300   # the same for everyone
+    return response
+
+
+IMPOSSIBLE_EVENT = re.compile(r"^events\[\d+\]\.(event|date|issued)$")
 
 
 def bad_events_are_a_bad_request(response):
-    """CKAN answers a ValidationError 409 (a conflict with stored data); for
-    govservice_due_services, which stores nothing, a date that cannot be is a bad
-    request: 400, with CKAN's body (the error keyed by the field) unchanged."""
+    """An event that cannot be (2026-02-30, an output issued after today, an unknown
+    event) is a bad request: 400, with CKAN's body (the error keyed by the field)
+    unchanged. Other validation errors (no events, an unreadable ``today``) keep
+    CKAN's 409, as every action's description says."""
     if response.status_code == 409 and tk.request.path.rstrip("/").endswith("/action/" + reminders.ACTION):
-        response.status_code = 400
+        error = (response.get_json(silent=True) or {}).get("error") or {}
+        if any(IMPOSSIBLE_EVENT.match(key) for key in error):
+            response.status_code = 400
     return response
 
 

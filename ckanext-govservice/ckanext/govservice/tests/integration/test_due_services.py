@@ -111,8 +111,8 @@ def test_an_impossible_event_is_a_400_naming_the_field(app, events, field):
     assert error["__type"] == "Validation Error" and list(error) == [field, "__type"]
 
 
-def test_an_impossible_today_is_a_400_naming_it(app):
-    assert "today" in ask(app, 400, events=[{"event": "birth", "date": "2026-01-01"}], today="2026-13-01")["error"]
+def test_an_unreadable_today_is_a_validation_error_naming_it(app):
+    assert "today" in ask(app, 409, events=[{"event": "birth", "date": "2026-01-01"}], today="2026-13-01")["error"]
 
 
 # ---------------------------------------------------------------- nothing written, nothing logged
@@ -209,3 +209,8 @@ def test_without_javascript_the_form_is_answered_by_post(app, licence):
 def test_an_impossible_date_on_the_form_names_the_field(app, licence):
     text = app.post("/due", data={"kind": ["birth"], "date": ["2026-02-30"]}).get_data(as_text=True)
     assert "events[0].date" in text
+
+
+def test_the_life_event_pages_and_the_browse_page_lead_to_the_due_page(app, birth):
+    for url in ("/service/life-event/having_a_baby", "/service/theme/"):
+        assert re.search(r'id="due-link"><a href="/due">我有哪些事要办</a>', fetch(app, url)), url
