@@ -116,6 +116,11 @@ def _mend(service: dict[str, Any]) -> dict[str, Any]:
         service["statutory_limit"], service["statutory_limit_unit"] = committed, c_unit
     if service.get("valid_from") and service.get("valid_to") and service["valid_to"] < service["valid_from"]:
         service["valid_from"], service["valid_to"] = service["valid_to"], service["valid_from"]
+    for reminder in service.get("reminders") or []:   # core.due.reminder_problems
+        if reminder.get("trigger") != "output_expiry":
+            reminder.pop("renews_basic_code", None)
+        elif not reminder.get("renews_basic_code") and service.get("output_validity") in (None, ""):
+            reminder["renews_basic_code"] = "BI-RENEWED"
     for channel in service.get("channels") or []:
         kind = channel["channel_type"]
         if kind in rules.CHANNELS_NEEDING_URL and not channel.get("url"):
