@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable
 
-from ckanext.govservice.core import kpis as stats, schema, tabular as catalogue
+from ckanext.govservice.core import kpis as stats, queues, schema, tabular as catalogue
 
 HERE = Path(__file__).resolve().parent
 
@@ -203,20 +203,34 @@ EXAMPLE_CENTRE: dict[str, Any] = {
 CATALOGUE_EXAMPLES = {"basic_item": EXAMPLE_BASIC_ITEM, "document": EXAMPLE_DOCUMENT,
                       "service_centre": EXAMPLE_CENTRE}
 
-# One month with figures, one the department has no figures for ("no data" is not zero).
+# Two months with figures (in person, with its appointments and waits, first: a JSON
+# row's keys give the columns' order; then online) and one the department has no
+# figures for ("no data" is not zero).
 EXAMPLE_STATISTICS: list[dict[str, Any]] = [
+    {"service_code": "ZRZY-DJ-0012", "department": "natural-resources", "period": "2026-09",
+     "channel": "in_person", "received": 64, "completed": 60, "completed_on_time": 58,
+     "completed_online": 0, "mean_processing_days": 4.1, "rating_very_satisfied": 30,
+     "rating_satisfied": 18, "rating_basically_satisfied": 6, "rating_dissatisfied": 1,
+     "rating_very_dissatisfied": 0, "ratings": 55, "bad_reviews": 1, "bad_reviews_rectified": 1,
+     "enquiries": 22, "appointments_made": 48, "appointments_kept": 41, "served": 64,
+     "served_within_30_minutes": 52, "wait_minutes_mean": 17.5, "wait_minutes_p90": 38,
+     "no_data": False, "note": None},
     {"service_code": "ZRZY-DJ-0012", "department": "natural-resources", "period": "2026-10",
      "channel": "online", "received": 120, "completed": 112, "completed_on_time": 110,
      "completed_online": 112, "mean_processing_days": 3.4, "rating_very_satisfied": 60,
      "rating_satisfied": 25, "rating_basically_satisfied": 8, "rating_dissatisfied": 2,
      "rating_very_dissatisfied": 1, "ratings": 96, "bad_reviews": 3, "bad_reviews_rectified": 3,
-     "enquiries": 40, "no_data": False, "note": None},
+     "enquiries": 40, "appointments_made": None, "appointments_kept": None, "served": None,
+     "served_within_30_minutes": None, "wait_minutes_mean": None, "wait_minutes_p90": None,
+     "no_data": False, "note": None},
     {"service_code": "ZRZY-DJ-0012", "department": "natural-resources", "period": "2026-10",
      "channel": "in_person", "received": None, "completed": None, "completed_on_time": None,
      "completed_online": None, "mean_processing_days": None, "rating_very_satisfied": None,
      "rating_satisfied": None, "rating_basically_satisfied": None, "rating_dissatisfied": None,
      "rating_very_dissatisfied": None, "ratings": None, "bad_reviews": None,
-     "bad_reviews_rectified": None, "enquiries": None, "no_data": True,
+     "bad_reviews_rectified": None, "enquiries": None, "appointments_made": None, "appointments_kept": None, "served": None,
+     "served_within_30_minutes": None, "wait_minutes_mean": None, "wait_minutes_p90": None,
+     "no_data": True,
      "note": "窗口办件系统升级，本月无数据"},
 ]
 
@@ -398,6 +412,28 @@ def statistics_json() -> bytes:
     return _json({"statistics": [{k: v for k, v in r.items() if v is not None} for r in EXAMPLE_STATISTICS]})
 
 
+# A centre's queue at one minute: a service with appointments, one without.
+EXAMPLE_QUEUE: list[dict[str, Any]] = [
+    {"centre_code": "BJ-HALL", "implementation_code": "11330100MB0000103Q2000100012",
+     "observed_at": "2026-03-02T09:15:00+08:00", "tickets_waiting": 12, "estimated_wait_minutes": 35,
+     "appointments_left_today": 8},
+    {"centre_code": "BJ-HALL", "implementation_code": "11330100MB0000103Q2000100027",
+     "observed_at": "2026-03-02T09:15:00+08:00", "tickets_waiting": 3, "estimated_wait_minutes": 9,
+     "appointments_left_today": None},
+]
+
+
+def queues_csv() -> bytes:
+    """Chinese headers (queues.yaml's labels), the example rows."""
+    header = [schema.label(c, ZH) for c in queues.columns()]
+    rows = [["" if r[c] is None else str(r[c]) for c in queues.column_names()] for r in EXAMPLE_QUEUE]
+    return _csv_bytes([header, *rows], bom=True)
+
+
+def queues_json() -> bytes:
+    return _json({"queues": EXAMPLE_QUEUE})
+
+
 def catalogue_cells(dataset_type: str) -> list[Any]:
     """A catalogue's example entry as bulk-file cells (as a service's: lists joined by
     ';', repeating fields as compact JSON text)."""
@@ -428,6 +464,8 @@ TEMPLATE_FILES = {
     "services-feed-example.json": services_feed,
     "statistics-template.csv": statistics_csv,
     "statistics-example.json": statistics_json,
+    "queues-template.csv": queues_csv,
+    "queues-example.json": queues_json,
     "basic-items-template.csv": lambda: catalogue_csv("basic_item"),
     "basic-items-example.json": lambda: catalogue_json("basic_item", "basic_items"),
     "documents-template.csv": lambda: catalogue_csv("document"),
@@ -498,6 +536,14 @@ def statistics_fields_table() -> str:
     return _table(["column", "中文表头", "English header", "also accepted", "required", "type", "meaning"], rows)
 
 
+def queue_fields_table() -> str:
+    rows = []
+    for c in queues.columns():
+        rows.append([f'`{c["name"]}`', schema.label(c, ZH), schema.label(c, EN), ", ".join(c.get("aliases", [])),
+                     "yes" if c.get("required") else "", c["type"], schema.text(c, "description", EN)])
+    return _table(["column", "中文表头", "English header", "also accepted", "required", "type", "meaning"], rows)
+
+
 def renamed_keys() -> str:
     """The fields whose JSON key (field name) is not their bulk-file column name."""
     return ", ".join(f'`{f["field_name"]}` (not `{f["govservice_column"]}`)' for f in template_fields()
@@ -529,6 +575,7 @@ PAGE_BLOCKS = {
     "service-centres.md": {"centre-fields": lambda: catalogue_fields_table("service_centre")},
     "json-feed.md": {"fields": feed_fields_table, "subfields": subfields_table, "renamed": renamed_keys},
     "statistics.md": {"fields": statistics_fields_table, "channels": channel_codes},
+    "queues.md": {"fields": queue_fields_table},
 }
 
 

@@ -135,9 +135,10 @@ def _rules(has_department: bool) -> list[Rule]:
         return Rule(part, f"s.{part} > s.{whole}",
                     f"'is ' || s.{part} || ', more than the {what} (' || s.{whole} || ')'")
 
-    rules.append(not_more("completed_on_time", "completed", "applications completed"))
-    rules.append(not_more("completed_online", "completed", "applications completed"))
-    rules.append(not_more("bad_reviews_rectified", "bad_reviews", "bad reviews"))
+    whole_label = {c["name"]: stats.label(c, "en").lower() for c in stats.columns()}
+    for c in stats.columns():   # statistics.yaml's at_most: a part never above its whole
+        if c.get("at_most"):
+            rules.append(not_more(c["name"], c["at_most"], whole_label[c["at_most"]]))
     levels = " + ".join(f"s.{c}" for c in RATING_LEVELS)
     rules.append(Rule("ratings", f"s.ratings <> {levels}",
                       f"'is ' || s.ratings || ' but the five rating levels add up to ' || ({levels})"))

@@ -52,6 +52,18 @@ SUMS: dict[str, str] = {
     "bad_reviews_rectified": "sum(bad_reviews_rectified) FILTER (WHERE bad_reviews IS NOT NULL AND bad_reviews_rectified IS NOT NULL)",
     "bad_reviews_with_rectified": "sum(bad_reviews) FILTER (WHERE bad_reviews IS NOT NULL AND bad_reviews_rectified IS NOT NULL)",
     "enquiries": "sum(enquiries)",
+    # In-person service (issue 17, migration d17d0a1b2c3d). The mean wait is a
+    # ratio of sums too: each row's mean weighted by the people it served. A
+    # row's 90th-percentile wait is not summable (no percentile of percentiles):
+    # it stays a figure of its row in the open table, never a KPI across rows.
+    "appointments_made": "sum(appointments_made)",
+    "appointments_kept": "sum(appointments_kept) FILTER (WHERE appointments_made IS NOT NULL AND appointments_kept IS NOT NULL)",
+    "appointments_made_with_kept": "sum(appointments_made) FILTER (WHERE appointments_made IS NOT NULL AND appointments_kept IS NOT NULL)",
+    "served": "sum(served)",
+    "served_within_30_minutes": "sum(served_within_30_minutes) FILTER (WHERE served IS NOT NULL AND served_within_30_minutes IS NOT NULL)",
+    "served_with_within_30_minutes": "sum(served) FILTER (WHERE served IS NOT NULL AND served_within_30_minutes IS NOT NULL)",
+    "wait_minutes_total": "sum(wait_minutes_mean * served) FILTER (WHERE served IS NOT NULL AND wait_minutes_mean IS NOT NULL)",
+    "served_with_wait": "sum(served) FILTER (WHERE served IS NOT NULL AND wait_minutes_mean IS NOT NULL)",
 }
 CATALOGUE_SUMS: dict[str, str] = {
     "services": "count(*)",
@@ -294,6 +306,14 @@ def read_engine() -> sa.engine.Engine:
 def table_exists(conn, table: str) -> bool:
     return conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"),
                         {"t": f'public."{table}"'}).scalar()
+
+
+def missing_columns(conn, table: str, columns: list[str]) -> list[str]:
+    """Of ``columns``, those the DataStore table lacks (statistics.yaml gained them since it was made)."""
+    found = {r[0] for r in conn.execute(sa.text(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = :t"),
+        {"t": table})}
+    return [c for c in columns if c not in found]
 
 
 def unique_key(conn, table: str) -> list[str]:
