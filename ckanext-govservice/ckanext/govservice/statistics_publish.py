@@ -43,7 +43,9 @@ def statistics_table(context: dict[str, Any] | None = None) -> str:
     if found:
         with store.engine().connect() as conn:
             current = store.unique_key(conn, found)
-        if current != stats.primary_key():   # statistics.yaml's key changed: re-key the table
+            missing = store.tables.missing_columns(conn, found, stats.column_names())
+        # statistics.yaml's key changed (re-key the table) or it gained columns (add them, with their dictionary)
+        if current != stats.primary_key() or missing:
             tk.get_action("datastore_create")(dict(context), {
                 "resource_id": found, "fields": stats.datastore_fields(),
                 "primary_key": stats.primary_key(), "force": True})
