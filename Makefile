@@ -1,6 +1,6 @@
 # The GovService platform. Two commands on a fresh machine:
 #   make demo   install what is missing, start the stack, load the demo city, serve the portal
-#   make demo-province  the same for the demo province (93,000 services; SCALE=0.01 for a small one)
+#   make demo-province  the same for the demo province (99,000 services; SCALE=0.01 for a small one)
 #   make test   the same set-up, then the whole test suite (or: make test T="path -k name")
 #               GOVSERVICE_TEST_SLOT=2 make test ...  runs beside another test run (own databases)
 #   make test-unit  the unit tests alone, in seconds: nothing installed or started, no CKAN config
