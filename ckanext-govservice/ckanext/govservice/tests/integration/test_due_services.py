@@ -190,6 +190,7 @@ def test_the_page_offers_the_life_events_and_the_outputs_and_sends_nothing_by_it
     assert '<option value="birth">出生</option>' in page
     assert '<option value="output:driving-licence">机动车驾驶证</option>' in page
     assert 'method="post"' in page and "/due/rules.json" in page
+    assert 'data-service-base="/service/"' in page
     assert "_due.js" in page or "due.js" in page
 
 
