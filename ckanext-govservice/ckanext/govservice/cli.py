@@ -168,6 +168,32 @@ def network_reconcile_command():
     click.echo(json.dumps(network.reconcile_index(), ensure_ascii=False, indent=2))
 
 
+@govservice.command("search-index-rebuild")
+@click.option("--type", "dataset_type", default=None, help="Only datasets of this type (e.g. service).")
+@click.option("--batch", default=250, show_default=True, help="Datasets sent to Solr in one request.")
+@click.option("--workers", default=1, show_default=True, help="Processes sharing the datasets.")
+@click.option("--part", default=None, hidden=True, help="k/n: this worker's share (every n-th id from k).")
+@click.option("--no-commit", is_flag=True, hidden=True, help="Leave the commit to the caller.")
+def search_index_rebuild_command(dataset_type: str | None, batch: int, workers: int, part: str | None,
+                                 no_commit: bool):
+    """Rebuild the search index as `ckan search-index rebuild` does (the same
+    documents, made by CKAN's indexer), but in batches: one Solr request per
+    batch and one commit at the end, optionally in several worker processes.
+    Prints {"indexed", "failed", "seconds"}."""
+    from . import search_rebuild
+    if workers > 1:
+        report = search_rebuild.rebuild_in_workers(tk.config["__file__"], workers, dataset_type, batch,
+                                                   echo=lambda line: click.echo(line, err=True))
+    else:
+        ids = search_rebuild.dataset_ids(dataset_type)
+        if part:
+            k, n = (int(x) for x in part.split("/"))
+            ids = ids[k::n]
+        report = search_rebuild.rebuild(ids, batch=batch, commit=not no_commit,
+                                        echo=lambda line: click.echo(line, err=True))
+    click.echo(json.dumps(report))
+
+
 @govservice.command("reserved-names")
 def reserved_names_command():
     """List the datasets that hold one of the platform's names (service-catalogue,
