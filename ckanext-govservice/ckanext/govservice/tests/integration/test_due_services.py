@@ -215,3 +215,17 @@ def test_an_impossible_date_on_the_form_names_the_field(app, licence):
 def test_the_life_event_pages_and_the_browse_page_lead_to_the_due_page(app, birth):
     for url in ("/service/life-event/having_a_baby", "/service/theme/"):
         assert re.search(r'id="due-link"><a href="/due">我有哪些事要办</a>', fetch(app, url)), url
+
+
+def test_the_dates_asked_about_are_kept_nowhere_in_redis(app, licence):
+    from ckan.lib.redis import connect_to_redis
+    ask(app, events=[{"output": "driving-licence", "issued": "2018-05-19"}])
+    fetch(app, "/due")
+    redis = connect_to_redis()
+    kept = []
+    for key in redis.scan_iter(count=1000):
+        kind = redis.type(key)
+        values = ([redis.get(key)] if kind == b"string" else redis.lrange(key, 0, -1) if kind == b"list"
+                  else list(redis.hgetall(key).items()) if kind == b"hash" else [])
+        kept.append(repr((key, values)))
+    assert not [k for k in kept if "2018-05-19" in k]
