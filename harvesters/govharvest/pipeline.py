@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import ckanapi
 
-from . import bulk, catalogues, ckan_reader, compare, db, extract, formats, settings, sources, statistics
+from . import bulk, catalogues, ckan_reader, compare, db, extract, formats, queues, settings, sources, statistics
 from .errors import JobError, RecordError
 from .load import CkanTarget, error_messages
 from .normalise import normalise
@@ -130,12 +130,14 @@ def _run_job(conn_factory, job_id: int, source_id: int, ckan, dry_run: bool) -> 
         source = db.source_by_id(conn, source_id)
         # ids, hashes and names only: a changed record's last content is read when needed
         previous = db.records_of(conn, source["id"])
-    if source["kind"] == "statistics":   # rows for the statistics store, checked by the platform
+    # rows for the statistics store or the queues' time series, checked by the platform
+    rows_job = {"statistics": statistics.run_job, "queues": queues.run_job}.get(source["kind"])
+    if rows_job:
         if dry_run:
-            _finish(conn_factory, job_id, "failed", {}, "a statistics source has no dry run: "
+            _finish(conn_factory, job_id, "failed", {}, f"a {source['kind']} source has no dry run: "
                     "the platform checks its rows as it loads them")
             return {}
-        status, counts, error = statistics.run_job(conn_factory, job_id, source, ckan)
+        status, counts, error = rows_job(conn_factory, job_id, source, ckan)
         _finish(conn_factory, job_id, status, counts, error)
         return counts
     try:
