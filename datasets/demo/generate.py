@@ -45,6 +45,7 @@ def _sibling(name: str):
 
 
 data = _sibling("catalogue_data")
+in_person = _sibling("in_person")   # appointments and waits at the counters (issue 17)
 reminders = _sibling("reminders")   # when services become due (issue 17)
 
 SEED = 20261031
@@ -692,7 +693,8 @@ def _figures(rng, d, s, period, t, channel, received, committed_days, speed, lat
             "rating_basically_satisfied": basic, "rating_dissatisfied": bad - very_bad,
             "rating_very_dissatisfied": very_bad, "ratings": rated, "bad_reviews": bad,
             "bad_reviews_rectified": rectified, "enquiries": _binomial(rng, received, 0.3),
-            "no_data": None, "note": None}
+            "no_data": None, "note": None,
+            **in_person.figures(SEED, d["name"], s["service_code"], period, t, channel, received, late_share)}
 
 
 # ---------------------------------------------------------------- planted mistakes
