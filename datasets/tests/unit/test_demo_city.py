@@ -64,9 +64,10 @@ def test_the_committed_city_is_what_the_generator_writes(generated):
 
 
 def test_the_demo_fits_in_the_repository():
-    # 5.4 MB before the network (issue 16): the basic catalogue is 0.5 MB of it now
+    # 5.4 MB before the network (issue 16): the basic catalogue is 0.5 MB of it now;
+    # 6.3 MB before issue 17's six in-person statistics columns (0.35 MB on 30,000 rows)
     size = sum(p.stat().st_size for p in DEMO.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    assert size < 6.25 * 2 ** 20
+    assert size < 6.75 * 2 ** 20
 
 
 # ---------------------------------------------------------------- departments
