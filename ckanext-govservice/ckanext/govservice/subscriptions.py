@@ -51,6 +51,8 @@ FEED_CACHE_SECONDS = 60
 FAN_OUT_BATCH = 500        # activities read by one fan-out
 FAN_OUT_OVERLAP = dt.timedelta(minutes=5)   # an activity committed late is still seen
 FAN_OUT_FIRST = dt.timedelta(minutes=15)    # how far the first fan-out looks back
+FAN_OUT_JOB_SECONDS = 20  # at most one fan-out job queued in this time
+LOG_KEPT = dt.timedelta(days=30)            # a finished delivery stays in the log this long
 DELIVERY_TIMEOUT = 10      # seconds
 ERROR_CHARS = 300
 REDIS_KEY = "govservice:subscriptions"
@@ -224,8 +226,12 @@ def _after_commit(session) -> None:
     if not session.info.pop(_PENDING, False):
         return
     try:
-        _redis().incr(f"{REDIS_KEY}:generation")
-        tk.enqueue_job(fan_out, title="govservice: changes to the webhooks")
+        r = _redis()
+        r.incr(f"{REDIS_KEY}:generation")
+        # one job for a burst of saves (a harvest saves hundreds): each fan-out
+        # reads every change since the last, and the scheduler's runs follow
+        if r.set(f"{REDIS_KEY}:fan_out_queued", "1", nx=True, ex=FAN_OUT_JOB_SECONDS):
+            tk.enqueue_job(fan_out, title="govservice: changes to the webhooks")
     except Exception:
         log.exception("could not queue the webhooks' fan-out; the scheduler's next run does it")
 
@@ -367,9 +373,20 @@ def deliver_due(now: dt.datetime | None = None) -> dict[str, int]:
     return out
 
 
+def forget_old_deliveries(now: dt.datetime | None = None) -> int:
+    """Drop the finished deliveries (delivered or given up) older than LOG_KEPT
+    from the log; returns how many."""
+    tables = _store()
+    with tables.engine().begin() as conn:
+        return conn.execute(sa.text(f"""
+            DELETE FROM {tables.SCHEMA}.webhook_delivery
+            WHERE status <> 'pending' AND created_at < :before"""), {"before": (now or _now()) - LOG_KEPT}).rowcount
+
+
 def run_webhooks() -> dict[str, Any]:
-    """The scheduler's ``webhooks`` task: queue the recent changes, deliver what is due."""
-    return {"fan_out": fan_out(), "delivery": deliver_due()}
+    """The scheduler's ``webhooks`` task: queue the recent changes, deliver what
+    is due, and keep the log to its last 30 days."""
+    return {"fan_out": fan_out(), "delivery": deliver_due(), "forgotten": forget_old_deliveries()}
 
 
 # ---------------------------------------------------------------- webhooks: registering

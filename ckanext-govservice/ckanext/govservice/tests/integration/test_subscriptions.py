@@ -296,3 +296,24 @@ def test_the_webhooks_page_shows_your_own_and_their_log_not_anothers(app, store,
 def developer_token(developer) -> str:
     return helpers.call_action("api_token_create", context={"user": developer["user"]},
                                user=developer["user"], name="webhooks")["token"]
+
+
+def test_a_user_may_register_only_so_many_webhooks(developer, receiver, monkeypatch):
+    monkeypatch.setitem(tk.config, "ckanext.govservice.webhooks.per_user", 2)
+    _webhook(developer, receiver.url, follows="theme", value="business")
+    _webhook(developer, receiver.url, follows="theme", value="tax")
+    with pytest.raises(tk.ValidationError) as refused:
+        _webhook(developer, receiver.url, follows="theme", value="housing")
+    assert refused.value.error_dict["webhooks"] == [
+        "you have 2 webhooks, as many as a user may register; delete one first"]
+
+
+def test_the_scheduled_task_delivers_and_keeps_the_log_to_30_days(store, developer, receiver):
+    service = _service(store)
+    hook = _webhook(developer, receiver.url)
+    _cut_the_fee(store, service)
+    ran = subscriptions.run_webhooks()
+    assert (ran["fan_out"]["queued"], ran["delivery"]["delivered"], ran["forgotten"]) == (1, 1, 0)
+    assert subscriptions.forget_old_deliveries(dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=31)) == 1
+    assert helpers.call_action("govservice_webhook_deliveries", context={"user": developer["user"]},
+                               id=hook["id"])["deliveries"] == []
