@@ -70,10 +70,16 @@ def _digests() -> Any:
     return subscriptions.send_digests()
 
 
+def _queues_prune() -> Any:   # the live queues' observations beyond their retention (queues.py)
+    from . import queues
+    return queues.prune()
+
+
 TASKS: dict[str, Callable[[], Any]] = {
     "alerts": _alerts, "links_check": _links_check,
     "standards_publish": _standards_publish, "document_snapshot": _document_snapshot,
     "webhooks": _webhooks, "digests": _digests, "reminders_publish": _reminders_publish,
+    "queues_prune": _queues_prune,
 }
 
 
