@@ -75,14 +75,14 @@ def location(feed_url: str, dept: dict, part: str) -> str:
 
 
 def ensure_source(conn, name: str, dept: dict, kind: str, fmt: str, where: str,
-                  defaults: dict | None) -> None:
+                  defaults: dict | None, schedule: str = SCHEDULE) -> None:
     """Register the source, or bring its format, location and defaults in line
     with departments.json (the city's files may have moved)."""
     try:
         sources.get(conn, name)
     except sources.SourceError:   # not registered yet
         sources.add(conn, name=name, department=dept["name"], format=fmt, location=where,
-                    kind=kind, schedule=SCHEDULE, defaults=defaults or None)
+                    kind=kind, schedule=schedule, defaults=defaults or None)
     else:                         # writes only what departments.json changed
         sources.update(conn, name, format=fmt, location=where, defaults=defaults or {})
 
@@ -104,6 +104,8 @@ def summary(report: dict) -> str:
     c = report["counts"] or {}
     if c.get("not_modified"):
         return "unchanged at the source"
+    if "stored" in c:   # a centre's queue (issue 17)
+        return f"{c['stored']} stored, {c['rejected']} rejected rows"
     if "rows" in c:
         return f"{c['inserted']} new, {c['updated']} changed, {c['rejected']} rejected rows"
     return (f"{c.get('new', 0)} new, {c.get('changed', 0)} changed, {c.get('unchanged', 0)} unchanged, "
@@ -113,7 +115,7 @@ def summary(report: dict) -> str:
 def register(ckan, manifest: dict, feed_url: str) -> list[list[str]]:
     """Every department of ``manifest`` (a departments.json) and the catalogues' publisher
     as organisations, their sources registered; return the sources' names in the
-    order they are harvested: [catalogues, services, statistics]."""
+    order they are harvested: [catalogues, services, statistics, the centres' queues]."""
     departments, office = manifest["departments"], manifest["catalogues"]
     for dept in [office, *departments]:
         ensure_department(ckan, dept)
@@ -129,8 +131,25 @@ def register(ckan, manifest: dict, feed_url: str) -> list[list[str]]:
             st = dept["statistics"]
             ensure_source(conn, f"{dept['name']}-statistics", dept, "statistics", st["format"],
                           location(feed_url, dept, "statistics"), None)
+        queues = _queue_sources(conn, office, feed_url)
     return [[f"{office['name']}-{kind.replace('_', '-')}" for kind in kinds],
-            *[[f"{d['name']}-{kind}" for d in departments] for kind in ("services", "statistics")]]
+            *[[f"{d['name']}-{kind}" for d in departments] for kind in ("services", "statistics")],
+            *([queues] if queues else [])]
+
+
+def _queue_sources(conn, office: dict, feed_url: str) -> list[str]:
+    """Each demo centre's live queue (issue 17), simulated by the feed server and
+    harvested every minute; the names of the sources."""
+    if "service_centres" not in office:
+        return []
+    listed = json.loads((CITY / office["service_centres"]["file"]).read_text(encoding="utf-8"))
+    names = []
+    for centre in listed.get("service_centres", listed) if isinstance(listed, dict) else listed:
+        code = centre["centre_code"]
+        names.append(f"queues-{code.lower()}")
+        ensure_source(conn, names[-1], office, "queues", "csv",
+                      f"{feed_url}/queues/{office['name']}/{code}.csv", None, schedule="* * * * *")
+    return names
 
 
 def harvest_in_order(ckan, stages: list[list[str]], parallel: int, admin_url: str) -> dict[str, dict]:
