@@ -10,7 +10,9 @@ row, and each implementing the same basic items under the province's codes.
 """
 from __future__ import annotations
 
+import os
 import sys
+import time
 
 import demo_city
 import pytest
@@ -86,3 +88,37 @@ def test_the_same_basic_item_is_implemented_at_the_three_levels_in_ckan(loaded, 
     assert [(p["basic_code"], p["organization"]["name"]) for p in landed] == [
         (code, dept) for dept, _ in implementations]
     assert len({p["implementation_code"] for p in landed}) == 3
+
+
+@pytest.mark.skipif(not os.environ.get("GOVSERVICE_PROVINCE_SCALE"),
+                    reason="the whole province at a scale, end to end: GOVSERVICE_PROVINCE_SCALE=0.01 (minutes)")
+@pytest.mark.timeout(7200)
+def test_the_whole_province_at_a_scale_lands_every_service_and_row(
+        with_plugins, clean_db, clean_index, monkeypatch, harvest_db, tmp_path):  # noqa: F811
+    """Every department of the province at GOVSERVICE_PROVINCE_SCALE, as make demo-province
+    loads it: nothing failed, rejected or lost."""
+    import ckan.plugins.toolkit as tk
+    from ckan.tests import factories
+    from ckanapi import LocalCKAN
+    monkeypatch.setenv("GOVHARVEST_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
+    monkeypatch.setitem(tk.config, "ckanext.govservice.catalogue.auto_rebuild", False)
+    manifest = province.generate(tmp_path, float(os.environ["GOVSERVICE_PROVINCE_SCALE"]))
+    server = demo.serve(tmp_path, "http://127.0.0.1:0")
+    try:
+        ckan = LocalCKAN(username=factories.Sysadmin()["name"])
+        started = time.monotonic()
+        stages = demo.register(ckan, manifest, f"http://127.0.0.1:{server.server_port}")
+        registered = time.monotonic()
+        # one at a time: in-process, two first statistics harvests race to create the
+        # service-statistics dataset (package_name_key), and a thread's session stays broken
+        reports = demo.harvest_in_order(ckan, stages, 1, "admin")
+    finally:
+        server.shutdown()
+    print(f"{manifest['counts']}: registered in {registered - started:.0f} s, "
+          f"harvested in {time.monotonic() - registered:.0f} s")
+    assert {n: r["status"] for n, r in reports.items() if r["status"] != "done" or r["counts"]["rejected"]} == {}
+    assert sum(r["counts"].get("new", 0) for n, r in reports.items() if n.endswith("-services")) == \
+        manifest["counts"]["services"]
+    assert sum(r["counts"].get("inserted", 0) for n, r in reports.items() if n.endswith("-statistics")) == \
+        manifest["counts"]["statistics_rows"]
+    assert ckan.action.package_search(fq="dataset_type:service", rows=0)["count"] == manifest["counts"]["services"]
