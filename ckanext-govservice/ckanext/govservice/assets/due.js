@@ -219,11 +219,11 @@
     download.addEventListener('click', function () {
       var body = ics(lastFound.map(function (row) {
         var title = text(row, 'service_title', lang) || row.service;
-        return {uid: row.service + '-' + row.rule + '-' + row.due_date + '@' + window.location.host,
+        var address = window.location.origin + page.getAttribute('data-service-base') + row.service;
+        return {uid: row.service + '-' + row.rule + '-' + row.due_date + '@' + window.location.hostname,
                 date: row.due_date, summary: words.ics_summary.replace('{service}', title),
-                description: [text(row, 'prepare', lang), page.getAttribute('data-service-base') + row.service]
-                  .filter(Boolean).join('\n'),
-                url: window.location.origin + page.getAttribute('data-service-base') + row.service};
+                description: [text(row, 'prepare', lang), address].filter(Boolean).join('\n'),
+                url: address};
       }));
       var blob = new window.Blob([body], {type: 'text/calendar;charset=utf-8'});
       var a = document.createElement('a');
