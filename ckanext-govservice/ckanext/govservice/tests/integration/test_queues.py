@@ -150,14 +150,19 @@ def test_pruning_deletes_the_observations_older_than_the_retention(hall):
     assert len(_stored()) == 1
 
 
-def test_the_centre_page_snippet_shows_the_live_table(hall, app):
+def test_the_centre_page_shows_the_live_queue_table(hall, app):
     _load(hall, [_row(1, waiting=7)])
 
-    from ckan.lib.base import render_snippet   # the centre page is 17c's: the snippet alone here
-    with app.flask_app.test_request_context("/centre/BJ-HALL"):
-        html = render_snippet("govservice/centre/queue_snippet.html",
-                              centre={"centre_code": "BJ-HALL"})
+    html = app.get("/centre/BJ-HALL").body
 
     assert 'id="live-queue-table"' in html
     assert "食品经营许可" in html
     assert 'data-field="tickets_waiting">7<' in html
+    assert "No appointments" not in html and "不设预约" not in html   # the service takes them: 12 left
+
+
+def test_the_centre_page_says_when_there_are_no_queue_figures_today(hall, app):
+    html = app.get("/centre/BJ-HALL", headers={"Accept-Language": "en"}).body
+
+    assert 'id="live-queue-none"' in html
+    assert 'id="live-queue-table"' not in html
