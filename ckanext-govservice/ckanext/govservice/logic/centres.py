@@ -24,6 +24,15 @@ from .action import _department, _text_only, _whole_number
 ANYONE_MAY: tuple[str, ...] = ("govservice_centre_show", "govservice_centres")
 
 
+def _known_only(data_dict: DataDict, action: str, *names: str) -> None:
+    """A parameter the action does not take is refused by name (a misspelt filter
+    must not silently answer every centre)."""
+    unknown = sorted(k for k in data_dict if k not in names and not k.startswith("__"))
+    if unknown:
+        raise tk.ValidationError({k[:100]: [f"is not a parameter of {action}; its parameters are "
+                                            f"{', '.join(names)}"] for k in unknown[:10]})
+
+
 def _flag(data_dict: DataDict, name: str) -> bool:
     value = data_dict.get(name, False)
     if value in (None, ""):
@@ -75,7 +84,7 @@ def govservice_centre_show(context: Context, data_dict: DataDict) -> DataDict:
     :param at: optional: the time to answer "open now" for, ISO 8601
         (``2026-11-23T10:30:00+08:00``; without an offset it is the platform's
         wall clock); now when not given
-    :type at: string
+    :type at: string, optional
     :returns: the centre as package_show gives it (``centre_code``, ``title``,
         ``title_en``, ``address``, ``latitude``, ``longitude``,
         ``opening_hours``, ``open_all_day``, ``phone``, ``appointment_url``,
@@ -89,9 +98,11 @@ def govservice_centre_show(context: Context, data_dict: DataDict) -> DataDict:
         before the services it handles)
     :rtype: dictionary
     :raises ObjectNotFound: no centre has the code (the message names it)
-    :raises ValidationError: no code given, or ``at`` is not a time
+    :raises ValidationError: no code given, ``at`` is not a time, or a
+        parameter the action does not take (each named)
     """
     tk.check_access("govservice_centre_show", context, data_dict)
+    _known_only(data_dict, "govservice_centre_show", "code", "at")
     _text_only(data_dict, "code", "at")
     code = (data_dict.get("code") or "").strip()
     if not code:
@@ -115,30 +126,33 @@ def govservice_centres(context: Context, data_dict: DataDict) -> DataDict:
     Anyone may ask.
 
     :param q: optional: words of the centre's name, address or code
-    :type q: string
+    :type q: string, optional
     :param open_now: optional: true for the centres open at ``at`` (now)
-    :type open_now: boolean
+    :type open_now: boolean, optional
     :param open_all_day: optional: true for the centres open 24 hours, every day
-    :type open_all_day: boolean
+    :type open_all_day: boolean, optional
     :param at: optional: the time "open now" is asked for, ISO 8601; without an
         offset the platform's wall clock; now when not given
-    :type at: string
+    :type at: string, optional
     :param department: optional: the name or id of the department publishing them
-    :type department: string
+    :type department: string, optional
     :param limit: optional: at most this many centres (1 to 1000, default 100)
-    :type limit: int
+    :type limit: integer, optional
     :param offset: optional: skip this many first (default 0)
-    :type offset: int
+    :type offset: integer, optional
     :returns: ``{"count": n, "at": the time asked (ISO 8601, the platform's
         clock), "results": [{"centre_code", "name", "title", "title_en",
         "address", "opening_hours", "phone", "appointment_url", "status",
         "open_all_day", "open_now"}]}`` sorted by centre code; withdrawn
         centres are left out
     :rtype: dictionary
-    :raises ValidationError: a parameter of the wrong kind, naming it
+    :raises ValidationError: a parameter of the wrong kind, or one the action
+        does not take, naming it
     :raises ObjectNotFound: no such department
     """
     tk.check_access("govservice_centres", context, data_dict)
+    _known_only(data_dict, "govservice_centres", "q", "open_now", "open_all_day", "at", "department",
+                "limit", "offset")
     _text_only(data_dict, "q", "at", "department")
     only_open, only_all_day = _flag(data_dict, "open_now"), _flag(data_dict, "open_all_day")
     limit = _whole_number(data_dict, "limit", 100, 1, 1000)

@@ -226,3 +226,9 @@ def test_the_service_page_says_where_to_go(app, sysadmin, office, licence):
     page = fetch(app, f"/service/{licence['name']}")
     where = page[page.index('id="where-to-go"'):]
     assert 'href="/centre/HALL-A"' in where and "滨江市江南大道1号" in where
+
+
+def test_a_misspelt_filter_is_refused_naming_it(three):
+    with pytest.raises(tk.ValidationError) as e:
+        helpers.call_action("govservice_centres", opennow="true")
+    assert list(e.value.error_dict) == ["opennow"]
