@@ -86,8 +86,11 @@ def _filter(follows: str, value: str) -> tuple[str, dict[str, Any]]:
         return "(p.name = :value OR p.id = :value)", {"value": value}
     if follows == "department":
         return "p.owner_org IN (SELECT id FROM \"group\" WHERE name = :value OR id = :value)", {"value": value}
+    # the services in the theme or life event now (scheming keeps the codes as a
+    # JSON list in package.extras): a small text per service, not every
+    # activity's whole JSON; the quotes keep "tax" from matching "taxi"
     field = {"theme": "themes", "life_event": "life_events"}[follows]
-    return f"(act.data::jsonb -> 'package' -> '{field}') ? :value", {"value": value}
+    return f"position(:quoted in coalesce(p.extras ->> '{field}', '')) > 0", {"quoted": json.dumps(value)}
 
 
 def _changes_query(condition: str, order: str, limit: int) -> str:
@@ -155,7 +158,7 @@ def _change(row) -> dict[str, Any] | None:
 def recent_changes(follows: str, value: str, limit: int = FEED_ENTRIES) -> list[dict[str, Any]]:
     """The latest changes (newest first, at most ``limit``) to what ``follows``
     ``value`` names: a service's name, a department's name, a theme's or life
-    event's code."""
+    event's code (the services in it, or of it, now)."""
     condition, params = _filter(follows, value)
     query = sa.text(_changes_query(condition, "DESC", limit)).bindparams(
         sa.bindparam("types", expanding=True))
