@@ -90,3 +90,18 @@ def test_the_feed_servers_simulated_queue_is_harvested_as_json(portal, departmen
     assert report["status"] == "done", report["error"]
     assert report["counts"]["stored"] == 2
     assert {r["implementation_code"] for r in stored_rows(portal, centre)} == {"IMP-Q1", "IMP-Q2"}
+
+
+def test_a_queue_feed_on_a_private_address_is_refused_and_nothing_lands(
+        portal, department, harvest_db, feed_server, monkeypatch):
+    folder, url = feed_server            # served on loopback, which this test does not allow
+    monkeypatch.delenv("GOVHARVEST_ALLOW_PRIVATE_HOSTS")
+    centre = make_centre(portal, department)
+    (folder / "queues.csv").write_text(
+        HEADER + f"{centre['centre_code']},IMP-Q1,{minutes_ago(1)},4,12,30\r\n", encoding="utf-8")
+    add_queue_source(department, f"{url}/queues.csv")
+
+    report = harvest(portal, "hall-queues")
+
+    assert report["status"] == "failed"
+    assert "private or local address" in report["error"]
