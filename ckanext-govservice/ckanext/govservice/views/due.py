@@ -46,6 +46,15 @@ def _events_of_the_form() -> list[dict[str, str]]:
     return events
 
 
+def _published() -> bool:
+    """Whether the open dataset of reminder rules exists yet (the scheduler writes it nightly)."""
+    try:
+        tk.get_action("package_show")({"ignore_auth": True}, {"id": reminders.DATASET})
+        return True
+    except tk.ObjectNotFound:
+        return False
+
+
 def page():
     rules = reminders.rules()
     trigger = schema.subfield("reminders", "trigger")
@@ -59,7 +68,7 @@ def page():
     return tk.render("govservice/due/page.html", {
         "rules_count": len(rules), "outputs": _outputs(rules),
         "life_events": [c for c in schema.choices(trigger) if c["value"] != due.EXPIRY],
-        "dataset": reminders.DATASET, **extra})
+        "dataset": reminders.DATASET if _published() else None, **extra})
 
 
 def rules_json():

@@ -229,3 +229,9 @@ def test_the_dates_asked_about_are_kept_nowhere_in_redis(app, licence):
                   else list(redis.hgetall(key).items()) if kind == b"hash" else [])
         kept.append(repr((key, values)))
     assert not [k for k in kept if "2018-05-19" in k]
+
+
+def test_the_page_links_the_rules_dataset_once_published_and_their_json_before(app, licence):
+    assert re.search(r'id="due-rules-link" href="/due/rules.json"', fetch(app, "/due"))
+    reminders.publish()
+    assert re.search(r'id="due-rules-link" href="/dataset/reminder-rules"', fetch(app, "/due"))
