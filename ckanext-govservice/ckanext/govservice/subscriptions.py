@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import logging
 import secrets
+import time
 import uuid
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,6 +55,7 @@ FAN_OUT_FIRST = dt.timedelta(minutes=15)    # how far the first fan-out looks ba
 FAN_OUT_JOB_SECONDS = 20  # at most one fan-out job queued in this time
 LOG_KEPT = dt.timedelta(days=30)            # a finished delivery stays in the log this long
 DELIVERY_TIMEOUT = 10      # seconds
+RUN_BUDGET = 40            # seconds one delivery run may start deliveries for
 ERROR_CHARS = 300
 REDIS_KEY = "govservice:subscriptions"
 PACKAGE_ACTIVITIES = ("new package", "changed package")
@@ -325,8 +327,14 @@ def deliver_due(now: dt.datetime | None = None) -> dict[str, int]:
             ORDER BY d.next_attempt_at, d.id
             FOR UPDATE OF d SKIP LOCKED"""), {"now": now}).fetchall()
         sent: dict[str, int] = {}
+        failing: set[str] = set()
+        started = time.monotonic()
         for d in due:
-            if sent.get(d.webhook_id, 0) >= per_hook:
+            # a receiver that failed this run is tried again at its next time, not
+            # once per waiting change; the run ends within its budget (the
+            # scheduler's other tasks wait for it), the rest is the next run's
+            if sent.get(d.webhook_id, 0) >= per_hook or d.webhook_id in failing \
+                    or time.monotonic() - started > RUN_BUDGET:
                 continue
             hook_active = conn.execute(sa.text(
                 f"SELECT active FROM {tables.SCHEMA}.webhook WHERE id = :w"), {"w": d.webhook_id}).scalar()
@@ -358,6 +366,7 @@ def deliver_due(now: dt.datetime | None = None) -> dict[str, int]:
                              {"w": d.webhook_id})
                 continue
             out["failed"] += 1
+            failing.add(d.webhook_id)
             conn.execute(sa.text(f"""
                 UPDATE {tables.SCHEMA}.webhook_delivery SET attempts = :a, response_code = :c,
                     last_error = :e, status = CASE WHEN :a >= :max THEN 'given_up' ELSE 'pending' END,

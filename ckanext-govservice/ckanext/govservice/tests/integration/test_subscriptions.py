@@ -317,3 +317,15 @@ def test_the_scheduled_task_delivers_and_keeps_the_log_to_30_days(store, develop
     assert subscriptions.forget_old_deliveries(dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=31)) == 1
     assert helpers.call_action("govservice_webhook_deliveries", context={"user": developer["user"]},
                                id=hook["id"])["deliveries"] == []
+
+
+def test_a_failing_receiver_is_tried_once_a_run_not_once_per_waiting_change(store, developer, receiver):
+    service = _service(store)
+    hook = _webhook(developer, receiver.url)
+    _cut_the_fee(store, service)
+    helpers.call_action("package_patch", context=dict(store), id=service["id"], output_name="电子驾驶证")
+    assert subscriptions.fan_out()["queued"] == 2
+    receiver.answers = [500, 500]
+    assert subscriptions.deliver_due()["failed"] == 1
+    log = helpers.call_action("govservice_webhook_deliveries", context={"user": developer["user"]}, id=hook["id"])
+    assert sorted(d["attempts"] for d in log["deliveries"]) == [0, 1]
