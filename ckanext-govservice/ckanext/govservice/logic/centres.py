@@ -44,13 +44,16 @@ def _flag(data_dict: DataDict, name: str) -> bool:
 
 
 def _find(code: str) -> model.Package | None:
-    """The centre with this code as published, else in another case, else by name or id."""
+    """The centre with this code as published, else in another case, else by name or id
+    (None for text no code can be, such as control characters PostgreSQL refuses)."""
+    if len(code) > 100 or any(ord(c) < 32 for c in code):
+        return None
     live = (model.Session.query(model.Package)
             .filter(model.Package.type == centres.DATASET_TYPE, model.Package.state == centres.LIVE))
     column = model.Package.extras["centre_code"].astext
     found = live.filter(column == code).first() or \
         live.filter(model.Package.extras["centre_code"].astext.ilike(code.replace("%", r"\%").replace("_", r"\_"))).first()
-    if found is None and len(code) <= 100:
+    if found is None:
         found = live.filter((model.Package.name == code) | (model.Package.id == code)).first()
     return found
 

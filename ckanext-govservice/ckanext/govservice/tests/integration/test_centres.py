@@ -232,3 +232,8 @@ def test_a_misspelt_filter_is_refused_naming_it(three):
     with pytest.raises(tk.ValidationError) as e:
         helpers.call_action("govservice_centres", opennow="true")
     assert list(e.value.error_dict) == ["opennow"]
+
+
+def test_a_code_with_a_nul_byte_is_not_found_rather_than_a_server_error(three):
+    with pytest.raises(tk.ObjectNotFound):
+        helpers.call_action("govservice_centre_show", code="HALL\x00DAY")
