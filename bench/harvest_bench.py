@@ -105,6 +105,21 @@ def side_by_side(*runs) -> list[dict]:
     return results
 
 
+def delete_sources(names: list[str]) -> None:
+    """The bench's harvest sources, with their jobs and records."""
+    from govharvest import db
+    with db.connect() as conn, conn.cursor() as cur:
+        for name in names:
+            cur.execute("SELECT id FROM source WHERE name = %s", (name,))
+            row = cur.fetchone()
+            if row:
+                cur.execute("DELETE FROM job_outcome WHERE job_id IN "
+                            "(SELECT id FROM job WHERE source_id = %s)", (row["id"],))
+                for table in ("record", "job"):
+                    cur.execute(f"DELETE FROM {table} WHERE source_id = %s", (row["id"],))
+                cur.execute("DELETE FROM source WHERE id = %s", (row["id"],))
+
+
 class Bench:
     def __init__(self, env: dict, folder: Path):
         import ckanapi
@@ -154,17 +169,7 @@ class Bench:
                                                rows=0, include_private=True)["count"]
 
     def cleanup(self) -> None:
-        from govharvest import db
-        with db.connect() as conn, conn.cursor() as cur:
-            for name in self.sources:
-                cur.execute("SELECT id FROM source WHERE name = %s", (name,))
-                row = cur.fetchone()
-                if row:
-                    cur.execute("DELETE FROM job_outcome WHERE job_id IN "
-                                "(SELECT id FROM job WHERE source_id = %s)", (row["id"],))
-                    for table in ("record", "job"):
-                        cur.execute(f"DELETE FROM {table} WHERE source_id = %s", (row["id"],))
-                    cur.execute("DELETE FROM source WHERE id = %s", (row["id"],))
+        delete_sources(self.sources)
         started = time.perf_counter()
         purged = 0
         with ThreadPoolExecutor(3) as pool:
