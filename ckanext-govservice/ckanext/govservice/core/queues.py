@@ -165,6 +165,9 @@ def check_row(row: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
             clean[name] = moment
         else:
             text = str(value).strip()
+            if any(ord(ch) < 32 for ch in text):
+                raise RowProblem(name, text.encode("unicode_escape").decode("ascii")[:40],
+                                 "contains control characters")
             if len(text) > 100:
                 raise RowProblem(name, text[:40] + "…", "is longer than 100 characters")
             clean[name] = text

@@ -21,6 +21,8 @@ def _centre(context: Context, centre_code: Any) -> dict[str, Any]:
     if not isinstance(centre_code, str) or not centre_code.strip():
         raise tk.ValidationError({"centre_code": ["Missing value: give the service centre's code (大厅编码)"]})
     code = centre_code.strip()
+    if len(code) > 100 or any(ord(ch) < 32 for ch in code):   # no centre's code: never sent to PostgreSQL
+        raise tk.ObjectNotFound("no service centre with that code on the platform")
     try:
         centre = tk.get_action("package_show")(
             {"user": context.get("user"), "ignore_auth": False}, {"id": queues.centre_dataset_name(code)})

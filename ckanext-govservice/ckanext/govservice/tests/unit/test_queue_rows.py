@@ -63,3 +63,7 @@ def test_a_missing_centre_is_refused():
 def test_headers_in_chinese_name_the_columns():
     assert [queues.column_of(h) for h in ("大厅编码", "实施编码", "观测时间", "等候人数", "预计等候分钟数", "当日剩余预约号")] \
         == queues.column_names()
+
+
+def test_a_code_with_control_characters_is_refused():
+    assert problem(centre_code="BJ\x00HALL") == ("centre_code", "contains control characters")
