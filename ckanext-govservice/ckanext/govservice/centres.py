@@ -17,7 +17,6 @@ The hours themselves are read by ``core/centres.py``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +27,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from .core import centres as core_centres
+from .network import _json_list   # a JSON list kept in the extras, as text or a list
 
 log = logging.getLogger(__name__)
 
@@ -91,17 +91,7 @@ def open_now(centre: dict[str, Any], at: dt.datetime | None = None) -> bool | No
         if centre.get("opening_hours") else None
 
 
-# ---------------------------------------------------------------- the cached centres
-
-def _json_list(value: Any) -> list[Any]:
-    if isinstance(value, list):
-        return value
-    try:
-        found = json.loads(value) if value else []
-    except ValueError:
-        return []
-    return found if isinstance(found, list) else []
-
+# ---------------------------------------------------------------- the centres, from the database
 
 def _summary(name: str, title: str, extras: dict[str, Any]) -> dict[str, Any]:
     out = {k: extras.get(k) or None for k in SUMMARY_KEYS}
