@@ -77,7 +77,8 @@ def _field_values(options: tuple[str, ...]) -> dict[str, str]:
               help="csv, xlsx, json, cpsv, open311 or ckan (see harvesters/README.md)")
 @click.option("--location", required=True, help="http(s) URL or local path")
 @click.option("--kind", default="services", show_default=True,
-              help="services, basic_items (基本目录), documents (材料目录), service_centres (办事大厅), statistics or queues (a centre's live queue)")
+              help="services, basic_items (基本目录), documents (材料目录), service_centres (办事大厅), "
+                   "statistics or queues (a centre's live queue)")
 @click.option("--schedule", default=None, help="cron expression, e.g. '0 2 * * *'")
 @click.option("--withdraw-threshold", default=0.2, show_default=True, type=float)
 @click.option("--credentials-ref", default=None,
