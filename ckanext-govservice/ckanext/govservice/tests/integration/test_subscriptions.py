@@ -260,6 +260,7 @@ def test_a_digest_of_a_followed_service_reaches_the_mail_server(store, inbox, mo
     assert str(make_header(decode_header(mail["Subject"]))).startswith("2 new activities from ")
     body = mail.get_payload(decode=True).decode("utf-8")
     assert f"{tk.config['ckan.site_url']}/dashboard" in body      # the creation and the fee cut
+    assert f"- 企业营业执照核发: {tk.config['ckan.site_url']}/service/licence" in body
 
 
 def test_digests_are_off_unless_ckan_sends_activity_emails(store, monkeypatch):
