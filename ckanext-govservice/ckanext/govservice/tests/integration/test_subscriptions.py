@@ -330,3 +330,15 @@ def test_a_failing_receiver_is_tried_once_a_run_not_once_per_waiting_change(stor
     assert subscriptions.deliver_due()["failed"] == 1
     log = helpers.call_action("govservice_webhook_deliveries", context={"user": developer["user"]}, id=hook["id"])
     assert sorted(d["attempts"] for d in log["deliveries"]) == [0, 1]
+
+
+def test_webhooks_following_a_department_or_a_life_event_are_told_their_services_changes(
+        store, developer, receiver):
+    service = _service(store)
+    _webhook(developer, receiver.url + "/department", follows="department", value="market-regulation")
+    _webhook(developer, receiver.url + "/life-event", follows="life_event", value="starting_a_business")
+    _webhook(developer, receiver.url + "/retiring", follows="life_event", value="retiring")
+    _cut_the_fee(store, service)
+    subscriptions.run_webhooks()
+    told = sorted(json.loads(body)["follows"]["kind"] for _, body in receiver.received)
+    assert told == ["department", "life_event"]
