@@ -78,3 +78,23 @@ def test_a_row_without_appointments_kept_does_not_count_against_the_keep_rate(ha
              + "SR-2,2026-01,in_person,150,60,,,,,\n")
 
     assert kpis()["appointment_keep_rate"] == round(30 / 40, 6)
+
+
+def test_a_platform_made_before_the_in_person_columns_gains_them_at_its_next_load(halls):
+    import sqlalchemy as sa
+    from ckanext.govservice import statistics_store as store
+    from .test_statistics import table_id
+    load_csv(halls, "market-regulation", "service_code,period,channel,received\nSR-1,2025-12,online,5\n")
+    new = ["appointments_made", "appointments_kept", "served", "served_within_30_minutes",
+           "wait_minutes_mean", "wait_minutes_p90"]
+    with store.engine().begin() as conn:   # the table as the platform had made it before issue 17
+        conn.execute(sa.text(f'ALTER TABLE public."{table_id()}" '
+                             + ", ".join(f"DROP COLUMN {c}" for c in new)))
+
+    report = load_csv(halls, "market-regulation", HEADER + "SR-1,2026-01,in_person,50,40,30,50,45,12.5,28\n")
+
+    assert report["inserted"] == 1
+    fields = {f["id"]: f for f in helpers.call_action("datastore_info", id=table_id())["fields"]}
+    assert set(new) <= set(fields)
+    assert fields["appointments_kept"]["info"]["label_en"] == "Appointments kept"
+    assert [r["appointments_kept"] for r in published() if r["period"] == "2026-01"] == [30]
