@@ -14,7 +14,8 @@ Tasks: ``alerts`` (e-mail what went wrong, alerts.py), ``links_check``
 department's documents to bring, for the 材料减免率 trend), ``webhooks``
 (queue the changes the webhooks follow and deliver them, with their retries;
 subscriptions.py), ``digests`` (CKAN's activity e-mail notifications) and
-``reminders_publish`` (the open dataset of reminder rules, due.py).
+``reminders_publish`` (the open dataset of reminder rules, due.py) and
+``synonyms_restore`` (runtime synonyms a new Solr home lost, put back: search.py).
 """
 from __future__ import annotations
 
@@ -70,6 +71,12 @@ def _digests() -> Any:
     return subscriptions.send_digests()
 
 
+def _synonyms_restore() -> Any:   # runtime synonyms Solr lost (a new Solr home), put back
+    from . import search
+    from .logic.action import _runtime_synonyms
+    return {"restored": search.restore_synonyms(_runtime_synonyms())}
+
+
 def _queues_prune() -> Any:   # the live queues' observations beyond their retention (queues.py)
     from . import queues
     return queues.prune()
@@ -79,7 +86,7 @@ TASKS: dict[str, Callable[[], Any]] = {
     "alerts": _alerts, "links_check": _links_check,
     "standards_publish": _standards_publish, "document_snapshot": _document_snapshot,
     "webhooks": _webhooks, "digests": _digests, "reminders_publish": _reminders_publish,
-    "queues_prune": _queues_prune,
+    "queues_prune": _queues_prune, "synonyms_restore": _synonyms_restore,
 }
 
 

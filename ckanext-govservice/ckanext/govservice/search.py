@@ -358,6 +358,32 @@ def delete_synonym(key: str) -> None:
     _synonyms_cache["at"] = 0.0
 
 
+def restore_synonyms(entries: list[dict[str, Any]]) -> int:
+    """Put back into Solr's map the runtime entries it lost or holds otherwise
+    (a Solr home made anew, a node replaced: the entries live on in CKAN's
+    system_info); one reload for all. Returns how many were put back."""
+    from .core import synonyms as core_synonyms
+    current = managed_synonyms(force=True)
+    restored = 0
+    for entry in entries:
+        key = core_synonyms.token_form(entry.get("term") or "")
+        finds = [core_synonyms.token_form(s) for s in entry.get("synonyms") or []]
+        wanted = [key] + [f for f in finds if f and f != key]
+        if not key or set(current.get(key) or ()) == set(wanted):
+            continue
+        if key in current:        # PUT would add to the old mapping
+            gone = _session.delete(_managed_url(key), timeout=30)
+            if gone.status_code != 404:
+                gone.raise_for_status()
+        _session.put(_managed_url(), json={key: wanted}, timeout=30).raise_for_status()
+        restored += 1
+    if restored:
+        _reload_core()
+        _synonyms_cache["at"] = 0.0
+        log.warning("put %d runtime synonym entries back into Solr's map", restored)
+    return restored
+
+
 # ---- typing help: suggestions and "did you mean" ------------------------------
 
 SUGGEST_REBUILD_AFTER = 300.0     # seconds; the suggester is not rebuilt on every commit

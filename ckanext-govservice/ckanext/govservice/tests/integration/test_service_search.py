@@ -155,6 +155,24 @@ class TestRuntimeSynonyms:
         assert entry["owner_org"] == "market-regulation"
         helpers.call_action("govservice_synonym_delete", context=dict(context), term=term)
 
+    def test_an_entry_solr_lost_is_put_back_by_the_scheduler(self):
+        """A Solr home made anew has only the shipped dictionary; CKAN keeps the
+        runtime entries and the scheduler's synonyms_restore puts them back."""
+        from ... import schedule
+        from ...core import synonyms as core_synonyms
+        sysadmin = {"user": factories.Sysadmin()["name"]}
+        term = "乘车优待" + uuid.uuid4().hex[:4]
+        helpers.call_action("govservice_synonym_create", context=dict(sysadmin), term=term,
+                            synonyms=["公交IC卡优惠办理"])
+        try:
+            search.delete_synonym(core_synonyms.token_form(term))     # Solr forgets it; CKAN does not
+            assert names(term) == []
+            assert schedule.TASKS["synonyms_restore"]() == {"restored": 1}
+            assert names(term) == ["bus-card"]
+            assert schedule.TASKS["synonyms_restore"]() == {"restored": 0}     # nothing lost: nothing done
+        finally:
+            helpers.call_action("govservice_synonym_delete", context=dict(sysadmin), term=term)
+
     def test_the_synonyms_page_lists_adds_and_removes_entries(self, web):
         token = factories.SysadminWithToken()["token"]
         term = "乘车优待" + uuid.uuid4().hex[:4]
