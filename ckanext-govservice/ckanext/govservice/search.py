@@ -2,6 +2,7 @@
 and its repeating subfields flattened into searchable text."""
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -137,6 +138,15 @@ def matching_synonyms(phrases: list[str], managed: dict[str, list[str]]) -> list
     return sorted(set(out))
 
 
+@functools.lru_cache(maxsize=20000)
+def _pinyin_tokens(phrases: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """core.search_query.pinyin_tokens, kept for the phrases last seen: a province's
+    implementations of one basic item share their title, so a rebuild converts
+    each title to pinyin once, not once per department."""
+    from .core import search_query
+    return search_query.pinyin_tokens(phrases)
+
+
 def service_search_fields(service: dict[str, Any], managed: dict[str, list[str]],
                           today: str) -> dict[str, Any]:
     """The govservice_* Solr fields of a validated service: its words in Chinese
@@ -150,7 +160,7 @@ def service_search_fields(service: dict[str, Any], managed: dict[str, list[str]]
     # licence" on every business licence would let "business licence" match them all.
     en_events = _vocab_labels(service, "life_events", "en")
     synonyms = matching_synonyms([title, output], managed)
-    full, initials = search_query.pinyin_tokens([title, output] + synonyms)
+    full, initials = _pinyin_tokens(tuple([title, output] + synonyms))
     weight = search_query.ranking_weight(title, service.get("status"), service.get("valid_to"), today)
     return {
         "govservice_zh_title": [title],
