@@ -237,3 +237,16 @@ def test_a_misspelt_filter_is_refused_naming_it(three):
 def test_a_code_with_a_nul_byte_is_not_found_rather_than_a_server_error(three):
     with pytest.raises(tk.ObjectNotFound):
         helpers.call_action("govservice_centre_show", code="HALL\x00DAY")
+
+
+def test_a_sysadmin_sees_the_link_to_edit_the_centre(app, sysadmin, office):
+    from ckan.tests import factories
+    centre(sysadmin, office, "HALL-A")
+    auth = {"Authorization": factories.APIToken(user=factories.Sysadmin()["name"])["token"]}
+    assert 'href="/service_centre/edit/centre-hall-a"' in fetch(app, "/centre/HALL-A", headers=auth)
+
+
+def test_the_centre_page_is_in_english_on_an_english_page(app, sysadmin, office):
+    centre(sysadmin, office, "HALL-A", title_en="Riverside Hall", opening_hours="Mo 09:00-12:00")
+    page = text_of(fetch(app, "/en/centre/HALL-A"))
+    assert "Riverside Hall" in page and "Opening hours" in page
