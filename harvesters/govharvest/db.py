@@ -326,3 +326,18 @@ def source_health(conn) -> list[dict]:
                            WHERE source_id = s.id AND status IN ('done', 'held', 'failed')
                            ORDER BY id DESC LIMIT 1) l ON TRUE
         ORDER BY s.department, s.name""")
+
+
+# --------------------------------------------------------------------- minute-level sources
+
+def forget_jobs_before(conn, source_id: int, before) -> int:
+    """Delete a source's ended jobs finished before ``before``, with their outcomes;
+    return how many. For a queue source (queues.py): it runs every minute, 1,440
+    jobs a day, and what it harvested lives on in the platform's time series;
+    it keeps no records (no record row names its jobs)."""
+    with conn.cursor() as cur:
+        cur.execute("""WITH old AS (SELECT id FROM job WHERE source_id = %s AND finished_at < %s
+                                    AND status NOT IN ('queued', 'running')),
+                            outcomes AS (DELETE FROM job_outcome WHERE job_id IN (SELECT id FROM old))
+                       DELETE FROM job WHERE id IN (SELECT id FROM old)""", (source_id, before))
+        return cur.rowcount
