@@ -13,10 +13,13 @@ It is meant to be harvested every minute (schedule ``* * * * *``), so a run
 is small: one conditional GET (a feed that has not changed since the last
 minute is not read again), the rows sent to CKAN's ``govservice_queue_load``
 in one call, each rejected row reported with the feed's own line, its field
-and its reason while the rest land. Nothing else in CKAN is touched.
+and its reason while the rest land. Nothing else in CKAN is touched. The
+source's jobs of more than two days ago are forgotten (JOBS_KEPT): 1,440 a day
+would otherwise pile up in the harvest database.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any, Iterator
@@ -30,6 +33,7 @@ from .errors import ExtractError, FormatError
 log = logging.getLogger(__name__)
 FORMATS = sources.QUEUE_FORMATS
 HEADER_SCAN_ROWS = 5
+JOBS_KEPT = dt.timedelta(days=2)   # a minute-level source's job history (its rows live on in the platform)
 JSON_KEY = "queues"
 
 
@@ -84,6 +88,8 @@ def run_job(conn_factory, job_id: int, source: dict, ckan) -> tuple[str, dict, s
     """Fetch one queue feed and store its rows; each rejection is kept in the
     job's report as "line N: field ('value') reason". Returns (status, counts, error)."""
     import ckanapi
+    with conn_factory() as conn:
+        db.forget_jobs_before(conn, source["id"], dt.datetime.now(dt.timezone.utc) - JOBS_KEPT)
     try:
         fetched = statistics._fetch(source)   # one file, conditional, through the guarded client
     except (ExtractError, FormatError) as e:

@@ -105,3 +105,20 @@ def test_a_queue_feed_on_a_private_address_is_refused_and_nothing_lands(
 
     assert report["status"] == "failed"
     assert "private or local address" in report["error"]
+
+
+def test_a_queue_source_forgets_its_jobs_of_more_than_two_days_ago(portal, department, harvest_db, feed_server):
+    folder, url = feed_server
+    centre = make_centre(portal, department)
+    (folder / "queues.csv").write_text(
+        HEADER + f"{centre['centre_code']},IMP-Q1,{minutes_ago(1)},4,12,30\r\n", encoding="utf-8")
+    add_queue_source(department, f"{url}/queues.csv")
+    first = harvest(portal, "hall-queues")
+    with db.connect() as conn, conn.cursor() as cur:   # as if it had run three days ago
+        cur.execute("UPDATE job SET finished_at = now() - interval '3 days' WHERE id = %s", (first["job"],))
+
+    harvest(portal, "hall-queues")
+
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) AS n FROM job WHERE id = %s", (first["job"],))
+        assert cur.fetchone()["n"] == 0
