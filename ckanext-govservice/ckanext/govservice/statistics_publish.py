@@ -36,16 +36,39 @@ def _find_table(context: dict[str, Any]) -> str | None:
     return None
 
 
+# Two loads at once on a new platform (several harvest workers) would each find
+# no table and make one: a lock in the database lets one make it, and the other
+# finds it made.
+TABLE_LOCK = "govservice:statistics_table"
+
+
 def statistics_table(context: dict[str, Any] | None = None) -> str:
-    """The DataStore table's resource id, creating dataset, resource and table when missing."""
+    """The DataStore table's resource id, creating dataset, resource and table
+    when missing (one process at a time: TABLE_LOCK)."""
     context = context or publishing.site_context()
     found = _find_table(context)
+    if found and not _needs_changes(found):
+        return found
+    import sqlalchemy as sa
+    with store.engine().connect() as lock:
+        lock.execute(sa.text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": TABLE_LOCK})
+        try:
+            return _made_or_changed(context)
+        finally:
+            lock.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": TABLE_LOCK})
+
+
+def _needs_changes(table: str) -> bool:
+    """statistics.yaml's key changed (the table is re-keyed) or it gained columns (added)."""
+    with store.engine().connect() as conn:
+        return (store.unique_key(conn, table) != stats.primary_key()
+                or bool(store.tables.missing_columns(conn, table, stats.column_names())))
+
+
+def _made_or_changed(context: dict[str, Any]) -> str:
+    found = _find_table(context)
     if found:
-        with store.engine().connect() as conn:
-            current = store.unique_key(conn, found)
-            missing = store.tables.missing_columns(conn, found, stats.column_names())
-        # statistics.yaml's key changed (re-key the table) or it gained columns (add them, with their dictionary)
-        if current != stats.primary_key() or missing:
+        if _needs_changes(found):
             tk.get_action("datastore_create")(dict(context), {
                 "resource_id": found, "fields": stats.datastore_fields(),
                 "primary_key": stats.primary_key(), "force": True})
