@@ -110,3 +110,25 @@ def test_one_coordinate_alone_asks_for_the_other():
 
 def test_no_coordinates_are_fine():
     assert centres.check_coordinates(None, "") == {}
+
+
+def test_schema_org_gives_one_opening_hours_specification_per_day_and_range():
+    found = centres.schema_org({"centre_code": "H1", "title": "大厅", "opening_hours": "Mo 08:30-12:00,13:30-17:00"},
+                               "https://example.gov.cn/centre/H1")
+    assert [(s["dayOfWeek"], s["opens"], s["closes"]) for s in found["openingHoursSpecification"]] == [
+        ("https://schema.org/Monday", "08:30", "12:00"), ("https://schema.org/Monday", "13:30", "17:00")]
+
+
+def test_schema_org_of_a_centre_with_nothing_optional_has_no_hours_or_place():
+    found = centres.schema_org({"centre_code": "H1", "title": "大厅"}, "https://example.gov.cn/centre/H1")
+    assert (found["@type"], "openingHoursSpecification" in found, "geo" in found) == ("GovernmentOffice", False, False)
+
+
+def test_the_map_puts_the_centre_in_the_middle_tile():
+    tiles = centres.map_tiles(30.2741, 120.1551, zoom=16)
+    assert (tiles["rows"][1][1], len(tiles["rows"]), 33.3 < tiles["left"] < 66.7, 33.3 < tiles["top"] < 66.7) == (
+        {"z": 16, "x": 54641, "y": 26980}, 3, True, True)
+
+
+def test_no_map_without_coordinates():
+    assert centres.map_tiles(None, "") is None
