@@ -137,7 +137,28 @@ def report(now: dt.datetime | None = None) -> dict[str, Any]:
         tasks[task] = {"schedule": expression(task) or None,
                        "last": json.loads(last) if last else None,
                        "next": nxt.isoformat() if nxt else None}
-    return {"running": bool(r.keys(f"{KEY}:alive:*")), "tasks": tasks}
+    return {"running": bool(_alive_schedulers(r)), "tasks": tasks}
+
+
+def _heartbeat(r, now: dt.datetime) -> None:
+    """This scheduler is alive for HEARTBEAT_TTL: a key of its own that expires
+    (what the container's health check reads), and its host in the set of
+    schedulers, so the health report asks after each instead of scanning keys."""
+    host = socket.gethostname()
+    with r.pipeline() as p:
+        p.set(f"{KEY}:alive:{host}", now.isoformat(), ex=HEARTBEAT_TTL)
+        p.sadd(f"{KEY}:schedulers", host)
+        p.execute()
+
+
+def _alive_schedulers(r) -> list[str]:
+    """The hosts whose scheduler's heartbeat has not expired; the others leave the set."""
+    hosts = sorted(h.decode() if isinstance(h, bytes) else h for h in r.smembers(f"{KEY}:schedulers"))
+    beats = r.mget([f"{KEY}:alive:{h}" for h in hosts]) if hosts else []
+    gone = [h for h, beat in zip(hosts, beats) if beat is None]
+    if gone:
+        r.srem(f"{KEY}:schedulers", *gone)
+    return [h for h, beat in zip(hosts, beats) if beat is not None]
 
 
 def forever() -> None:
@@ -151,7 +172,7 @@ def forever() -> None:
     while True:
         now = dt.datetime.now(dt.timezone.utc)
         try:
-            _redis().set(f"{KEY}:alive:{socket.gethostname()}", now.isoformat(), ex=HEARTBEAT_TTL)
+            _heartbeat(_redis(), now)
             run_due(now, since)
             since = now
         except Exception:   # Redis away: try again at the next tick, from the same point

@@ -4,6 +4,7 @@ by govservice_health, and a failing task does not stop the others."""
 from __future__ import annotations
 
 import datetime as dt
+import socket
 
 import pytest
 
@@ -58,3 +59,12 @@ def test_health_shows_each_tasks_schedule_last_run_and_next_time(tasks):
     assert shown["running"] is False          # no scheduler process in the test site
     anonymous = helpers.call_action("govservice_health", context={"ignore_auth": False, "user": ""})
     assert "scheduled_tasks" not in anonymous
+
+
+def test_a_schedulers_heartbeat_shows_it_running_until_it_expires(tasks):
+    r = schedule._redis()
+    schedule._heartbeat(r, NOW)
+    assert schedule.report(NOW)["running"] is True
+    r.delete(f"{schedule.KEY}:alive:{socket.gethostname()}")        # its HEARTBEAT_TTL passed
+    assert schedule.report(NOW)["running"] is False
+    assert r.smembers(f"{schedule.KEY}:schedulers") == set()           # and it left the set
