@@ -61,6 +61,11 @@ channels               cv:hasChannel → cv:Channel (dct:type, dct:title = name,
                        cv:openingHours → time:TemporalEntity, cv:contactPoint →
                        cv:ContactPoint with cv:telephone, cv:contactPage = url,
                        locn:address → locn:Address)
+service_centres        cv:hasChannel → cv:Channel at <site>/centre/<code> (derived
+(derived, issue 17)    from the centres' counters: dct:identifier, dct:type
+                       in_person, dct:title @zh/@en, cv:openingHours, a
+                       cv:ContactPoint with its telephone, page and address);
+                       never read back as the service's own channels
 output_type / _name    cpsv:produces → cv:Output (dct:type, dct:title,
 output_validity(_unit) gs:outputValidity + gs:outputValidityUnit,
 output_sample_url      foaf:page → foaf:Document)
@@ -529,6 +534,7 @@ def service_graph(g: Graph, service: dict[str, Any], ref: URIRef, base: str,
     _intermediary_services(g, base, ref, code, service.get("intermediary_services") or [])
     _costs(g, ref, code, service.get("fees") or [])
     _channels(g, base, ref, code, service.get("channels") or [], authority)
+    _service_centres(g, base, ref, service.get("service_centres") or [])
 
     # time limits (cv:processingTime, their ISO 8601 duration, is a scalar)
     for kind in ("statutory", "committed"):
@@ -896,6 +902,38 @@ def _channels(g: Graph, base: str, ref: URIRef, code: str, channels: list[dict[s
             _reach(g, ref, contact, {k: ch.get(k) for k in ("phone", "url", "address")}, f"channel-{n}")
 
 
+CENTRE_PATH = "/centre"
+
+
+def centre_uri(base: str, centre_code: str) -> URIRef:
+    """A service centre's URI: its page, /centre/<code>."""
+    return URIRef(f"{base.rstrip('/')}{CENTRE_PATH}/{quote(centre_code, safe='')}")
+
+
+def _is_centre(node) -> bool:
+    return isinstance(node, URIRef) and re.search(rf"{CENTRE_PATH}/[^/#]+$", str(node)) is not None
+
+
+def _service_centres(g: Graph, base: str, ref: URIRef, centres: list[dict[str, Any]]) -> None:
+    """The service centres handling the service (derived from their counters): each a
+    physical channel of its own, one node however many services it handles."""
+    for centre in centres:
+        if not isinstance(centre, dict) or not centre.get("centre_code"):
+            continue
+        node = centre_uri(base, centre["centre_code"])
+        g.add((ref, CV.hasChannel, node))
+        g.add((node, RDF.type, CV.Channel))
+        g.add((node, DCT.identifier, Literal(centre["centre_code"])))
+        g.add((node, DCT.type, _concept(g, base, _vocabulary("channels", "channel_type"), "in_person")))
+        _text(g, node, DCT.title, centre.get("title"), centre.get("title_en"))
+        _opening_hours(g, node, node, centre.get("opening_hours"), "centre")
+        contact = _part(node, "centre-contact", 1)
+        g.add((node, CV.contactPoint, contact))
+        g.add((contact, RDF.type, CV.ContactPoint))
+        _reach(g, node, contact, {"phone": centre.get("phone"), "address": centre.get("address"),
+                                  "url": str(node)}, "centre")
+
+
 # ---------------------------------------------------------------- reading
 
 def _lang(g: Graph, subject, predicate, lang: str) -> str | None:
@@ -1050,6 +1088,8 @@ def services_from_cpsv(graph: Graph) -> list[dict[str, Any]]:
 
         s["channels"] = []
         for ch in _numbered(g, ref, CV.hasChannel):
+            if _is_centre(ch):    # a service centre: derived from the centre's counters, not the service's
+                continue
             row = {"channel_type": _code(g, g.value(ch, DCT.type)), "name": _lang(g, ch, DCT.title, ZH)}
             hours = g.value(ch, CV.openingHours)
             if hours is not None:

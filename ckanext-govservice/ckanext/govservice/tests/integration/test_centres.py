@@ -250,3 +250,12 @@ def test_the_centre_page_is_in_english_on_an_english_page(app, sysadmin, office)
     centre(sysadmin, office, "HALL-A", title_en="Riverside Hall", opening_hours="Mo 09:00-12:00")
     page = text_of(fetch(app, "/en/centre/HALL-A"))
     assert "Riverside Hall" in page and "Opening hours" in page
+
+
+def test_the_services_cpsv_ap_names_its_centre_as_a_channel(app, sysadmin, office, licence):
+    from rdflib import Graph, URIRef
+    from ckanext.govservice.core import cpsv
+    centre(sysadmin, office, "HALL-A", opening_hours="24/7", counters=[{"implementation_codes": "330100-XK-0001"}])
+    g = Graph().parse(data=fetch(app, f"/service/{licence['name']}.ttl"), format="turtle")
+    channels = [str(c) for c in g.objects(None, cpsv.CV.hasChannel) if str(c).endswith("/centre/HALL-A")]
+    assert len(channels) == 1 and (URIRef(channels[0]), cpsv.CV.openingHours, None) in g
