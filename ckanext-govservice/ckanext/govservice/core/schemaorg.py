@@ -27,7 +27,10 @@ availableChannel   ServiceChannel per channel: serviceUrl, availableLanguage,
                    address and openingHours text), processingTime (ISO 8601);
                    and one per contact point (enquiries, complaints): its
                    ContactPoint (contactType, telephone, email, url), serviceUrl
-                   and serviceLocation (address, opening hours)
+                   and serviceLocation (address, opening hours); and one per
+                   service centre handling it (issue 17, derived): its
+                   serviceLocation a GovernmentOffice (identifier, name,
+                   address, openingHours)
 serviceOutput      Thing (its @type from output_type: Certificate → Certificate,
                    licence → Permit, others Thing) named output_name; url the
                    sample; a Permit's validFor the validity (ISO 8601, P5Y)
@@ -88,6 +91,14 @@ def service_jsonld(pkg: dict[str, Any], department: dict[str, Any] | None = None
                 "@type": "Place", "name": ch.get("name"), "address": ch["address"],
                 "openingHours": ch.get("opening_hours")})
         channels.append(_compact(channel))
+    for centre in pkg.get("service_centres") or []:   # derived from the centres' counters (issue 17)
+        channels.append(_compact({
+            "@type": "ServiceChannel", "name": centre.get("title"), "availableLanguage": "zh-CN",
+            "servicePhone": _compact({"@type": "ContactPoint", "telephone": centre.get("phone")})
+            if centre.get("phone") else None,
+            "serviceLocation": _compact({"@type": "GovernmentOffice", "identifier": centre.get("centre_code"),
+                                         "name": centre.get("title"), "address": centre.get("address"),
+                                         "openingHours": centre.get("opening_hours")})}))
     for point in pkg.get("contact_points") or []:
         purpose = _label("contact_points", point["purpose"], sub="purpose") if point.get("purpose") else None
         channels.append(_compact({

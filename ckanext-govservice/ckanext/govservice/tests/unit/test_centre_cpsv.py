@@ -42,3 +42,12 @@ def test_the_centres_are_not_read_back_as_the_services_own_channels():
     service, = rdf.services_from_cpsv(graph())
     assert service["channels"] == [r for r in rdf.services_from_cpsv(
         rdf.services_to_graph([(samples.as_shown(1), samples.DEPARTMENT)], BASE))[0]["channels"]]
+
+
+def test_schema_org_names_each_centre_as_a_channel_at_a_government_office():
+    from ckanext.govservice.core import schemaorg
+    found = schemaorg.service_jsonld({**samples.as_shown(1), "service_centres": CENTRES})
+    offices = [c["serviceLocation"] for c in found["availableChannel"]
+               if c.get("serviceLocation", {}).get("@type") == "GovernmentOffice"]
+    assert [(o["identifier"], o.get("openingHours")) for o in offices] == [
+        ("HALL-A", "Mo-Fr 09:00-17:00"), ("HALL-24", None)]
