@@ -73,8 +73,8 @@ def _digests() -> Any:
 
 def _synonyms_restore() -> Any:   # runtime synonyms Solr lost (a new Solr home), put back
     from . import search
-    from .logic.action import _runtime_synonyms
-    return {"restored": search.restore_synonyms(_runtime_synonyms())}
+    entries = tk.get_action("govservice_synonym_list")({"ignore_auth": True}, {})["entries"]
+    return {"restored": search.restore_synonyms(entries)}
 
 
 def _queues_prune() -> Any:   # the live queues' observations beyond their retention (queues.py)
