@@ -47,23 +47,9 @@ def rating_columns() -> list[dict[str, Any]]:
 
 
 def datastore_fields() -> list[dict[str, Any]]:
-    """The DataStore columns with their data dictionary in both languages.
-
-    ``label`` and ``notes`` (what CKAN's data dictionary page shows) carry
-    Chinese then English; ``label_<lang>`` / ``notes_<lang>`` carry each
-    language alone for programs.
-    """
-    out = []
-    for c in columns():
-        info: dict[str, str] = {
-            "label": " / ".join(label(c, lang) for lang in LANGUAGES),
-            "notes": "\n\n".join(_text(c, "description", lang) for lang in LANGUAGES),
-        }
-        for lang in LANGUAGES:
-            info[f"label_{lang}"] = label(c, lang)
-            info[f"notes_{lang}"] = _text(c, "description", lang)
-        out.append({"id": c["name"], "type": c["type"], "info": info})
-    return out
+    """The statistics table's DataStore columns with their data dictionary in
+    both languages (``schema.datastore_fields``)."""
+    return schema.datastore_fields(columns())
 
 
 @schema.derived

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from .schema import LANGUAGES, SCHEMA_DIR, label
-from .schema import text as _text
+from .schema import datastore_fields as datastore_columns
 
 QUEUE_SCHEMA = SCHEMA_DIR / "queues.yaml"
 
@@ -45,20 +45,9 @@ def future_tolerance() -> dt.timedelta:
 
 
 def datastore_fields() -> list[dict[str, Any]]:
-    """The DataStore columns with their data dictionary in both languages (as
-    the statistics table's: ``label``/``notes`` in Chinese then English, and
-    ``label_<lang>``/``notes_<lang>`` each alone)."""
-    out = []
-    for c in columns():
-        info: dict[str, str] = {
-            "label": " / ".join(label(c, lang) for lang in LANGUAGES),
-            "notes": "\n\n".join(_text(c, "description", lang) for lang in LANGUAGES),
-        }
-        for lang in LANGUAGES:
-            info[f"label_{lang}"] = label(c, lang)
-            info[f"notes_{lang}"] = _text(c, "description", lang)
-        out.append({"id": c["name"], "type": c["type"], "info": info})
-    return out
+    """The queue table's DataStore columns with their data dictionary in both
+    languages, as the statistics table's (``schema.datastore_fields``)."""
+    return datastore_columns(columns())
 
 
 @functools.cache

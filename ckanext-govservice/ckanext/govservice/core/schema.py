@@ -18,7 +18,7 @@ import contextlib
 import functools
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
 
 import yaml
 
@@ -121,6 +121,24 @@ def text(item: Mapping[str, Any], key: str, lang: str) -> str:
     if isinstance(value, dict):
         return value.get(lang) or value.get("en") or ""
     return value
+
+
+def datastore_fields(columns: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """DataStore columns (each ``name``, ``type``, ``label``, ``description``)
+    with their data dictionary in both languages: ``label`` and ``notes`` (what
+    CKAN's data dictionary page shows) carry Chinese then English;
+    ``label_<lang>`` / ``notes_<lang>`` carry each language alone for programs."""
+    out = []
+    for c in columns:
+        info: dict[str, str] = {
+            "label": " / ".join(label(c, lang) for lang in LANGUAGES),
+            "notes": "\n\n".join(text(c, "description", lang) for lang in LANGUAGES),
+        }
+        for lang in LANGUAGES:
+            info[f"label_{lang}"] = label(c, lang)
+            info[f"notes_{lang}"] = text(c, "description", lang)
+        out.append({"id": c["name"], "type": c["type"], "info": info})
+    return out
 
 
 def labels(item: Mapping[str, Any]) -> dict[str, str]:
