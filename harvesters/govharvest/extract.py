@@ -285,15 +285,24 @@ def link_status(location: str, *, timeout: float = 10) -> int:
         except urllib3.exceptions.HTTPError as e:
             if method == "HEAD":
                 continue
-            if isinstance(e, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.SSLError)):
-                raise ExtractError(f"unreachable: {where} ({type(e).__name__})") from None
-            raise ExtractError(f"no answer within {timeout:g} s: {where} ({type(e).__name__})") from None
+            raise _unanswered(e, where, timeout) from None
         finally:
-            if response is not None:
-                response.close()
-            if pool is not None:
-                pool.close()
+            _release(response, pool)
     return status
+
+
+def _unanswered(e: urllib3.exceptions.HTTPError, where: str, timeout: float) -> ExtractError:
+    """Why a request to a checked address got no answer, in a publisher's words."""
+    if isinstance(e, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.SSLError)):
+        return ExtractError(f"unreachable: {where} ({type(e).__name__})")
+    return ExtractError(f"no answer within {timeout:g} s: {where} ({type(e).__name__})")
+
+
+def _release(response, pool) -> None:
+    if response is not None:
+        response.close()
+    if pool is not None:
+        pool.close()
 
 
 def post(location: str, body: bytes, headers: dict, *, timeout: float = 10) -> int:
@@ -312,14 +321,9 @@ def post(location: str, body: bytes, headers: dict, *, timeout: float = 10) -> i
         response.read(CHUNK, decode_content=False)
         return response.status
     except urllib3.exceptions.HTTPError as e:
-        if isinstance(e, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.SSLError)):
-            raise ExtractError(f"unreachable: {where} ({type(e).__name__})") from None
-        raise ExtractError(f"no answer within {timeout:g} s: {where} ({type(e).__name__})") from None
+        raise _unanswered(e, where, timeout) from None
     finally:
-        if response is not None:
-            response.close()
-        if pool is not None:
-            pool.close()
+        _release(response, pool)
 
 
 def _spool_body(response, path: Path, deadline: float, where: str) -> None:
