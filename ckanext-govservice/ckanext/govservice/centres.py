@@ -227,15 +227,9 @@ def services_of(centre_code: str) -> list[dict[str, Any]]:
 def reindex_services(centre_code: str) -> int:
     """Background job: put into Solr again the services a centre handles now or
     was indexed as handling. Returns how many were reindexed."""
-    from ckan.lib.search import rebuild
+    from . import search
     ids = {s["id"] for s in services_of(centre_code)} | _indexed_with(centre_code)
-    done = 0
-    for package_id in sorted(ids):
-        try:
-            rebuild(package_id)
-            done += 1
-        except Exception:
-            log.exception("could not reindex service %s (handled by centre %s)", package_id, centre_code)
+    done = search.reindex(sorted(ids), f"handled by centre {centre_code}")
     log.info("reindexed %d services of service centre %s", done, centre_code)
     return done
 

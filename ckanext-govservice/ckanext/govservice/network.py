@@ -385,20 +385,14 @@ def _reindex_beside(basic_code: str) -> threading.Thread:
 def reindex_implementations(basic_code: str, limit: int | None = None) -> int:
     """Background job: put the implementations of a basic item into Solr again
     (their flags follow the item's status). Returns how many were reindexed."""
-    from ckan.lib.search import rebuild
+    from . import search
     invalidate()                  # this process may hold the item as it was
     ids = implementations(basic_code)
     if limit is not None and len(ids) > limit:
         log.warning("basic item %s has %d implementations; reindexed %d, run `ckan search-index "
                     "rebuild` for the rest", basic_code, len(ids), limit)
         ids = ids[:limit]
-    done = 0
-    for package_id in ids:
-        try:
-            rebuild(package_id)
-            done += 1
-        except Exception:
-            log.exception("could not reindex service %s (implements %s)", package_id, basic_code)
+    done = search.reindex(ids, f"implements {basic_code}")
     log.info("reindexed %d implementations of basic item %s", done, basic_code)
     return done
 

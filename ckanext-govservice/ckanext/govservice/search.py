@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import time
-from typing import Any
+from typing import Any, Iterable
 
 import requests
 
@@ -327,6 +327,21 @@ def relax_when_nothing_found(results: dict[str, Any], params: dict[str, Any]) ->
 
 
 _session = requests.Session()     # kept alive between the module's own calls to Solr
+
+
+def reindex(package_ids: Iterable[str], why: str) -> int:
+    """Put these datasets into Solr again, one by one (a background job's work
+    after what they derive from changed); a failure is logged with ``why``
+    and the others go on. Returns how many were reindexed."""
+    from ckan.lib.search import rebuild
+    done = 0
+    for package_id in package_ids:
+        try:
+            rebuild(package_id)
+            done += 1
+        except Exception:
+            log.exception("could not reindex service %s (%s)", package_id, why)
+    return done
 
 
 # ---- runtime synonyms: Solr's managed map, changed through its REST API ----

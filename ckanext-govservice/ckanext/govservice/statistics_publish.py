@@ -182,15 +182,8 @@ def enqueue_reindex(package_ids: list[str]) -> None:
 
 def reindex_services(package_ids: list[str]) -> int:
     """Background job: put the services' new performance summaries into Solr."""
-    from ckan.lib.search import rebuild
-    done = 0
-    for package_id in package_ids:
-        try:
-            rebuild(package_id)
-            done += 1
-        except Exception:
-            log.exception("could not reindex service %s", package_id)
-    return done
+    from . import search
+    return search.reindex(package_ids, "its performance summary changed")
 
 
 def performance(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
