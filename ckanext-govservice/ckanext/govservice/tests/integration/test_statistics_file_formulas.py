@@ -23,7 +23,8 @@ NOTES = {
 }
 
 
-def test_formula_like_notes_are_neutralised_in_the_departments_csv(services):
+def _load_notes(services) -> None:
+    """A row of SR-1 per note, each month its own, with figures that are numbers."""
     body = io.StringIO()
     writer = csv.writer(body)
     writer.writerow(COLUMNS.split(",") + ["note"])
@@ -31,6 +32,10 @@ def test_formula_like_notes_are_neutralised_in_the_departments_csv(services):
         code, period = key.split(",")
         writer.writerow([code, period, "online", "-0", "1", "1", "1"] + [""] * 9 + [note])
     load_csv(services["context"], "market-regulation", body.getvalue())
+
+
+def test_formula_like_notes_are_neutralised_in_the_departments_csv(services):
+    _load_notes(services)
 
     statistics_publish.publish_department_file("market-regulation")
 
@@ -51,13 +56,7 @@ def test_formula_like_notes_are_neutralised_in_the_departments_csv(services):
 def test_formula_like_notes_are_neutralised_in_the_tables_datastore_dump(services, app):
     """The DataStore's own dump of the statistics table (/datastore/dump/<id>),
     as CSV and TSV: notes neutralised, figures left as figures."""
-    body = io.StringIO()
-    writer = csv.writer(body)
-    writer.writerow(COLUMNS.split(",") + ["note"])
-    for key, note in NOTES.items():
-        code, period = key.split(",")
-        writer.writerow([code, period, "online", "-0", "1", "1", "1"] + [""] * 9 + [note])
-    load_csv(services["context"], "market-regulation", body.getvalue())
+    _load_notes(services)
     table = statistics_publish.statistics_table()
 
     for fmt, delimiter in (("csv", ","), ("tsv", "\t")):
