@@ -34,9 +34,9 @@ def _known_only(data_dict: DataDict, action: str, *names: str) -> None:
 
 
 def _flag(data_dict: DataDict, name: str) -> bool:
-    value = data_dict.get(name, False)
-    if value in (None, ""):
+    if name not in data_dict:
         return False
+    value = data_dict[name]
     try:
         return schema.parse_boolean(value)
     except ValueError:
