@@ -123,7 +123,8 @@ def _row_counts() -> dict[str, int]:
     for name, engine in (("ckan", model.meta.engine), ("datastore", get_write_engine())):
         with engine.connect() as conn:
             tables = conn.execute(sa.text(
-                "SELECT schemaname, relname FROM pg_stat_user_tables ORDER BY 1, 2")).all()
+                "SELECT schemaname, relname FROM pg_stat_user_tables "
+                "WHERE schemaname NOT LIKE 'pg\\_%temp\\_%' ORDER BY 1, 2")).all()   # others' temp tables
             for schema_name, table in tables:
                 counts[f"{name}:{schema_name}.{table}"] = conn.execute(
                     sa.text(f'SELECT count(*) FROM "{schema_name}"."{table}"')).scalar()

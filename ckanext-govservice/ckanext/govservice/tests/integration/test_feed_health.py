@@ -12,7 +12,7 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.govservice import feed_health
+from ckanext.govservice import catalogue_publish, feed_health
 
 from .. import factories as gov
 from ..pages import checked, fetch
@@ -106,3 +106,18 @@ def test_the_data_office_sees_every_department_ranked_and_others_are_refused(app
     mine = helpers.call_action("govservice_feed_health", context={"user": editor["name"], "ignore_auth": False},
                                department="market-regulation")
     assert [d["department"] for d in mine["departments"]] == ["market-regulation"]
+
+
+def test_a_department_that_never_sent_statistics_has_every_active_service_idle(department):
+    """The KPI engine learns a department's services when its catalogue is rebuilt
+    (after any service changes), not only when statistics are loaded."""
+    gov.department(name="tax-bureau", title="滨江市税务局")
+    tax = helpers.call_action("organization_show", id="tax-bureau")
+    gov.service(tax["id"], service_code="TX-1", name="tx-1")
+    gov.service(tax["id"], service_code="TX-2", name="tx-2")
+    catalogue_publish.build_department("tax-bureau")
+
+    [d] = feed_health.report("tax-bureau")["departments"]
+
+    assert [s["service_code"] for s in d["idle_services"]] == ["TX-1", "TX-2"]
+    assert (d["services_reporting"], d["active_services"]) == (0, 2)

@@ -133,7 +133,8 @@ def test_results_are_published_and_bad_standards_are_refused_changing_nothing(fi
          "reason": "1.5 is outside the range of on_time_rate: a target must be between 0% and 100% (0 to 1, or a percentage)"},
         {"record": "market-regulation/punctuality", "field": "kpi",
          "reason": "'punctuality' is not a KPI; the KPIs are on_time_rate, digital_take_up, satisfaction_rate, "
-                   "satisfaction_score, rectification_rate, volume, time_limit_compression, zero_visit_share, "
+                   "satisfaction_score, rectification_rate, volume, appointment_keep_rate, "
+                   "served_within_30_minutes_share, mean_wait_minutes, time_limit_compression, zero_visit_share, "
                    "one_visit_share, fully_online_share"},
         {"record": "market-regulation/SR-404/satisfaction_rate", "field": "service",
          "reason": "market-regulation has no service with code 'SR-404'"},
