@@ -31,7 +31,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import event
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -210,29 +209,17 @@ def enqueue_rebuild(department: str | None) -> dict[str, Any]:
                                    title=f"rebuild the service catalogue files ({department or ALL})")
 
 
-_PENDING = "govservice_catalogue_pending"
-
-
 def rebuild_after_commit(department: str) -> None:
-    """Schedule a department's rebuild for when the current transaction commits.
-
-    The IPackageController hooks run before CKAN commits; a job started at
-    once could read the catalogue without the change. Failing to reach Redis
-    is logged, never turned into a failed save.
-    """
+    """Schedule a department's rebuild for when the current transaction commits
+    (publishing.after_commit). Failing to reach Redis is logged, never turned
+    into a failed save."""
     if not tk.config.get("ckanext.govservice.catalogue.auto_rebuild"):
         return
-    session = model.Session()
-    session.info.setdefault(_PENDING, set()).add(department)
-    # A plain listener, kept for the session's life: a `once` listener that
-    # has fired stays registered as a no-op and cannot be registered again.
-    if not event.contains(session, "after_commit", _enqueue_pending):
-        event.listen(session, "after_commit", _enqueue_pending)
+    publishing.after_commit("govservice_catalogue_pending", department, _enqueue_pending)
 
 
-def _enqueue_pending(session) -> None:
-    pending = session.info.pop(_PENDING, set())
-    for department in sorted(pending):
+def _enqueue_pending(departments: list[str]) -> None:
+    for department in departments:
         try:
             enqueue_rebuild(department)
         except Exception:  # Redis down: the service is saved; the files catch up next time

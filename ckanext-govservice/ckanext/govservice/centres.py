@@ -21,11 +21,11 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import event
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from . import publishing
 from .core import centres as core_centres
 from .network import _json_list   # a JSON list kept in the extras, as text or a list
 
@@ -176,11 +176,7 @@ def changed(centre_code: str | None) -> None:
     and handles are reindexed once it commits (not at all if it rolls back)."""
     if not centre_code:
         return
-    session = model.Session()
-    session.info.setdefault(_PENDING, set()).add(centre_code)
-    if not event.contains(session, "after_commit", _after_commit):
-        event.listen(session, "after_commit", _after_commit)
-        event.listen(session, "after_rollback", _after_rollback)
+    publishing.after_commit(_PENDING, centre_code, _queue_reindex)
 
 
 def deleted(package_id: str | None) -> None:
@@ -190,16 +186,13 @@ def deleted(package_id: str | None) -> None:
         changed((pkg.extras or {}).get("centre_code"))
 
 
-def _after_commit(session) -> None:
-    for code in sorted(session.info.pop(_PENDING, set())):
+def _queue_reindex(codes: list[str]) -> None:
+    for code in codes:
         try:
             tk.enqueue_job(reindex_services, [code], title=f"reindex the services of service centre {code}")
         except Exception:   # Redis down: the centre is saved; `ckan search-index rebuild` catches up
             log.exception("could not queue the reindex of service centre %s's services", code)
 
-
-def _after_rollback(session) -> None:
-    session.info.pop(_PENDING, None)
 
 
 def _indexed_with(centre_code: str) -> set[str]:

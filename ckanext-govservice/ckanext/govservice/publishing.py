@@ -27,6 +27,40 @@ from werkzeug.datastructures import FileStorage
 
 import ckan.plugins.toolkit as tk
 
+# ---------------------------------------------------------------- after the save commits
+
+# key -> (on commit, on rollback): one pair of plain listeners per kind of work,
+# registered on a session once and kept for its life (a `once` listener that has
+# fired stays registered as a no-op and cannot be registered again).
+_LISTENERS: dict[str, tuple[Callable[..., None], Callable[..., None]]] = {}
+
+
+def after_commit(key: str, item: Any, run: Callable[[list[Any]], None]) -> None:
+    """Do ``run(items)`` once the current transaction commits, with every item
+    remembered under ``key`` in it (sorted, each once); a rollback forgets them.
+
+    CKAN's IPackageController hooks run before CKAN commits: background work
+    queued at once could read the data without the change, and work for a save
+    that is rolled back must not happen at all."""
+    from sqlalchemy import event
+    from ckan import model
+    session = model.Session()
+    session.info.setdefault(key, set()).add(item)
+    if key not in _LISTENERS:
+        def committed(s, key=key, run=run) -> None:
+            pending = s.info.pop(key, set())
+            if pending:
+                run(sorted(pending))
+
+        def rolled_back(s, key=key) -> None:
+            s.info.pop(key, None)
+        _LISTENERS[key] = (committed, rolled_back)
+    committed, rolled_back = _LISTENERS[key]
+    if not event.contains(session, "after_commit", committed):
+        event.listen(session, "after_commit", committed)
+        event.listen(session, "after_rollback", rolled_back)
+
+
 PLATFORM_ORG = "govservice-platform"
 FILE_KEY = "govservice_catalogue_file"
 CATALOGUE_EXTRA = "govservice_catalogue"

@@ -37,7 +37,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -219,17 +218,13 @@ _PENDING = "govservice_subscriptions_pending"
 
 def queue_after_commit() -> None:
     """A service was saved: when the transaction commits, start a new feed cache
-    and queue a fan-out to the webhooks (plugin.py's hooks run before CKAN
-    commits). Failing to reach Redis is logged, never a failed save."""
-    session = model.Session()
-    session.info[_PENDING] = True
-    if not event.contains(session, "after_commit", _after_commit):
-        event.listen(session, "after_commit", _after_commit)
+    and queue a fan-out to the webhooks (publishing.after_commit). Failing to
+    reach Redis is logged, never a failed save."""
+    from . import publishing
+    publishing.after_commit(_PENDING, True, _saved)
 
 
-def _after_commit(session) -> None:
-    if not session.info.pop(_PENDING, False):
-        return
+def _saved(_items: list[Any]) -> None:
     try:
         r = _redis()
         r.incr(f"{REDIS_KEY}:generation")
