@@ -36,7 +36,7 @@ from ckanext.govservice.tests import factories as gov
 from .stackctl import ROOT, STACK
 from .test_crawl import CITY, _department_services, load_network
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.timeout(900)]   # replicas recovering on a busy machine may take minutes
 
 SLOT = os.environ.get("GOVSERVICE_TEST_SLOT", "")
 SAMPLE = ("taxation",)   # a JSON feed: 32 services (a larger sample costs CI a minute per 40)
@@ -63,7 +63,7 @@ class Cloud:
 
     def run(self, *args: str) -> str:
         done = subprocess.run(["bash", str(ROOT / "stack" / "solr" / "cloud.sh"), *args], env=self.env,
-                              capture_output=True, text=True, timeout=300)
+                              capture_output=True, text=True, timeout=700)   # wait-active may wait 5 x 120 s
         assert done.returncode == 0, f"cloud.sh {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 

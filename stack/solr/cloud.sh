@@ -167,12 +167,13 @@ shards = coll["shards"].values()
 replicas = [r for s in shards for r in s["replicas"].values()]
 active = [r for r in replicas if r["state"] == "active" and r["node_name"] in live]
 spread = [s for s in shards if len({r["node_name"] for r in s["replicas"].values()}) > 1]
-print(len(coll["shards"]), len(replicas), len(active), len(spread))' "$COLLECTION" 2>/dev/null \
+recovering = [r for r in replicas if r["state"] != "active" and r["node_name"] in live]
+print(len(coll["shards"]), len(replicas), len(active), len(spread), len(recovering))' "$COLLECTION" 2>/dev/null \
     || { curl -fsS "$(node_url "${1:-1}")/admin/collections?action=LIST&wt=json" >/dev/null 2>&1 && echo missing; }
 }
 
 all_active() {
-  [ "$(cluster_summary "${1:-1}")" = "$SHARDS $((SHARDS * REPLICAS)) $((SHARDS * REPLICAS)) $SHARDS" ]
+  [ "$(cluster_summary "${1:-1}")" = "$SHARDS $((SHARDS * REPLICAS)) $((SHARDS * REPLICAS)) $SHARDS 0" ]
 }
 
 ensure_collection() {  # $1 = 1 when the configset was just uploaded
@@ -194,13 +195,21 @@ ensure_collection() {  # $1 = 1 when the configset was just uploaded
   wait_active 120
 }
 
+# Waits up to SECONDS for every replica to be active. A replica not yet active on a
+# live node is recovering (electing, replaying, copying the index from its leader: slow
+# on a busy machine), so while there is one the wait goes on, up to five times SECONDS;
+# a replica whose node is gone will not come back by waiting.
 wait_active() {
-  local limit=${1:-120} i
-  for ((i = 0; i < limit * 2; i++)); do
-    all_active 1 && return 0
+  local limit=${1:-120} start=$SECONDS summary
+  while :; do
+    summary=$(cluster_summary 1 || echo '?')
+    [ "$summary" = "$SHARDS $((SHARDS * REPLICAS)) $((SHARDS * REPLICAS)) $SHARDS 0" ] && return 0
+    if ((SECONDS - start >= limit)); then
+      [ "${summary##* }" != 0 ] && [ "${summary##* }" != '?' ] && ((SECONDS - start < limit * 5)) || break
+    fi
     sleep 0.5
   done
-  die "collection $COLLECTION is not fully active after ${limit}s: shards, replicas, active, spread over both nodes = $(cluster_summary 1 || echo '?')"
+  die "collection $COLLECTION is not fully active after $((SECONDS - start))s: shards, replicas, active, spread over both nodes, recovering on a live node = $summary"
 }
 
 # ---------------------------------------------------------------- the nginx in front
@@ -262,7 +271,7 @@ cmd_status() {
     printf '%-18s %-9s %-7s %-8s %s\n' "$name" "$([ -n "$(pid_of $name)" ] && echo running || echo stopped)" \
       "$port" "$(pid_of $name || echo -)" "$LOG/$name.log"
   done
-  echo "collection $COLLECTION (shards replicas active spread): $(cluster_summary 1 || cluster_summary 2 || echo 'no node answers')"
+  echo "collection $COLLECTION (shards replicas active spread recovering): $(cluster_summary 1 || cluster_summary 2 || echo 'no node answers')"
 }
 
 node_arg() { [[ ${1:-} =~ ^[12]$ ]] || die "name node 1 or 2"; echo "$1"; }
