@@ -263,7 +263,9 @@ def main():
     parser.add_argument("--skip-first", action="store_true", help="only the big CSV")
     parser.add_argument("--ckan-url", help="a CKAN of the bench's own (default: GOVHARVEST_CKAN_URL)")
     parser.add_argument("--token-file", help="a sysadmin token of that CKAN")
+    record.add_arguments(parser)
     args = parser.parse_args()
+    load_before = record.load_average()
     env = settings()
     env["PATH"] = f"{VENV_BIN}:{env.get('PATH', '')}"   # ckanapi load runs `ckanapi` workers by name
     if args.ckan_url:
@@ -277,7 +279,10 @@ def main():
             bench.cleanup()
             bench.server.shutdown()
     print()
-    with record.summary("harvest"):
+    with record.summary("harvest", load_before=load_before, note=args.machine_note):
+        print(f"Against {env['GOVHARVEST_CKAN_URL']}; the harvest writes over HTTP with "
+              f"{env.get('GOVHARVEST_LOAD_WORKERS', '2')} writes in flight, `ckanapi load` with one "
+              "process (-I), side by side into two departments of the same CKAN\n")
         table(first, big)
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "stack" / "solr"))
+import record  # noqa: E402  (bench/record.py: the summary is kept in bench/results/search.md)
 import selftest  # noqa: E402  (CKAN's request parameters)
 
 WORDS = ["营业执照", "证明", "登记", "许可", "备案", "社会保险", "公积金", "户口", "学校", "税务",
@@ -106,7 +107,9 @@ def main() -> int:
     parser.add_argument("--site", default="govservice")
     parser.add_argument("--requests", type=int, default=1200)
     parser.add_argument("--concurrency", type=int, default=8)
+    record.add_arguments(parser)
     args = parser.parse_args()
+    load_before = record.load_average()
 
     schema = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c",
                              "import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), 'config/solr/schema.xml'))"],
@@ -128,15 +131,25 @@ def main() -> int:
         copied = copy_documents(args.single, cloud, args.site)
         counted = get(f"{cloud}/select", {"q": "*:*", "rows": 0, "wt": "json"})["response"]["numFound"]
         assert counted == copied > 0, (counted, copied)
-        print(f"{copied} documents of site {args.site}; {args.requests} requests at concurrency "
-              f"{args.concurrency}; {os.cpu_count()} CPUs\n")
-        print("| target | requests/s | p50 ms | p95 ms | p99 ms |\n| --- | --- | --- | --- | --- |")
-        for name, url in (("single core", args.single), ("SolrCloud, 2 nodes, 2 shards x 2 replicas", cloud)):
-            r = run(url, args.site, args.requests, args.concurrency)
-            print(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} |")
+        results = {}
+        for name, url in (("single core", args.single),
+                          ("SolrCloud, 2 nodes, 2 shards × 2 replicas, through nginx", cloud)):
+            results[name] = run(url, args.site, args.requests, args.concurrency)
+            print(f"{name}: {results[name]['rps']:.0f} requests/s", flush=True)
     finally:
         subprocess.run(cloud_sh + ["stop"], env=env, stdout=subprocess.DEVNULL)
         shutil.rmtree(folder, ignore_errors=True)
+    print()
+    with record.summary("search", load_before=load_before, note=args.machine_note):
+        print(f"{copied:,} documents of site `{args.site}` copied from the single core into a SolrCloud started "
+              f"for the run; the same {args.requests:,} requests (CKAN's package_search for the service "
+              f"catalogue, {len(FACETS)} facets, 21 rows, {len(WORDS)} query words in turn) from "
+              f"{args.concurrency} threads to each, one after the other\n")
+        print("| target | requests/s | p50 ms | p95 ms | p99 ms |\n| --- | --- | --- | --- | --- |")
+        for name, r in results.items():
+            print(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} |")
+        single, cloud_r = results.values()
+        print(f"\nsingle core / SolrCloud: {single['rps'] / cloud_r['rps']:.1f}× the requests/s")
     return 0
 
 

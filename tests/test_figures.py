@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import sys
+
+import pytest
 
 from .stackctl import ROOT
 
@@ -17,6 +20,15 @@ def _figures():
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
     return module
+
+
+def _record():
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import record
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return record
 
 
 def test_a_marked_figure_is_replaced_and_the_rest_left_alone():
@@ -46,3 +58,49 @@ def test_every_bench_figure_in_the_documents_is_what_the_bench_kept():
     for document in figures.DOCUMENTS:
         _, changed, _ = figures.rewrite(document.read_text(encoding="utf-8"), bench_only)
         assert changed == [], f"{document.name}: bench figures differ from bench/results/ (run `make figures`)"
+
+
+def test_a_kept_result_that_no_document_marks_is_listed_as_unquoted():
+    figures = _figures()
+    texts = ["<!-- figure:bench/harvest -->\n| a |\n<!-- /figure -->", "<!-- figure:unit-tests -->5<!-- /figure -->"]
+
+    assert figures.unquoted(texts, ["harvest", "search", "queues"]) == ["queues", "search"]
+
+
+def test_a_bench_summary_is_kept_under_its_command_commit_and_machine(tmp_path, monkeypatch):
+    record = _record()
+    monkeypatch.setattr(record, "RESULTS", tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(ROOT / "bench" / "search_bench.py"), "--requests", "10"])
+
+    with record.summary("search"):
+        print("| target | requests/s |")
+
+    kept = (tmp_path / "search.md").read_text(encoding="utf-8").splitlines()
+    assert kept[0].startswith("<!-- bench/search_bench.py --requests 10 · ")
+    assert f" · commit {record.commit()} · " in kept[0]
+    assert f": {record.machine()}, Python " in kept[0]
+    assert kept[1:] == ["| target | requests/s |"]
+
+
+def test_a_bench_summary_given_the_load_before_ends_with_the_machine_state_under_a_blank_line(tmp_path, monkeypatch):
+    record = _record()
+    monkeypatch.setattr(record, "RESULTS", tmp_path)
+    monkeypatch.setattr(record, "load_average", lambda: 6.3)
+
+    with record.summary("statistics", load_before=1.5, note="shared with four test runs"):
+        print("| run | ours |")
+
+    kept = (tmp_path / "statistics.md").read_text(encoding="utf-8").splitlines()
+    assert kept[1:] == ["| run | ours |", "",
+                        f"Machine: {record.machine()}; load average 1.5 before, 6.3 after; shared with four test runs."]
+
+
+def test_a_bench_that_fails_inside_its_summary_keeps_nothing(tmp_path, monkeypatch):
+    record = _record()
+    monkeypatch.setattr(record, "RESULTS", tmp_path)
+
+    with pytest.raises(RuntimeError), record.summary("harvest"):
+        print("| half a table |")
+        raise RuntimeError("CKAN went away")
+
+    assert not (tmp_path / "harvest.md").exists()
