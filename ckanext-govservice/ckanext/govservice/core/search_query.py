@@ -169,3 +169,28 @@ def segment(text: str, lexicon: set[str] | frozenset[str]) -> list[str]:
             i += len(word) if word else 1
         out += [run[k:k + 2] for k in range(len(run) - 1)]
     return list(dict.fromkeys(out))
+
+
+def homophone_respelling(clause: str, phrases: Iterable[str]) -> str | None:
+    """The words of ``phrases`` that sound like the Han ``clause`` (the same
+    toneless pinyin, character for character) although written otherwise: the
+    usual slip of a pinyin keyboard. 身分证 -> 身份证 (in 居民身份证申领),
+    营业执招 -> 营业执照. None when ``clause`` is written so in one of the phrases,
+    is shorter than two characters or holds anything but Han characters, or
+    when nothing sounds like it."""
+    if len(clause) < 2 or not re.fullmatch(f"[{_HAN}]+", clause):
+        return None
+    phrases = [p for p in phrases if p]
+    if any(clause in p for p in phrases):
+        return None
+    sound = lazy_pinyin(clause)
+    n = len(clause)
+    for phrase in phrases:
+        for stretch in re.findall(f"[{_HAN}]{{{n},}}", phrase):
+            syllables = lazy_pinyin(stretch)
+            if len(syllables) != len(stretch):
+                continue
+            for i in range(len(stretch) - n + 1):
+                if syllables[i:i + n] == sound:
+                    return stretch[i:i + n]
+    return None

@@ -174,3 +174,20 @@ def test_segment_cuts_known_words_and_pairs():
 ])
 def test_ranking_weight(title, status, valid_to, weight):
     assert search_query.ranking_weight(title, status, valid_to, "2026-11-29") == weight
+
+
+# ---- "did you mean" for Chinese: the words that sound like the query ----------
+
+def test_a_homophone_typo_is_respelt_from_the_phrase_that_sounds_like_it():
+    assert search_query.homophone_respelling("身分证", ["居民身份证申领"]) == "身份证"
+    assert search_query.homophone_respelling("营业执招", ["企业注销登记", "企业营业执照核发"]) == "营业执照"
+
+
+def test_a_clause_written_as_in_a_phrase_needs_no_respelling():
+    assert search_query.homophone_respelling("营业执照", ["企业营业执照核发"]) is None
+
+
+def test_nothing_is_respelt_when_nothing_sounds_alike():
+    assert search_query.homophone_respelling("公交卡", ["居民身份证申领"]) is None
+    assert search_query.homophone_respelling("证", ["身份证"]) is None
+    assert search_query.homophone_respelling("ID卡", ["身份证"]) is None
