@@ -11,7 +11,7 @@ or one loaded from GOVHARVEST_ENV_FILE) is seen at once.
 | GOVHARVEST_CKAN_TOKEN or GOVHARVEST_CKAN_TOKEN_FILE | required | the harvest's CKAN API token, or a file holding it |
 | GOVHARVEST_REDIS_URL | redis://127.0.0.1:6379/10 | the job queue |
 | GOVHARVEST_LOAD_WORKERS | 2 | CKAN writes a harvest keeps in flight over HTTP |
-| GOVHARVEST_CKAN_INI | none | CKAN's config file: the harvest loads CKAN in its own process and writes through its actions in batches (bulk.py), instead of over HTTP; the portal's URL and token are then needed only by the admin app and `push` |
+| GOVHARVEST_CKAN_INI | none | CKAN's config file: the harvest loads CKAN in its own process and writes through its actions in batches (bulk.py), instead of over HTTP, as the owner of GOVHARVEST_CKAN_TOKEN (the user an HTTP harvest writes as; CKAN's site user when no token is set); the portal's URL is then needed only by the admin app and `push` |
 | GOVHARVEST_LOAD_BATCH | 50 | records written and committed together on that in-process path |
 | GOVHARVEST_ALLOW_PRIVATE_HOSTS | none | comma-separated hosts allowed despite a private or loopback address |
 | GOVHARVEST_MAX_FEED_BYTES | 209715200 (200 MiB) | the most a fetch may write to disk, counted after decompression |
@@ -91,10 +91,9 @@ def ckan_url() -> str | None:
     return os.environ.get("GOVHARVEST_CKAN_URL")
 
 
-def ckan():
-    """The CKAN the harvest writes into (a ckanapi.RemoteCKAN), with the harvest's own token."""
-    import ckanapi     # here, not above: the readers and the feed server ask for settings too
-    url = ckan_url()
+def ckan_token() -> str | None:
+    """The harvest's CKAN API token (GOVHARVEST_CKAN_TOKEN, or the file
+    GOVHARVEST_CKAN_TOKEN_FILE names), or None when neither is set."""
     token = os.environ.get("GOVHARVEST_CKAN_TOKEN")
     token_file = os.environ.get("GOVHARVEST_CKAN_TOKEN_FILE")
     if not token and token_file:
@@ -102,6 +101,14 @@ def ckan():
             raise NotConfigured(f"the CKAN API token file {token_file} (GOVHARVEST_CKAN_TOKEN_FILE) does not "
                                 f"exist: {HOW_TO_CONFIGURE}, or set GOVHARVEST_CKAN_TOKEN")
         token = Path(token_file).read_text().strip()
+    return token or None
+
+
+def ckan():
+    """The CKAN the harvest writes into (a ckanapi.RemoteCKAN), with the harvest's own token."""
+    import ckanapi     # here, not above: the readers and the feed server ask for settings too
+    url = ckan_url()
+    token = ckan_token()
     if not url or not token:
         raise NotConfigured(f"the portal to harvest into is not set: {HOW_TO_CONFIGURE}, or set "
                             "GOVHARVEST_CKAN_URL and GOVHARVEST_CKAN_TOKEN (or GOVHARVEST_CKAN_TOKEN_FILE)")
