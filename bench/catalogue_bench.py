@@ -162,12 +162,15 @@ def main():
     ratio = statistics.median(s) / statistics.median(d)
 
     print()
-    with record.summary("catalogue", load_before=load_before, note=args.machine_note):
+    with record.summary("catalogue", load_before=load_before, note=args.machine_note) as kept:
         print(f"{DEPARTMENTS} departments; loaded by `package_create` in this process (no Solr commit per "
               f"dataset, auto-rebuild off): services {loaded.get('service', '-')}, plain datasets "
               f"{loaded.get('dataset', '-')} (+0: already there from an earlier run)\n")
         print_table(n_services, n_datasets, platform, rebuild, one, rebuild_one, service_facets, s, d, ratio,
                     args.repeats)
+        kept.value("services", f"{n_services:,}")
+        kept.value("rebuild", f"{rebuild:.1f} s")
+        kept.value("search-ratio", f"{ratio:.2f}×")
 
 
 def print_table(n_services, n_datasets, platform, rebuild, one, rebuild_one, service_facets, s, d, ratio,

@@ -279,11 +279,15 @@ def main():
             bench.cleanup()
             bench.server.shutdown()
     print()
-    with record.summary("harvest", load_before=load_before, note=args.machine_note):
+    with record.summary("harvest", load_before=load_before, note=args.machine_note) as kept:
         print(f"Against {env['GOVHARVEST_CKAN_URL']}; the harvest writes over HTTP with "
               f"{env.get('GOVHARVEST_LOAD_WORKERS', '2')} writes in flight, `ckanapi load` with one "
               "process (-I), side by side into two departments of the same CKAN\n")
         table(first, big)
+        if first:
+            kept.value("ratio", f"{first['ckanapi']['seconds'] / first['harvest']['seconds']:.2f}×")
+        if big:
+            kept.value("big-rss", f"{big['run']['max_rss_mib']:.0f} MiB")
 
 
 def table(first: dict | None, big: dict | None) -> None:

@@ -6,9 +6,10 @@ the figures quoted there are the bench's own output, never typed by hand.
     args = parser.parse_args()
     load_before = record.load_average()          # before the bench's first measurement
     ...
-    with record.summary("harvest", load_before=load_before, note=args.machine_note):
+    with record.summary("harvest", load_before=load_before, note=args.machine_note) as kept:
         print("| measure | value | target |")
         ...
+        kept.value("ratio", f"{ratio:.2f}×")    # a figure the README quotes in a sentence
 
 The kept file starts with a line a reader of the rendered page does not see:
 the command line, the date, the commit and the machine. When the bench gives
@@ -16,6 +17,11 @@ the command line, the date, the commit and the machine. When the bench gives
 machine's CPUs and memory, the load average before and after, and what else
 was running on it (``--machine-note``), since a figure means little without the
 state of the machine it was measured on.
+
+A figure quoted inside a sentence elsewhere (README.md) is a named value:
+``kept.value("ratio", "2.78×")`` writes ``<!-- value ratio: 2.78× -->`` into
+the kept file, and `make figures` puts it between
+``<!-- figure:bench/NAME#ratio -->`` markers.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ import datetime as dt
 import io
 import os
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -94,23 +101,46 @@ def conditions(load_before: float, load_after: float, note: str = "") -> str:
             + (f"; {note.strip()}" if note.strip() else "") + ".")
 
 
-def save(name: str, text: str) -> Path:
-    """bench/results/NAME.md: the summary, under a line saying when and where it ran."""
+VALUE = re.compile(r"^<!-- value (?P<key>[\w-]+): (?P<text>.*) -->$", re.MULTILINE)
+
+
+class Kept:
+    """What a summary keeps besides its printed text: named values (see the module's doc)."""
+
+    def __init__(self):
+        self.values: dict[str, str] = {}
+
+    def value(self, key: str, text: str) -> None:
+        if not re.fullmatch(r"[\w-]+", key) or "-->" in text or "\n" in text:
+            raise ValueError(f"a kept value needs a key of letters, digits, _ or - and one line of text: {key!r}")
+        self.values[key] = text
+
+
+def save(name: str, text: str, values: dict[str, str] | None = None) -> Path:
+    """bench/results/NAME.md: the summary, under a line saying when and where it ran
+    (and the named values, one comment line each)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.md"
-    path.write_text(stamp(dt.datetime.now(dt.UTC)) + "\n" + text.strip("\n") + "\n", encoding="utf-8")
+    head = [stamp(dt.datetime.now(dt.UTC))] + [f"<!-- value {k}: {v} -->" for k, v in (values or {}).items()]
+    path.write_text("\n".join(head) + "\n" + text.strip("\n") + "\n", encoding="utf-8")
     return path
+
+
+def values(text: str) -> dict[str, str]:
+    """The named values in a kept file's text."""
+    return {match["key"]: match["text"] for match in VALUE.finditer(text)}
 
 
 @contextlib.contextmanager
 def summary(name: str, load_before: float | None = None, note: str = ""):
     """Print as usual, and keep what was printed in bench/results/NAME.md; with
-    ``load_before``, end with the machine's state (see ``conditions``)."""
-    kept = io.StringIO()
-    with contextlib.redirect_stdout(_Tee(sys.stdout, kept)):
-        yield
+    ``load_before``, end with the machine's state (see ``conditions``). Yields a
+    ``Kept`` for named values."""
+    kept, printed = Kept(), io.StringIO()
+    with contextlib.redirect_stdout(_Tee(sys.stdout, printed)):
+        yield kept
         if load_before is not None:
-            if not kept.getvalue().endswith("\n\n"):
+            if not printed.getvalue().endswith("\n\n"):
                 print()   # a line right under a table would be read as one more row
             print(conditions(load_before, load_average(), note))
-    print(f"(kept in {os.path.relpath(save(name, kept.getvalue()), ROOT)})")
+    print(f"(kept in {os.path.relpath(save(name, printed.getvalue(), kept.values), ROOT)})")

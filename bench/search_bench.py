@@ -140,7 +140,7 @@ def main() -> int:
         subprocess.run(cloud_sh + ["stop"], env=env, stdout=subprocess.DEVNULL)
         shutil.rmtree(folder, ignore_errors=True)
     print()
-    with record.summary("search", load_before=load_before, note=args.machine_note):
+    with record.summary("search", load_before=load_before, note=args.machine_note) as kept:
         print(f"{copied:,} documents of site `{args.site}` copied from the single core into a SolrCloud started "
               f"for the run; the same {args.requests:,} requests (CKAN's package_search for the service "
               f"catalogue, {len(FACETS)} facets, 21 rows, {len(WORDS)} query words in turn) from "
@@ -150,6 +150,7 @@ def main() -> int:
             print(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} |")
         single, cloud_r = results.values()
         print(f"\nsingle core / SolrCloud: {single['rps'] / cloud_r['rps']:.1f}× the requests/s")
+        kept.value("single-vs-cloud", f"{single['rps'] / cloud_r['rps']:.1f}×")
     return 0
 
 

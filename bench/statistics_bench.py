@@ -280,10 +280,9 @@ def main() -> None:
     if args.big:
         reads = kpi_reads(tk, store, ours_table, args.big)
 
-    with record.summary("statistics", load_before=load_before, note=args.machine_note):
-        print_loading(loading)
-        if reads:
-            print_reads(reads)
+    with record.summary("statistics", load_before=load_before, note=args.machine_note) as kept:
+        for key, value in {**print_loading(loading), **(print_reads(reads) if reads else {})}.items():
+            kept.value(key, value)   # quoted in sentences (README.md)
 
 
 def kpi_reads(tk, store, table: str, rows: int) -> dict:
@@ -316,7 +315,8 @@ def kpi_reads(tk, store, table: str, rows: int) -> dict:
             "by_service": timed(lambda: kpis({"ignore_auth": True}, by_service), 100)}
 
 
-def print_loading(loading: dict) -> None:
+def print_loading(loading: dict) -> dict[str, str]:
+    """Print the loading tables; answer the figures a sentence may quote."""
     runs, rows = loading["runs"], loading["rows"]
     raw = statistics.median(r["raw"] for r in runs)
     ours = statistics.median(r["ours"] for r in runs)
@@ -334,6 +334,7 @@ def print_loading(loading: dict) -> None:
     print(f"| **median** | **{raw:.1f} s** ({rows / raw:,.0f} rows/s) | {narrow:.1f} s | "
           f"**{ours:.1f} s** ({rows / ours:,.0f} rows/s) | **{ours / raw:.2f}×** (target ≤ 3×) | |")
     print()
+    quoted = {"rows": f"{rows:,}", "ours-vs-copy": f"{ours / raw:.2f}×"}
     if loading["upsert"] is not None:
         upsert = loading["upsert"]
         print(f"`datastore_upsert` through the action layer, batches of 10,000, the same {rows:,} rows into a "
@@ -341,9 +342,12 @@ def print_loading(loading: dict) -> None:
               f"{upsert:.1f} s ({rows / upsert:,.0f} rows/s) — **ours is {upsert / ours:.1f}× faster** "
               f"(target ≥ 10×; ratio to the median of ours)")
         print()
+        quoted["upsert-vs-ours"] = f"{upsert / ours:.1f}×"
+    return quoted
 
 
-def print_reads(reads: dict) -> None:
+def print_reads(reads: dict) -> dict[str, str]:
+    """Print the KPI reads' table; answer the figures a sentence may quote."""
     def p95(xs):
         return statistics.quantiles(xs, n=20)[-1]
     print(f"With {reads['rows']:,} rows in the table (topped up in SQL, KPI sums rebuilt once), "
@@ -358,6 +362,7 @@ def print_reads(reads: dict) -> None:
           f"grouped by service (100 calls) | {statistics.median(reads['by_service']):.1f} ms "
           f"| {p95(reads['by_service']):.1f} ms | — |")
     print()
+    return {"kpi-rows": f"{reads['rows']:,}", "kpi-p95": f"{p95(reads['ours']):.0f} ms"}
 
 
 if __name__ == "__main__":

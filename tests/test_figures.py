@@ -104,3 +104,50 @@ def test_a_bench_that_fails_inside_its_summary_keeps_nothing(tmp_path, monkeypat
         raise RuntimeError("CKAN went away")
 
     assert not (tmp_path / "harvest.md").exists()
+
+
+def test_a_value_the_bench_kept_by_name_fills_its_own_marker_and_stays_out_of_the_whole_summary(tmp_path, monkeypatch):
+    record, figures = _record(), _figures()
+    monkeypatch.setattr(record, "RESULTS", tmp_path)
+    monkeypatch.setattr(figures, "RESULTS", tmp_path)
+    with record.summary("statistics") as kept:
+        print("| run | ours / raw COPY |")
+        kept.value("ours-vs-copy", "2.78×")
+    text = ("Loading takes <!-- figure:bench/statistics#ours-vs-copy -->2.8×<!-- /figure --> a bare COPY.\n"
+            "<!-- figure:bench/statistics -->\n<!-- /figure -->\n")
+
+    new, _, missing = figures.rewrite(text, figures.Figures().value)
+
+    assert new.startswith("Loading takes <!-- figure:bench/statistics#ours-vs-copy -->2.78×<!-- /figure --> a bare")
+    summary = new.split("<!-- figure:bench/statistics -->\n")[1].split("<!-- /figure -->")[0].splitlines()
+    assert summary[0].startswith("<!-- ") and "value" not in summary[0]
+    assert summary[1:] == ["| run | ours / raw COPY |"]
+    assert missing == []
+
+
+def test_a_value_the_bench_did_not_keep_leaves_its_figure_as_it_is(tmp_path, monkeypatch):
+    record, figures = _record(), _figures()
+    monkeypatch.setattr(record, "RESULTS", tmp_path)
+    monkeypatch.setattr(figures, "RESULTS", tmp_path)
+    with record.summary("statistics"):
+        print("| run |")
+    text = "<!-- figure:bench/statistics#ours-vs-copy -->2.8×<!-- /figure -->"
+
+    new, changed, missing = figures.rewrite(text, figures.Figures().value)
+
+    assert (new, changed, missing) == (text, [], ["bench/statistics#ours-vs-copy"])
+
+
+def test_a_marker_of_one_value_counts_as_quoting_its_bench():
+    figures = _figures()
+
+    assert figures.unquoted(["<!-- figure:bench/harvest#ratio -->1.5×<!-- /figure -->"], ["harvest"]) == []
+
+
+def test_a_kept_value_must_be_one_line_with_a_plain_key():
+    kept = _record().Kept()
+
+    with pytest.raises(ValueError):
+        kept.value("a b", "1")
+    with pytest.raises(ValueError):
+        kept.value("ratio", "1 -->")
