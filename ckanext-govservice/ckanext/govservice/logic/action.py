@@ -954,9 +954,10 @@ def govservice_synonym_delete(context: Context, data_dict: DataDict) -> DataDict
 @tk.side_effect_free
 def govservice_suggest(context: Context, data_dict: DataDict) -> DataDict:
     """Suggestions while typing in the service search box: service titles,
-    output names and synonyms that hold what was typed, best first; and, for
-    a Latin query, a respelling ("did you mean") from the words services are
-    described with.
+    output names and synonyms that hold what was typed, best first; and a
+    respelling ("did you mean"): a Latin query from the words services are
+    described with, a Chinese one from the titles that sound like it (身分证 ->
+    身份证).
 
     Anyone may ask. The search page works without it (it is an enhancement
     of the form, which submits to ``/service/`` as before).
