@@ -18,24 +18,25 @@ from ckanext.govservice import openapi
 from ckanext.govservice.views import openapi as openapi_views
 
 from .. import factories as gov
+from ..pages import fetch
 
 
 @pytest.mark.usefixtures("with_request_context")
 class TestReference:
     def test_the_reference_page_runs_swagger_ui_from_our_own_assets(self, app):
-        page = app.get("/api/govservice/docs").get_data(as_text=True)
+        page = fetch(app, "/api/govservice/docs")
         assert 'id="swagger-ui"' in page and 'data-spec="/api/govservice/openapi.json"' in page
         scripts = re.findall(r'<script[^>]+src="([^"]+)"', page)
         styles = re.findall(r'<link[^>]+href="([^"]+\.css)"', page)
         assert not [u for u in scripts + styles if u.startswith(("http:", "https:", "//"))]
         bundle = next(u for u in scripts if "swagger-ui" in u)
-        body = app.get(bundle).get_data(as_text=True)
+        body = fetch(app, bundle)
         assert "SwaggerUIBundle" in body and "validatorUrl: null" in body
         css = next(u for u in styles if "swagger-ui" in u)
-        assert ".swagger-ui" in app.get(css).get_data(as_text=True)
+        assert ".swagger-ui" in fetch(app, css)
 
     def test_the_getting_started_page_shows_every_example_in_three_languages(self, app):
-        page = app.get("/en/api/govservice/getting-started").get_data(as_text=True)
+        page = fetch(app, "/en/api/govservice/getting-started")
         for example in openapi_views.developer_examples():
             assert f'id="{example["id"]}"' in page
         assert page.count('class="language-python"') == len(openapi_views.developer_examples())
@@ -43,13 +44,13 @@ class TestReference:
         assert "X-GovService-API-Version" in page and "429" in page
 
     def test_the_developer_pages_speak_chinese_by_default(self, app):
-        page = app.get("/api/govservice/getting-started").get_data(as_text=True)
+        page = fetch(app, "/api/govservice/getting-started")
         assert "接口快速入门" in page and "合理使用" in page
         assert "查找事项" in page   # the examples' own titles, from api_examples.yaml
-        assert "接口参考" in app.get("/api/govservice/docs").get_data(as_text=True)
+        assert "接口参考" in fetch(app, "/api/govservice/docs")
 
     def test_every_page_footer_links_the_developers(self, app):
-        page = app.get("/").get_data(as_text=True)
+        page = fetch(app, "/")
         assert 'href="/api/govservice/getting-started"' in page
         assert 'href="/api/govservice/docs"' in page
 

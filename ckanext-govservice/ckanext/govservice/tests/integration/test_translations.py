@@ -6,12 +6,13 @@ import pytest
 from ckan.tests import factories
 
 from .. import factories as gov
+from ..pages import fetch
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index")
 class TestChinesePages:
     def test_the_header_and_footer_are_in_chinese(self, app):
-        page = app.get("/").body
+        page = fetch(app, "/")
         assert "跳到主要内容" in page and 'aria-label="展开或收起导航"' in page
         assert "基于 CKAN 构建" in page   # the footer's line where CKAN's "Powered by" logo was
         for english in ("Skip to main content", "Toggle navigation", "Powered by", "Breadcrumb"):
@@ -24,9 +25,9 @@ class TestChinesePages:
         factories.Dataset(owner_org=org["id"])
         factories.Dataset(owner_org=org["id"])
 
-        datasets = app.get("/dataset/").body
+        datasets = fetch(app, "/dataset/")
         assert "找到2个数据集" in datasets and "datasets found" not in datasets  # CKAN's own words
-        page = app.get("/organization/").body
+        page = fetch(app, "/organization/")
         assert "共 1 个部门" in page and "2 个数据集" in page                   # ours
         assert "organizations found" not in page and "Datasets" not in page
 
@@ -41,23 +42,23 @@ class TestChinesePages:
             merged = flask_babel.get_translations()
             merged.plural = lambda n: int(n != 1)
 
-        assert "找到2个数据集" in app.get("/dataset/").body
+        assert "找到2个数据集" in fetch(app, "/dataset/")
         assert merged.plural(2) == 0
 
     def test_english_pages_stay_english(self, app, sysadmin):
         org = gov.department(name="market-regulation", title="滨江市市场监督管理局")
         factories.Dataset(owner_org=org["id"])
-        page = app.get("/en/organization/").body
+        page = fetch(app, "/en/organization/")
         assert "1 organization found" in page and "1 Dataset" in page
-        assert "Skip to main content" in app.get("/en/").body
+        assert "Skip to main content" in fetch(app, "/en/")
 
     def test_no_sharing_to_x_or_facebook(self, app, sysadmin):
         dataset = factories.Dataset(owner_org=gov.department(name="transport")["id"])
-        page = app.get(f"/dataset/{dataset['name']}").body
+        page = fetch(app, f"/dataset/{dataset['name']}")
         assert "facebook.com/sharer" not in page and "x.com/share" not in page
 
     def test_the_about_page_describes_the_platform(self, app):
-        page = app.get("/about").body
+        page = fetch(app, "/about")
         assert "政务服务事项目录" in page and "service performance statistics" in page
         assert "world’s leading open-source data portal" not in page
 
@@ -65,17 +66,17 @@ class TestChinesePages:
 @pytest.mark.usefixtures("clean_db")
 class TestErrorPages:
     def test_an_address_that_leads_nowhere_is_explained_in_chinese(self, app):
-        page = app.get("/no-such-page", status=404).body
+        page = fetch(app, "/no-such-page", status=404)
         assert "<h1>404 找不到这个页面</h1>" in page
         assert "地址可能输错了" in page and 'href="/service/"' in page
         assert "The requested URL was not found" not in page
 
     def test_in_english_too(self, app):
-        page = app.get("/en/no-such-page", status=404).body
+        page = fetch(app, "/en/no-such-page", status=404)
         assert "<h1>404 Page not found</h1>" in page
 
     def test_a_message_ckan_gave_is_kept(self, app):
-        page = app.get("/dataset/no-such-dataset", status=404).body
+        page = fetch(app, "/dataset/no-such-dataset", status=404)
         assert "<h1>404 找不到这个页面</h1>" in page
         assert "<p>找不到这个数据集，或您没有查看它的权限</p>" in page
 
