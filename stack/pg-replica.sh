@@ -63,14 +63,22 @@ cmd_start() {
   [ -n "$(pg_lsclusters -h 2>/dev/null | awk -v v=$PG_VERSION -v c=$PRIMARY '$1==v && $2==c {print $4}' | grep online)" ] \
     || die "the primary, PostgreSQL $PG_VERSION/$PRIMARY, is not running"
   exists || create
+  # what the replica logs from this start on: a replica that stayed away too long says so
+  # at once, and is made again without waiting out the minute
+  local logged; logged=$(stat -c %s "$LOGFILE" 2>/dev/null || echo 0)
+  new_log() { tail -c +"$((logged + 1))" "$LOGFILE" 2>/dev/null; }
   if ! running; then
     say "starting PostgreSQL $PG_VERSION/$REPLICA (streaming replica) on port $REPLICA_PORT"
     pg_ctlcluster "$PG_VERSION" "$REPLICA" start
   fi
   local i
-  for ((i = 0; i < 120; i++)); do streaming && break; sleep 0.5; done
+  for ((i = 0; i < 120; i++)); do
+    streaming && break
+    new_log | grep -q "has already been removed" && break
+    sleep 0.5
+  done
   if ! streaming; then
-    if tail -50 "$LOGFILE" 2>/dev/null | grep -q "has already been removed"; then
+    if new_log | grep -q "has already been removed"; then
       say "the replica fell too far behind the primary: making it again"
       cmd_drop; cmd_start; return
     fi
@@ -101,7 +109,7 @@ cmd_status() {
 
 cmd_drop() {
   exists || return 0
-  running && pg_ctlcluster "$PG_VERSION" "$REPLICA" stop -m fast || true
+  running && pg_ctlcluster "$PG_VERSION" "$REPLICA" stop -m immediate || true   # its data go anyway
   pg_dropcluster "$PG_VERSION" "$REPLICA"
   say "dropped PostgreSQL $PG_VERSION/$REPLICA"
 }
