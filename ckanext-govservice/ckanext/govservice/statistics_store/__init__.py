@@ -19,7 +19,7 @@ statistics_store as store``; ``store.load``, ``store.kpi_sums`` …).
 from .loader import (
     FALSE_WORDS, MAX_REJECTIONS, TRUE_WORDS, affected_services, channel_vocabulary,
     load, months_up_to, read_header, records_to_csv, refresh_aggregates, refresh_summaries,
-    service_row, sync_services,
+    allow_replacing, service_row, sync_services,
 )
 from .queries import (
     catalogue_sums, copy_department_rows, department_services, kpi_sums, latest_period,
@@ -32,7 +32,7 @@ from .tables import (
 
 __all__ = [
     "CATALOGUE_SUMS", "DATASET", "FALSE_WORDS", "MAX_REJECTIONS", "NotMigrated", "RESOURCE_KEY", "SCHEMA", "SUMS",
-    "SUMMARY_KPIS", "TRUE_WORDS", "affected_services", "catalogue_sums", "channel_vocabulary",
+    "SUMMARY_KPIS", "TRUE_WORDS", "affected_services", "allow_replacing", "catalogue_sums", "channel_vocabulary",
     "copy_department_rows", "department_services",
     "engine", "head_revision", "kpi_sums", "latest_period", "load", "months_up_to", "plain_number",
     "read_engine", "read_header", "records_to_csv", "refresh_aggregates", "refresh_summaries", "require_migrated", "revision", "service_row",

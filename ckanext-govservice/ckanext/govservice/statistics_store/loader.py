@@ -312,6 +312,14 @@ def write_as_the_loader(conn) -> None:
     conn.execute(sa.text("SELECT set_config(:s, 'loader', true)"), {"s": WRITER_SETTING})
 
 
+def allow_replacing(conn) -> None:
+    """Let this transaction (only it) drop or reshape the statistics table on
+    purpose, past the database's DDL guard (database_guard.sql): a restore or
+    a test's reset of the whole DataStore. Nothing in the platform's normal
+    work drops it."""
+    conn.execute(sa.text("SELECT set_config(:s, 'replace', true)"), {"s": WRITER_SETTING})
+
+
 def guard_table(conn, table: str) -> None:
     """Have the database itself refuse INSERT, UPDATE, DELETE and TRUNCATE on the
     statistics table from any transaction but a load's (which sets
@@ -321,8 +329,9 @@ def guard_table(conn, table: str) -> None:
     stop the API's doors; this one stops whatever else holds CKAN's write
     connection (another plugin, a DataStore action reached round them). The
     table is the DataStore's, made at run time, so its trigger is put on here,
-    by the first load that finds it missing. DROP and ALTER would need an event
-    trigger, which only a superuser may create: those stay guarded in CKAN.
+    by the first load that finds it missing. DROP, ALTER and rewrites of a
+    table carrying this trigger are refused by the superuser's event triggers
+    (database_guard.sql, installed by the stack's and the containers' set-up).
     """
     present = conn.execute(sa.text(
         "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(:t) AND tgname = :g)"),
