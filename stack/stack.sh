@@ -453,6 +453,13 @@ SELECT format('CREATE DATABASE %I OWNER govservice ENCODING ''UTF8'' TEMPLATE te
                     'govharvest', 'govharvest$TEST_SUFFIX']) d
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = d) \gexec
 SQL
+  # The statistics table's guard against DROP/ALTER (event triggers, a superuser's), in each
+  # DataStore database; safe to rerun (the file says what it refuses and why)
+  local ds
+  for ds in govservice_datastore "govservice_datastore$TEST_SUFFIX"; do
+    psql_admin -d "$ds" <"$ROOT/ckanext-govservice/ckanext/govservice/statistics_store/database_guard.sql" \
+      >>"$LOG/db-init.log" 2>&1 || { tail -20 "$LOG/db-init.log"; die "the statistics table's guard failed in $ds"; }
+  done
   local ini stampfile
   for ini in "$CKAN_INI" "$TEST_INI"; do
     stampfile="$RUN/db-$(basename "$ini" .ini)$TEST_SLOT.stamp"
