@@ -161,18 +161,23 @@ def add_runs(figures: dict[str, dict[str, Any]], history: dict[str, list] | None
 
 
 def judge_summary(performance: dict[str, Any] | None, department: str,
-                  service: str) -> dict[str, dict[str, Any]]:
+                  service: str, standards: list[dict[str, Any]] | None = None,
+                  history: dict[tuple, dict[str, list]] | None = None) -> dict[str, dict[str, Any]]:
     """A service's latest-12-months summary judged: {kpi: standard} for the KPIs
-    that have one, with the months missed in a row."""
+    that have one, with the months missed in a row. A caller judging many
+    services reads once for all of them and passes ``standards``
+    (``all_standards(department)``) and ``history`` (``monthly_values("service",
+    period_to, department=department)``); else each is read here."""
     if not performance or not performance.get("period_to"):
         return {}
-    standards = all_standards(department)
+    standards = all_standards(department) if standards is None else standards
     figures = {k: {"value": performance.get(k)} for k in store.SUMMARY_KPIS}
     for name, figure in figures.items():
         figure["standard"] = rules.judge(figure["value"], rules.applicable(
             standards, name, department, service, performance["period_to"]))
     if any(f["standard"] for f in figures.values()):
-        history = monthly_values("service", performance["period_to"], department=department, service=service)
+        if history is None:
+            history = monthly_values("service", performance["period_to"], department=department, service=service)
         add_runs(figures, history.get((department, service)))
     return {k: f["standard"] for k, f in figures.items() if f["standard"]}
 
