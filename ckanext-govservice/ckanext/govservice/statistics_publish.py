@@ -10,8 +10,11 @@ rebuilt in the background as the catalogue files are (``publishing``).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import copy
 import logging
-from typing import IO, Any
+from typing import IO, Any, Iterable, Iterator
 
 import ckan.plugins.toolkit as tk
 
@@ -186,12 +189,23 @@ def reindex_services(package_ids: list[str]) -> int:
     return search.reindex(package_ids, "its performance summary changed")
 
 
+# The summaries read once for a batch of services (performance_prefetched):
+# {(department, service code): summary or None}, for this thread or task only.
+_PREFETCHED: contextvars.ContextVar[dict[tuple[str, str], dict[str, Any] | None] | None] = \
+    contextvars.ContextVar("govservice_performance_prefetched", default=None)
+
+
 def performance(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
-    """The latest 12 months' summary of a service (a package dict), or None."""
+    """The latest 12 months' summary of a service (a package dict), or None.
+    Inside ``performance_prefetched`` a service it names is answered from the
+    batch's reads."""
     code = pkg_dict.get("service_code")
     org = pkg_dict.get("organization") or {}
     if not code or not org.get("name"):
         return None
+    prefetched = _PREFETCHED.get()
+    if prefetched is not None and (org["name"], code) in prefetched:
+        return copy.deepcopy(prefetched[(org["name"], code)])
     try:
         with store.engine().connect() as conn:
             found = store.summary(conn, org["name"], code)
@@ -201,6 +215,61 @@ def performance(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
     except Exception:   # the statistics tables not there yet, or the DataStore down
         log.debug("no performance summary for %s", code, exc_info=True)
         return None
+
+
+def performances(services: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+    """``performance`` of many services, from one read of their summaries and,
+    per department, one of its standards (and, where a standard applies, one of
+    its monthly history): the same summaries, judged the same way.
+
+    :param services: (department name, service code) pairs
+    :returns: {(department, service code): summary or None (no figures)}
+    :raises: whatever the statistics store raises (``performance_prefetched``
+        then leaves each service to be read on its own)
+    """
+    pairs = sorted({(d, c) for d, c in services if d and c})
+    if not pairs:
+        return {}
+    with store.engine().connect() as conn:
+        found = store.queries.summaries(conn, pairs)
+    by_department: dict[str, list[dict[str, Any]]] = {}
+    histories: dict[tuple[str, str], dict[tuple, dict[str, list]]] = {}
+    out: dict[tuple[str, str], dict[str, Any] | None] = {}
+    for department, code in pairs:
+        summary = found.get((department, code))
+        if summary:
+            if department not in by_department:
+                by_department[department] = standards.all_standards(department)
+            history = None
+            if by_department[department] and summary.get("period_to"):
+                key = (department, summary["period_to"])
+                if key not in histories:
+                    histories[key] = standards.monthly_values("service", summary["period_to"],
+                                                              department=department)
+                history = histories[key]
+            summary["standards"] = standards.judge_summary(
+                summary, department, code, standards=by_department[department], history=history)
+        out[(department, code)] = summary
+    return out
+
+
+@contextlib.contextmanager
+def performance_prefetched(services: Iterable[tuple[str, str]]) -> Iterator[None]:
+    """Within the block, ``performance`` of these services (department name,
+    service code) is answered from ``performances``: one read for the batch
+    instead of a few per ``package_show`` (the search index rebuild and the bulk
+    harvest show a batch of services one by one). Nothing is read if the store
+    fails: each service is then read on its own, as without the block."""
+    try:
+        known = performances(services)
+    except Exception:
+        log.debug("no prefetched performance summaries", exc_info=True)
+        known = {}
+    token = _PREFETCHED.set({**(_PREFETCHED.get() or {}), **known})
+    try:
+        yield
+    finally:
+        _PREFETCHED.reset(token)
 
 
 def refresh_all(context: dict[str, Any] | None = None) -> dict[str, Any]:
