@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extras
 
 from . import settings
@@ -240,11 +241,49 @@ def later_harvest(conn, job_id: int, source_id: int) -> int | None:
     return row["id"] if row else None
 
 
+class SourceBusy(Exception):
+    """A harvest of the source is queued or running (``job_id``)."""
+
+    def __init__(self, job_id: int | None):
+        super().__init__(f"harvest job {job_id} of this source is queued or running")
+        self.job_id = job_id
+
+
+def claim_held_job(conn, job_id: int) -> dict | None:
+    """Take a held job to confirm its withdrawals, in one statement: it becomes
+    its source's open job again ('running', beating for the watchdog), so the
+    database's one-open-job-per-source index keeps any harvest of the source
+    from being queued or run until the confirmation ends, and a second
+    confirmation finds it no longer held. Returns the job (as ``job``), None if
+    it is not held (ended, or another confirmation has it). Raises SourceBusy
+    when a harvest of the source is queued or running now. The caller checks
+    ``later_harvest`` in the same transaction before it commits: a harvest that
+    ended while this statement waited for it is seen by that next statement."""
+    _run(conn, "SAVEPOINT claim_held_job")
+    try:
+        claimed = _one(conn, """UPDATE job SET status = 'running', heartbeat_at = now()
+                                WHERE id = %s AND status = 'held' RETURNING source_id""", (job_id,))
+    except psycopg2.errors.UniqueViolation:
+        _run(conn, "ROLLBACK TO SAVEPOINT claim_held_job")
+        busy = _one(conn, """SELECT o.id FROM job o JOIN job h ON h.source_id = o.source_id
+                             WHERE h.id = %s AND o.status IN ('queued', 'running')""", (job_id,))
+        raise SourceBusy(busy["id"] if busy else None)
+    _run(conn, "RELEASE SAVEPOINT claim_held_job")
+    return job(conn, job_id) if claimed else None
+
+
+def release_held_job(conn, job_id: int) -> None:
+    """A confirmation that stopped half way gives its job back as held (if it
+    still has it), to be confirmed again or superseded."""
+    _run(conn, "UPDATE job SET status = 'held' WHERE id = %s AND status = 'running'", (job_id,))
+
+
 def close_held_job(conn, job_id: int, withdrawn: int) -> None:
-    """A held job whose withdrawals a person confirmed is done (if it is still held)."""
+    """A held job whose withdrawals a person confirmed (``claim_held_job``) is
+    done, and no longer occupies its source (if the watchdog has not failed it)."""
     _run(conn, """UPDATE job SET status = 'done',
                          counts = counts || jsonb_build_object('held', 0, 'withdrawn', %s)
-                  WHERE id = %s AND status = 'held'""", (withdrawn, job_id))
+                  WHERE id = %s AND status = 'running'""", (withdrawn, job_id))
 
 
 # ------------------------------------------------------------------ records

@@ -375,31 +375,47 @@ def _note(conn, job_id, source, where, record_id, record, digest, before, saved)
 
 def confirm_withdrawals(conn_factory, job_id: int, ckan) -> int:
     """A person confirms a held job's withdrawals: withdraw them now. Returns how many.
-    Raises LookupError for no such job, ValueError for a job not held or one a
-    later harvest of its source has superseded or is running now."""
+    Raises LookupError for no such job, ValueError for a job not held (ended, or
+    being confirmed by someone else now) or one a later harvest of its source
+    has superseded or is running now.
+
+    Checked and taken in one transaction, not checked then acted on: the job
+    becomes its source's open job while its withdrawals are made
+    (``db.claim_held_job``), so two confirmations cannot both withdraw, and no
+    harvest of the source can start, and publish what is being withdrawn,
+    until the confirmation ends."""
     target = CkanTarget(ckan)
     with conn_factory() as conn:
         job = db.job(conn, job_id)
         if job is None:
             raise LookupError(f"no harvest job {job_id}")
-        if job["status"] != "held":
-            raise ValueError(f"job {job_id} is {job['status']}, not held: nothing to confirm")
+        try:
+            claimed = db.claim_held_job(conn, job_id)
+        except db.SourceBusy as busy:
+            raise ValueError(f"job {busy.job_id}, a later harvest of {job['source']}, is running: confirm "
+                             f"job {job_id}'s withdrawals after it ends, if it still holds them")
+        if claimed is None:
+            status = db.job(conn, job_id)["status"]
+            being = "being confirmed by someone else" if status == "running" else status
+            raise ValueError(f"job {job_id} is {being}, not held: nothing to confirm")
         # a later harvest compared the feed again: what this job held may be back
         # (and stay published: the feed may answer "not modified" from now on)
         later = db.later_harvest(conn, job_id, job["source_id"])
-        if later is not None:
+        if later is not None:   # raising rolls the claim back: the job stays held
             raise ValueError(f"job {job_id} was superseded by job {later}, a later harvest of "
                              f"{job['source']}: its withdrawals are out of date")
-        running = db.open_job_of(conn, job["source_id"])
-        if running is not None and running > job_id:   # it may be about to supersede this one
-            raise ValueError(f"job {running}, a later harvest of {job['source']}, is running: confirm "
-                             f"job {job_id}'s withdrawals after it ends, if it still holds them")
         held = db.held_records(conn, job_id, job["source_id"])
-    for row in held:
-        target.withdraw(row["dataset_name"])
+    try:
+        for row in held:
+            target.withdraw(row["dataset_name"])
+            with conn_factory() as conn:
+                db.mark_withdrawn(conn, job["source_id"], row["source_record_id"], job_id)
+                db.note_outcome(conn, job_id, row["source_record_id"], "withdrawn")
+                db.beat(conn, job_id)
+    except BaseException:
         with conn_factory() as conn:
-            db.mark_withdrawn(conn, job["source_id"], row["source_record_id"], job_id)
-            db.note_outcome(conn, job_id, row["source_record_id"], "withdrawn")
+            db.release_held_job(conn, job_id)
+        raise
     with conn_factory() as conn:
         db.close_held_job(conn, job_id, len(held))
     return len(held)
