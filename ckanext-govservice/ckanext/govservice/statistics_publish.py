@@ -219,8 +219,11 @@ def performance(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
 
 def performances(services: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
     """``performance`` of many services, from one read of their summaries and,
-    per department, one of its standards (and, where a standard applies, one of
-    its monthly history): the same summaries, judged the same way.
+    per department, one of its standards: the same summaries, judged the same
+    way. A service a standard applies to still reads its own monthly history
+    (the months missed in a row): a department's whole history, read once,
+    is every one of its services' (a province's large departments have tens of
+    thousands), far more than a batch needs.
 
     :param services: (department name, service code) pairs
     :returns: {(department, service code): summary or None (no figures)}
@@ -233,22 +236,14 @@ def performances(services: Iterable[tuple[str, str]]) -> dict[tuple[str, str], d
     with store.engine().connect() as conn:
         found = store.queries.summaries(conn, pairs)
     by_department: dict[str, list[dict[str, Any]]] = {}
-    histories: dict[tuple[str, str], dict[tuple, dict[str, list]]] = {}
     out: dict[tuple[str, str], dict[str, Any] | None] = {}
     for department, code in pairs:
         summary = found.get((department, code))
         if summary:
             if department not in by_department:
                 by_department[department] = standards.all_standards(department)
-            history = None
-            if by_department[department] and summary.get("period_to"):
-                key = (department, summary["period_to"])
-                if key not in histories:
-                    histories[key] = standards.monthly_values("service", summary["period_to"],
-                                                              department=department)
-                history = histories[key]
             summary["standards"] = standards.judge_summary(
-                summary, department, code, standards=by_department[department], history=history)
+                summary, department, code, standards=by_department[department])
         out[(department, code)] = summary
     return out
 
