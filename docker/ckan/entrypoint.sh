@@ -36,6 +36,8 @@ export GOVSERVICE_PG_PORT=${GOVSERVICE_PG_PORT:-5432}
 export GOVSERVICE_DATASTORE_READ_HOST=${GOVSERVICE_DATASTORE_READ_HOST:-$GOVSERVICE_PG_HOST}
 export GOVSERVICE_DATASTORE_READ_PORT=${GOVSERVICE_DATASTORE_READ_PORT:-$GOVSERVICE_PG_PORT}
 export GOVSERVICE_DB=${GOVSERVICE_DB:-govservice}
+# this container's database role (compose gives each its own: docker/postgres/roles.sql)
+export GOVSERVICE_DB_USER=${GOVSERVICE_DB_USER:-govservice}
 export GOVSERVICE_DATASTORE_DB=${GOVSERVICE_DATASTORE_DB:-govservice_datastore}
 export GOVSERVICE_SOLR_URL=${GOVSERVICE_SOLR_URL:-http://solr:8983/solr/ckan}
 export GOVSERVICE_REDIS_URL=${GOVSERVICE_REDIS_URL:-redis://redis:6379/0}
@@ -48,7 +50,7 @@ export GOVSERVICE_CONFIG_ROLE=ckan.ini GOVSERVICE_REDIS_DB=0 GOVSERVICE_CKAN_POR
        GOVSERVICE_SOLR_PORT=8983 GOVSERVICE_REDIS_PORT=6379
 export CKAN_INI=$ETC/ckan.ini
 # The harvesters' settings, from the same secrets.
-export GOVHARVEST_DB_URL=${GOVHARVEST_DB_URL:-postgresql://govservice:$GOVSERVICE_DB_PASSWORD@$GOVSERVICE_PG_HOST:$GOVSERVICE_PG_PORT/govharvest}
+export GOVHARVEST_DB_URL=${GOVHARVEST_DB_URL:-postgresql://$GOVSERVICE_DB_USER:$GOVSERVICE_DB_PASSWORD@$GOVSERVICE_PG_HOST:$GOVSERVICE_PG_PORT/govharvest}
 export GOVHARVEST_CKAN_URL=${GOVHARVEST_CKAN_URL:-$GOVSERVICE_INTERNAL_URL}
 export GOVHARVEST_REDIS_URL=${GOVHARVEST_REDIS_URL:-redis://redis:6379/10}
 export GOVSERVICE_TOKEN_FILE=${GOVSERVICE_TOKEN_FILE:-/var/lib/govservice-token/api-token}
@@ -90,7 +92,10 @@ case $role in
 esac
 
 if [ "$role" = init ]; then
-  if [ -n "${GOVSERVICE_PG_ADMIN_URL:-}" ]; then
+  if [ -n "${GOVSERVICE_PG_ADMIN_URL:-}" ] && [ -n "${GOVSERVICE_ROLES_SQL:-}" ]; then
+    # every container's role and password (new roles on an older volume, rotated passwords)
+    psql -X -q -v ON_ERROR_STOP=1 -f "$GOVSERVICE_ROLES_SQL" "$GOVSERVICE_PG_ADMIN_URL"
+  elif [ -n "${GOVSERVICE_PG_ADMIN_URL:-}" ]; then
     # the secret files are the source of truth, as var/secrets.env is locally: a rotated
     # password takes effect at the next `docker compose up`
     psql -X -q -v ON_ERROR_STOP=1 -v db_password="$GOVSERVICE_DB_PASSWORD" \
