@@ -12,9 +12,9 @@ import inspect
 from types import ModuleType
 from typing import Any, Callable
 
-from . import action, auth, centres, documents, due, exports, items, queues, subscriptions
+from . import action, auth, bulk_show, centres, documents, due, exports, items, queues, subscriptions
 
-ACTION_MODULES = (action, items, documents, queues, centres, due, subscriptions, exports)
+ACTION_MODULES = (action, items, documents, queues, centres, due, subscriptions, exports, bulk_show)
 
 
 def _own_functions(module: ModuleType) -> dict[str, Callable[..., Any]]:
