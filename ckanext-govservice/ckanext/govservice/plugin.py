@@ -11,7 +11,8 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 from . import catalogue_publish, centres, document_catalogue, helpers, logic, network, search, statistics_publish, views
-from . import subscriptions
+from . import bulk_load, subscriptions
+from .bulk_load import BULK_LOAD     # the context key of a harvest's bulk load
 
 from ckanext.dcat.interfaces import IDCATURIGenerator
 
@@ -23,7 +24,6 @@ except ImportError:  # pragma: no cover
 DATASET_SCHEMAS = ("ckanext.govservice:schemas/service.yaml ckanext.govservice:schemas/basic_item.yaml "
                   "ckanext.govservice:schemas/document.yaml ckanext.govservice:schemas/service_centre.yaml")
 DEPARTMENT_SCHEMA = "ckanext.govservice:schemas/department.yaml"
-BULK_LOAD = "govservice_bulk_load"     # the context key of a harvest's bulk load
 
 
 @tk.blanket.actions(logic.get_actions)          # logic/: one module per family of actions
@@ -137,13 +137,16 @@ class GovServicePlugin(p.SingletonPlugin, DefaultTranslation):
     # A basic item or document saved: the network's cached catalogues are read
     # again, and a withdrawn item's implementations reindexed (network.py).
     # A harvest's bulk load (govharvest/bulk.py) says so in its context and queues
-    # each department's rebuild once, when its load ends: not one per service.
+    # each department's rebuild once, when its load ends: not one per service;
+    # the dataset is one of its batch's, shown once for activity and index (bulk_load.py).
     def after_dataset_create(self, context, pkg_dict: dict[str, Any]) -> None:
+        bulk_load.written(context, pkg_dict.get("id"))
         if not context.get(BULK_LOAD):
             self._service_changed(pkg_dict.get("type"), pkg_dict.get("owner_org"))
         network.catalogue_changed(context, pkg_dict.get("type"))
 
     def after_dataset_update(self, context, pkg_dict: dict[str, Any]) -> None:
+        bulk_load.written(context, pkg_dict.get("id"), updated=True)
         if not context.get(BULK_LOAD):
             self._service_changed(pkg_dict.get("type"), pkg_dict.get("owner_org"))
         network.catalogue_changed(context, pkg_dict.get("type"))
