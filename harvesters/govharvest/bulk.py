@@ -1,23 +1,33 @@
 """The bulk write path: a harvest worker that loads CKAN in its own process
 (GOVHARVEST_CKAN_INI) and writes a department's records through CKAN's own
-actions (ckanapi.LocalCKAN), in batches.
+actions (ckanapi.LocalCKAN), in batches, as the harvest's own user: the owner
+of its CKAN API token, whom CKAN names in the activity record over HTTP too
+(CKAN's site user only when no token is configured).
 
 Where a create's time went over HTTP (bench/README.md, "Province scale"): the
 Solr commit CKAN asks for after every dataset, then CKAN's HTTP layer, then the
-database commit and the Solr request of each dataset. A batch here keeps every
-step CKAN takes for a dataset and only shares the costly ends:
+database commit and the Solr request of each dataset, then CKAN making the
+saved dataset's dict three times. A batch here keeps every step CKAN takes for
+a dataset and only shares the costly ends:
 
 * each record goes through ``package_create`` (or ``package_update``) as it
   would over HTTP: the same validation (scheming, our validators and rules),
   the same save, the same plugin hooks and the same activity record, in the
-  same order, with CKAN's ``defer_commit`` and ``return_id_only`` context
-  options (CKAN's own bulk options: no commit, no index, no re-read yet);
-* then, for the batch, CKAN's own index documents are built exactly as
-  package_create builds them (``package_show_default_and_custom_schemas`` and
-  ``index_insert_package_dicts``) and sent to Solr in one request, without a
-  commit: Solr's soft commit (``stack/solr/conf/solrconfig.xml``, every 2 s)
-  makes them searchable, so a harvest is visible in search at most 2 s after
-  it returns;
+  same order, with CKAN's ``defer_commit`` and ``return_id_only`` (CKAN's own
+  bulk options: no commit, no index, no re-read yet; for an update that
+  changed something the extension names it in ``changed_entities``, as
+  package_update does without them, so its "changed package" activity is
+  recorded: ``bulk_load.written``);
+* the extension's ``bulk_load.batch`` shows each dataset the batch wrote once,
+  with CKAN's own ``package_show_default_and_custom_schemas``: its activity
+  record gets the custom-schema dict (what ``package_show`` answers, without
+  the Solr look-up that always misses for a dataset just written), and its
+  search document is made from the same pair by CKAN's own indexer
+  (``index_insert_package_dicts``), as ``package_create`` makes it; the
+  performance summaries of the batch's services are read once for the batch;
+* the batch's documents go to Solr in one request, without a commit: Solr's
+  soft commit (``stack/solr/conf/solrconfig.xml``, every 2 s) makes them
+  searchable, so a harvest is visible in search at most 2 s after it returns;
 * one database commit for the batch. Only then are the records noted in the
   harvest database (pipeline.py): a job killed mid-batch has noted nothing of
   that batch, and its next run creates or (name already taken) updates them,
@@ -30,14 +40,17 @@ line, field and reason as before.
 
 The catalogue files and the KPI engine's copy of the services are rebuilt once
 per department and load (``after_load``), not once per service: the batch's
-context carries ``govservice_bulk_load``, which tells the extension's hooks to
-leave the rebuild to the end of the load.
+context carries ``BULK_LOAD``, which tells the extension's hooks to leave the
+rebuild to the end of the load.
+
+Departments in parallel: one harvest worker per core (``govharvest worker``
+with GOVHARVEST_CKAN_INI), each a process with its own CKAN, takes one
+department's job at a time (harvesters/README.md).
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-from typing import Any, Iterator
+from typing import Any
 
 import ckanapi
 
@@ -46,17 +59,14 @@ from .load import CkanTarget, _already_there
 
 log = logging.getLogger(__name__)
 
-# the context key the extension's IPackageController hooks read (plugin.py)
-BULK_LOAD = "govservice_bulk_load"
-DEFERRED = {"defer_commit": True, "return_id_only": True, BULK_LOAD: True}
-
 _local: dict[str, ckanapi.LocalCKAN] = {}
 
 
 def local_ckan(ini: str) -> ckanapi.LocalCKAN:
     """CKAN loaded in this process from its config file (once per process), as
-    its site user; its Solr adds not committed one by one (ckan.search.solr_commit
-    off in this process only: Solr's soft commit makes them visible)."""
+    the harvest's user (``harvest_ckan``); its Solr adds not committed one by one
+    (ckan.search.solr_commit off in this process only: Solr's soft commit makes
+    them visible)."""
     if ini not in _local:
         from ckan.cli import load_config
         from ckan.config.middleware import make_app
@@ -64,8 +74,28 @@ def local_ckan(ini: str) -> ckanapi.LocalCKAN:
         app._wsgi_app.test_request_context().push()
         import ckan.plugins.toolkit as tk
         tk.config["ckan.search.solr_commit"] = False
-        _local[ini] = ckanapi.LocalCKAN()
+        _local[ini] = harvest_ckan()
     return _local[ini]
+
+
+def harvest_ckan() -> ckanapi.LocalCKAN:
+    """The CKAN loaded in this process, as the user the harvest writes as over
+    HTTP: the owner of its API token (GOVHARVEST_CKAN_TOKEN or _FILE), checked
+    by CKAN's own authorisation as over HTTP; CKAN's site user when no token is
+    set. Raises settings.NotConfigured for a token this CKAN does not know."""
+    token = settings.ckan_token()
+    if not token:
+        return ckanapi.LocalCKAN()
+    from ckan import model
+    from ckan.lib.api_token import get_user_from_token
+    user = get_user_from_token(token, update_access_time=False)
+    name = user.name if user is not None and user.state == "active" else None
+    model.Session.remove()
+    if name is None:
+        raise settings.NotConfigured("the harvest's CKAN API token (GOVHARVEST_CKAN_TOKEN or "
+                                     "GOVHARVEST_CKAN_TOKEN_FILE) is not a token of an active user of the "
+                                     "CKAN that GOVHARVEST_CKAN_INI configures: make one for the harvest's user")
+    return ckanapi.LocalCKAN(username=name)
 
 
 class InProcess:
@@ -100,31 +130,11 @@ def target(ckan) -> CkanTarget:
     return CkanTarget(ckan)
 
 
-@contextlib.contextmanager
-def _collected_solr_adds() -> Iterator[list[dict]]:
-    """CKAN's index documents, as its indexer makes them, gathered instead of sent
-    one request each; the caller sends them together."""
-    from ckan.lib.search import index
-    gathered: list[dict] = []
-
-    class Collector:
-        def add(self, docs: list[dict], commit: bool = False, **_kw) -> None:
-            gathered.extend(docs)
-
-    real = index.make_connection
-    index.make_connection = lambda *a, **kw: Collector()
-    try:
-        yield gathered
-    finally:
-        index.make_connection = real
-
-
 class BatchTarget(CkanTarget):
     """CKAN in this process, written in batches (see the module's docstring)."""
 
     def __init__(self, ckan: ckanapi.LocalCKAN | InProcess):
         self._ckan = ckan
-        self._deferred: ckanapi.LocalCKAN | None = None
         self.departments: set[str] = set()
         self.wrote = False
 
@@ -134,17 +144,10 @@ class BatchTarget(CkanTarget):
             self._ckan = self._ckan.loaded()
         return self._ckan
 
-    @property
-    def deferred(self) -> ckanapi.LocalCKAN:
-        """The same CKAN and user, with the batch's context options."""
-        if self._deferred is None:
-            self._deferred = ckanapi.LocalCKAN(username=self.ckan.username, context=DEFERRED)
-        return self._deferred
-
     def upsert_many(self, items: list[tuple[dict[str, Any], str | None]]) -> list[dict | ckanapi.ValidationError]:
         """Write (dataset, known name or None) pairs; returns, in the same order, each
         saved dataset (as package_show gives it) or the ValidationError refusing it."""
-        self.deferred       # CKAN loaded before anything of it is imported
+        self.ckan       # CKAN loaded before anything of it is imported
         from ckan import model
         items = list(items)
         results: list[Any] = [None] * len(items)
@@ -160,43 +163,48 @@ class BatchTarget(CkanTarget):
         """One pass over the batch's records without a result yet: True when they are
         all written, indexed and committed; False when CKAN refused one (and so
         rolled the session back)."""
-        from ckan import logic, model
+        from ckan import model
+        from ckan.lib.search.common import make_connection
+        from ckanext.govservice import bulk_load
+        services = [(d["owner_org"], d["service_code"]) for (d, _name), result in zip(items, results)
+                    if result is None and d.get("type", "service") == "service"
+                    and d.get("owner_org") and d.get("service_code")]
         written: list[tuple[int, str]] = []
-        for i, (dataset, known_name) in enumerate(items):
-            if results[i] is not None:
-                continue
-            try:
-                written.append((i, self._write(dataset, known_name)))
-            except ckanapi.ValidationError as e:
-                name = self.existing_name(dataset) if known_name is None and \
-                    _already_there(e.error_dict, dataset) else None
-                if name is None:
-                    results[i] = e
-                else:   # loaded by a run killed before it noted it: an update
-                    items[i] = (dataset, name)
-                return False
-        shown: dict[int, dict] = {}
-        with _collected_solr_adds() as docs:
-            for i, package_id in written:
-                both = logic.package_show_default_and_custom_schemas({"user": self.ckan.username}, package_id)
-                logic.index_insert_package_dicts(both)
-                shown[i] = both[1]
-        if docs:
-            from ckan.lib.search.common import make_connection
-            make_connection().add(docs=docs, commit=False)
+        with bulk_load.batch(services) as batch:
+            for i, (dataset, known_name) in enumerate(items):
+                if results[i] is not None:
+                    continue
+                try:
+                    written.append((i, self._write(dataset, known_name)))
+                except ckanapi.ValidationError as e:
+                    name = self.existing_name(dataset) if known_name is None and \
+                        _already_there(e.error_dict, dataset) else None
+                    if name is None:
+                        results[i] = e
+                    else:   # loaded by a run killed before it noted it: an update
+                        items[i] = (dataset, name)
+                    return False
+            documents, shown = bulk_load.index_documents(batch)
+            for _i, package_id in written:      # an update that changed nothing: not re-indexed
+                if package_id not in shown:
+                    shown[package_id] = batch.show(package_id)[1]
+        if documents:
+            make_connection().add(docs=documents, commit=False)
         model.repo.commit()
         self.wrote = True
-        for i, saved in shown.items():
-            results[i] = saved
+        for i, package_id in written:
+            results[i] = saved = shown[package_id]
             if saved.get("type", "service") == "service" and saved.get("owner_org"):
                 self.departments.add(saved["owner_org"])
         return True
 
     def _write(self, dataset: dict[str, Any], known_name: str | None) -> str:
-        action = self.deferred.action
+        """The dataset created (or updated), not committed, not indexed; its id."""
+        from ckanext.govservice.bulk_load import BULK_LOAD
+        context = {"user": self.ckan.username, "defer_commit": True, "return_id_only": True, BULK_LOAD: True}
         if known_name is None:
-            return action.package_create(**dataset)
-        return action.package_update(**{**dataset, "id": known_name})
+            return self.ckan.call_action("package_create", dataset, context=context)
+        return self.ckan.call_action("package_update", {**dataset, "id": known_name}, context=context)
 
     def after_load(self) -> None:
         """The end of a load: what it wrote searchable now (one soft commit, rather

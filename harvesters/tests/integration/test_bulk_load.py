@@ -81,14 +81,18 @@ def saved_as(local, name: str) -> dict:
             "solr_validated": stripped(json.loads(document["validated_data_dict"]))}
 
 
+def a_service(department) -> dict:
+    return {"type": "service", "owner_org": department["name"], "service_code": "BULK-1",
+            "title": "企业设立登记", "title_en": "Company registration", "notes": "办理企业设立登记。",
+            "service_type": "administrative_licence", "audience": "business", "themes": ["business"],
+            "statutory_limit": 20, "committed_limit": 5, "in_person_visits": 1,
+            "channels": [{"channel_type": "online", "url": "https://zwfw.example.gov.cn/s/1"}],
+            "source": "csv-feed", "source_record_id": "BULK-1", "harvested_at": "2026-11-29T09:00:00+00:00",
+            "content_hash": "abc"}
+
+
 def test_a_service_loaded_in_bulk_is_saved_activity_and_index_alike_as_by_package_create(local, department):
-    dataset = {"type": "service", "owner_org": department["name"], "service_code": "BULK-1",
-               "title": "企业设立登记", "title_en": "Company registration", "notes": "办理企业设立登记。",
-               "service_type": "administrative_licence", "audience": "business", "themes": ["business"],
-               "statutory_limit": 20, "committed_limit": 5, "in_person_visits": 1,
-               "channels": [{"channel_type": "online", "url": "https://zwfw.example.gov.cn/s/1"}],
-               "source": "csv-feed", "source_record_id": "BULK-1", "harvested_at": "2026-11-29T09:00:00+00:00",
-               "content_hash": "abc"}
+    dataset = a_service(department)
     created = local.action.package_create(**dataset)
     by_create = saved_as(local, created["name"])
     local.action.dataset_purge(id=created["id"])
@@ -103,6 +107,91 @@ def test_a_service_loaded_in_bulk_is_saved_activity_and_index_alike_as_by_packag
     assert by_bulk["activity"] == by_create["activity"]
     assert by_bulk["solr"] == by_create["solr"]
     assert by_bulk["solr_validated"] == by_create["solr_validated"]
+
+
+def test_a_service_updated_in_bulk_is_saved_activity_and_index_alike_as_by_package_update(local, department):
+    dataset = a_service(department)
+    changed = {**dataset, "notes": "办理企业设立登记，材料已精简。", "content_hash": "def"}
+    created = local.action.package_create(**dataset)
+    local.action.package_update(**{**changed, "id": created["name"]})
+    by_update = saved_as(local, created["name"])
+    local.action.dataset_purge(id=created["id"])
+
+    target = bulk.target(local)
+    [loaded] = target.upsert_many([(dict(dataset), None)])
+    [updated] = target.upsert_many([(dict(changed), loaded["name"])])
+    target.after_load()
+    by_bulk = saved_as(local, loaded["name"])
+
+    assert [a["activity_type"] for a in by_bulk["activity"]] == ["changed package", "new package"]
+    assert by_bulk["package_show"] == by_update["package_show"]
+    assert by_bulk["activity"] == by_update["activity"]
+    assert by_bulk["solr"] == by_update["solr"]
+    assert by_bulk["solr_validated"] == by_update["solr_validated"]
+
+
+def test_a_bulk_batch_makes_each_written_services_dict_once_for_its_activity_and_its_index(
+        local, department, monkeypatch):
+    from ckan.lib.dictization import model_dictize
+    real, dictized = model_dictize.package_dictize, []
+
+    def counted(pkg, context, *args, **kwargs):
+        dictized.append(pkg.name)
+        return real(pkg, context, *args, **kwargs)
+    monkeypatch.setattr(model_dictize, "package_dictize", counted)
+    services = [{**a_service(department), "service_code": f"BULK-{i}", "source_record_id": f"BULK-{i}"}
+                for i in range(3)]
+
+    saved = bulk.target(local).upsert_many([(s, None) for s in services])
+
+    assert sorted(dictized) == sorted(s["name"] for s in saved)
+
+
+def test_a_bulk_harvest_writes_as_the_owner_of_the_harvests_token_as_over_http(
+        local, department, source, monkeypatch):
+    from ckan import model
+    from ckan.tests import factories, helpers
+    publisher = factories.User()
+    helpers.call_action("organization_member_create", id=department["id"], username=publisher["name"],
+                        role="editor")
+    token = helpers.call_action("api_token_create", context={"user": publisher["name"], "ignore_auth": True},
+                                user=publisher["name"], name="harvest")["token"]
+    monkeypatch.setenv("GOVHARVEST_CKAN_TOKEN", token)
+    model.Session.remove()
+    write_feed(source, [row(1)])
+
+    report = harvest(bulk.harvest_ckan())
+
+    assert report["counts"]["new"] == 1
+    [name] = names_in_database(department)
+    activity = ckanapi.LocalCKAN().action.package_activity_list(id=name)
+    assert [(a["activity_type"], a["user_id"]) for a in activity] == [("new package", publisher["id"])]
+
+
+def test_a_harvest_token_unknown_to_ckan_stops_the_bulk_path_naming_the_setting(local, monkeypatch):
+    from govharvest import settings
+    monkeypatch.setenv("GOVHARVEST_CKAN_TOKEN", "not-a-token-of-this-ckan")
+
+    with pytest.raises(settings.NotConfigured, match="GOVHARVEST_CKAN_TOKEN"):
+        bulk.harvest_ckan()
+
+
+def test_while_a_batch_gathers_its_search_documents_another_thread_indexes_to_solr(with_plugins):
+    import threading
+    import pysolr
+    from ckan.lib.search import index as search_index
+    from ckanext.govservice import bulk_load
+    elsewhere = []
+    with bulk_load.gathered() as documents:
+        here = search_index.make_connection()
+        thread = threading.Thread(target=lambda: elsewhere.append(search_index.make_connection()))
+        thread.start()
+        thread.join()
+        here.add(docs=[{"id": "gathered"}])
+
+    assert documents == [{"id": "gathered"}]
+    assert isinstance(elsewhere[0], pysolr.Solr)
+    assert isinstance(search_index.make_connection(), pysolr.Solr)
 
 
 def test_a_bulk_harvest_of_200_services_is_in_search_when_it_returns(local, portal, department, source,
