@@ -215,13 +215,75 @@ def _fielded(q: str) -> bool:
     return bool(re.search(r"(^|[\s(+\-])[A-Za-z_][\w.]*:\S", q))
 
 
-def _fuzzy(word: str) -> str:
-    """``word`` within 1 edit (up to 4 letters) or 2 (longer)."""
-    return f"{word}~{1 if len(word) < 5 else 2}"
+# Where a misspelt Latin word is looked for (relaxed searches): English words in
+# the English fields, run-together pinyin in the pinyin field. A fuzzy term is
+# costly in every field it is asked of (Solr walks the field's terms within the
+# edit distance), so never in the Chinese fields, which hold no such words.
+FUZZY_WORD_FIELDS = ("govservice_en_title", "govservice_en_text")
+FUZZY_LETTERS_FIELDS = FUZZY_WORD_FIELDS + ("govservice_pinyin_full",)
+
+
+def _fuzzy(word: str, fields: tuple[str, ...]) -> str:
+    """``word`` within 1 edit (up to 4 letters) or 2 (longer) in ``fields``,
+    each with its weight in QUERY_FIELDS."""
+    distance = 1 if len(word) < 5 else 2
+    return "(" + " OR ".join(f"{f}:{word}~{distance}^{QUERY_FIELDS[f]}" for f in fields) + ")"
+
+
+@functools.lru_cache(maxsize=20000)
+def _sounds_of(term: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a Chinese term: 乘车优待 -> (chengcheyoudai, ccyd)."""
+    from pypinyin import lazy_pinyin
+
+    from .core import search_query
+    han = "".join(search_query._HAN_RE.findall(term))
+    return search_query.query_pinyin(term), "".join(s[0] for s in lazy_pinyin(han) if s)
+
+
+_of_the_map: dict[str, tuple[Any, Any]] = {}
+
+
+def _from_the_map(name: str, build: Any) -> Any:
+    """``build(managed map)``, kept until the map is read again (managed_synonyms)."""
+    managed = managed_synonyms()
+    read, value = _of_the_map.get(name, (None, None))
+    if read is not managed:
+        value = build(managed)
+        _of_the_map[name] = (managed, value)
+    return value
+
+
+def synonym_sounds() -> dict[str, list[str]]:
+    """The synonym map's Chinese terms by their pinyin and initials
+    (laorenchengcheyoudai, lrccyd -> 老人乘车优待). A query in pinyin also
+    searches the terms it spells, so a term added at runtime is found by its
+    pinyin at once: the services it finds hold in their own pinyin fields only
+    the synonyms known when they were indexed. Each term is converted once per process."""
+    def build(managed: dict[str, list[str]]) -> dict[str, list[str]]:
+        from .core import search_query
+        from .core import synonyms as core_synonyms
+        terms: dict[str, list[str]] = {}
+        for key in managed:
+            term = core_synonyms.display_form(key)
+            if " " in term or not search_query._HAN_RE.search(term):
+                continue
+            for letters in set(_sounds_of(term)):
+                if len(letters) >= 3:
+                    terms.setdefault(letters, []).append(term)
+        return terms
+    return _from_the_map("sounds", build)
+
+
+def synonym_lexicon() -> frozenset[str]:
+    """The synonym map's terms as people write them (驾照, 公积金): the words a
+    relaxed search cuts a Chinese query into (not made anew on every relaxed search)."""
+    from .core import synonyms as core_synonyms
+    return _from_the_map("lexicon", lambda managed: frozenset(core_synonyms.display_form(k) for k in managed))
 
 
 def service_query(q: str, relaxed: bool = False, lexicon: frozenset[str] = frozenset(),
-                  respelt: str | None = None) -> tuple[str, str] | None:
+                  respelt: str | None = None,
+                  sounds: dict[str, list[str]] | None = None) -> tuple[str, str] | None:
     """(Solr q, mm) for a citizen's query, or None when nothing searchable is
     left. Each clause of the parsed query is one parenthesised group (its words
     all required), so Han pieces stay phrases of their own; a Han clause may also match by its pinyin
@@ -229,7 +291,9 @@ def service_query(q: str, relaxed: bool = False, lexicon: frozenset[str] = froze
     query found nothing): Han clauses are cut into the ``lexicon``'s words and
     every pair of characters, half of which must match; Latin words may be misspelt
     (pasport -> passport, yingyezhizao -> yingyezhizhao), and ``respelt`` (the
-    spell checker's "did you mean") is one more clause."""
+    spell checker's "did you mean") is one more clause. A Latin clause that
+    spells a synonym term in pinyin (``sounds``: synonym_sounds) also
+    searches that term."""
     from .core import search_query
     parsed = search_query.parse(q)
     if not parsed.clauses:
@@ -245,12 +309,16 @@ def service_query(q: str, relaxed: bool = False, lexicon: frozenset[str] = froze
         alternatives = [clause]
         if not parsed.is_latin and letters:
             alternatives.append(letters)
+        spelt = sounds.get(letters, [])[:5] if parsed.is_latin and sounds else []
+        if spelt:   # lao ren … as one group: q.op=AND would otherwise bind its words to the OR
+            alternatives = [f"({clause})" if " " in clause else clause] + spelt
         if relaxed:
             if len(letters) >= 5:
-                alternatives.append(_fuzzy(letters))
+                alternatives.append(_fuzzy(letters, FUZZY_LETTERS_FIELDS))
             words = clause.lower().split()
             if len(words) > 1:
-                alternatives.append("(" + " ".join(_fuzzy(w) if len(w) >= 4 else w for w in words) + ")")
+                alternatives.append("(" + " ".join(_fuzzy(w, FUZZY_WORD_FIELDS) if len(w) >= 4 else w
+                                                   for w in words) + ")")
         groups.append("(" + " OR ".join(dict.fromkeys(alternatives)) + ")")
     if relaxed and respelt:
         groups.append("(" + search_query.clean(respelt) + ")")
@@ -283,11 +351,13 @@ def service_search_params(params: dict[str, Any], relaxed: bool = False) -> dict
         params["fq"] = (params.get("fq") or "") + " -status_ss:withdrawn"
     relaxed = relaxed or bool((params.get("extras") or {}).get("ext_govservice_relaxed"))
     if relaxed:
-        from .core import synonyms as core_synonyms
-        lexicon = frozenset(core_synonyms.display_form(k) for k in managed_synonyms())
-        composed = service_query(q, True, lexicon, did_you_mean(q))
+        lexicon = synonym_lexicon()
+        from .core import search_query
+        # Latin only: a Chinese query's pieces are searched by their pinyin already
+        respelt = did_you_mean(q) if search_query.parse(q).is_latin else None
+        composed = service_query(q, True, lexicon, respelt, synonym_sounds())
     else:
-        composed = service_query(q)
+        composed = service_query(q, sounds=synonym_sounds())
     if composed is None:        # only punctuation or Solr syntax: every service, as for no query
         params["q"] = ""
         return params
@@ -443,12 +513,16 @@ def suggestions(prefix: str, limit: int = 8) -> list[str]:
 
 
 def did_you_mean(q: str) -> str | None:
-    """A respelling of a Latin query from the words services are described
-    with (Solr's spell checker), or None: unemploymant benefit -> unemployment benefit."""
+    """A respelling of the query, or None: a Latin query from the words
+    services are described with (Solr's spell checker: unemploymant benefit ->
+    unemployment benefit), a Chinese one from the titles, output names and
+    synonyms that sound like it (营业执招 -> 营业执照, see _respelt_by_sound)."""
     from .core import search_query
     parsed = search_query.parse(q)
-    if not parsed.is_latin:
+    if not parsed.text:
         return None
+    if not parsed.is_latin:
+        return _respelt_by_sound(parsed)
     try:
         r = _session.get(f"{_solr_base()}/govservice_spell", timeout=10, params={
             "q": parsed.text, "fq": f'+site_id:"{tk.config.get("ckan.site_id")}"', "wt": "json"})
@@ -463,3 +537,33 @@ def did_you_mean(q: str) -> str | None:
         if name == "collation" and isinstance(text, str) and text.lower() != parsed.text.lower():
             return text
     return None
+
+
+def _respelt_by_sound(parsed: Any) -> str | None:
+    """A Chinese query with each stretch of Han characters that is written in no
+    service but sounds like words of one (the services its pinyin finds, in
+    their govservice_pinyin_full field) replaced by those words: 身分证 -> 身份证.
+    None when nothing changed or Solr cannot say."""
+    from .core import search_query
+    text = parsed.text
+    for clause in dict.fromkeys(parsed.clauses):
+        for stretch in re.findall(f"[{search_query._HAN}]{{2,}}", clause):
+            letters = search_query.query_pinyin(stretch)
+            if not letters:
+                continue
+            try:
+                r = _session.get(f"{_solr_base()}/select", timeout=10, params={
+                    "q": f"govservice_pinyin_full:{letters}", "defType": "lucene", "rows": 5, "wt": "json",
+                    "fl": f"title,{SUGGEST_FIELD}",
+                    "fq": [f'+site_id:"{tk.config.get("ckan.site_id")}"', "+dataset_type:service",
+                           "+capacity:public", "+state:active"]})
+                r.raise_for_status()
+                docs = r.json()["response"]["docs"]
+            except (requests.RequestException, ValueError, KeyError) as e:
+                log.warning("service search: respelling %r by its sound failed (%s)", stretch, e)
+                return None
+            phrases = [d.get("title") or "" for d in docs] + [s for d in docs for s in d.get(SUGGEST_FIELD) or []]
+            better = search_query.homophone_respelling(stretch, phrases)
+            if better:
+                text = text.replace(stretch, better)
+    return text if text != parsed.text else None

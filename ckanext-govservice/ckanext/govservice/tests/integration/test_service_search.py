@@ -25,12 +25,13 @@ SERVICES = [
     ("bus-card", "公交IC卡优惠办理", "Concession bus card", "优惠公交卡", "active"),
     ("jobless-old", "失业保险金申领（旧）", "Unemployment benefit claim (old)", "失业保险金", "withdrawn"),
     ("jobless", "失业保险金申领", "Unemployment benefit claim", "失业保险金", "active"),
+    ("id-card", "居民身份证申领", "Resident identity card application", "居民身份证", "active"),
 ]
 
 
 @pytest.fixture(scope="module")
 def city(reset_db, migrate_db_for, reset_index):
-    """Eight services of one department in a clean site, made once for the module
+    """Nine services of one department in a clean site, made once for the module
     (with the plugins loaded: the per-test fixtures load them only later)."""
     from ckan import plugins
     plugins.load_all()
@@ -126,6 +127,20 @@ class TestRuntimeSynonyms:
             helpers.call_action("govservice_synonym_delete", context=dict(sysadmin), term=term)
         assert names(term) == []
         assert helpers.call_action("govservice_synonym_list", context={})["entries"] == []
+
+    def test_an_added_term_is_found_by_its_pinyin_and_initials_without_a_reindex(self):
+        sysadmin = {"user": factories.Sysadmin()["name"], "ignore_auth": False}
+        term = "老人乘车优待"
+        assert names("laorenchengcheyoudai") == []
+        helpers.call_action("govservice_synonym_create", context=dict(sysadmin), term=term,
+                            synonyms=["公交IC卡优惠办理"])
+        try:
+            assert names("laorenchengcheyoudai") == ["bus-card"]
+            assert names("lao ren cheng che you dai") == ["bus-card"]
+            assert names("lrccyd") == ["bus-card"]
+        finally:
+            helpers.call_action("govservice_synonym_delete", context=dict(sysadmin), term=term)
+        assert names("laorenchengcheyoudai") == []
 
     def test_a_bad_entry_is_refused_with_its_reason(self):
         sysadmin = factories.Sysadmin()["name"]
@@ -230,6 +245,19 @@ class TestTypingHelp:
 
     def test_did_you_mean_respells_from_the_services_words(self):
         assert helpers.call_action("govservice_suggest", q="unemploymant")["did_you_mean"] == "unemployment"
+
+    def test_did_you_mean_respells_a_chinese_typo_from_the_titles_that_sound_like_it(self):
+        assert helpers.call_action("govservice_suggest", q="身分证")["did_you_mean"] == "身份证"
+
+    def test_did_you_mean_keeps_the_rest_of_a_chinese_question(self):
+        assert helpers.call_action("govservice_suggest", q="身分证怎么办")["did_you_mean"] == "身份证怎么办"
+
+    def test_a_chinese_query_written_as_a_title_has_no_did_you_mean(self):
+        assert helpers.call_action("govservice_suggest", q="身份证")["did_you_mean"] is None
+
+    def test_the_search_page_offers_a_chinese_respelling(self, web):
+        page = web.get("/service/?q=身分证").body
+        assert "/service/?q=%E8%BA%AB%E4%BB%BD%E8%AF%81" in page     # 身份证
 
     def test_the_search_page_offers_help_without_javascript(self, web):
         page = web.get("/service/?q=unemploymant").body
