@@ -32,6 +32,7 @@ import io
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -90,7 +91,7 @@ def machine() -> str:
 
 def stamp(when: dt.datetime) -> str:
     """The kept file's first line: command line, date, commit, machine (not rendered)."""
-    command = " ".join([os.path.relpath(sys.argv[0], ROOT) if sys.argv[0] else "python", *sys.argv[1:]])
+    command = shlex.join([os.path.relpath(sys.argv[0], ROOT) if sys.argv[0] else "python", *sys.argv[1:]])
     return (f"<!-- {command} · {when:%Y-%m-%d %H:%M} UTC · commit {commit()} · "
             f"{platform.node() or 'this machine'}: {machine()}, Python {platform.python_version()} -->")
 
