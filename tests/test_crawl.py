@@ -76,11 +76,25 @@ def load_network(departments: list[dict], context: dict) -> None:
                                 **{**entry, "type": dataset_type, "owner_org": org["id"]})
 
 
+def _of_every_shape(services: list[dict], at_least: int = 8) -> list[dict]:
+    """A department's services, one of each shape (the set of fields it fills: without a
+    statutory limit, without documents, ...) topped up to ``at_least``: every kind of
+    page a service makes, without crawling every service's pages (the render test
+    renders every demo service everywhere)."""
+    shapes, chosen = set(), []
+    for record in services:
+        shape = frozenset(k for k, v in record.items() if v not in (None, "", [], {}))
+        if shape not in shapes:
+            shapes.add(shape)
+            chosen.append(record)
+    return chosen + [r for r in services if r not in chosen][:max(0, at_least - len(chosen))]
+
+
 def _load(d: dict, context: dict, tmp_path: Path) -> int:
     org = factories.Organization(name=d["name"], title=d["title"], title_en=d["title_en"],
                                  level=d["level"], area=d["area"])
     published = 0
-    for record in _department_services(d):
+    for record in _of_every_shape(_department_services(d)):
         try:
             helpers.call_action("package_create", context=dict(context),
                                 **{**record, "type": "service", "owner_org": org["id"]})
@@ -110,7 +124,7 @@ def demo_sample(statistics_db, with_plugins, monkeypatch, tmp_path):  # noqa: F8
 
 
 def test_every_link_reachable_from_the_home_and_search_pages_answers(app, demo_sample):
-    assert demo_sample["education"] >= 30   # the sample is really loaded
+    assert demo_sample["education"] >= 8   # the sample is really loaded
 
     def fetch(path: str) -> Answer:
         response = app.get(path, status=None, follow_redirects=False)
@@ -122,6 +136,7 @@ def test_every_link_reachable_from_the_home_and_search_pages_answers(app, demo_s
     visits = crawl(fetch, tk.config["ckan.site_url"])
     failed = [v for v in visits if v.failed]
     assert not failed, report(visits)
+    print(report(visits).splitlines()[-1])
     visited = {v.url for v in visits}
     # the crawl reached what a citizen would: services in both languages, and their performance
     assert any(u.startswith("/service/education-") for u in visited)
