@@ -40,8 +40,19 @@ demo-province:      ## the stack up, the demo province generated if missing (SCA
 	 && $(VENV)/bin/python stack/demo.py --province $(PROVINCE_DIR) --serve \
 	    --feed-url http://127.0.0.1:$(PROVINCE_FEED_PORT)
 
+# The whole suite runs the unit folders (pure CPU, no stack) in a second process beside the
+# rest, which waits on PostgreSQL, Solr and CKAN much of the time: CI's 2 CPUs both work.
+# Their report follows the others' (also in var/log/unit-tests.log).
 test: up            ## the suite against the real stack; T= narrows it (a path, -k ...)
+ifeq ($(strip $(T)),)
+	@$(VENV)/bin/pytest -p no:ckan -p no:ckan_fixtures $(UNIT_TESTS) >var/log/unit-tests.log 2>&1 & unit=$$!; \
+	 $(VENV)/bin/pytest --ckan-ini=$$($(STACK) test-ini) $(addprefix --ignore=,$(UNIT_TESTS)); rest=$$?; \
+	 wait $$unit; units=$$?; \
+	 echo; echo "== the unit folders, run beside the tests above (make test-unit) =="; cat var/log/unit-tests.log; \
+	 [ $$rest = 0 ] && [ $$units = 0 ]
+else
 	@$(VENV)/bin/pytest --ckan-ini=$$($(STACK) test-ini) $(T)
+endif
 
 # The unit/ folders need no database, Solr, Redis or CKAN app: CKAN's pytest
 # plugin, which loads a config and builds the app at session start, stays off.
