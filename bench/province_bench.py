@@ -4,7 +4,7 @@ in-process `package_create`, in one run on the same CKAN.
 
     .venv/bin/python bench/province_bench.py --ini var/test-3.ini \\
         --ckan-url http://127.0.0.1:5093 --token-file /tmp/bench-token \\
-        [--services 400] [--processes 2]     # GOVHARVEST_DB_URL: the harvest database
+        [--services 400] [--processes 2] [--before FOLDER]   # GOVHARVEST_DB_URL: the harvest database
 
 --ini is the CKAN config the in-process contenders load; --ckan-url a CKAN
 served from the same config (gunicorn on it, nobody else's portal) for the
@@ -20,6 +20,10 @@ process per department (P = --processes):
 1. **harvest, bulk path**: P ``govharvest run --now`` processes with
    GOVHARVEST_CKAN_INI (in-process, batches of GOVHARVEST_LOAD_BATCH), each
    harvesting its department's JSON feed from ``govharvest.feedserver``;
+   with ``--before FOLDER``, first the same with an older ``govharvest``
+   package (FOLDER holds it: ``git archive <commit> harvesters/govharvest |
+   tar -x --strip-components=1 -C FOLDER``) found first on PYTHONPATH: the
+   bulk path before and after a change, in one run on one CKAN;
 2. **ckanapi load datasets -p P** over HTTP (P worker processes);
 3. **harvest over HTTP**, P processes of ``govharvest run --now`` with their
    two writes in flight each (GOVHARVEST_LOAD_WORKERS=2), as before this issue;
@@ -202,6 +206,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--skip", default="", help="contenders to leave out: http,floor,ckanapi")
+    parser.add_argument("--before", help="a folder holding an older govharvest package: its bulk path "
+                                         "runs first, as the 'before' contender")
+    record.add_arguments(parser)
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     load_before = os.getloadavg()
@@ -211,6 +218,13 @@ def main() -> None:
         try:
             n = args.services
             print(f"{n} services, {args.processes} processes per contender; load average {load_before}", flush=True)
+            if args.before:
+                before = bench.feeds("before")
+                results["before"] = bench.harvest(
+                    before, GOVHARVEST_CKAN_INI=str(Path(args.ini).resolve()), GOVHARVEST_LOAD_BATCH=str(args.batch),
+                    PYTHONPATH=os.pathsep.join([str(Path(args.before).resolve()),
+                                                os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+                print("  harvest, bulk path before:", results["before"], flush=True)
             bulk = bench.feeds("bulk")
             results["bulk"] = bench.harvest(bulk, GOVHARVEST_CKAN_INI=str(Path(args.ini).resolve()),
                                             GOVHARVEST_LOAD_BATCH=str(args.batch))
@@ -236,17 +250,17 @@ def main() -> None:
             results["one_percent"] = bench.harvest(bulk, **ini_env)
             print("  1% changed:", results["one_percent"], flush=True)
             time.sleep(3)    # Solr's soft commit, for the counts below
-            results["in_ckan"] = {k: bench.in_ckan(k) for k in ("bulk", "ckanapi", "http", "floor")
+            results["in_ckan"] = {k: bench.in_ckan(k) for k in ("before", "bulk", "ckanapi", "http", "floor")
                                   if k in results}
         finally:
             bench.cleanup()
     results["load"] = (load_before, os.getloadavg())
     print()
-    with record.summary("province"):
-        table(args, results)
+    with record.summary("province", load_before=load_before[0], note=args.machine_note) as kept:
+        table(args, results, kept)
 
 
-def table(args, r: dict) -> None:
+def table(args, r: dict, kept) -> None:
     n, p = args.services, args.processes
     bulk = r["bulk"]
 
@@ -257,7 +271,8 @@ def table(args, r: dict) -> None:
     print()
     print("| contender | wall | services/s | ratio to the bulk harvest | peak RSS (largest process) | CPU |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for key, what in (("bulk", f"our harvest, bulk path (in-process, batches of {args.batch})"),
+    for key, what in (("before", f"our harvest, bulk path before the change ({Path(args.before or '').name})"),
+                      ("bulk", f"our harvest, bulk path (in-process, batches of {args.batch})"),
                       ("ckanapi", f"`ckanapi load datasets -p {p}` (HTTP)"),
                       ("http", f"our harvest over HTTP ({p} processes, 2 writes in flight each)"),
                       ("floor", "floor: plain in-process `package_create`, no Solr commit per dataset")):
@@ -266,6 +281,12 @@ def table(args, r: dict) -> None:
             print(f"| {what} | {run['seconds']:.0f} s | {rate(run):.1f} | "
                   f"{bulk['seconds'] / run['seconds']:.2f}× | {run['max_rss_mib']:.0f} MiB | {run['cpu_s']:.0f} s |")
     print()
+    if "before" in r:
+        print(f"bulk path after / before the change: {r['before']['seconds'] / bulk['seconds']:.2f}× faster "
+              f"(wall), CPU {r['before']['cpu_s'] / bulk['cpu_s']:.2f}× less")
+        kept.value("after-vs-before", f"{r['before']['seconds'] / bulk['seconds']:.2f}×")
+        kept.value("cpu-after-vs-before", f"{r['before']['cpu_s'] / bulk['cpu_s']:.2f}×")
+    kept.value("bulk-rate", f"{rate(bulk):.1f}/s")
     if "ckanapi" in r and "http" in r:
         print(f"Restated with equal parallelism: ckanapi -p {p} / our harvest over HTTP = "
               f"{r['ckanapi']['seconds'] / r['http']['seconds']:.2f}× (> 1: the harvest is faster)")
