@@ -230,6 +230,18 @@ def _fuzzy(word: str, fields: tuple[str, ...]) -> str:
     return "(" + " OR ".join(f"{f}:{word}~{distance}^{QUERY_FIELDS[f]}" for f in fields) + ")"
 
 
+PINYIN_FIELDS = ("govservice_pinyin_full", "govservice_pinyin_initials")
+
+
+def _in_pinyin(letters: str) -> str:
+    """A Chinese query's pinyin (jiehundengji for 结昏登记), looked for in the
+    pinyin fields only, with their weights: no other field holds such words,
+    and each field asked costs Solr a lookup. Empty for no letters."""
+    if not letters:
+        return ""
+    return "(" + " OR ".join(f"{f}:{letters}^{QUERY_FIELDS[f]}" for f in PINYIN_FIELDS) + ")"
+
+
 @functools.lru_cache(maxsize=20000)
 def _sounds_of(term: str) -> tuple[str, str]:
     """(full pinyin, initials) of a Chinese term: 乘车优待 -> (chengcheyoudai, ccyd)."""
@@ -303,12 +315,12 @@ def service_query(q: str, relaxed: bool = False, lexicon: frozenset[str] = froze
         letters = search_query.query_pinyin(clause)
         if relaxed and not parsed.is_latin:
             for piece in search_query.segment(clause, lexicon):
-                alternatives = [piece, search_query.query_pinyin(piece)]
+                alternatives = [piece, _in_pinyin(search_query.query_pinyin(piece))]
                 groups.append("(" + " OR ".join(a for a in dict.fromkeys(alternatives) if a) + ")")
             continue
         alternatives = [clause]
         if not parsed.is_latin and letters:
-            alternatives.append(letters)
+            alternatives.append(_in_pinyin(letters))
         spelt = sounds.get(letters, [])[:5] if parsed.is_latin and sounds else []
         if spelt:   # lao ren … as one group: q.op=AND would otherwise bind its words to the OR
             alternatives = [f"({clause})" if " " in clause else clause] + spelt
