@@ -21,8 +21,15 @@ def _csrf(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
+def _page(client, path: str) -> str:
+    """The page's text, failing the test unless it answered 200."""
+    response = client.get(path)
+    assert response.status_code == 200, f"GET {path} answered {response.status_code}"
+    return response.get_data(as_text=True)
+
+
 def _sign_in(client, token):
-    login = client.get("/login").get_data(as_text=True)
+    login = _page(client, "/login")
     return client.post("/login", data={"token": token, "csrf_token": _csrf(login)})
 
 
@@ -43,7 +50,7 @@ def test_the_session_cookie_holds_a_reference_not_the_token(sessions, client, ed
 def test_a_state_changing_form_without_the_sessions_csrf_token_is_refused(sessions, client, editor_of,
                                                                          department):
     _sign_in(client, editor_of(department))
-    page = client.get("/").get_data(as_text=True)
+    page = _page(client, "/")
 
     assert client.post("/api/sources/mine/run").status_code == 403
     assert client.post("/api/sources/mine/run", data={"csrf_token": "forged"}).status_code == 403
@@ -60,7 +67,7 @@ def test_a_login_form_posted_from_elsewhere_is_refused(sessions, client, editor_
 def test_logout_ends_the_session_on_the_server(sessions, client, editor_of, department):
     _sign_in(client, editor_of(department))
     session_id = client.get_cookie(admin.SESSION_COOKIE).value
-    page = client.get("/").get_data(as_text=True)
+    page = _page(client, "/")
 
     response = client.post("/logout", data={"csrf_token": _csrf(page)})
 

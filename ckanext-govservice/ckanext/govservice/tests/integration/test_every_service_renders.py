@@ -26,6 +26,7 @@ from ckanext.govservice.core import schema, tabular
 
 from .. import factories as gov
 from .. import samples, strategies
+from ..pages import checked, fetch
 
 # CI draws the same services every run; a developer's run explores new ones.
 # GOVSERVICE_RENDER_EXAMPLES=500 for a longer search.
@@ -36,12 +37,6 @@ RENDER_SETTINGS = settings(
                            HealthCheck.data_too_large])
 
 _serial = itertools.count(1)
-
-
-def get_ok(app, url: str):
-    response = app.get(url, status=None)
-    assert response.status_code == 200, f"{url} answered {response.status_code}"
-    return response
 
 
 @pytest.fixture
@@ -65,17 +60,17 @@ def test_every_valid_service_renders_everywhere(app, publisher, tmp_path, caplog
     name, code = created["name"], created["service_code"]
 
     for page in (f"/service/{name}", f"/en/service/{name}"):
-        html = get_ok(app, page).body
+        html = fetch(app, page)
         assert 'id="performance-panel"' in html, page
     for fmt in ("ttl", "jsonld", "rdf"):
-        body = get_ok(app, f"/service/{name}.{fmt}").body
+        body = fetch(app, f"/service/{name}.{fmt}")
         assert len(Graph().parse(data=body, format={"ttl": "turtle", "jsonld": "json-ld",
                                                     "rdf": "xml"}[fmt])) > 0
     for fmt in ("json", "xml"):
-        get_ok(app, f"/open311/v2/services/{code}.{fmt}?jurisdiction_id={dept['name']}")
-        get_ok(app, f"/open311/v2/services.{fmt}?jurisdiction_id={dept['name']}&locale=en")
+        checked(app, f"/open311/v2/services/{code}.{fmt}?jurisdiction_id={dept['name']}")
+        checked(app, f"/open311/v2/services.{fmt}?jurisdiction_id={dept['name']}&locale=en")
     for search in ("/service/?sort=metadata_modified+desc", "/en/service/?sort=metadata_modified+desc"):
-        assert f'href="/{"en/" if search.startswith("/en") else ""}service/{name}"' in get_ok(app, search).body
+        assert f'href="/{"en/" if search.startswith("/en") else ""}service/{name}"' in fetch(app, search)
 
     shown = helpers.call_action("package_show", id=name)
     tabular.write_csv([tabular.service_row(shown)], tmp_path / "services.csv")
@@ -95,7 +90,7 @@ def test_a_department_with_no_services_renders(app, publisher, errors_logged):
     for page in (f"/organization/{dept['name']}", f"/en/organization/{dept['name']}",
                  f"/performance/{dept['name']}", f"/en/performance/{dept['name']}",
                  "/performance/", "/", "/en/", "/service/", "/service/theme/", "/open311/v2/services.json"):
-        get_ok(app, page)
+        checked(app, page)
     assert errors_logged() == []
 
 
@@ -104,7 +99,7 @@ def test_a_department_with_no_services_renders(app, publisher, errors_logged):
 def test_every_theme_and_life_event_with_no_services_renders(app, publisher, errors_logged, field, path):
     for choice in schema.choices(schema.field(field)):
         for prefix in ("", "/en"):
-            get_ok(app, f"{prefix}/service/{path}/{choice['value']}")
+            checked(app, f"{prefix}/service/{path}/{choice['value']}")
     assert errors_logged() == []
 
 
@@ -112,8 +107,8 @@ def test_every_theme_and_life_event_with_no_services_renders(app, publisher, err
 def test_a_service_with_no_statistics_says_so(app, publisher):
     sysadmin, dept = publisher
     service = gov.service(dept["id"], context=dict(sysadmin))
-    assert "尚未报送办理统计" in get_ok(app, f"/service/{service['name']}").body
-    assert "has not reported any statistics" in get_ok(app, f"/en/service/{service['name']}").body
+    assert "尚未报送办理统计" in fetch(app, f"/service/{service['name']}")
+    assert "has not reported any statistics" in fetch(app, f"/en/service/{service['name']}")
 
 
 # ---------------------------------------------------------------- the complete service guide, both ways
@@ -138,7 +133,7 @@ GUIDE_SECTIONS = ('id="co-departments"', 'id="special-procedures"', 'id="interme
 
 @pytest.mark.usefixtures("with_request_context")
 def test_the_page_shows_every_guide_field_in_chinese(app, guide, errors_logged):
-    html = get_ok(app, f"/service/{guide[0]['name']}").body
+    html = fetch(app, f"/service/{guide[0]['name']}")
     for text in ("滨江市税务局", "同步办理税务登记", "滨江市公安局", "房屋安全鉴定", "具备资质的鉴定机构",
                  "城市危险房屋管理规定", "现场核查", "以下程序所需时间不计入办结时限。", "全市通办",
                  "5 个月", "查看样本", 'href="https://zwfw.example.gov.cn/samples/1.pdf"',
@@ -150,7 +145,7 @@ def test_the_page_shows_every_guide_field_in_chinese(app, guide, errors_logged):
 
 @pytest.mark.usefixtures("with_request_context")
 def test_the_page_shows_every_guide_field_in_english(app, guide):
-    html = get_ok(app, f"/en/service/{guide[0]['name']}").body
+    html = fetch(app, f"/en/service/{guide[0]['name']}")
     for text in ("Co-handling departments", "Intermediary services", "Special procedures",
                  "The time these take does not count toward the time limit.", "Anywhere in the city",
                  "5 months", "See a sample", "Enquiries", "Complaints", "Company registration"):
@@ -159,7 +154,7 @@ def test_the_page_shows_every_guide_field_in_english(app, guide):
 
 @pytest.mark.usefixtures("with_request_context")
 def test_each_step_shows_its_time_limit(app, guide):
-    html = get_ok(app, f"/en/service/{guide[0]['name']}").body
+    html = fetch(app, f"/en/service/{guide[0]['name']}")
     steps = html.split('class="govservice-steps"')[1].split("</ol>")[0]
     assert "2 hours" in steps
     assert "on the spot" in steps.lower()
@@ -167,15 +162,15 @@ def test_each_step_shows_its_time_limit(app, guide):
 
 @pytest.mark.usefixtures("with_request_context")
 def test_the_page_links_the_basic_item_it_implements(app, guide):
-    html = get_ok(app, f"/service/{guide[0]['name']}").body
+    html = fetch(app, f"/service/{guide[0]['name']}")
     assert 'href="/item/BI-S001"' in html
     assert "企业设立登记" in html
-    assert 'href="/en/item/BI-S001"' in get_ok(app, f"/en/service/{guide[0]['name']}").body
+    assert 'href="/en/item/BI-S001"' in fetch(app, f"/en/service/{guide[0]['name']}")
 
 
 @pytest.mark.usefixtures("with_request_context")
 def test_catalogue_documents_link_to_their_page_and_one_the_government_holds_needs_no_bringing(app, guide):
-    html = get_ok(app, f"/service/{guide[0]['name']}").body
+    html = fetch(app, f"/service/{guide[0]['name']}")
     documents = html.split('id="documents"')[1].split("</section>")[0]
     assert 'href="/document/DOC-S-ID"' in documents and 'href="/document/DOC-S-LEASE"' in documents
     assert documents.count('class="govservice-tag govservice-no-need-to-bring"') == 1
@@ -186,7 +181,7 @@ def test_catalogue_documents_link_to_their_page_and_one_the_government_holds_nee
 
 @pytest.mark.usefixtures("with_request_context")
 def test_the_glance_counts_the_documents_to_bring(app, guide):
-    html = get_ok(app, f"/en/service/{guide[0]['name']}").body
+    html = fetch(app, f"/en/service/{guide[0]['name']}")
     glance = html.split('id="documents-to-bring"')[1].split("</div>")[0]
     assert "Documents to bring" in glance and "<strong>1</strong>" in glance
 
@@ -194,7 +189,7 @@ def test_the_glance_counts_the_documents_to_bring(app, guide):
 @pytest.mark.usefixtures("with_request_context")
 def test_a_service_without_the_guide_fields_renders_without_their_sections(app, guide, errors_logged):
     for page in (f"/service/{guide[1]['name']}", f"/en/service/{guide[1]['name']}"):
-        html = get_ok(app, page).body
+        html = fetch(app, page)
         assert [s for s in GUIDE_SECTIONS if s in html] == [], page
     assert errors_logged() == []
 
@@ -203,6 +198,6 @@ def test_a_service_without_the_guide_fields_renders_without_their_sections(app, 
 def test_a_page_without_the_network_key_still_shows_the_services_own_fields(app, guide, monkeypatch):
     from ckanext.govservice import network
     monkeypatch.setattr(network, "of", lambda service: {})
-    html = get_ok(app, f"/service/{guide[0]['name']}").body
+    html = fetch(app, f"/service/{guide[0]['name']}")
     assert 'href="/item/BI-S001"' in html and "现场核查" in html
     assert 'id="documents-to-bring"' not in html and "免提交" not in html
