@@ -61,17 +61,21 @@ def delete_standard(conn, kpi: str, department: str | None, service: str | None)
 # ---------------------------------------------------------------- monthly sums
 
 def monthly_sums(conn, *, level: str, period_from: str, period_to: str,
-                 department: str | None = None, service: str | None = None) -> list[dict[str, Any]]:
-    """The KPI sums month by month: per service (``level`` service), per
-    department (department) or for the whole platform (platform), each row with
-    ``department``, ``service`` and ``period``."""
-    params = {"f": period_from, "t": period_to, "d": department, "s": service}
+                 department: str | None = None, service: str | None = None,
+                 services: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The KPI sums month by month: per service (``level`` service; of one
+    ``service`` or of the ``services`` listed), per department (department) or
+    for the whole platform (platform), each row with ``department``,
+    ``service`` and ``period``."""
+    params = {"f": period_from, "t": period_to, "d": department, "s": service,
+              "ss": list(services) if services is not None else None}
     summed = ", ".join(f"sum({name}) AS {name}" for name in SUMS)
     where = "period BETWEEN :f AND :t AND (CAST(:d AS text) IS NULL OR department = :d)"
     if level == "service":
         sql = f"""SELECT department, service_code AS service, period, {", ".join(SUMS)}
                   FROM {SCHEMA}.service_month
-                  WHERE {where} AND (CAST(:s AS text) IS NULL OR service_code = :s)"""
+                  WHERE {where} AND (CAST(:s AS text) IS NULL OR service_code = :s)
+                    AND (CAST(:ss AS text[]) IS NULL OR service_code = ANY(CAST(:ss AS text[])))"""
     elif level == "department":
         sql = f"""SELECT department, NULL AS service, period, {summed} FROM {SCHEMA}.department_month
                   WHERE {where} GROUP BY department, period"""
