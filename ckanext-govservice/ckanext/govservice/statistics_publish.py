@@ -219,11 +219,11 @@ def performance(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
 
 def performances(services: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
     """``performance`` of many services, from one read of their summaries and,
-    per department, one of its standards: the same summaries, judged the same
-    way. A service a standard applies to still reads its own monthly history
-    (the months missed in a row): a department's whole history, read once,
-    is every one of its services' (a province's large departments have tens of
-    thousands), far more than a batch needs.
+    per department, one of its standards and one of the monthly history (for
+    the months missed in a row) of just these services of it: the same
+    summaries, judged the same way. (A department's whole history would be
+    every one of its services': a province's large departments have tens of
+    thousands, far more than a batch needs.)
 
     :param services: (department name, service code) pairs
     :returns: {(department, service code): summary or None (no figures)}
@@ -236,14 +236,24 @@ def performances(services: Iterable[tuple[str, str]]) -> dict[tuple[str, str], d
     with store.engine().connect() as conn:
         found = store.queries.summaries(conn, pairs)
     by_department: dict[str, list[dict[str, Any]]] = {}
+    for department, _ in found:
+        if department not in by_department:
+            by_department[department] = standards.all_standards(department)
+    histories: dict[tuple[str, str], dict[tuple, dict[str, list]]] = {}
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for (department, code), summary in found.items():
+        if by_department[department] and summary.get("period_to"):
+            wanted.setdefault((department, summary["period_to"]), []).append(code)
+    for (department, period_to), codes in wanted.items():
+        histories[(department, period_to)] = standards.monthly_values(
+            "service", period_to, department=department, services=codes)
     out: dict[tuple[str, str], dict[str, Any] | None] = {}
     for department, code in pairs:
         summary = found.get((department, code))
         if summary:
-            if department not in by_department:
-                by_department[department] = standards.all_standards(department)
             summary["standards"] = standards.judge_summary(
-                summary, department, code, standards=by_department[department])
+                summary, department, code, standards=by_department[department],
+                history=histories.get((department, summary.get("period_to"))))
         out[(department, code)] = summary
     return out
 
