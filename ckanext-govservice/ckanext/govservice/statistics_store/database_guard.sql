@@ -22,7 +22,19 @@
 --                     trigger with it);
 --   ddl_command_end   an ALTER that leaves the guard trigger disabled, renamed
 --                     or firing only on replicas;
---   table_rewrite     a rewrite of the table (a column's type changed).
+--   table_rewrite     a rewrite of the table (a column's type changed);
+--   ddl_command_start and ddl_command_end, together
+--                     renaming the table, moving it to another schema, or
+--                     renaming one of its columns, by whatever command (ALTER
+--                     TABLE, but also ALTER INDEX, which PostgreSQL lets rename
+--                     a table: every command is compared, not only some tags).
+--                     For CKAN a table no longer at
+--                     public."<resource id>" is as good as dropped, and the
+--                     loader finds its columns by name. The start notes each
+--                     guarded table's schema, name and column names (in a
+--                     setting of the transaction's, a stack for nested DDL), the
+--                     end compares: PostgreSQL hands an event trigger no parse
+--                     tree to tell a RENAME from an ADD COLUMN.
 -- Adding columns (datastore_create when statistics.yaml gains fields),
 -- comments, indexes and other triggers stay allowed: the platform's own
 -- migration path (statistics_publish) and tune_table use them.
@@ -125,6 +137,65 @@ BEGIN
   END IF;
 END $$;
 
+-- Each guarded table's schema, name and columns (attnum -> name), by its oid.
+CREATE OR REPLACE FUNCTION govservice_guard.shapes() RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+  SELECT coalesce(jsonb_object_agg(c.oid::text, jsonb_build_object(
+           'schema', n.nspname, 'name', c.relname,
+           'columns', (SELECT jsonb_object_agg(a.attnum::text, a.attname) FROM pg_attribute a
+                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))), '{}')
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.oid IN (SELECT t.tgrelid FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+                  WHERE p.proname = 'statistics_loader_only')
+$$;
+
+-- The stack of shapes noted at the start of each DDL command still running in
+-- this transaction (a local setting: gone with the transaction or its
+-- savepoint when the command fails).
+CREATE OR REPLACE FUNCTION govservice_guard.noted() RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+  SELECT coalesce(nullif(current_setting('govservice_guard.shapes', true), ''), '[]')::jsonb
+$$;
+
+CREATE OR REPLACE FUNCTION govservice_guard.statistics_note() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+  IF govservice_guard.replacing() THEN RETURN; END IF;
+  PERFORM set_config('govservice_guard.shapes',
+                     (govservice_guard.noted() || jsonb_build_array(govservice_guard.shapes()))::text, true);
+END $$;
+
+CREATE OR REPLACE FUNCTION govservice_guard.statistics_rename() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+DECLARE
+  stack jsonb := govservice_guard.noted();
+  was record;
+  cur record;
+  col record;
+BEGIN
+  IF govservice_guard.replacing() OR jsonb_array_length(stack) = 0 THEN RETURN; END IF;
+  PERFORM set_config('govservice_guard.shapes', (stack - (-1))::text, true);
+  FOR was IN SELECT key::oid AS rel, value->>'schema' AS schema, value->>'name' AS name,
+                    value->'columns' AS columns
+             FROM jsonb_each(stack -> -1) LOOP
+    SELECT n.nspname AS schema, c.relname AS name INTO cur
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = was.rel;
+    CONTINUE WHEN NOT FOUND;   -- dropped: the sql_drop trigger judged that
+    IF cur.schema <> was.schema THEN
+      PERFORM govservice_guard.refuse(tg_tag, 'it would be moved to schema ' || cur.schema, was.name);
+    ELSIF cur.name <> was.name THEN
+      PERFORM govservice_guard.refuse(tg_tag, 'it would be renamed to ' || cur.name, was.name);
+    END IF;
+    -- columns it had (added ones are new attnums, allowed), by attnum: renamed?
+    FOR col IN SELECT was.columns->>a.attnum::text AS old, a.attname AS new FROM pg_attribute a
+               WHERE a.attrelid = was.rel AND a.attnum > 0 AND NOT a.attisdropped
+                 AND was.columns ? a.attnum::text AND a.attname <> was.columns->>a.attnum::text LOOP
+      PERFORM govservice_guard.refuse(tg_tag, 'column ' || col.old || ' would be renamed to ' || col.new,
+                                      was.name);
+    END LOOP;
+  END LOOP;
+END $$;
+
 DROP EVENT TRIGGER IF EXISTS govservice_statistics_drop;
 CREATE EVENT TRIGGER govservice_statistics_drop ON sql_drop
   EXECUTE FUNCTION govservice_guard.statistics_drop();
@@ -135,5 +206,12 @@ CREATE EVENT TRIGGER govservice_statistics_alter ON ddl_command_end
 DROP EVENT TRIGGER IF EXISTS govservice_statistics_rewrite;
 CREATE EVENT TRIGGER govservice_statistics_rewrite ON table_rewrite
   EXECUTE FUNCTION govservice_guard.statistics_rewrite();
+-- every command, not only ALTER TABLE: ALTER INDEX renames a table too, and other commands may move one
+DROP EVENT TRIGGER IF EXISTS govservice_statistics_note;
+CREATE EVENT TRIGGER govservice_statistics_note ON ddl_command_start
+  EXECUTE FUNCTION govservice_guard.statistics_note();
+DROP EVENT TRIGGER IF EXISTS govservice_statistics_rename;
+CREATE EVENT TRIGGER govservice_statistics_rename ON ddl_command_end
+  EXECUTE FUNCTION govservice_guard.statistics_rename();
 
 COMMIT;

@@ -1,7 +1,8 @@
 """The statistics table is kept by the database itself against DDL (issue 19):
 the superuser's event triggers (statistics_store/database_guard.sql, installed
 by the stack's database set-up) refuse DROP TABLE, ALTER TABLE ... DROP COLUMN,
-dropping or disabling its guard trigger and rewriting it, as the DataStore's
+dropping or disabling its guard trigger, rewriting it, renaming it or one of
+its columns and moving it to another schema, as the DataStore's
 write role over a real connection, whatever CKAN code path reached it
 (datastore_delete with ignore_auth skips every CKAN-side guard). TRUNCATE is
 refused by the table's own guard trigger. A load, and every other DataStore
@@ -133,3 +134,67 @@ def test_a_transaction_that_replaces_the_table_on_purpose_may_drop_it(loaded):
         assert not store.table_exists(conn, table)
     with pytest.raises(tk.ObjectNotFound):
         published()
+
+
+# ---------------------------------------------------------------- renames and moves
+# For CKAN a renamed or moved table is as good as dropped (the DataStore finds the
+# resource's table by its id, in public), and the loader finds columns by name.
+
+RENAMED = {
+    "RENAME TO": ('ALTER TABLE public."{t}" RENAME TO "{t}_old"', "ALTER TABLE", "it would be renamed to {t}_old"),
+    "SET SCHEMA": ('CREATE SCHEMA IF NOT EXISTS elsewhere; ALTER TABLE public."{t}" SET SCHEMA elsewhere',
+                   "ALTER TABLE", "it would be moved to schema elsewhere"),
+    "RENAME COLUMN": ('ALTER TABLE public."{t}" RENAME COLUMN received TO received_old', "ALTER TABLE",
+                      "column received would be renamed to received_old"),
+    # PostgreSQL lets ALTER INDEX rename a table too: a side door
+    "ALTER INDEX RENAME": ('ALTER INDEX public."{t}" RENAME TO "{t}_old"', "ALTER INDEX",
+                           "it would be renamed to {t}_old"),
+}
+
+
+@pytest.mark.parametrize("name", RENAMED)
+def test_renaming_or_moving_the_statistics_table_by_the_write_role_is_refused_naming_table_and_reason(loaded, name):
+    table = table_id()
+    statement, tag, reason = RENAMED[name]
+
+    with pytest.raises(sa.exc.DBAPIError) as refused:
+        _write_role_runs(statement.format(t=table))
+
+    assert (f"the statistics table {table} keeps every department's service statistics: "
+            f"{tag} refused ({reason.format(t=table)})") in str(refused.value)
+
+
+def test_the_table_keeps_its_name_schema_columns_and_rows_after_refused_renames(loaded):
+    table = table_id()
+    for statement, _, _ in RENAMED.values():
+        with pytest.raises(sa.exc.DBAPIError):
+            _write_role_runs(statement.format(t=table))
+
+    with store.engine().connect() as conn:
+        assert store.table_exists(conn, table)
+        assert store.tables.missing_columns(conn, table, ["received"]) == []
+    assert [(r["service_code"], r["received"]) for r in published()] == [("SR-1", 1)]
+
+
+def test_another_datastore_table_can_still_be_renamed_with_its_columns(loaded):
+    other = helpers.call_action("datastore_create", context=dict(loaded["context"]), force=True, resource={
+        "package_id": factories.Dataset(owner_org=loaded["dept"]["id"])["id"], "name": "other"},
+        fields=[{"id": "n", "type": "int"}], records=[{"n": 1}])["resource_id"]
+
+    _write_role_runs(f'ALTER TABLE public."{other}" RENAME COLUMN n TO m')
+    _write_role_runs(f'ALTER TABLE public."{other}" RENAME TO "{other}_old"')
+
+    with store.engine().connect() as conn:
+        assert conn.execute(sa.text(f'SELECT m FROM public."{other}_old"')).scalar() == 1
+        conn.execute(sa.text(f'DROP TABLE public."{other}_old"'))
+        conn.commit()
+
+
+def test_a_transaction_that_replaces_the_table_on_purpose_may_rename_it(loaded):
+    table = table_id()
+    with store.engine().begin() as conn:
+        store.allow_replacing(conn)
+        conn.execute(sa.text(f'ALTER TABLE public."{table}" RENAME TO "{table}_old"'))
+
+    with store.engine().connect() as conn:
+        assert not store.table_exists(conn, table) and store.table_exists(conn, f"{table}_old")
