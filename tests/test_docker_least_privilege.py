@@ -1,8 +1,9 @@
 """Least privilege in docker/compose.yaml: no process may gain privileges (no
 setuid binary can raise them), the ckan image's processes (web, workers,
-harvesters, admin app, tools), which run as a non-root user, hold no capability
-and run on a read-only root filesystem (tmpfs and volumes where they write),
-and each running container connects to PostgreSQL as a role of its own with
+harvesters, admin app, tools), which run as a non-root user, hold no capability,
+every container (the ckan image's, PostgreSQL, Redis, nginx, Solr and
+ZooKeeper) runs on a read-only root filesystem (tmpfs and volumes where they
+write), and each running container connects to PostgreSQL as a role of its own with
 its own password (docker/postgres/roles.sql; what each role may do is tried on
 the real PostgreSQL by test_docker_roles.py)."""
 from __future__ import annotations
@@ -92,6 +93,44 @@ def test_the_harvest_worker_spools_feeds_on_a_volume_not_in_memory(services):
 @pytest.mark.parametrize("name", ("postgres", "redis", "nginx"))
 def test_the_data_services_run_on_a_read_only_root_filesystem(services, name):
     assert services[name]["read_only"] is True
+
+
+SOLR_NODES = ("solr", "solr-cloud-1", "solr-cloud-2")
+
+
+@pytest.mark.parametrize("name", (*SOLR_NODES, "solr-cloud-init", "zookeeper", "solr-lb"))
+def test_solr_and_zookeeper_run_on_a_read_only_root_filesystem(services, name):
+    assert services[name]["read_only"] is True
+
+
+def test_every_service_runs_on_a_read_only_root_filesystem(services):
+    assert {name for name, svc in services.items() if svc.get("read_only") is not True} == set()
+
+
+@pytest.mark.parametrize("name", SOLR_NODES)
+def test_a_solr_node_keeps_its_home_index_and_logs_on_a_volume_and_temporary_files_in_memory(services, name):
+    # the official image's /var/solr: SOLR_HOME (data/, where start.sh lays the core), logs/, the pid
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in services[name]["volumes"]}
+    assert not volumes["/var/solr"].startswith(("/", "."))          # a named volume: the index persists
+    assert {"/var/solr", "/tmp"} <= _writable(services[name])
+
+
+def test_zookeeper_keeps_its_data_and_transaction_log_on_volumes(services):
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in services["zookeeper"]["volumes"]}
+    assert volumes == {"/data": "zkdata", "/datalog": "zkdatalog"}
+
+
+def test_zookeeper_can_write_the_config_its_start_generates_its_logs_and_temporary_files(services):
+    # the image's entrypoint writes /conf/zoo.cfg at each start (ZOO_CONF_DIR), logs to /logs (ZOO_LOG_DIR)
+    assert {"/conf", "/logs", "/tmp", "/data", "/datalog"} <= _writable(services["zookeeper"])
+
+
+def test_the_solr_load_balancer_can_write_its_rendered_config_pid_cache_and_temporary_files(services):
+    assert {"/etc/nginx/conf.d", "/var/run", "/var/cache/nginx", "/tmp"} <= _writable(services["solr-lb"])
+
+
+def test_the_solr_cloud_set_up_can_write_its_logs_and_temporary_files(services):
+    assert {"/var/solr", "/tmp"} <= _writable(services["solr-cloud-init"])
 
 
 # ---------------------------------------------------------------- a database role per container
