@@ -57,7 +57,7 @@ def test_every_bench_figure_in_the_documents_is_what_the_bench_kept():
 
     for document in figures.DOCUMENTS:
         _, changed, _ = figures.rewrite(document.read_text(encoding="utf-8"), bench_only)
-        assert changed == [], f"{document.name}: bench figures differ from bench/results/ (run `make figures`)"
+        assert changed == [], f"{document.relative_to(ROOT)}: bench figures differ from bench/results/ (run `make figures`)"
 
 
 def test_a_kept_result_that_no_document_marks_is_listed_as_unquoted():
