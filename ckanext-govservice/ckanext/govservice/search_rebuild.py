@@ -27,23 +27,12 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan import logic
 from ckan.lib.search import common as search_common
-from ckan.lib.search import index as search_index
 
-from . import statistics_publish
+from . import bulk_load, statistics_publish
 
 log = logging.getLogger(__name__)
 
 BATCH = 250
-
-
-class _Collector:
-    """Stands in for the Solr connection while CKAN's indexer makes a batch's documents."""
-
-    def __init__(self) -> None:
-        self.docs: list[dict[str, Any]] = []
-
-    def add(self, docs: Sequence[dict[str, Any]], commit: bool = False, **_: Any) -> None:
-        self.docs.extend(docs)
 
 
 def services_of(package_ids: Sequence[str]) -> list[tuple[str, str]]:
@@ -60,16 +49,11 @@ def services_of(package_ids: Sequence[str]) -> list[tuple[str, str]]:
 def documents(package_ids: Sequence[str]) -> list[dict[str, Any]]:
     """The Solr documents CKAN's indexer makes of these datasets, none sent;
     the services' performance summaries are read once for them all."""
-    collector = _Collector()
-    sending = search_index.make_connection
-    search_index.make_connection = lambda *a, **k: collector
-    try:
-        with statistics_publish.performance_prefetched(services_of(package_ids)):
-            for package_id in package_ids:
-                logic.index_update_package({"ignore_auth": True}, package_id, True)
-    finally:
-        search_index.make_connection = sending
-    return collector.docs
+    with bulk_load.gathered() as gathered, \
+            statistics_publish.performance_prefetched(services_of(package_ids)):
+        for package_id in package_ids:
+            logic.index_update_package({"ignore_auth": True}, package_id, True)
+    return gathered
 
 
 def dataset_ids(dataset_type: str | None = None) -> list[str]:
