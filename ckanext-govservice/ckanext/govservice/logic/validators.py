@@ -190,8 +190,9 @@ def _set_derived(data: FlattenDataDict, name: str, value: Any) -> None:
     data[("extras", n, "value")] = text
 
 
-def _duplicate_code_owner(code: str, owner_org: str, own_id: str | None) -> str | None:
-    """The name of another live service of this department that has this code."""
+def duplicate_code_query(code: str, owner_org: str, own_id: str | None) -> Any:
+    """The live services of this department, other than ``own_id``, that have
+    this code: a lookup in migration e13c0a1b2c3d's index (department, code)."""
     # CKAN 2.12 keeps extras in a JSONB column on the package row.
     query = (
         model.Session.query(model.Package.name)
@@ -200,9 +201,12 @@ def _duplicate_code_owner(code: str, owner_org: str, own_id: str | None) -> str 
                 model.Package.type == "service",
                 model.Package.state != "deleted")
     )
-    if own_id:
-        query = query.filter(model.Package.id != own_id)
-    row = query.first()
+    return query.filter(model.Package.id != own_id) if own_id else query
+
+
+def _duplicate_code_owner(code: str, owner_org: str, own_id: str | None) -> str | None:
+    """The name of another live service of this department that has this code."""
+    row = duplicate_code_query(code, owner_org, own_id).first()
     return row[0] if row else None
 
 

@@ -17,10 +17,7 @@ its version is recorded with the others. IF NOT EXISTS: a revision run again
 on a database that has them (its version table lost, or the KPI schema
 dropped, as the tests do) finds them there.
 """
-from alembic import op
-import sqlalchemy as sa
-
-from ckan.common import config as ckan_config
+from ckanext.govservice.migration.govservice import ckan_database
 
 # revision identifiers, used by Alembic.
 revision = "a16b1c2d3e4f"
@@ -37,25 +34,11 @@ INDEXES = (
 )
 
 
-def _ckan_database(statements: list[str]) -> None:
-    if op.get_context().as_sql:      # offline: print what would run on CKAN's database
-        for statement in statements:
-            op.execute(f"-- on CKAN's database: {statement}")
-        return
-    engine = sa.create_engine(ckan_config["sqlalchemy.url"], poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(sa.text(statement))
-    finally:
-        engine.dispose()
-
-
 def upgrade():
-    _ckan_database([
+    ckan_database.execute([
         f"CREATE INDEX IF NOT EXISTS {name} ON package ((extras->>'{key}')) WHERE type = '{dataset_type}'"
         for name, key, dataset_type in INDEXES])
 
 
 def downgrade():
-    _ckan_database([f"DROP INDEX IF EXISTS {name}" for name, _, _ in INDEXES])
+    ckan_database.execute([f"DROP INDEX IF EXISTS {name}" for name, _, _ in INDEXES])
