@@ -192,7 +192,7 @@ def _set_derived(data: FlattenDataDict, name: str, value: Any) -> None:
 
 def duplicate_code_query(code: str, owner_org: str, own_id: str | None) -> Any:
     """The live services of this department, other than ``own_id``, that have
-    this code: a lookup in migration e13c0a1b2c3d's index (department, code)."""
+    this code: a lookup in migration f13d0a1b2c3d's index (department, code)."""
     # CKAN 2.12 keeps extras in a JSONB column on the package row.
     query = (
         model.Session.query(model.Package.name)

@@ -1,5 +1,5 @@
 """The duplicate service-code check on every save (issue 13): a lookup in an
-index of (department, code) on CKAN's package table (migration e13c0a1b2c3d),
+index of (department, code) on CKAN's package table (migration f13d0a1b2c3d),
 not a read of every package row, which at a province's 100,000 services cost
 180 ms a save. The planner is asked to avoid sequential scans, as it would on
 a large table, and must then be able to use the index for the very query the
@@ -27,7 +27,7 @@ def test_the_index_of_department_and_code_is_on_the_package_table():
     found = model.Session.execute(sa.text(
         "SELECT indexdef FROM pg_indexes WHERE indexname = 'govservice_service_department_code_idx'")).scalar()
     assert found is not None
-    assert "(owner_org, (extras ->> 'service_code'::text))" in found
+    assert "(owner_org, ((extras ->> 'service_code'::text)))" in found
     assert "WHERE (type = 'service'::text)" in found
 
 

@@ -1,18 +1,12 @@
-"""Province scale: a service's code looked up within its department by index
+"""Province scale: precomputed figures
 
 Revision ID: e13c0a1b2c3d
 Revises: d17d0a1b2c3d
 Create Date: 2026-11-29
 
-Every service saved is checked for another live service of its department
-with the same service code (logic/validators.py, _duplicate_code_owner). CKAN
-has no index on ``package.owner_org`` and the code is kept in the JSONB
-``extras``, so each check read every package row: 180 ms at 100,380 services,
-once per service harvested, a first load's cost growing with the square of the
-province. A partial index on (department, code) of services makes it a lookup.
-Like a16b1c2d3e4f, it is added to CKAN's database (ckan_database.execute).
+Reserved in the chain so that parallel work lands in a fixed order; filled in by the province-scale work.
 """
-from ckanext.govservice.migration.govservice import ckan_database
+from alembic import op  # noqa: F401
 
 # revision identifiers, used by Alembic.
 revision = "e13c0a1b2c3d"
@@ -20,14 +14,10 @@ down_revision = "d17d0a1b2c3d"
 branch_labels = None
 depends_on = None
 
-INDEX = "govservice_service_department_code_idx"
-
 
 def upgrade():
-    ckan_database.execute([
-        f"CREATE INDEX IF NOT EXISTS {INDEX} ON package (owner_org, (extras->>'service_code')) "
-        "WHERE type = 'service'"])
+    pass
 
 
 def downgrade():
-    ckan_database.execute([f"DROP INDEX IF EXISTS {INDEX}"])
+    pass
