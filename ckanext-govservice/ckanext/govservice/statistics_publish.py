@@ -265,10 +265,16 @@ def performance_prefetched(services: Iterable[tuple[str, str]]) -> Iterator[None
     instead of a few per ``package_show`` (the search index rebuild and the bulk
     harvest show a batch of services one by one). Nothing is read if the store
     fails: each service is then read on its own, as without the block."""
+    services = list(services)
     try:
         known = performances(services)
-    except Exception:
-        log.debug("no prefetched performance summaries", exc_info=True)
+    except Exception as e:
+        # No statistics tables yet (a new site) is normal; anything else is a
+        # fault an operator should see: every service is then read on its own.
+        undefined_table = getattr(getattr(e, "orig", None), "pgcode", None) == "42P01"
+        (log.debug if undefined_table else log.warning)(
+            "performance summaries of a batch of %d services could not be read at once (%s); "
+            "reading them one by one", len(services), e, exc_info=undefined_table)
         known = {}
     token = _PREFETCHED.set({**(_PREFETCHED.get() or {}), **known})
     try:

@@ -79,3 +79,16 @@ def test_the_rebuild_with_the_prefetch_makes_the_documents_ckans_rebuild_makes(f
     assert solr_documents(ids) == by_ckan
     assert '"missed_in_a_row": 3' in by_ckan[helpers.call_action("package_show", id="sr-1")["id"]][
         "validated_data_dict"]
+
+
+def test_a_batch_read_that_fails_is_logged_as_a_warning_and_each_service_read_on_its_own(
+        figures, caplog, monkeypatch):
+    monkeypatch.setattr(statistics_publish.log, "disabled", False)   # CKAN's logging config disables it
+    # A NUL byte in a department's name: the driver refuses the batch's query itself.
+    with caplog.at_level("WARNING", logger="ckanext.govservice.statistics_publish"):
+        with statistics_publish.performance_prefetched([("market\x00regulation", "SR-1")] + SERVICES):
+            figures_of_sr1 = helpers.call_action("package_show", id="sr-1")["performance"]
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1
+    assert "batch of 4 services could not be read at once" in warned[0]
+    assert figures_of_sr1["period_to"] == "2026-04"
