@@ -118,23 +118,6 @@ def fell_most(departments: list[dict[str, Any]], kpis: Iterable[str] = FELL_KPIS
     return out
 
 
-def _platform_headline(period_from: str, period_to: str,
-                       previous_from: str, previous_to: str) -> dict[str, dict[str, Any]]:
-    """The whole platform's KPIs over the window, each with its change on the window before."""
-    def report(f, t, names):
-        answer = statistics_publish.kpi_report({"group_by": [], "period_type": "month", "kpis": names,
-                                                "period_from": f, "period_to": t})
-        return answer["results"][0]["kpis"] if answer["results"] else {
-            n: {"value": None, "numerator": None, "denominator": None} for n in names}
-    now = report(period_from, period_to, stats.kpi_names())
-    standards.add_runs(now, standards.monthly_values("platform", period_to).get((None, None)))
-    before = report(previous_from, previous_to, stats.kpi_names("statistics"))
-    for name, figure in now.items():
-        old = before.get(name)
-        figure["change_previous"] = stats.change(figure["value"], old["value"] if old else None)
-    return now
-
-
 def platform(lang: str) -> dict[str, Any]:
     """The platform dashboard: headline KPIs, a trend, the league table and who fell most."""
     league = tk.get_action("govservice_league_table")({"ignore_auth": True}, {})
@@ -142,9 +125,7 @@ def platform(lang: str) -> dict[str, Any]:
     return {
         "league": league,
         "has_statistics": latest is not None,
-        "headline": _headline(_platform_headline(
-            league["period_from"], league["period_to"],
-            league["previous_period_from"], league["previous_period_to"])),
+        "headline": _headline(league["platform"]["kpis"]),   # summed with the departments' rows
         "trend": _window_trend(lang, league["period_to"]) if latest else None,
         "fell_most": fell_most(league["departments"]),
     }

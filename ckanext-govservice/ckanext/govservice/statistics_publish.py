@@ -304,12 +304,23 @@ def _group_values(row: dict[str, Any], keys: list[str]) -> dict[str, Any]:
     return {k: row.get(k) for k in keys}
 
 
+def _no_data(names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    return {name: {"value": None, "numerator": None, "denominator": None} for name in names}
+
+
 def kpi_report(query: dict[str, Any]) -> dict[str, Any]:
-    """The KPIs a validated ``govservice_kpis`` query asks for (see the action's docstring)."""
+    """The KPIs a validated ``govservice_kpis`` query asks for (see the action's docstring).
+
+    With ``with_total`` (not an action parameter; grouping by department,
+    service or channel, whose groups add up), the answer also has ``totals``:
+    the same KPIs of every group together, one entry ({"period", "kpis"}) per
+    period (one for the window when not grouped by period) — what the query
+    without the grouping gives, from the same reads."""
     group_by: list[str] = query["group_by"]
     period_type: str = query["period_type"]
     names: list[str] = query["kpis"]
     keys = [g for g in group_by if g != "period"]
+    with_total = bool(query.get("with_total"))
     filters = {k: query.get(k) for k in ("department", "service", "theme", "life_event", "channel")}
     with store.read_engine().connect() as conn:
         table = _find_table(publishing.site_context())
@@ -323,31 +334,46 @@ def kpi_report(query: dict[str, Any]) -> dict[str, Any]:
         rows = []
         if statistic_names and table:
             rows = store.kpi_sums(conn, table, group_by=group_by, period_type=period_type,
-                                  period_from=fetch_from, period_to=period_to, **filters)
+                                  period_from=fetch_from, period_to=period_to, with_total=with_total,
+                                  **filters)
         catalogue_rows = []
         if catalogue_names and not by_period and "channel" not in group_by and not filters["channel"]:
             catalogue_rows = store.catalogue_sums(
-                conn, group_by=group_by, **{k: v for k, v in filters.items() if k != "channel"})
+                conn, group_by=group_by, with_total=with_total,
+                **{k: v for k, v in filters.items() if k != "channel"})
 
     results: dict[tuple, dict[str, Any]] = {}
+    totals: dict[str, dict[str, Any]] = {}
     first_bucket = stats.bucket(period_from, period_type)
+    window = f"{period_from}..{period_to}"
     for row in rows:
-        period = row.get("period") if by_period else f"{period_from}..{period_to}"
+        period = row.get("period") if by_period else window
+        if row.get("total"):
+            totals[period] = {"period": period, "kpis": stats.kpi_values(row, statistic_names)}
+            continue
         key = (period, *(row.get(k) for k in keys))
         results[key] = {**_group_values(row, keys), "period": period,
                         "kpis": stats.kpi_values(row, statistic_names)}
     for row in catalogue_rows:
-        period = f"{period_from}..{period_to}"
-        key = (period, *(row.get(k) for k in keys))
-        entry = results.setdefault(key, {**_group_values(row, keys), "period": period, "kpis": {}})
+        if row.get("total"):
+            totals.setdefault(window, {"period": window, "kpis": {}})["kpis"].update(
+                stats.kpi_values(row, catalogue_names))
+            continue
+        key = (window, *(row.get(k) for k in keys))
+        entry = results.setdefault(key, {**_group_values(row, keys), "period": window, "kpis": {}})
         entry["kpis"].update(stats.kpi_values(row, catalogue_names))
+    if with_total and not by_period:   # the window's total, even with nothing in it
+        totals.setdefault(window, {"period": window, "kpis": {}})
     ordered = list(results.values())
-    for entry in ordered:   # every KPI asked for is present, as "no data" when nothing backs it
-        for name in names:
-            entry["kpis"].setdefault(name, {"value": None, "numerator": None, "denominator": None})
+    summed = sorted(totals.values(), key=lambda t: t["period"])
+    for entry in ordered + summed:   # every KPI asked for is present, as "no data" when nothing backs it
+        for name, figure in _no_data(names).items():
+            entry["kpis"].setdefault(name, figure)
     if by_period:
         stats.add_changes(ordered, period_type, keys)
         ordered = [r for r in ordered if r["period"] >= first_bucket]
+        stats.add_changes(summed, period_type, [])
+        summed = [r for r in summed if r["period"] >= first_bucket]
     if "department" in group_by:
         stats.add_ranks(ordered, within="period")
     ordered.sort(key=lambda r: tuple(str(r.get(k) or "") for k in keys) + (r["period"],))
@@ -356,12 +382,21 @@ def kpi_report(query: dict[str, Any]) -> dict[str, Any]:
     answer = {"group_by": group_by, "period_type": period_type, "period_from": period_from,
               "period_to": period_to, "filters": {k: v for k, v in filters.items() if v},
               "definitions": definitions, "results": ordered}
-    standards.judge_report(answer)   # each figure's target, met, red/amber/green
+    judging = standards.all_standards()
+    standards.judge_report(answer, judging)   # each figure's target, met, red/amber/green
+    if with_total:
+        answer["totals"] = summed
+        standards.judge_report({**answer, "group_by": [g for g in group_by if g == "period"],
+                                "results": summed}, judging)
     return answer
 
 
 def league_table(period_from: str | None, period_to: str | None) -> dict[str, Any]:
-    """Departments ranked on every KPI over a window, with the change on the window before."""
+    """Departments ranked on every KPI over a window, with the change on the window before;
+    and ``platform``: the whole platform's KPIs (every department's services together,
+    those of departments since removed too), judged against the platform's standards,
+    with the change and the months missed in a row — summed in the same reads as the
+    departments' (``kpi_report``'s ``with_total``), not read again."""
     with store.read_engine().connect() as conn:
         period_to = period_to or store.latest_period(conn) or stats.current_period()
     period_from = period_from or stats.shift_period(period_to, -11)
@@ -370,19 +405,23 @@ def league_table(period_from: str | None, period_to: str | None) -> dict[str, An
     months = (y1 - y0) * 12 + (m1 - m0) + 1
     names = stats.kpi_names()
     now = kpi_report({"group_by": ["department"], "period_type": "month", "kpis": names,
-                      "period_from": period_from, "period_to": period_to})
+                      "period_from": period_from, "period_to": period_to, "with_total": True})
     before = kpi_report({"group_by": ["department"], "period_type": "month",
                          "kpis": stats.kpi_names("statistics"),
                          "period_from": stats.shift_period(period_from, -months),
-                         "period_to": stats.shift_period(period_to, -months)})
+                         "period_to": stats.shift_period(period_to, -months), "with_total": True})
     previous = {r["department"]: r["kpis"] for r in before["results"]}
-    for r in now["results"]:
+    platform = now["totals"][0]
+    for r in [*now["results"], platform]:
+        was = before["totals"][0]["kpis"] if r is platform else previous.get(r["department"], {})
         for name, figure in r["kpis"].items():
-            old = previous.get(r["department"], {}).get(name)
+            old = was.get(name)
             figure["change_previous"] = stats.change(figure["value"], old["value"] if old else None)
     history = standards.monthly_values("department", period_to)
     for r in now["results"]:
         standards.add_runs(r["kpis"], history.get((r["department"], None)))
+    standards.add_runs(platform["kpis"], standards.monthly_values("platform", period_to).get((None, None)))
     return {"period_from": period_from, "period_to": period_to,
             "previous_period_from": before["period_from"], "previous_period_to": before["period_to"],
-            "definitions": now["definitions"], "departments": now["results"]}
+            "definitions": now["definitions"], "departments": now["results"],
+            "platform": {"kpis": platform["kpis"]}}

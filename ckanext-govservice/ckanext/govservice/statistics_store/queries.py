@@ -41,9 +41,17 @@ FILTERS = {"department": "d.department = :department", "service": "d.service_cod
            "period_from": "r.period >= :period_from", "period_to": "r.period <= :period_to"}
 
 
+# The groupings whose groups split the rows (each row in one group), so that the
+# groups' sums add up to the whole: a service with two themes is in two theme
+# groups, and the themes' sums count it twice.
+TOTAL_OF = ("department", "service", "channel")
+
+
 def _grouped_query(source: str, sums: str, group_by: Sequence[str], filters: Mapping[str, Any],
-                   period_select: str | None = None) -> tuple[str, dict[str, Any]]:
-    """SELECT the sums from a source (aliases d: the catalogue side, r: the figures) per group."""
+                   period_select: str | None = None, with_total: bool = False) -> tuple[str, dict[str, Any]]:
+    """SELECT the sums from a source (aliases d: the catalogue side, r: the figures) per group;
+    ``with_total``: also the sums of every group together (per period, when grouped by
+    it), in the same pass, the row whose ``total`` is true (the others' false)."""
     if "theme" in group_by:
         source += " CROSS JOIN LATERAL unnest(d.themes) AS theme"
     if "life_event" in group_by:
@@ -56,19 +64,34 @@ def _grouped_query(source: str, sums: str, group_by: Sequence[str], filters: Map
     if period_select:
         select.append(f"{period_select} AS period")
         group.append(period_select)   # the expression: a bare "period" would mean r.period
-    sql = (f"SELECT {', '.join(select + [sums])} FROM {source} WHERE {' AND '.join(where)}"
-           + (f" GROUP BY {', '.join(group)}" if group else ""))
+    grouping = f" GROUP BY {', '.join(group)}" if group else ""
+    if with_total:
+        if any(g not in TOTAL_OF for g in keys):
+            raise ValueError(f"the groups of {', '.join(keys)} do not add up to a total")
+        keyed = [GROUP_COLUMN[g] for g in keys]
+        if keyed:
+            periods = group[len(keyed):]
+            select.append(f"GROUPING({', '.join(keyed)}) <> 0 AS total")
+            grouping = f" GROUP BY GROUPING SETS (({', '.join(group)}), ({', '.join(periods)}))"
+        else:
+            select.append("TRUE AS total")
+    sql = f"SELECT {', '.join(select + [sums])} FROM {source} WHERE {' AND '.join(where)}{grouping}"
     return sql, params
 
 
 def kpi_sums(conn, table: str, *, group_by: Sequence[str], period_type: str,
-             period_from: str | None, period_to: str | None, **filters: Any) -> list[dict[str, Any]]:
+             period_from: str | None, period_to: str | None, with_total: bool = False,
+             **filters: Any) -> list[dict[str, Any]]:
     """The statistics sums per group (and period bucket), from the cheapest source.
 
     Departments and the platform read the department x month x channel sums;
     services, themes and life events read the service x month sums joined
     with the catalogue; a channel breakdown of services reads the rows.
     ``filters``: department, service, theme, life_event, channel.
+    ``with_total``: every row has ``total``, and one more row (per period
+    bucket, when grouped by period) with ``total`` true sums every group, as
+    the query without the grouping would (only for groupings that split the
+    rows: department, service, channel; ValueError for the others).
     """
     by_service = any(g in group_by for g in ("service", "theme", "life_event")) or any(
         filters.get(k) for k in ("service", "theme", "life_event"))
@@ -84,14 +107,16 @@ def kpi_sums(conn, table: str, *, group_by: Sequence[str], period_type: str,
     sql, params = _grouped_query(
         source, sums + ", min(r.period) AS first_month, max(r.period) AS last_month", group_by,
         {**filters, "period_from": period_from, "period_to": period_to},
-        _bucket_sql(period_type, "r.period") if "period" in group_by else None)
+        _bucket_sql(period_type, "r.period") if "period" in group_by else None, with_total)
     return [{k: plain_number(v) for k, v in row.items()} for row in conn.execute(sa.text(sql), params).mappings()]
 
 
-def catalogue_sums(conn, *, group_by: Sequence[str], **filters: Any) -> list[dict[str, Any]]:
-    """The catalogue KPIs' sums (active services as they are now) per group."""
+def catalogue_sums(conn, *, group_by: Sequence[str], with_total: bool = False,
+                   **filters: Any) -> list[dict[str, Any]]:
+    """The catalogue KPIs' sums (active services as they are now) per group;
+    ``with_total`` as in ``kpi_sums``."""
     sums = ", ".join(f"{sql} AS {name}" for name, sql in CATALOGUE_SUMS.items())
-    sql, params = _grouped_query(f"{SCHEMA}.service d", sums, group_by, filters)
+    sql, params = _grouped_query(f"{SCHEMA}.service d", sums, group_by, filters, with_total=with_total)
     sql = sql.replace("WHERE TRUE", "WHERE d.status = 'active'", 1)
     return [{k: plain_number(v) for k, v in row.items()} for row in conn.execute(sa.text(sql), params).mappings()]
 
