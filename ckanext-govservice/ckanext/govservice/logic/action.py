@@ -441,8 +441,12 @@ def govservice_league_table(context: Context, data_dict: DataDict) -> DataDict:
         "previous_period_to", "definitions", "departments": [{"department",
         "title": {"zh_Hans_CN", "en"}, "kpis": {kpi: {"value", "numerator",
         "denominator", "rank", "of", "change_previous"}}, "standardisation":
-        {"score", "matching", "implementations"}}], "standardisation_definition":
-        {"zh_Hans_CN", "en"}}``; a department's standardisation score is the
+        {"score", "matching", "implementations"}}], "platform": {"kpis": {kpi:
+        {"value", "numerator", "denominator", "change_previous", "standard"}}},
+        "standardisation_definition": {"zh_Hans_CN", "en"}}``; ``platform`` is
+        the whole platform over the same window (every department's services
+        together, those of departments since removed too), judged against the
+        platform's standards; a department's standardisation score is the
         share of its implementations of basic items keeping to the item's
         standard (govservice_standardisation); null with no implementation
     :rtype: dict
