@@ -130,11 +130,36 @@ def target(ckan) -> CkanTarget:
     return CkanTarget(ckan)
 
 
+def _department_ids(references: set[Any]) -> dict[str, str]:
+    """{department name: its id} for the batch's departments named by name, in one
+    query: the record then names its department by id, which CKAN's validators
+    (ours and ``owner_org_validator``) find in one look-up instead of two (CKAN's
+    ``Group.get`` tries a reference as an id first, then as a name). The same
+    group either way, so the same dataset is saved: a reference that is some
+    group's id stays as it is, one that names no group too (its error is CKAN's)."""
+    from ckan import model
+    names = [r for r in references if isinstance(r, str) and r]
+    if not names:
+        return {}
+    rows = model.Session.query(model.Group.id, model.Group.name).filter(
+        model.Group.name.in_(names) | model.Group.id.in_(names)).all()
+    ids = {row.id for row in rows}
+    return {row.name: row.id for row in rows if row.name not in ids}
+
+
+def _by_department_id(dataset: dict[str, Any], departments: dict[str, str]) -> dict[str, Any]:
+    department = dataset.get("owner_org")
+    if isinstance(department, str) and department in departments:
+        return {**dataset, "owner_org": departments[department]}
+    return dataset
+
+
 class BatchTarget(CkanTarget):
     """CKAN in this process, written in batches (see the module's docstring)."""
 
     def __init__(self, ckan: ckanapi.LocalCKAN | InProcess):
         self._ckan = ckan
+        self.user = None            # the harvest's user, signed in for the batch (_sign_in)
         self.departments: set[str] = set()
         self.wrote = False
 
@@ -170,12 +195,15 @@ class BatchTarget(CkanTarget):
                     if result is None and d.get("type", "service") == "service"
                     and d.get("owner_org") and d.get("service_code")]
         written: list[tuple[int, str]] = []
+        self._sign_in()
+        departments = _department_ids({d.get("owner_org") for (d, _name), result in zip(items, results)
+                                       if result is None})
         with bulk_load.batch(services) as batch:
             for i, (dataset, known_name) in enumerate(items):
                 if results[i] is not None:
                     continue
                 try:
-                    written.append((i, self._write(dataset, known_name)))
+                    written.append((i, self._write(_by_department_id(dataset, departments), known_name)))
                 except ckanapi.ValidationError as e:
                     name = self.existing_name(dataset) if known_name is None and \
                         _already_there(e.error_dict, dataset) else None
@@ -198,10 +226,27 @@ class BatchTarget(CkanTarget):
                 self.departments.add(saved["owner_org"])
         return True
 
+    def _sign_in(self) -> None:
+        """The harvest's user, looked up once a batch and signed in to this process's
+        request context, as CKAN looks up an HTTP request's user once and signs it in
+        (``current_user``, and ``auth_user_obj`` in the action's context): CKAN's
+        authorisation then finds it there instead of looking it up again for every
+        check of every record (four look-ups a service)."""
+        from ckan import model
+        from ckan.common import login_user
+        from flask import has_request_context
+        user = model.User.get(self.ckan.username)
+        # an inactive user is not signed in (flask-login refuses it): CKAN looks it up as before.
+        # Without a request context (CKAN loaded by a test, not by local_ckan) only the action's
+        # context carries it.
+        self.user = user if user is not None and user.is_active and \
+            (not has_request_context() or login_user(user)) else None
+
     def _write(self, dataset: dict[str, Any], known_name: str | None) -> str:
         """The dataset created (or updated), not committed, not indexed; its id."""
         from ckanext.govservice.bulk_load import BULK_LOAD
-        context = {"user": self.ckan.username, "defer_commit": True, "return_id_only": True, BULK_LOAD: True}
+        context = {"user": self.ckan.username, "auth_user_obj": self.user,
+                   "defer_commit": True, "return_id_only": True, BULK_LOAD: True}
         if known_name is None:
             return self.ckan.call_action("package_create", dataset, context=context)
         return self.ckan.call_action("package_update", {**dataset, "id": known_name}, context=context)

@@ -147,6 +147,50 @@ def test_a_bulk_batch_makes_each_written_services_dict_once_for_its_activity_and
     assert sorted(dictized) == sorted(s["name"] for s in saved)
 
 
+def statements_during(write) -> list[tuple[str, str]]:
+    """(SQL statement, the call stack's files and functions) of each statement
+    CKAN's database gets while ``write()`` runs."""
+    import traceback
+    import sqlalchemy as sa
+    from ckan import model
+    seen = []
+
+    def listen(_conn, _cursor, statement, *_args):
+        stack = " ".join(f"{f.filename}:{f.name}" for f in traceback.extract_stack())
+        seen.append((" ".join(statement.split()), stack))
+    sa.event.listen(model.meta.engine, "before_cursor_execute", listen)
+    try:
+        write()
+    finally:
+        sa.event.remove(model.meta.engine, "before_cursor_execute", listen)
+    return seen
+
+
+def test_a_bulk_batch_signs_its_user_in_once_so_ckans_authorisation_does_not_look_it_up_per_record(
+        local, department, with_request_context):
+    services = [{**a_service(department), "service_code": f"BULK-{i}", "source_record_id": f"BULK-{i}"}
+                for i in range(3)]
+    target = bulk.target(local)
+
+    statements = statements_during(lambda: target.upsert_many([(s, None) for s in services]))
+
+    user_lookups = [stack for sql, stack in statements if sql.startswith("SELECT") and 'FROM "user"' in sql]
+    assert [s for s in user_lookups if "ckan/authz.py" in s or ":check_access" in s] == []
+    assert len([s for s in user_lookups if "govharvest/bulk.py:_sign_in" in s]) == 1
+
+
+def test_a_bulk_batch_looks_its_departments_up_by_name_once_not_per_record(local, department):
+    services = [{**a_service(department), "service_code": f"BULK-{i}", "source_record_id": f"BULK-{i}"}
+                for i in range(3)]
+    target = bulk.target(local)
+
+    statements = statements_during(lambda: target.upsert_many([(s, None) for s in services]))
+
+    by_name = [sql for sql, _stack in statements if sql.startswith("SELECT") and 'FROM "group"' in sql
+               and ('"group".name =' in sql or '"group".name IN' in sql)]
+    assert len(by_name) == 1 and '"group".name IN' in by_name[0]
+
+
 def test_a_bulk_harvest_writes_as_the_owner_of_the_harvests_token_as_over_http(
         local, department, source, monkeypatch):
     from ckan import model
