@@ -26,6 +26,7 @@ before the change.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import tempfile
 from pathlib import Path
@@ -54,7 +55,13 @@ def iter_public_services(context: dict[str, Any], owner_org: str | None = None,
     """Every public, non-deleted service (of one department, by id; matching the index
     filters ``also`` too when given), by name, a Solr page at a time: each page
     starts after the last name of the one before (not at an offset), so the
-    100th page costs what the first does."""
+    100th page costs what the first does. The next page is asked for while
+    this one is used (``_read_ahead``): Solr's time overlaps the caller's."""
+    for page in _read_ahead(_pages(context, owner_org, also)):
+        yield from page
+
+
+def _pages(context: dict[str, Any], owner_org: str | None, also: str) -> Iterator[list[dict[str, Any]]]:
     fq = f"+dataset_type:service {also}".strip()
     if owner_org:
         fq += f' +owner_org:"{owner_org}"'
@@ -64,10 +71,27 @@ def iter_public_services(context: dict[str, Any], owner_org: str | None = None,
             dict(context), {"fq": fq + (f' +name:{{"{after}" TO *]' if after else ""),
                             "rows": PAGE_SIZE, "sort": "name asc",
                             "include_private": False, "include_drafts": False})
-        yield from page["results"]
+        yield page["results"]
         if len(page["results"]) < PAGE_SIZE:
             return
         after = page["results"][-1]["name"]
+
+
+def _read_ahead(pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+    """``pages``, each read in a reader thread while the caller uses the one
+    before: at most one page waits, so memory stays two pages whatever the
+    catalogue's size. A failed read fails the caller's next page."""
+    def read_next() -> list[dict[str, Any]] | None:
+        try:
+            return next(pages, None)
+        finally:
+            model.Session.remove()     # the thread's own session, if the search opened one
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="govservice-catalogue-read") as reader:
+        coming = reader.submit(read_next)
+        while (page := coming.result()) is not None:
+            coming = reader.submit(read_next)
+            yield page
 
 
 def public_services(context: dict[str, Any], owner_org: str | None = None,

@@ -15,7 +15,8 @@ Layout of the files:
 * CSV: UTF-8 with a byte-order mark (so Excel opens Chinese text correctly),
   one header row of column names, one row per service.
 * XLSX: sheet ``services`` (header row of column names, one row per service,
-  numbers and booleans as real cell values) and sheet ``columns`` describing
+  numbers and booleans as real cell values, text inline, at most 32,767
+  characters a cell) and sheet ``columns`` describing
   each column: name, Chinese and English label, and the allowed codes.
 * JSON: ``{"generated_at", "scope", "count", "columns": [{"name", "field_name",
   "label": {"zh_Hans_CN", "en"}, "choices"?}], "services": [record, ...]}``.
@@ -48,7 +49,9 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import re
+import zipfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -57,8 +60,8 @@ from .schema import fold_header as fold  # noqa: F401  (how a header is compared
 
 LIST_SEPARATOR = ";"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-# Control characters that XLSX (XML 1.0) cannot hold; openpyxl refuses them.
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters that XLSX (XML 1.0) cannot hold: control characters, lone surrogates, U+FFFE/U+FFFF.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def catalogue_fields() -> list[dict[str, Any]]:
@@ -91,6 +94,20 @@ def column_descriptions() -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- one service
 
+# How a column's value is taken from a package dict and turned into a cell.
+_PLAIN, _DEPARTMENT, _SUBFIELDS = 0, 1, 2
+
+
+@schema.derived
+def _plan() -> tuple[tuple[str, str, int], ...]:
+    """(column, field name, kind) of every bulk column, in column order: the
+    schema read once, not once for each cell of 100,000 rows."""
+    return tuple((f["govservice_column"], f["field_name"],
+                  _DEPARTMENT if f["field_name"] == "owner_org"
+                  else _SUBFIELDS if f.get("repeating_subfields") else _PLAIN)
+                 for f in catalogue_fields())
+
+
 def _department(service: dict[str, Any]) -> str:
     org = service.get("organization")
     if isinstance(org, dict) and org.get("name"):
@@ -98,29 +115,42 @@ def _department(service: dict[str, Any]) -> str:
     return service.get("owner_org") or ""
 
 
+def _values(service: dict[str, Any], plan: tuple[tuple[str, str, int], ...]) -> list[Any]:
+    """One ``package_show`` dict's values in column order, lists kept, ``""`` as None."""
+    out = []
+    for _, field, kind in plan:
+        value = _department(service) if kind == _DEPARTMENT else service.get(field)
+        out.append(None if value == "" else value)
+    return out
+
+
 def service_record(service: dict[str, Any]) -> dict[str, Any]:
     """One ``package_show`` dict as {column: value}, lists kept as lists (the JSON file)."""
-    record = {}
-    for f in catalogue_fields():
-        value = _department(service) if f["field_name"] == "owner_org" else service.get(f["field_name"])
-        if value == "":
-            value = None
-        record[f["govservice_column"]] = value
-    return record
+    plan = _plan()
+    return dict(zip([c for c, _, _ in plan], _values(service, plan)))
 
 
-def _cell(f: dict[str, Any], value: Any) -> Any:
+def _cell_of(kind: int, value: Any) -> Any:
     if value is None:
         return None
-    if f.get("repeating_subfields"):
+    if kind == _SUBFIELDS:
         if not value:
             return None
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return _json_text(value)
     if isinstance(value, (list, tuple)):
         return LIST_SEPARATOR.join(str(v) for v in value) or None
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return _json_text(value)
     return value
+
+
+def _cell(f: dict[str, Any], value: Any) -> Any:
+    """A schema field's value as a CSV/XLSX cell (see ``service_row``)."""
+    return _cell_of(_SUBFIELDS if f.get("repeating_subfields") else _PLAIN, value)
+
+
+def _cells(values: list[Any], plan: tuple[tuple[str, str, int], ...]) -> list[Any]:
+    return [_cell_of(kind, value) for (_, _, kind), value in zip(plan, values)]
 
 
 def service_row(service: dict[str, Any]) -> dict[str, Any]:
@@ -129,12 +159,8 @@ def service_row(service: dict[str, Any]) -> dict[str, Any]:
     Lists of codes become ``a;b``, repeating subfields compact JSON text;
     numbers and booleans keep their type; empty values are ``None``.
     """
-    return _row(service_record(service))
-
-
-def _row(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {f["govservice_column"]: _cell(f, record[f["govservice_column"]])
-            for f in catalogue_fields()}
+    plan = _plan()
+    return dict(zip([c for c, _, _ in plan], _cells(_values(service, plan), plan)))
 
 
 # ---------------------------------------------------------------- formula safety
@@ -173,53 +199,209 @@ def _csv_text(value: Any) -> str:
 
 
 def _xlsx_value(value: Any) -> Any:
+    """A cell's value as the XLSX holds it: text without the characters XML
+    cannot hold, neutralised, at most ``XLSX_MAX_TEXT`` characters (Excel's limit)."""
     if isinstance(value, str):
-        return neutralise(_XML_ILLEGAL.sub("", value))
+        return neutralise(_XML_ILLEGAL.sub("", value))[:XLSX_MAX_TEXT]
     return value
 
 
 # ---------------------------------------------------------------- writers
 
 # The three files are written a row at a time: a writer holds one open file
-# (the XLSX a write-only workbook, openpyxl's constant-memory mode; the JSON
-# its services spooled to disk until their count is known), so memory does
-# not grow with the catalogue. ``write_files`` writes all three in one pass.
+# (the XLSX its zip, the sheet's XML compressed as it is written; the JSON its
+# services spooled to disk until their count is known), so memory does not
+# grow with the catalogue. ``write_files`` writes all three in one pass,
+# working out each service's values and cells once for the three.
 
 
 class _CsvFile:
-    def __init__(self, path: str | Path) -> None:
-        self.cols = columns()
-        self.file = open(path, "w", encoding="utf-8-sig", newline="")
-        self.writer = csv.writer(self.file)
-        self.writer.writerow(self.cols)
+    """The CSV as ``csv.writer`` writes it (the excel dialect: minimal quoting,
+    quotes doubled, CRLF), a row's text built here: the csv module's writer
+    took a third of the CSV's time at 100,000 rows."""
 
-    def add(self, row: Mapping[str, Any]) -> None:
-        self.writer.writerow([_csv_text(row.get(c)) for c in self.cols])
+    def __init__(self, path: str | Path, cols: list[str]) -> None:
+        self.file = open(path, "w", encoding="utf-8-sig", newline="")
+        csv.writer(self.file).writerow(cols)
+        self.lines: list[str] = []
+
+    def add(self, cells: list[Any]) -> None:
+        """One row's cells in column order (as ``_cells`` gives them)."""
+        fields = []
+        for v in cells:
+            # _csv_text inlined: this runs for every cell of 100,000 rows
+            if v is None:
+                fields.append("")
+                continue
+            if isinstance(v, str):
+                if v.startswith(FORMULA_TRIGGERS):
+                    v = "'" + v
+            elif isinstance(v, bool):
+                v = "true" if v else "false"
+            else:
+                v = str(v)
+            if '"' in v:
+                v = '"' + v.replace('"', '""') + '"'
+            elif "," in v or "\n" in v or "\r" in v:
+                v = '"' + v + '"'
+            fields.append(v)
+        if fields == [""]:        # a row of one empty field, as the csv module writes it
+            fields = ['""']
+        self.lines.append(",".join(fields))
+        if len(self.lines) >= _FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.lines:
+            self.file.write("\r\n".join(self.lines) + "\r\n")
+            self.lines = []
 
     def close(self) -> None:
+        self._flush()
         self.file.close()
 
 
-class _XlsxFile:
-    def __init__(self, path: str | Path) -> None:
-        from openpyxl import Workbook  # only the XLSX writer needs it
-        self.path, self.cols = path, columns()
-        self.workbook = Workbook(write_only=True)
-        self.sheet = self.workbook.create_sheet("services")
-        self.sheet.append(self.cols)
+_FLUSH_ROWS = 256     # rows a writer gathers before it writes them: fewer, larger writes
 
-    def add(self, row: Mapping[str, Any]) -> None:
-        self.sheet.append([_xlsx_value(row.get(c)) for c in self.cols])
+
+# The XLSX is SpreadsheetML written by hand, straight into its zip, rather
+# than through openpyxl's write-only workbook, which builds a cell object and
+# an lxml element for every cell (half the time of the three files, measured
+# in bench/serving_bench.py files). Text is inline (no shared-strings table
+# growing with the catalogue); numbers and booleans are real cell values; the
+# parts are the fewest Excel, LibreOffice and openpyxl open.
+XLSX_MAX_TEXT = 32767          # characters in a cell, Excel's limit (openpyxl cuts there too)
+XLSX_COMPRESSION = 1           # zlib level: the file is a download, written often; 1 is ~3x faster than 6
+_XLSX_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_XLSX_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_XLSX_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_XLSX_SHEETS = ("services", "columns")
+_XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_XLSX_TYPE}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{_XLSX_TYPE}.styles+xml"/>'
+        + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_XLSX_TYPE}.worksheet+xml"/>'
+                  for i in range(1, len(_XLSX_SHEETS) + 1))
+        + "</Types>"),
+    "_rels/.rels": (
+        f'<Relationships xmlns="{_XLSX_PKG_REL}"><Relationship Id="rId1" '
+        f'Type="{_XLSX_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+    "xl/workbook.xml": (
+        f'<workbook xmlns="{_XLSX_MAIN}" xmlns:r="{_XLSX_REL}"><sheets>'
+        + "".join(f'<sheet name="{name}" sheetId="{i}" r:id="rId{i}"/>'
+                  for i, name in enumerate(_XLSX_SHEETS, 1))
+        + "</sheets></workbook>"),
+    "xl/_rels/workbook.xml.rels": (
+        f'<Relationships xmlns="{_XLSX_PKG_REL}">'
+        + "".join(f'<Relationship Id="rId{i}" Type="{_XLSX_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                  for i in range(1, len(_XLSX_SHEETS) + 1))
+        + f'<Relationship Id="rId{len(_XLSX_SHEETS) + 1}" Type="{_XLSX_REL}/styles" Target="styles.xml"/>'
+        "</Relationships>"),
+    "xl/styles.xml": (
+        f'<styleSheet xmlns="{_XLSX_MAIN}">'
+        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"),
+}
+_SHEET_HEAD = f'{_XML_HEAD}<worksheet xmlns="{_XLSX_MAIN}"><sheetData>'
+_SHEET_TAIL = "</sheetData></worksheet>"
+
+
+def _column_letter(index: int) -> str:
+    """A, B, … Z, AA, AB … for the 0-based column ``index``."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _xml_text(text: str) -> str:
+    # \r escaped: a parser reads a raw one as \n
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+class _XlsxSheet:
+    """One worksheet's XML, written into the open zip entry a row at a time."""
+
+    def __init__(self, book: zipfile.ZipFile, number: int, width: int) -> None:
+        self.part = book.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True)
+        self.letters = [_column_letter(i) for i in range(width)]
+        self.rows = 0
+        self.pending: list[str] = [_SHEET_HEAD]
+
+    def add(self, cells: Iterable[Any]) -> None:
+        self.rows += 1
+        n = str(self.rows)
+        xml = [f'<row r="{n}">']
+        for letter, v in zip(self.letters, cells):
+            if v is None:
+                continue
+            if isinstance(v, str):
+                # as _xlsx_value, inlined: this runs for every cell of 100,000 rows
+                if _XML_ILLEGAL.search(v):
+                    v = _XML_ILLEGAL.sub("", v)
+                if v.startswith(FORMULA_TRIGGERS):
+                    v = "'" + v
+                if len(v) > XLSX_MAX_TEXT:
+                    v = v[:XLSX_MAX_TEXT]
+                space = ' xml:space="preserve"' if v != v.strip() else ""
+                xml.append(f'<c r="{letter}{n}" t="inlineStr"><is><t{space}>{_xml_text(v)}</t></is></c>')
+            elif isinstance(v, bool):
+                xml.append(f'<c r="{letter}{n}" t="b"><v>{int(v)}</v></c>')
+            elif isinstance(v, (int, float)):
+                if math.isfinite(v):     # NaN and infinity have no cell value: left empty
+                    xml.append(f'<c r="{letter}{n}"><v>{"%.16g" % v}</v></c>')
+            else:
+                xml.append(f'<c r="{letter}{n}" t="inlineStr"><is><t>{_xml_text(_xlsx_value(str(v)))}</t></is></c>')
+        xml.append("</row>")
+        self.pending.append("".join(xml))
+        if len(self.pending) >= _FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.part.write("".join(self.pending).encode("utf-8"))
+        self.pending = []
 
     def close(self) -> None:
-        about = self.workbook.create_sheet("columns")
-        about.append(["column", "label_zh", "label_en", "codes"])
+        self.pending.append(_SHEET_TAIL)
+        self._flush()
+        self.part.close()
+
+
+class _XlsxFile:
+    def __init__(self, path: str | Path, cols: list[str]) -> None:
+        self.book = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=XLSX_COMPRESSION)
+        for name, xml in _XLSX_PARTS.items():
+            self.book.writestr(name, _XML_HEAD + xml)
+        self.sheet = _XlsxSheet(self.book, 1, len(cols))
+        self.sheet.add(cols)
+
+    def add(self, cells: list[Any]) -> None:
+        """One row's cells in column order (as ``_cells`` gives them)."""
+        self.sheet.add(cells)
+
+    def close(self) -> None:
+        self.sheet.close()
+        about = _XlsxSheet(self.book, 2, 4)
+        about.add(["column", "label_zh", "label_en", "codes"])
         for item in column_descriptions():
             codes = "; ".join(f'{c["value"]} = {c["label"]["zh_Hans_CN"]} / {c["label"]["en"]}'
                               for c in item.get("choices", []))
-            about.append([_xlsx_value(v) for v in (
-                item["name"], item["label"]["zh_Hans_CN"], item["label"]["en"], codes or None)])
-        self.workbook.save(self.path)
+            about.add([item["name"], item["label"]["zh_Hans_CN"], item["label"]["en"], codes or None])
+        about.close()
+        self.book.close()
 
 
 def _json_text(value: Any) -> str:
@@ -264,14 +446,21 @@ def _write(items: Iterable[Any], *files: Any) -> int:
     return n
 
 
+def _in_column_order(rows: Iterable[Mapping[str, Any]], cols: list[str]) -> Iterator[list[Any]]:
+    for row in rows:
+        yield [row.get(c) for c in cols]
+
+
 def write_csv(rows: Iterable[dict[str, Any]], path: str | Path) -> int:
     """Write rows (from ``service_row``) as UTF-8-with-BOM CSV; return the row count."""
-    return _write(rows, _CsvFile(path))
+    cols = columns()
+    return _write(_in_column_order(rows, cols), _CsvFile(path, cols))
 
 
 def write_xlsx(rows: Iterable[dict[str, Any]], path: str | Path) -> int:
     """Write rows as an XLSX workbook (sheets ``services`` and ``columns``); return the row count."""
-    return _write(rows, _XlsxFile(path))
+    cols = columns()
+    return _write(_in_column_order(rows, cols), _XlsxFile(path, cols))
 
 
 def write_json(services: Iterable[dict[str, Any]], path: str | Path, *,
@@ -284,20 +473,24 @@ def write_json(services: Iterable[dict[str, Any]], path: str | Path, *,
 
 
 class _Service:
-    """One service's record and row, worked out once for the three files."""
+    """One service's values and cells, worked out once for the three files."""
 
-    def __init__(self, csv_file: _CsvFile, json_file: _JsonFile, xlsx_file: _XlsxFile) -> None:
-        self.files = (csv_file, json_file, xlsx_file)
+    def __init__(self, paths: Mapping[str, str | Path], scope: str | None, generated_at: str | None) -> None:
+        self.plan = _plan()
+        self.cols = [c for c, _, _ in self.plan]
+        self.csv = _CsvFile(paths["csv"], self.cols)
+        self.json = _JsonFile(paths["json"], scope, generated_at)
+        self.xlsx = _XlsxFile(paths["xlsx"], self.cols)
 
     def add(self, service: dict[str, Any]) -> None:
-        record = service_record(service)
-        row = _row(record)
-        self.files[0].add(row)
-        self.files[1].add(record)
-        self.files[2].add(row)
+        values = _values(service, self.plan)
+        cells = _cells(values, self.plan)
+        self.csv.add(cells)
+        self.json.add(dict(zip(self.cols, values)))
+        self.xlsx.add(cells)
 
     def close(self) -> None:
-        for f in self.files:
+        for f in (self.csv, self.json, self.xlsx):
             f.close()
 
 
@@ -306,8 +499,7 @@ def write_files(services: Iterable[dict[str, Any]], paths: Mapping[str, str | Pa
     """Write the CSV, JSON and XLSX files (``paths``: {"csv", "json", "xlsx": path})
     in one pass over the services, a service at a time; the same files as
     ``write_csv``, ``write_json`` and ``write_xlsx``. Returns the service count."""
-    return _write(services, _Service(_CsvFile(paths["csv"]), _JsonFile(paths["json"], scope, generated_at),
-                                     _XlsxFile(paths["xlsx"])))
+    return _write(services, _Service(paths, scope, generated_at))
 
 
 # ---------------------------------------------------------------- reading department spreadsheets

@@ -1,7 +1,10 @@
 """The bulk catalogue files on the real stack: built from package_search, stored as
 uploads, read back with pandas and compared with package_show; rebuilt by the
 real job worker when a service changes."""
+import csv
+import io
 import json
+import threading
 import time
 
 import openpyxl
@@ -18,7 +21,7 @@ from ckan.tests import factories, helpers
 from ckanext.govservice import catalogue_publish
 from ckanext.govservice.core import tabular as catalogue
 
-from .. import factories as gov
+from .. import factories as gov, openpyxl_reference, samples
 from ..background import wait_for_job
 
 
@@ -36,6 +39,20 @@ def transport(sysadmin):
 def quiet(monkeypatch):
     """No automatic rebuilds: the test builds the files itself."""
     monkeypatch.setitem(tk.config, "ckanext.govservice.catalogue.auto_rebuild", False)
+
+
+@pytest.fixture
+def every_field(market, transport, sysadmin):
+    """The sample services (every field, every vocabulary value; one with only
+    its required fields) and a transport service whose texts look like formulas
+    and markup: the department whose build also rebuilds the platform's files."""
+    for entry in samples.catalogue(market["id"]):   # the basic item and documents the samples name
+        helpers.call_action("package_create", context=dict(sysadmin), **entry)
+    for i in range(samples.count()):
+        helpers.call_action("package_create", context=dict(sysadmin), **samples.sent(i, market["id"]))
+    helpers.call_action("package_create", context=dict(sysadmin), **samples.minimal(99, market["id"]))
+    create(transport, sysadmin, name="transport-a", title="=1+1 & <b>", title_en="  -minus, \"quoted\"\r\nline  ")
+    return market
 
 
 def create(dept, sysadmin, **overrides):
@@ -115,6 +132,26 @@ class TestBuild:
         assert bool(row["is_free"]) is shown["is_free"] is False
         assert json.loads(row["fees"]) == shown["fees"]
         assert row["life_events"] == ";".join(shown["life_events"])
+
+    def test_the_platform_xlsx_holds_what_the_openpyxl_writer_held_cell_for_cell(
+            self, every_field, sysadmin, tmp_path):
+        catalogue_publish.build(every_field["name"])
+        services = catalogue_publish.public_services(dict(sysadmin))
+        openpyxl_reference.write([catalogue.service_row(s) for s in services], tmp_path / "openpyxl.xlsx")
+        ours = catalogue_files("service-catalogue")["xlsx"]
+        assert openpyxl_reference.cells(ours, "services") == openpyxl_reference.cells(
+            tmp_path / "openpyxl.xlsx", "services")
+
+    def test_the_platform_csv_is_byte_for_byte_what_the_csv_module_writes(self, every_field, sysadmin):
+        catalogue_publish.build(every_field["name"])
+        services = catalogue_publish.public_services(dict(sysadmin))
+        out = io.StringIO(newline="")
+        writer = csv.writer(out)
+        writer.writerow(catalogue.columns())
+        for s in services:
+            writer.writerow([catalogue._csv_text(catalogue.service_row(s).get(c)) for c in catalogue.columns()])
+        with open(catalogue_files("service-catalogue")["csv"], "rb") as f:
+            assert f.read() == ("\ufeff" + out.getvalue()).encode("utf-8")
 
     def test_the_json_has_metadata_and_nested_lists(self, market, sysadmin):
         s = create(market, sysadmin, name="market-a")
@@ -198,6 +235,42 @@ class TestBuild:
         assert response.status_code == 200
         assert response.data.startswith(b"\xef\xbb\xbf")
         assert "企业营业执照核发" in response.data.decode("utf-8-sig")
+
+
+# ---------------------------------------------------------------- the next page read while this one is written
+
+def readers() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("govservice-catalogue-read")]
+
+
+@pytest.mark.usefixtures("clean_index", "quiet")
+class TestReadAhead:
+    def test_a_page_that_fails_to_read_fails_the_reading_rather_than_ending_it(self, monkeypatch, market, sysadmin):
+        def pages(context, owner_org, also):
+            yield [{"name": "first"}]
+            raise tk.ValidationError({"fq": ["Solr said no"]})
+        monkeypatch.setattr(catalogue_publish, "_pages", pages)
+        read = catalogue_publish.iter_public_services(dict(sysadmin))
+        assert next(read) == {"name": "first"}
+        with pytest.raises(tk.ValidationError):
+            next(read)
+
+    def test_no_reader_thread_is_left_once_the_services_are_read(self, monkeypatch, market, sysadmin):
+        for i in range(3):
+            create(market, sysadmin, name=f"market-{i}")
+        monkeypatch.setattr(catalogue_publish, "PAGE_SIZE", 2)
+        assert [s["name"] for s in catalogue_publish.iter_public_services(dict(sysadmin))] == [
+            "market-0", "market-1", "market-2"]
+        assert readers() == []
+
+    def test_no_reader_thread_is_left_when_the_caller_stops_early(self, monkeypatch, market, sysadmin):
+        for i in range(5):
+            create(market, sysadmin, name=f"market-{i}")
+        monkeypatch.setattr(catalogue_publish, "PAGE_SIZE", 2)
+        read = catalogue_publish.iter_public_services(dict(sysadmin))
+        assert next(read)["name"] == "market-0"
+        read.close()
+        assert readers() == []
 
 
 def catalogue_job_ids(include_running: bool = False) -> list[str]:
