@@ -52,8 +52,15 @@ the platform dashboard (/performance/), the league table action and the
 standardisation score; it prints p50/p95 in ms against a baseline measured in
 the same run: package_search of the same words without facets.
 
-``files`` rebuilds the platform's bulk files (CSV, JSON, XLSX) and prints the
-time and the process's peak RSS before and after.
+``files`` writes the platform's bulk files (CSV, JSON, XLSX) of every service
+in the index, read and written streamed as the rebuild does (not uploaded), by
+the writer of commit ``FILES_BASELINE`` (openpyxl's write-only XLSX; the
+baseline) and by today's, each in a process of its own (``files-one``) so each
+peak RSS is its own, one after the other on the same index; then today's over
+the first tenth of the services (peak RSS must not follow the catalogue's
+size). It prints seconds, CPU, services/s and peak RSS of each, and whether
+the two writers' CSV and JSON are the same bytes and their XLSX the same
+cells (its first ``FILES_COMPARED_ROWS`` rows).
 """
 from __future__ import annotations
 
@@ -487,39 +494,125 @@ def serve(app, requests: int) -> None:
           f"{(time.perf_counter() - started) * 1000:.0f} ms")
 
 
-def files() -> None:
-    """The platform's three files written streamed, then as before (every service
-    in one list first), from the same index in the same process; not uploaded
-    (publishing.store_files, unchanged, then stores them as resources)."""
-    import tempfile
+# The writer the ``files`` subcommand measures against: the last commit whose
+# catalogue files went through openpyxl's write-only workbook.
+FILES_BASELINE = "580159e"
+FILES_GENERATED_AT = "2026-01-01T00:00:00+00:00"   # the same in both writers' JSON, so it compares byte for byte
+FILES_COMPARED_ROWS = 2000                         # XLSX rows compared cell for cell (openpyxl reads slowly)
+
+
+def _module_at(commit: str, path: str, name: str):
+    """A module of the extension as it was at ``commit``, imported under ``name``
+    inside the same package (its relative imports find today's siblings)."""
+    import importlib.util
+    source = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(source)
+    spec = importlib.util.spec_from_file_location(name, f.name)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    os.unlink(f.name)
+    return module
+
+
+def _memory_mb(key: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (the peak) of this process, from /proc: unlike
+    getrusage's peak, which Linux carries over from the parent across fork and
+    exec, they are this process's own."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    raise KeyError(key)
+
+
+def files_one(writer: str, out: str, limit: int | None) -> None:
+    """One writer's run (a process of its own, so its peak RSS is its own): the
+    platform's services read as the rebuild reads them and written streamed.
+    Prints one JSON line."""
+    import itertools
+    import json
 
     from ckanext.govservice import catalogue_publish
     from ckanext.govservice.core import tabular
     from ckanext.govservice.publishing import site_context
-    context = site_context()
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = {k: Path(tmp) / f"streamed.{k}" for k in ("csv", "json", "xlsx")}
-        before = rss_mb()
-        started = time.perf_counter()
-        count = tabular.write_files(catalogue_publish.iter_public_services(context), paths)
-        streamed = time.perf_counter() - started
-        after_streamed = rss_mb()
-        sizes = {k: p.stat().st_size // 2**20 for k, p in paths.items()}
-        started = time.perf_counter()
-        services = catalogue_publish.public_services(context)
-        rows = [tabular.service_row(s) for s in services]
-        tabular.write_csv(rows, Path(tmp) / "whole.csv")
-        tabular.write_json(services, Path(tmp) / "whole.json")
-        tabular.write_xlsx(rows, Path(tmp) / "whole.xlsx")
-        whole = time.perf_counter() - started
-        same = all((Path(tmp) / f"whole.{k}").stat().st_size == paths[k].stat().st_size for k in ("csv", "json"))
-    print(f"platform files, {count} services (CSV {sizes['csv']} MB, JSON {sizes['json']} MB, "
-          f"XLSX {sizes['xlsx']} MB):\n"
-          f"| written | seconds | services/s | peak RSS of the process after |\n| --- | ---: | ---: | ---: |\n"
-          f"| streamed (now) | {streamed:.1f} | {count / streamed:.0f} | {after_streamed:.0f} MB "
-          f"(was {before:.0f} MB before) |\n"
-          f"| every service in a list first (before) | {whole:.1f} | {count / whole:.0f} | {rss_mb():.0f} MB |\n"
-          f"ratio streamed / before: {streamed / whole:.2f} in time; CSV and JSON of the same size: {same}")
+    if writer == "baseline":
+        tabular = _module_at(FILES_BASELINE, "ckanext-govservice/ckanext/govservice/core/tabular.py",
+                             "ckanext.govservice.core._tabular_baseline")
+        catalogue_publish = _module_at(FILES_BASELINE, "ckanext-govservice/ckanext/govservice/catalogue_publish.py",
+                                       "ckanext.govservice._catalogue_publish_baseline")
+    paths = {k: Path(out) / f"{writer}.{k}" for k in ("csv", "json", "xlsx")}
+    at_start = _memory_mb("VmRSS")
+    cpu = time.process_time()
+    started = time.perf_counter()
+    services = catalogue_publish.iter_public_services(site_context())
+    count = tabular.write_files(itertools.islice(services, limit) if limit else services, paths,
+                                generated_at=FILES_GENERATED_AT)
+    print(json.dumps({"count": count, "seconds": time.perf_counter() - started,
+                      "cpu": time.process_time() - cpu, "rss_at_start": at_start, "peak_rss": _memory_mb("VmHWM"),
+                      "mb": {k: p.stat().st_size / 2**20 for k, p in paths.items()}}))
+
+
+def files(ini: str, tenth: bool = True) -> None:
+    """The platform's three files written by the baseline writer and by today's,
+    each in its own process on the same index one after the other; then today's
+    over a tenth of the catalogue (peak RSS should not follow the size); then
+    the two writers' files compared."""
+    import filecmp
+    import json
+
+    import openpyxl
+
+    from ckanext.govservice.catalogue_publish import PAGE_SIZE
+
+    def run(writer: str, out: str, limit: int | None = None) -> dict:
+        command = [sys.executable, __file__, "--ini", str(Path(ini).resolve()),
+                   "files-one", "--writer", writer, "--out", out]
+        done = subprocess.run(command + (["--limit", str(limit)] if limit else []), cwd=ROOT,
+                              check=True, capture_output=True, text=True)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def xlsx_rows(path: Path) -> list[list]:
+        book = openpyxl.load_workbook(path, read_only=True)
+        rows = []
+        for row in book["services"].iter_rows(values_only=True):
+            rows.append(list(row))
+            if len(rows) > FILES_COMPARED_ROWS:
+                break
+        book.close()
+        width = max(len(r) for r in rows)
+        return [r + [None] * (width - len(r)) for r in rows]
+
+    with tempfile.TemporaryDirectory(prefix="files-bench-") as tmp:
+        # today's writer first: it meets the colder caches, so its lead is not the caches'
+        current = run("current", tmp)
+        runs = {"baseline": run("baseline", tmp), "current": current}
+        count = runs["current"]["count"]
+        same = {k: filecmp.cmp(Path(tmp) / f"baseline.{k}", Path(tmp) / f"current.{k}", shallow=False)
+                for k in ("csv", "json")}
+        same_xlsx = xlsx_rows(Path(tmp) / "baseline.xlsx") == xlsx_rows(Path(tmp) / "current.xlsx")
+        if tenth:      # after the comparison: it writes over today's files
+            runs["a tenth"] = run("current", tmp, max(1, count // 10))
+    names = {"baseline": f"before: commit {FILES_BASELINE} (openpyxl write-only XLSX), the baseline",
+             "current": "now: XLSX written by hand into its zip, cells worked out once",
+             "a tenth": "now, the first tenth of the services"}
+    print(f"platform files of {count:,} services, read from the index a page of "
+          f"{PAGE_SIZE} at a time and written streamed (not uploaded); each writer in its own process, one after "
+          "the other on the same index, today's first; sizes "
+          + ", ".join(f"{k.upper()} {runs['baseline']['mb'][k]:.0f} → {runs['current']['mb'][k]:.0f} MB"
+                      for k in ("csv", "json", "xlsx")) + ":\n")
+    print("| writer | services | seconds | services/s | CPU s of its process | peak RSS | RSS before writing "
+          "| time a service / baseline |\n"
+          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for key, r in runs.items():
+        print(f"| {names[key]} | {r['count']:,} | {r['seconds']:.1f} | {r['count'] / r['seconds']:.0f} | "
+              f"{r['cpu']:.1f} | {r['peak_rss']:.0f} MB | {r['rss_at_start']:.0f} MB | "
+              f"{r['seconds'] / runs['baseline']['seconds'] * (runs['baseline']['count'] / r['count']):.2f} |")
+    print(f"\nCSV byte for byte the baseline's: {same['csv']}; JSON: {same['json']}; "
+          f"XLSX's first {FILES_COMPARED_ROWS:,} rows cell for cell: {same_xlsx}. "
+          f"At this rate 100,000 services take {100_000 / (count / runs['current']['seconds']):.0f} s (target ≤ 60 s).")
 
 
 def main() -> None:
@@ -532,7 +625,12 @@ def main() -> None:
     ix.add_argument("--sample", type=int, default=2000)
     ix.add_argument("--all", action="store_true")
     sub.add_parser("serve").add_argument("--requests", type=int, default=60)
-    sub.add_parser("files")
+    sub.add_parser("files").add_argument("--no-tenth", action="store_true",
+                                         help="skip the run over a tenth of the services")
+    one = sub.add_parser("files-one", help="(used by files) one writer's run, in its own process")
+    one.add_argument("--writer", choices=("baseline", "current"), required=True)
+    one.add_argument("--out", required=True)
+    one.add_argument("--limit", type=int)
     sub.add_parser("statistics").add_argument("--months", type=int, default=18)
     rb = sub.add_parser("rebuild")
     rb.add_argument("--workers", type=int, default=2)
@@ -557,9 +655,11 @@ def main() -> None:
     elif args.what == "serve":
         with kept("serve"):
             serve(app, args.requests)
+    elif args.what == "files-one":
+        files_one(args.writer, args.out, args.limit)
     else:
         with kept("files"):
-            files()
+            files(args.ini, tenth=not args.no_tenth)
 
 
 if __name__ == "__main__":
