@@ -19,9 +19,10 @@ downloads (``statistics_publish``):
 """
 from __future__ import annotations
 
+import contextlib
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from werkzeug.datastructures import FileStorage
 
@@ -192,21 +193,41 @@ def store_files(context: dict[str, Any], dataset: dict[str, Any], files: dict[st
     of its kind, or create it; {kind: resource id}."""
     by_kind = {r.get(FILE_KEY): r for r in dataset.get("resources", []) if r.get(FILE_KEY)}
     out = {}
-    for kind, path in files.items():
-        spec = FORMATS[kind]
-        filename = f"{dataset['name']}.{kind}"
-        with open(path, "rb") as stream:
-            upload = FileStorage(stream=stream, filename=filename, content_type=spec["mimetype"])
-            data = {"name": filename, "format": spec["format"], "mimetype": spec["mimetype"],
-                    "description": f"{description} ({spec['format']})", FILE_KEY: kind,
-                    "url": "", "upload": upload}
-            existing = by_kind.get(kind)
-            if existing:
-                res = tk.get_action("resource_patch")(dict(context), {"id": existing["id"], **data})
-            else:
-                res = tk.get_action("resource_create")(dict(context), {"package_id": dataset["id"], **data})
-        out[kind] = res["id"]
+    with _upload_limit_at_least(max((Path(p).stat().st_size for p in files.values()), default=0) // 2**20 + 1):
+        for kind, path in files.items():
+            spec = FORMATS[kind]
+            filename = f"{dataset['name']}.{kind}"
+            with open(path, "rb") as stream:
+                upload = FileStorage(stream=stream, filename=filename, content_type=spec["mimetype"])
+                data = {"name": filename, "format": spec["format"], "mimetype": spec["mimetype"],
+                        "description": f"{description} ({spec['format']})", FILE_KEY: kind,
+                        "url": "", "upload": upload}
+                existing = by_kind.get(kind)
+                if existing:
+                    res = tk.get_action("resource_patch")(dict(context), {"id": existing["id"], **data})
+                else:
+                    res = tk.get_action("resource_create")(dict(context), {"package_id": dataset["id"], **data})
+            out[kind] = res["id"]
     return out
+
+
+@contextlib.contextmanager
+def _upload_limit_at_least(megabytes: int) -> Iterator[None]:
+    """The platform's own files are not uploads: CKAN's limit on an uploaded
+    file (``ckan.max_resource_size``, 100 MB on our stack) would refuse the
+    platform's bulk CSV and JSON at province scale (251 and 322 MB at 100,380
+    services), so it is raised to the largest file while they are stored, then
+    put back. (Meanwhile another upload in the same process would get the
+    raised limit too; the rebuilds run in a job worker, one job at a time.)"""
+    old = tk.config.get("ckan.max_resource_size")
+    if old is None or megabytes <= old:
+        yield
+        return
+    tk.config["ckan.max_resource_size"] = megabytes
+    try:
+        yield
+    finally:
+        tk.config["ckan.max_resource_size"] = old
 
 
 # ---------------------------------------------------------------- background jobs
