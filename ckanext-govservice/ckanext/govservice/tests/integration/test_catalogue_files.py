@@ -153,6 +153,19 @@ class TestBuild:
         with open(catalogue_files("service-catalogue")["csv"], "rb") as f:
             assert f.read() == ("\ufeff" + out.getvalue()).encode("utf-8")
 
+    def test_files_larger_than_the_sites_upload_limit_are_still_stored(self, market, sysadmin, monkeypatch):
+        # at 100,380 services the platform's CSV is 251 MB and its JSON 322 MB; the stack allows 100 MB uploads
+        monkeypatch.setitem(tk.config, "ckan.max_resource_size", 0)
+        create(market, sysadmin, name="market-a")
+        catalogue_publish.build(market["name"])
+        assert read_csv(catalogue_files("service-catalogue")["csv"])["name"].tolist() == ["market-a"]
+
+    def test_the_sites_upload_limit_is_back_once_the_files_are_stored(self, market, sysadmin, monkeypatch):
+        monkeypatch.setitem(tk.config, "ckan.max_resource_size", 0)
+        create(market, sysadmin, name="market-a")
+        catalogue_publish.build(market["name"])
+        assert tk.config["ckan.max_resource_size"] == 0
+
     def test_the_json_has_metadata_and_nested_lists(self, market, sysadmin):
         s = create(market, sysadmin, name="market-a")
         catalogue_publish.build(market["name"])
