@@ -49,8 +49,9 @@ department's job at a time (harvesters/README.md).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Any
+from typing import Any, Iterator
 
 import ckanapi
 
@@ -159,7 +160,7 @@ class BatchTarget(CkanTarget):
 
     def __init__(self, ckan: ckanapi.LocalCKAN | InProcess):
         self._ckan = ckan
-        self.user = None            # the harvest's user, signed in for the batch (_sign_in)
+        self.user = None            # the harvest's user, signed in for the batch (_signed_in)
         self.departments: set[str] = set()
         self.wrote = False
 
@@ -195,10 +196,9 @@ class BatchTarget(CkanTarget):
                     if result is None and d.get("type", "service") == "service"
                     and d.get("owner_org") and d.get("service_code")]
         written: list[tuple[int, str]] = []
-        self._sign_in()
         departments = _department_ids({d.get("owner_org") for (d, _name), result in zip(items, results)
                                        if result is None})
-        with bulk_load.batch(services) as batch:
+        with self._signed_in(), bulk_load.batch(services) as batch:
             for i, (dataset, known_name) in enumerate(items):
                 if results[i] is not None:
                     continue
@@ -226,21 +226,31 @@ class BatchTarget(CkanTarget):
                 self.departments.add(saved["owner_org"])
         return True
 
-    def _sign_in(self) -> None:
-        """The harvest's user, looked up once a batch and signed in to this process's
-        request context, as CKAN looks up an HTTP request's user once and signs it in
-        (``current_user``, and ``auth_user_obj`` in the action's context): CKAN's
-        authorisation then finds it there instead of looking it up again for every
-        check of every record (four look-ups a service)."""
+    @contextlib.contextmanager
+    def _signed_in(self) -> Iterator[None]:
+        """Within the block (a batch), the harvest's user, looked up once, is signed in
+        to this process's request context, as CKAN looks up an HTTP request's user once
+        and signs it in (``current_user``, and ``auth_user_obj`` in the action's
+        context): CKAN's authorisation finds it there instead of looking it up again for
+        every check of every record (four look-ups a service). Whoever was signed in
+        before is again afterwards, as at the end of a request."""
         from ckan import model
-        from ckan.common import login_user
+        from ckan.common import current_user, login_user, logout_user
         from flask import has_request_context
         user = model.User.get(self.ckan.username)
-        # an inactive user is not signed in (flask-login refuses it): CKAN looks it up as before.
-        # Without a request context (CKAN loaded by a test, not by local_ckan) only the action's
-        # context carries it.
-        self.user = user if user is not None and user.is_active and \
-            (not has_request_context() or login_user(user)) else None
+        # an inactive user is neither signed in nor given: CKAN looks it up as before
+        self.user = user if user is not None and user.is_active else None
+        if self.user is None or not has_request_context():   # CKAN loaded by a test: the context only
+            yield
+            return
+        previous = current_user._get_current_object() if current_user.is_authenticated else None
+        login_user(self.user)
+        try:
+            yield
+        finally:
+            logout_user()
+            if previous is not None:
+                login_user(previous)
 
     def _write(self, dataset: dict[str, Any], known_name: str | None) -> str:
         """The dataset created (or updated), not committed, not indexed; its id."""

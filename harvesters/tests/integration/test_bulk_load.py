@@ -176,7 +176,17 @@ def test_a_bulk_batch_signs_its_user_in_once_so_ckans_authorisation_does_not_loo
 
     user_lookups = [stack for sql, stack in statements if sql.startswith("SELECT") and 'FROM "user"' in sql]
     assert [s for s in user_lookups if "ckan/authz.py" in s or ":check_access" in s] == []
-    assert len([s for s in user_lookups if "govharvest/bulk.py:_sign_in" in s]) == 1
+    assert len([s for s in user_lookups if "govharvest/bulk.py:_signed_in" in s]) == 1
+
+
+def test_after_a_bulk_batch_the_request_context_is_anonymous_again_as_before_it(
+        local, department, with_request_context):
+    from ckan.common import current_user
+    target = bulk.target(local)
+
+    target.upsert_many([(a_service(department), None)])
+
+    assert not current_user.is_authenticated
 
 
 def test_a_bulk_batch_looks_its_departments_up_by_name_once_not_per_record(local, department):
