@@ -61,6 +61,13 @@ def iter_public_services(context: dict[str, Any], owner_org: str | None = None,
         yield from page
 
 
+# The package dict the index keeps of each dataset (what package_search returns),
+# asked for through Solr's [json] transformer: it comes inside Solr's answer as
+# JSON rather than as a string of JSON, so it is decoded once, not twice
+# (package_search's json.loads of each was a quarter of the files' time).
+SHOWN = "validated_data_dict"
+
+
 def _pages(context: dict[str, Any], owner_org: str | None, also: str) -> Iterator[list[dict[str, Any]]]:
     fq = f"+dataset_type:service {also}".strip()
     if owner_org:
@@ -70,8 +77,9 @@ def _pages(context: dict[str, Any], owner_org: str | None, also: str) -> Iterato
         page = tk.get_action("package_search")(
             dict(context), {"fq": fq + (f' +name:{{"{after}" TO *]' if after else ""),
                             "rows": PAGE_SIZE, "sort": "name asc",
-                            "include_private": False, "include_drafts": False})
-        yield page["results"]
+                            "include_private": False, "include_drafts": False,
+                            "fl": ["name", f"{SHOWN}:[json]"]})
+        yield [doc[SHOWN] for doc in page["results"] if SHOWN in doc]
         if len(page["results"]) < PAGE_SIZE:
             return
         after = page["results"][-1]["name"]
