@@ -62,11 +62,12 @@ def delete_standard(conn, kpi: str, department: str | None, service: str | None)
 
 def monthly_sums(conn, *, level: str, period_from: str, period_to: str,
                  department: str | None = None, service: str | None = None,
-                 services: Sequence[str] | None = None) -> list[dict[str, Any]]:
+                 services: Sequence[str] | None = None, with_platform: bool = False) -> list[dict[str, Any]]:
     """The KPI sums month by month: per service (``level`` service; of one
     ``service`` or of the ``services`` listed), per department (department) or
     for the whole platform (platform), each row with ``department``,
-    ``service`` and ``period``."""
+    ``service`` and ``period``. ``with_platform`` (level department): the
+    platform's rows too (``department`` None), summed in the same pass."""
     params = {"f": period_from, "t": period_to, "d": department, "s": service,
               "ss": list(services) if services is not None else None}
     summed = ", ".join(f"sum({name}) AS {name}" for name in SUMS)
@@ -77,8 +78,9 @@ def monthly_sums(conn, *, level: str, period_from: str, period_to: str,
                   WHERE {where} AND (CAST(:s AS text) IS NULL OR service_code = :s)
                     AND (CAST(:ss AS text[]) IS NULL OR service_code = ANY(CAST(:ss AS text[])))"""
     elif level == "department":
+        grouping = "GROUPING SETS ((department, period), (period))" if with_platform else "department, period"
         sql = f"""SELECT department, NULL AS service, period, {summed} FROM {SCHEMA}.department_month
-                  WHERE {where} GROUP BY department, period"""
+                  WHERE {where} GROUP BY {grouping}"""
     else:
         sql = f"""SELECT NULL AS department, NULL AS service, period, {summed} FROM {SCHEMA}.department_month
                   WHERE {where} GROUP BY period"""
