@@ -138,12 +138,14 @@ def _add_run(judged: dict[str, Any], kpi: str, history: Iterable[tuple[str, Any]
 
 def monthly_values(level: str, period_to: str, *, department: str | None = None,
                    service: str | None = None, months: int = RUN_MONTHS,
-                   services: list[str] | None = None) -> dict[tuple, dict[str, list]]:
+                   services: list[str] | None = None, with_platform: bool = False) -> dict[tuple, dict[str, list]]:
     """{(department, service): {kpi: [(month, value), …]}} over the ``months`` up to period_to
-    (of one ``service``, or of the ``services`` listed, when given)."""
+    (of one ``service``, or of the ``services`` listed, when given; ``with_platform``, of
+    departments: the platform's too, under (None, None), from the same read)."""
     with store.engine().connect() as conn:
         rows = pm.monthly_sums(conn, level=level, period_from=stats.shift_period(period_to, -(months - 1)),
-                               period_to=period_to, department=department, service=service, services=services)
+                               period_to=period_to, department=department, service=service, services=services,
+                               with_platform=with_platform)
     names = stats.kpi_names("statistics")
     out: dict[tuple, dict[str, list]] = {}
     for row in rows:
