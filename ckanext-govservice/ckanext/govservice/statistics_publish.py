@@ -308,8 +308,12 @@ def _no_data(names: Iterable[str]) -> dict[str, dict[str, Any]]:
     return {name: {"value": None, "numerator": None, "denominator": None} for name in names}
 
 
-def kpi_report(query: dict[str, Any]) -> dict[str, Any]:
-    """The KPIs a validated ``govservice_kpis`` query asks for (see the action's docstring).
+_FIND = object()
+
+
+def kpi_report(query: dict[str, Any], table: Any = _FIND) -> dict[str, Any]:
+    """The KPIs a validated ``govservice_kpis`` query asks for (see the action's docstring);
+    ``table``: the statistics table (``_find_table``'s answer) when the caller found it already.
 
     With ``with_total`` (not an action parameter; grouping by department,
     service or channel, whose groups add up), the answer also has ``totals``:
@@ -323,7 +327,8 @@ def kpi_report(query: dict[str, Any]) -> dict[str, Any]:
     with_total = bool(query.get("with_total"))
     filters = {k: query.get(k) for k in ("department", "service", "theme", "life_event", "channel")}
     with store.read_engine().connect() as conn:
-        table = _find_table(publishing.site_context())
+        if table is _FIND:
+            table = _find_table(publishing.site_context())
         period_to = query.get("period_to") or store.latest_period(conn) or stats.current_period()
         period_from = query.get("period_from") or stats.shift_period(period_to, -11)
         by_period = "period" in group_by
@@ -404,12 +409,13 @@ def league_table(period_from: str | None, period_to: str | None) -> dict[str, An
     y1, m1 = stats.parse_period(period_to)
     months = (y1 - y0) * 12 + (m1 - m0) + 1
     names = stats.kpi_names()
+    table = _find_table(publishing.site_context())   # once for both windows
     now = kpi_report({"group_by": ["department"], "period_type": "month", "kpis": names,
-                      "period_from": period_from, "period_to": period_to, "with_total": True})
+                      "period_from": period_from, "period_to": period_to, "with_total": True}, table)
     before = kpi_report({"group_by": ["department"], "period_type": "month",
                          "kpis": stats.kpi_names("statistics"),
                          "period_from": stats.shift_period(period_from, -months),
-                         "period_to": stats.shift_period(period_to, -months), "with_total": True})
+                         "period_to": stats.shift_period(period_to, -months), "with_total": True}, table)
     previous = {r["department"]: r["kpis"] for r in before["results"]}
     platform = now["totals"][0]
     for r in [*now["results"], platform]:
@@ -417,10 +423,10 @@ def league_table(period_from: str | None, period_to: str | None) -> dict[str, An
         for name, figure in r["kpis"].items():
             old = was.get(name)
             figure["change_previous"] = stats.change(figure["value"], old["value"] if old else None)
-    history = standards.monthly_values("department", period_to)
+    history = standards.monthly_values("department", period_to, with_platform=True)
     for r in now["results"]:
         standards.add_runs(r["kpis"], history.get((r["department"], None)))
-    standards.add_runs(platform["kpis"], standards.monthly_values("platform", period_to).get((None, None)))
+    standards.add_runs(platform["kpis"], history.get((None, None)))
     return {"period_from": period_from, "period_to": period_to,
             "previous_period_from": before["period_from"], "previous_period_to": before["period_to"],
             "definitions": now["definitions"], "departments": now["results"],
