@@ -268,6 +268,13 @@ class TestReadAhead:
         with pytest.raises(tk.ValidationError):
             next(read)
 
+    def test_the_services_read_are_package_searchs_own_dicts(self, every_field, sysadmin):
+        # read through Solr's [json] transformer, decoded once: the same dicts as package_search's own
+        shown = helpers.call_action("package_search", context=dict(sysadmin), fq="+dataset_type:service",
+                                    rows=1000, sort="name asc")["results"]
+        assert list(catalogue_publish.iter_public_services(dict(sysadmin))) == shown
+        assert len(shown) == samples.count() + 2
+
     def test_no_reader_thread_is_left_once_the_services_are_read(self, monkeypatch, market, sysadmin):
         for i in range(3):
             create(market, sysadmin, name=f"market-{i}")
