@@ -20,10 +20,12 @@ process per department (P = --processes):
 1. **harvest, bulk path**: P ``govharvest run --now`` processes with
    GOVHARVEST_CKAN_INI (in-process, batches of GOVHARVEST_LOAD_BATCH), each
    harvesting its department's JSON feed from ``govharvest.feedserver``;
-   with ``--before FOLDER``, first the same with an older ``govharvest``
-   package (FOLDER holds it: ``git archive <commit> harvesters/govharvest |
-   tar -x --strip-components=1 -C FOLDER``) found first on PYTHONPATH: the
-   bulk path before and after a change, in one run on one CKAN;
+   with ``--before FOLDER``, first the same with older code found first on
+   PYTHONPATH: FOLDER holds an older ``govharvest`` package and, made by
+   ``bench/before_code.py <commit> FOLDER``, the CKAN extension of the same
+   commit put ahead of the installed one (so a change in ``bulk_load.py`` or
+   the validators is measured too): the bulk path before and after a change,
+   in one run on one CKAN;
 2. **ckanapi load datasets -p P** over HTTP (P worker processes);
 3. **harvest over HTTP**, P processes of ``govharvest run --now`` with their
    two writes in flight each (GOVHARVEST_LOAD_WORKERS=2), as before this issue;
@@ -206,8 +208,11 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--skip", default="", help="contenders to leave out: http,floor,ckanapi")
-    parser.add_argument("--before", help="a folder holding an older govharvest package: its bulk path "
+    parser.add_argument("--before", help="a folder of older code (bench/before_code.py): its bulk path "
                                          "runs first, as the 'before' contender")
+    parser.add_argument("--before-second", action="store_true",
+                        help="run the 'before' contender right after the bulk path instead of first "
+                             "(the first contender meets colder caches: run both orders)")
     record.add_arguments(parser)
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -218,17 +223,21 @@ def main() -> None:
         try:
             n = args.services
             print(f"{n} services, {args.processes} processes per contender; load average {load_before}", flush=True)
-            if args.before:
-                before = bench.feeds("before")
+            def before():
                 results["before"] = bench.harvest(
-                    before, GOVHARVEST_CKAN_INI=str(Path(args.ini).resolve()), GOVHARVEST_LOAD_BATCH=str(args.batch),
+                    bench.feeds("before"), GOVHARVEST_CKAN_INI=str(Path(args.ini).resolve()),
+                    GOVHARVEST_LOAD_BATCH=str(args.batch),
                     PYTHONPATH=os.pathsep.join([str(Path(args.before).resolve()),
                                                 os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
                 print("  harvest, bulk path before:", results["before"], flush=True)
+            if args.before and not args.before_second:
+                before()
             bulk = bench.feeds("bulk")
             results["bulk"] = bench.harvest(bulk, GOVHARVEST_CKAN_INI=str(Path(args.ini).resolve()),
                                             GOVHARVEST_LOAD_BATCH=str(args.batch))
             print("  harvest, bulk path:", results["bulk"], flush=True)
+            if args.before and args.before_second:
+                before()
             if "ckanapi" not in skip:
                 results["ckanapi"] = bench.ckanapi()
                 print("  ckanapi load datasets:", results["ckanapi"], flush=True)
@@ -266,7 +275,8 @@ def table(args, r: dict, kept) -> None:
 
     def rate(run):
         return n / run["seconds"]
-    print(f"{n} services over {p} departments, {p} processes per contender, one contender at a time; "
+    order = " (the before contender ran second)" if args.before and args.before_second else ""
+    print(f"{n} services over {p} departments, {p} processes per contender, one contender at a time{order}; "
           f"load average {r['load'][0][0]:.1f} before, {r['load'][1][0]:.1f} after (2 vCPU, shared)")
     print()
     print("| contender | wall | services/s | ratio to the bulk harvest | peak RSS (largest process) | CPU |")
