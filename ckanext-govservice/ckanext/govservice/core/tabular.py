@@ -209,7 +209,7 @@ def _xlsx_value(value: Any) -> Any:
 # ---------------------------------------------------------------- writers
 
 # The three files are written a row at a time: a writer holds one open file
-# (the XLSX its zip, the sheet's XML compressed as it is written; the JSON its
+# (the XLSX its sheet's XML spooled to disk until it is zipped; the JSON its
 # services spooled to disk until their count is known), so memory does not
 # grow with the catalogue. ``write_files`` writes all three in one pass,
 # working out each service's values and cells once for the three.
@@ -264,7 +264,7 @@ class _CsvFile:
 _FLUSH_ROWS = 256     # rows a writer gathers before it writes them: fewer, larger writes
 
 
-# The XLSX is SpreadsheetML written by hand, straight into its zip, rather
+# The XLSX is SpreadsheetML written by hand, then zipped, rather
 # than through openpyxl's write-only workbook, which builds a cell object and
 # an lxml element for every cell (half the time of the three files, measured
 # in bench/serving_bench.py files). Text is inline (no shared-strings table
@@ -333,10 +333,15 @@ def _xml_text(text: str) -> str:
 
 
 class _XlsxSheet:
-    """One worksheet's XML, written into the open zip entry a row at a time."""
+    """One worksheet's XML, written a row at a time to a spool file beside the
+    workbook, then zipped into it."""
 
     def __init__(self, book: zipfile.ZipFile, number: int, width: int) -> None:
-        self.part = book.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True)
+        # spooled to disk, then zipped knowing its size: the archive takes Zip64
+        # only if the sheet passes 2 GiB (some spreadsheet programs balk at Zip64)
+        self.book, self.name = book, f"xl/worksheets/sheet{number}.xml"
+        self.spool = Path(str(book.filename) + f".sheet{number}")
+        self.part = open(self.spool, "wb")
         self.letters = [_column_letter(i) for i in range(width)]
         self.rows = 0
         self.pending: list[str] = [_SHEET_HEAD]
@@ -378,6 +383,10 @@ class _XlsxSheet:
         self.pending.append(_SHEET_TAIL)
         self._flush()
         self.part.close()
+        try:
+            self.book.write(self.spool, self.name)
+        finally:
+            self.spool.unlink()
 
 
 class _XlsxFile:

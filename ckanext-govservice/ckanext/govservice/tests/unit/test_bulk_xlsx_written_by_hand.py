@@ -139,3 +139,16 @@ def peak_bytes_writing(services: int, tmp_path) -> int:
 def test_writing_ten_times_the_services_takes_no_more_memory(tmp_path):
     small, large = peak_bytes_writing(300, tmp_path), peak_bytes_writing(3000, tmp_path)
     assert large < small * 1.25
+
+
+def test_the_workbook_needs_no_zip64_below_two_gigabytes(tmp_path):
+    # some spreadsheet programs refuse a Zip64 archive; it is only needed past 2 GiB a sheet
+    path = tmp_path / "c.xlsx"
+    tabular.write_xlsx(hostile_rows(), path)
+    with zipfile.ZipFile(path) as book:
+        assert [info.extract_version for info in book.infolist()] == [20] * 7
+
+
+def test_no_spool_is_left_beside_the_workbook(tmp_path):
+    tabular.write_xlsx(hostile_rows(), tmp_path / "c.xlsx")
+    assert [p.name for p in tmp_path.iterdir()] == ["c.xlsx"]
