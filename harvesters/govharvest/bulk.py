@@ -28,6 +28,12 @@ a dataset and only shares the costly ends:
 * the batch's documents go to Solr in one request, without a commit: Solr's
   soft commit (``stack/solr/conf/solrconfig.xml``, every 2 s) makes them
   searchable, so a harvest is visible in search at most 2 s after it returns;
+* what CKAN would look up again for every record is looked up once a batch: the
+  harvest's user, signed in for the batch as CKAN signs in an HTTP request's
+  user (``_signed_in``: CKAN's authorisation finds it there), and the batch's
+  departments, which the records then name by id (``_department_ids``: CKAN's
+  ``Group.get`` finds a name in two queries, an id in one). 23 SQL statements
+  a service instead of 29; nothing else of a record's handling changes;
 * one database commit for the batch. Only then are the records noted in the
   harvest database (pipeline.py): a job killed mid-batch has noted nothing of
   that batch, and its next run creates or (name already taken) updates them,
