@@ -15,7 +15,8 @@ in a child process with FOLDER first on PYTHONPATH, before this process's
 contenders, so a change in the extension's side of the bulk path
 (``bulk_load.py``, the validators) is measured against what it replaced.
 ``--top N`` prints the N functions of the bulk path with the most time of
-their own and the most cumulative time (not kept).
+their own and the most cumulative time, and its SQL statements a service by
+statement; such a run is an exploration: its summary is printed, not kept.
 
 The contenders write the same services (``harvest_bench.service``) into a
 department of their own, one after the other, after a warm-up of each; CKAN's
@@ -221,6 +222,10 @@ def main() -> None:
     results.append(run("baseline: plain package_create", floor_write(args.services), args.services, counts))
     n = args.services
     print()
+    if args.top:    # an exploration: printed, not kept (make figures would copy it into the READMEs)
+        table(args, results, n)
+        print(f"\nload average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after (not kept: --top)")
+        return
     with record.summary("bulk_profile", load_before=load_before[0], note=args.machine_note) as kept:
         table(args, results, n)
         kept.value("cpu-baseline-vs-bulk", f"{results[-1]['cpu'] / results[-2]['cpu']:.2f}×")
