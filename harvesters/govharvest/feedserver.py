@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -48,6 +49,21 @@ PAGE_SIZE = 100
 TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json",
          ".ttl": "text/turtle", ".jsonld": "application/ld+json", ".xml": "application/xml",
          ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: Path, kind: str, mtime_ns: int, size: int) -> list[Any]:
+    records = json.loads(path.read_text(encoding="utf-8-sig"))
+    return records.get(kind, records) if isinstance(records, dict) else records
+
+
+def records_of(path: Path, kind: str) -> list[Any]:
+    """The records of a department's JSON feed file, parsed once per version of
+    the file (its modification time and size), not once per page asked: a
+    province department's 50,000 services are 500 pages, and parsing the whole
+    file for each made serving them grow with the square of the file."""
+    stat = path.stat()
+    return _parsed(path, kind, stat.st_mtime_ns, stat.st_size)
 
 
 def create_app(root: str | Path, faults: bool | None = None) -> Flask:
@@ -94,8 +110,7 @@ def create_app(root: str | Path, faults: bool | None = None) -> Flask:
         if kind not in CATALOGUES:
             abort(404)
         path = file_under_root(f"{department}/{kind}.json")
-        services = json.loads(path.read_text(encoding="utf-8-sig"))
-        services = services.get(kind, services) if isinstance(services, dict) else services
+        services = records_of(path, kind)
         pages = max(1, math.ceil(len(services) / PAGE_SIZE))
         page = request.args.get("page", "1")
         if not page.isdigit() or not 1 <= int(page) <= pages:
