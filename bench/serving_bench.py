@@ -7,6 +7,7 @@ process against a bench site (not the test site, not the portal):
     .venv/bin/python bench/serving_bench.py --ini var/bench-4.ini rebuild [--workers 2]
     .venv/bin/python bench/serving_bench.py --ini var/bench-4.ini index [--sample 2000] [--all]
     .venv/bin/python bench/serving_bench.py --ini var/bench-4.ini serve [--requests 60]
+    .venv/bin/python bench/serving_bench.py --ini var/bench-4.ini department [--requests 15]
     .venv/bin/python bench/serving_bench.py --ini var/bench-4.ini files
     .venv/bin/python bench/serving_bench.py --ini var/bench-4.ini shrink
 
@@ -51,6 +52,10 @@ parallelism): package_search of the service catalogue with every service facet
 the platform dashboard (/performance/), the league table action and the
 standardisation score; it prints p50/p95 in ms against a baseline measured in
 the same run: package_search of the same words without facets.
+
+``department`` times the largest department's dashboard: pages of its
+services as served now, against the whole list on one page (as before the
+services table was paged), in the same run.
 
 ``files`` writes the platform's bulk files (CSV, JSON, XLSX) of every service
 in the index, read and written streamed as the rebuild does (not uploaded), by
@@ -494,6 +499,39 @@ def serve(app, requests: int) -> None:
           f"{(time.perf_counter() - started) * 1000:.0f} ms")
 
 
+def department(app, requests: int) -> None:
+    """The largest department's dashboard, a page of its services (today) against
+    the whole list judged and rendered at once (as before it was paged: the
+    page size set past the department's size), in the same run."""
+    import sqlalchemy as sa
+
+    import ckan.model as model
+    from ckanext.govservice import performance_pages
+    client = app.test_client() if hasattr(app, "test_client") else app._wsgi_app.test_client()
+    name, services = model.Session.execute(sa.text(
+        "SELECT g.name, count(*) FROM package p JOIN \"group\" g ON g.id = p.owner_org "
+        "WHERE p.type = 'service' AND p.state = 'active' GROUP BY g.name ORDER BY count(*) DESC LIMIT 1")).one()
+    model.Session.remove()
+
+    def page(i):
+        r = client.get(f"/performance/{name}?page={1 + i % 3}")
+        assert r.status_code == 200, r.status_code
+    paged = timed(page, requests)
+    per_page = performance_pages.SERVICES_PER_PAGE
+    performance_pages.SERVICES_PER_PAGE = 10 ** 9
+    try:
+        whole = timed(page, 1)
+    finally:
+        performance_pages.SERVICES_PER_PAGE = per_page
+    print(f"/performance/{name}: {services:,} services; pages 1-3 of {per_page} services, {requests} requests, "
+          "one at a time, in process; then the whole list once (the page size set past the department's size, "
+          "as the page was before it was paged)\n")
+    print("| what | p50 ms | p95 ms | our process's CPU p50 / p95 ms |\n| --- | ---: | ---: | ---: |")
+    for label, (took, cpu) in ((f"a page of {per_page} services (now)", paged),
+                               (f"all {services:,} services on one page (before)", whole)):
+        print(f"| {label} | {p(took, 0.5):.0f} | {p(took, 0.95):.0f} | {p(cpu, 0.5):.0f} / {p(cpu, 0.95):.0f} |")
+
+
 # The writer the ``files`` subcommand measures against: the last commit whose
 # catalogue files went through openpyxl's write-only workbook.
 FILES_BASELINE = "580159e"
@@ -638,6 +676,7 @@ def main() -> None:
     ix.add_argument("--sample", type=int, default=2000)
     ix.add_argument("--all", action="store_true")
     sub.add_parser("serve").add_argument("--requests", type=int, default=60)
+    sub.add_parser("department").add_argument("--requests", type=int, default=15)
     sub.add_parser("files").add_argument("--no-tenth", action="store_true",
                                          help="skip the run over a tenth of the services")
     one = sub.add_parser("files-one", help="(used by files) one writer's run, in its own process")
@@ -668,6 +707,9 @@ def main() -> None:
     elif args.what == "serve":
         with kept("serve"):
             serve(app, args.requests)
+    elif args.what == "department":
+        with kept("department"):
+            department(app, args.requests)
     elif args.what == "files-one":
         files_one(args.writer, args.out, args.limit)
     else:

@@ -190,11 +190,14 @@ def judge_services(services: list[dict[str, Any]], department: str, period_to: s
     """Give each of a department's services (``statistics_store.department_services``
     rows: the summary KPIs) ``standards``: {kpi: judged}, with months missed in a row."""
     standards = all_standards(department)
-    if not standards or not period_to:
+    if not standards or not period_to or not services:
         for s in services:
             s["standards"] = {}
         return
-    history = monthly_values("service", period_to, department=department)
+    # the history of just these services: a page of a department of 26,000 would
+    # otherwise read every one's months
+    history = monthly_values("service", period_to, department=department,
+                             services=[s["service_code"] for s in services])
     for s in services:
         figures = {k: {"value": s.get(k), "standard": rules.judge(s.get(k), rules.applicable(
             standards, k, department, s["service_code"], s.get("period_to") or period_to))}

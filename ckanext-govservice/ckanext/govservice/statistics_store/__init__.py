@@ -22,8 +22,8 @@ from .loader import (
     allow_replacing, service_row, sync_services,
 )
 from .queries import (
-    catalogue_sums, copy_department_rows, department_services, kpi_sums, latest_period,
-    plain_number, service_trend, summary,
+    catalogue_sums, copy_department_rows, department_service_count, department_services, kpi_sums,
+    latest_period, plain_number, service_trend, summary,
 )
 from .tables import (
     CATALOGUE_SUMS, DATASET, RESOURCE_KEY, SCHEMA, SUMMARY_KPIS, SUMS, NotMigrated, engine,
@@ -33,7 +33,7 @@ from .tables import (
 __all__ = [
     "CATALOGUE_SUMS", "DATASET", "FALSE_WORDS", "MAX_REJECTIONS", "NotMigrated", "RESOURCE_KEY", "SCHEMA", "SUMS",
     "SUMMARY_KPIS", "TRUE_WORDS", "affected_services", "allow_replacing", "catalogue_sums", "channel_vocabulary",
-    "copy_department_rows", "department_services",
+    "copy_department_rows", "department_service_count", "department_services",
     "engine", "head_revision", "kpi_sums", "latest_period", "load", "months_up_to", "plain_number",
     "read_engine", "read_header", "records_to_csv", "refresh_aggregates", "refresh_summaries", "require_migrated", "revision", "service_row",
     "service_trend", "summary", "sync_services", "table_exists", "tune_table", "unique_key",

@@ -171,20 +171,29 @@ def service_trend(conn, table: str, department: str, service_code: str,
     return out
 
 
-def department_services(conn, department: str) -> list[dict[str, Any]]:
+def department_services(conn, department: str, limit: int | None = None,
+                        offset: int = 0) -> list[dict[str, Any]]:
     """The department's services in the KPI engine (name, title, service_code,
     package_id) with their latest-12-months summary (period_from, period_to,
     each summary KPI; None without figures), highest on-time rate first, then
-    largest volume, no data last."""
+    largest volume, no data last; ``limit`` of them from ``offset`` (a page:
+    the order is total, so pages neither repeat nor skip a service)."""
     rows = conn.execute(sa.text(f"""
         SELECT s.name, s.title, s.service_code, s.package_id, m.period_from, m.period_to,
                {", ".join(f"m.{k}" for k in SUMMARY_KPIS)}
         FROM {SCHEMA}.service s
         LEFT JOIN {SCHEMA}.service_summary m USING (department, service_code)
         WHERE s.department = :d
-        ORDER BY m.on_time_rate DESC NULLS LAST, m.volume DESC NULLS LAST, s.title"""),
-        {"d": department}).mappings().all()
+        ORDER BY m.on_time_rate DESC NULLS LAST, m.volume DESC NULLS LAST, s.title, s.service_code
+        LIMIT :limit OFFSET :offset"""),
+        {"d": department, "limit": limit, "offset": offset}).mappings().all()
     return [{k: plain_number(v) for k, v in row.items()} for row in rows]
+
+
+def department_service_count(conn, department: str) -> int:
+    """How many services the department has in the KPI engine."""
+    return conn.execute(sa.text(f"SELECT count(*) FROM {SCHEMA}.service WHERE department = :d"),
+                        {"d": department}).scalar()
 
 
 def _neutralised(column: str, kind: str) -> str:

@@ -21,6 +21,7 @@ import ckan.plugins.toolkit as tk
 from .. import helpers
 from ..core import centres as core_centres
 from ..core import schema
+from .paging import page_asked
 
 blueprint = Blueprint("govservice_centres", __name__, url_prefix="/centre")
 
@@ -31,11 +32,6 @@ FIELDS = ("centre_code", "address", "opening_hours", "phone", "appointment_url",
 
 def _context() -> dict[str, Any]:
     return {"user": tk.current_user.name if tk.current_user.is_authenticated else ""}
-
-
-def _page() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) <= 5000 else 1
 
 
 def _labels() -> dict[str, str]:
@@ -63,7 +59,7 @@ def centre_list():
     """The service centres: by name, "open now", "24 hours"."""
     q = (request.args.get("q") or "").strip()[:100]
     only_open, only_all_day = request.args.get("open_now") == "1", request.args.get("all_day") == "1"
-    page = _page()
+    page = page_asked()
     found = tk.get_action("govservice_centres")(_context(), {
         "q": q, "open_now": only_open, "open_all_day": only_all_day,
         "limit": PER_PAGE, "offset": (page - 1) * PER_PAGE})

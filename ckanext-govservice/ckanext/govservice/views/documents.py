@@ -20,6 +20,7 @@ import ckan.plugins.toolkit as tk
 
 from .. import helpers
 from ..core import schema
+from .paging import page_asked
 
 blueprint = Blueprint("govservice_documents", __name__, url_prefix="/document")
 
@@ -28,11 +29,6 @@ REUSE_ON_TOP = 10
 # The reuse index narrows to the services of departments at one level.
 LEVELS = [c["value"] for c in schema.choices(
     next(f for f in schema.department_fields() if f["field_name"] == "level"))]
-
-
-def _page() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) <= 5000 else 1
 
 
 def _context() -> dict[str, Any]:
@@ -45,7 +41,7 @@ def catalogue():
     from .. import document_catalogue
     q = (request.args.get("q") or "").strip()[:100]
     held_only = request.args.get("held") == "1"
-    page = _page()
+    page = page_asked()
     found = tk.get_action("package_search")(_context(), document_catalogue.search_params(
         q, held_only, PER_PAGE, (page - 1) * PER_PAGE))
     reuse = None
@@ -67,7 +63,7 @@ def document(code: str):
     except (tk.ObjectNotFound, tk.ValidationError):
         return tk.abort(404, helpers.govservice_word(
             "No document of the document catalogue has the code {code}.", code=code[:100]))
-    page = _page()
+    page = page_asked()
     services = tk.get_action("govservice_document_services")(_context(), {
         "code": doc["document_code"], "limit": PER_PAGE, "offset": (page - 1) * PER_PAGE})
     return tk.render("govservice/document.html", {

@@ -8,6 +8,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from .. import helpers, performance_pages
+from .paging import page_asked
 
 blueprint = Blueprint("govservice_performance", __name__, url_prefix="/performance")
 
@@ -25,7 +26,7 @@ def performance_department(department: str):
     org = {"id": group.id, "name": group.name}
     return tk.render("govservice/performance_department.html", {
         "org": org, "dept": helpers.govservice_department(group.id),
-        **performance_pages.department(org, helpers.govservice_lang())})
+        **performance_pages.department(org, helpers.govservice_lang(), page_asked())})
 
 
 def feed_health(department: str | None = None):

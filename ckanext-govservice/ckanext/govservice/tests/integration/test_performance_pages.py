@@ -91,6 +91,29 @@ def test_the_department_dashboard_has_changes_ranks_trend_and_services_by_on_tim
     assert 'href="/performance/market-regulation"' in fetch(app, "/organization/market-regulation")
 
 
+@pytest.mark.parametrize("page, rows, position", [
+    ("1", [["食品经营许可", "83%", "77%", "100%", "310"], ["企业营业执照核发", "—", "—", "—", "0"]], "第 1–2 项，共 3 项事项"),
+    ("2", [["从未报送的事项", "—", "—", "—", "—"]], "第 3–3 项，共 3 项事项"),
+    ("99", [["从未报送的事项", "—", "—", "—", "—"]], "第 3–3 项，共 3 项事项"),     # past the last: the last
+    ("abc", [["食品经营许可", "83%", "77%", "100%", "310"], ["企业营业执照核发", "—", "—", "—", "0"]],
+     "第 1–2 项，共 3 项事项"),                                                   # not a number: the first
+], ids=["first", "second", "past-the-last", "not-a-number"])
+def test_a_department_lists_its_services_a_page_at_a_time(app, figures, monkeypatch, page, rows, position):
+    from ... import performance_pages
+    monkeypatch.setattr(performance_pages, "SERVICES_PER_PAGE", 2)
+    listed = section(fetch(app, f"/performance/market-regulation?page={page}"), "services")
+    assert table_rows(listed) == rows
+    assert position in text_of(listed)
+    on_first = rows[0][0] == "食品经营许可"
+    assert ('href="/performance/market-regulation?page=2#services"' in listed) is on_first
+    assert ('href="/performance/market-regulation?page=1#services"' in listed) is not on_first
+
+
+def test_a_department_whose_services_fit_one_page_shows_no_pager(app, figures):
+    listed = section(fetch(app, "/performance/market-regulation"), "services")
+    assert "govservice-pager" not in listed and "共 3 项事项" not in listed
+
+
 def test_the_platform_dashboard_ranks_departments_and_names_who_fell_most(app, figures):
     page = fetch(app, "/performance/")
     league = text_of(section(page, "league-table"))
